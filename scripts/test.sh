@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing (idempotently, saying what), then runs every test.
+#   scripts/test.sh            # install prerequisites, then mvn -B verify
+#   scripts/test.sh -pl pg-probe -am   # extra arguments go to Maven
+# Exit codes: 0 all green; 2 a prerequisite is missing and cannot be installed here; else Maven's code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/prereqs.sh
+
+ensure_java_and_maven
+ensure_postgresql
+ensure_venv
+
+echo "test.sh: cfn-lint on cloudformation/"
+if compgen -G "cloudformation/*.yaml" >/dev/null; then
+  .venv/bin/cfn-lint cloudformation/*.yaml
+else
+  echo "test.sh: no templates yet under cloudformation/"
+fi
+
+echo "test.sh: mvn -B verify $*"
+export PGFAILOVER_VENV="$PWD/.venv"
+exec mvn -B verify "$@"
