@@ -1,0 +1,229 @@
+package io.pgfailover.controller.config;
+
+import io.pgfailover.controller.config.YamlFields.Errors;
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+
+/**
+ * Builds the one {@link ControllerConfig} from YAML. Every problem is collected (unknown keys, missing fields,
+ * bad durations, CIDRs and ids, cross-field rules) and reported together with line numbers and a fix; a bad
+ * value is never swapped for a default.
+ */
+public final class ConfigLoader {
+  static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
+  static final Pattern ENI_ID = Pattern.compile("eni-[0-9a-f]{8,17}");
+  static final Pattern ROUTE_TABLE_ID = Pattern.compile("rtb-[0-9a-f]{8,17}");
+  static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
+  static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d");
+  static final Pattern IPV4_32 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/32");
+
+  private ConfigLoader() {}
+
+  public static ControllerConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(new ConfigError(file.toString(), 0, "(file)", "cannot be read: " + e.getMessage(), "check the path and that this user may read it")));
+    }
+    return parse(text, file.toString());
+  }
+
+  public static ControllerConfig parse(String yaml, String source) throws ConfigException {
+    Errors errors = new Errors(source);
+    Node root;
+    try {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(yaml));
+    } catch (MarkedYAMLException e) {
+      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+      throw new ConfigException(List.of(new ConfigError(source, line, "(syntax)", "not valid YAML: " + e.getProblem(), "fix the YAML syntax at that line (indentation, a missing colon or quote)")));
+    }
+    if (root == null) {
+      throw new ConfigException(List.of(new ConfigError(source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
+    }
+    YamlFields top = new YamlFields(root, "", errors);
+    ControllerConfig config = read(top);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors.list);
+    }
+    return config;
+  }
+
+  private static ControllerConfig read(YamlFields top) {
+    Errors errors = top.errors();
+    String cluster = top.requiredMatching("cluster", NAME, "a cluster name (lower-case letters, digits, - _ .)", "orders-db");
+
+    YamlFields awsFields = top.object("aws");
+    if (top.get("aws").isEmpty()) {
+      errors.add(top.node(), "aws", "is required but missing", "add aws: {region: eu-west-1}");
+    }
+    String region = awsFields.node() == null ? "" : awsFields.requiredMatching("region", REGION, "an AWS region", "eu-west-1");
+    AwsConfig aws = new AwsConfig(region, awsFields.uri("endpoint"));
+    awsFields.rejectUnknown();
+
+    String vip = top.requiredString("virtualIp", "add virtualIp: 172.31.255.10/32 (an address outside the VPC CIDR)");
+    top.get("virtualIp").ifPresent(n -> checkVirtualIp(vip, n, errors));
+
+    List<String> routeTables = top.list("routeTables", true, "list the route tables whose virtual-IP route follows the primary, e.g. routeTables: [rtb-0123456789abcdef0]", item -> {
+      String id = new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
+      if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
+        errors.add(item.node(), item.path(), "\"" + id + "\" is not a route table id", "write it like rtb-0123456789abcdef0");
+      }
+      return id;
+    });
+    top.get("routeTables").filter(n -> routeTables.isEmpty()).ifPresent(n -> errors.add(n, "routeTables", "is empty", "list at least one route table id"));
+    duplicates(routeTables, top.get("routeTables").orElse(null), "routeTables", errors);
+    boolean createRoute = top.bool("createRouteIfMissing", false);
+
+    List<NodeConfig> nodes = top.list("nodes", true, "list the primary and the standby under nodes:", item -> node(new YamlFields(item.node(), item.path(), errors)));
+    if (top.get("nodes").isPresent() && nodes.size() < 2) {
+      errors.add(top.get("nodes").get(), "nodes", "has " + nodes.size() + " node(s)", "list at least two nodes: a primary and a standby");
+    }
+    duplicates(nodes.stream().map(NodeConfig::name).toList(), top.get("nodes").orElse(null), "nodes[].name", errors);
+    duplicates(nodes.stream().map(NodeConfig::eniId).toList(), top.get("nodes").orElse(null), "nodes[].eniId", errors);
+    duplicates(nodes.stream().map(NodeConfig::instanceId).toList(), top.get("nodes").orElse(null), "nodes[].instanceId", errors);
+
+    YamlFields p = top.object("probe");
+    ProbePolicy probe = new ProbePolicy(
+        p.duration("interval", ProbePolicy.DEFAULT_INTERVAL),
+        p.duration("timeout", ProbePolicy.DEFAULT_TIMEOUT),
+        (int) p.integer("failureThreshold", ProbePolicy.DEFAULT_FAILURE_THRESHOLD, 1, 100),
+        p.bool("writeCheck", true),
+        p.duration("routeRefresh", ProbePolicy.DEFAULT_ROUTE_REFRESH));
+    p.rejectUnknown();
+    // The loop probes once per interval: a probe longer than the interval would overlap the next one.
+    if (probe.timeout().compareTo(probe.interval()) > 0) {
+      errors.add(p.get("timeout").orElse(p.node()), "probe.timeout", probe.timeout().toMillis() + " ms is longer than probe.interval (" + probe.interval().toMillis() + " ms)", "make probe.timeout at most probe.interval");
+    }
+    if (probe.interval().toMillis() < 100) {
+      errors.add(p.get("interval").orElse(p.node()), "probe.interval", "is below 100 ms", "use 100ms or more");
+    }
+    if (probe.routeRefresh().compareTo(probe.interval()) < 0) {
+      errors.add(p.get("routeRefresh").orElse(p.node()), "probe.routeRefresh", "is shorter than probe.interval", "make probe.routeRefresh at least probe.interval (30s is a good value)");
+    }
+
+    YamlFields f = top.object("failover");
+    FailoverPolicy failover = new FailoverPolicy(
+        f.bool("automatic", true),
+        f.bytes("maxLagBytes", FailoverPolicy.DEFAULT_MAX_LAG_BYTES),
+        f.enumValue("fencing", FailoverPolicy.Fencing.class, FailoverPolicy.Fencing.NONE),
+        f.duration("witnessWindow", FailoverPolicy.DEFAULT_WITNESS_WINDOW),
+        f.duration("promoteTimeout", FailoverPolicy.DEFAULT_PROMOTE_TIMEOUT));
+    f.rejectUnknown();
+
+    YamlFields a = top.object("admin");
+    String listen = a.optionalString("listen").orElse(AdminConfig.DEFAULT_LISTEN);
+    InetSocketAddress address = hostPort(listen, a.get("listen").orElse(a.node()), "admin.listen", errors);
+    AdminConfig admin = new AdminConfig(address, a.optionalString("tokenFile").map(Path::of));
+    a.rejectUnknown();
+
+    Path eventLog = Path.of(top.optionalString("eventLog").orElse("/var/lib/pgfailover/events.jsonl"));
+    top.rejectUnknown();
+    return new ControllerConfig(cluster, aws, vip, routeTables, createRoute, nodes, probe, failover, admin, eventLog);
+  }
+
+  private static NodeConfig node(YamlFields n) {
+    Errors errors = n.errors();
+    String name = n.requiredMatching("name", NAME, "a node name (lower-case letters, digits, - _ .)", "pg-a");
+    String instanceId = n.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef0");
+    String eniId = n.requiredMatching("eniId", ENI_ID, "an ENI id", "eni-0123456789abcdef0");
+    String host = n.requiredString("host", "add host: the node's private IP or DNS name");
+    int port = (int) n.integer("port", 5432, 1, 65535);
+    String database = n.optionalString("database").orElse("postgres");
+    String user = n.requiredString("user", "add user: the role the controller logs in as (needs pg_monitor; superuser or pg_promote rights to promote)");
+    PasswordConfig password = password(n.object("password"), n.get("password").isPresent());
+    Map<String, String> jdbc = new LinkedHashMap<>();
+    YamlFields j = n.object("jdbc");
+    n.get("jdbc").ifPresent(node -> {
+      if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m) {
+        m.getValue().forEach(t -> {
+          String key = ((ScalarNode) t.getKeyNode()).getValue();
+          j.optionalString(key).ifPresent(v -> jdbc.put(key, v));
+        });
+      }
+    });
+    if (jdbc.containsKey("password")) {
+      errors.add(n.get("jdbc").get(), n.child("jdbc.password"), "a password must not be written in the config", "use password: {env: VAR} or password: {file: /path}");
+    }
+    n.rejectUnknown();
+    return new NodeConfig(name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
+  }
+
+  private static PasswordConfig password(YamlFields p, boolean present) {
+    if (!present) {
+      return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
+    }
+    Optional<String> env = p.optionalString("env");
+    Optional<String> file = p.optionalString("file");
+    boolean pgpass = p.bool("pgpass", false);
+    p.rejectUnknown();
+    int given = (env.isPresent() ? 1 : 0) + (file.isPresent() ? 1 : 0) + (pgpass ? 1 : 0);
+    if (given != 1) {
+      p.errors().add(p.node(), p.path(), "needs exactly one of env, file, pgpass", "write password: {env: PGFAILOVER_PASSWORD}, {file: /etc/pgfailover/pg-password} or {pgpass: true}");
+      return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
+    }
+    if (env.isPresent()) {
+      return new PasswordConfig(PasswordConfig.Kind.ENV, env.get());
+    }
+    return file.map(f -> new PasswordConfig(PasswordConfig.Kind.FILE, f)).orElse(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""));
+  }
+
+  private static void checkVirtualIp(String vip, Node at, Errors errors) {
+    var m = IPV4_32.matcher(vip);
+    boolean ok = m.matches();
+    for (int i = 1; ok && i <= 4; i++) {
+      ok = Integer.parseInt(m.group(i)) <= 255;
+    }
+    if (!ok) {
+      errors.add(at, "virtualIp", "\"" + vip + "\" is not an IPv4 /32 CIDR", "write one address with /32, e.g. 172.31.255.10/32, outside the VPC CIDR");
+    }
+  }
+
+  private static InetSocketAddress hostPort(String value, Node at, String path, Errors errors) {
+    int colon = value.lastIndexOf(':');
+    try {
+      if (colon <= 0) {
+        throw new NumberFormatException();
+      }
+      int port = Integer.parseInt(value.substring(colon + 1));
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return InetSocketAddress.createUnresolved(value.substring(0, colon), port);
+    } catch (NumberFormatException e) {
+      errors.add(at, path, "\"" + value + "\" is not host:port", "write it like 127.0.0.1:8008");
+      return InetSocketAddress.createUnresolved("127.0.0.1", 8008);
+    }
+  }
+
+  private static void duplicates(List<String> values, Node at, String path, Errors errors) {
+    Set<String> seen = new HashSet<>();
+    for (String v : values) {
+      if (!v.isEmpty() && !seen.add(v)) {
+        errors.add(at, path, "\"" + v + "\" appears twice", "each entry must be unique");
+      }
+    }
+  }
+
+  /** The validated interval as the loop uses it; here so that tests and docs share one number. */
+  public static Duration detectionTime(ProbePolicy probe) {
+    return probe.interval().multipliedBy(probe.failureThreshold());
+  }
+}

@@ -1,0 +1,40 @@
+package io.pgfailover.controller.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole controller configuration: built once by {@link ConfigLoader}, validated, immutable.
+ *
+ * @param virtualIp the virtual IP as a /32 CIDR outside the VPC's range, e.g. {@code 172.31.255.10/32}
+ * @param createRouteIfMissing create the virtual-IP route in a table that lacks it (else that is an error)
+ */
+public record ControllerConfig(
+    String cluster,
+    AwsConfig aws,
+    String virtualIp,
+    List<String> routeTables,
+    boolean createRouteIfMissing,
+    List<NodeConfig> nodes,
+    ProbePolicy probe,
+    FailoverPolicy failover,
+    AdminConfig admin,
+    Path eventLog) {
+
+  public ControllerConfig {
+    routeTables = List.copyOf(routeTables);
+    nodes = List.copyOf(nodes);
+  }
+
+  public Optional<NodeConfig> node(String name) {
+    return nodes.stream().filter(n -> n.name().equals(name)).findFirst();
+  }
+
+  /** The node whose ENI (or instance) a route target names, if any. */
+  public Optional<NodeConfig> nodeByTarget(String targetId) {
+    return nodes.stream()
+        .filter(n -> n.eniId().equals(targetId) || n.instanceId().equals(targetId))
+        .findFirst();
+  }
+}

@@ -1,0 +1,70 @@
+package io.pgfailover.controller.decide;
+
+/** One step the actuator carries out. Every action is idempotent and re-checks before it mutates. */
+public sealed interface Action {
+  /** A short name for logs and the event history. */
+  String name();
+
+  /** Point every route table's virtual-IP route at {@code targetId} (the node's ENI), then verify. */
+  record PointRoutes(String node, String targetId) implements Action {
+    public String name() {
+      return "point_routes";
+    }
+  }
+
+  /** Promote a standby; a node already primary is left as it is. */
+  record Promote(String node) implements Action {
+    public String name() {
+      return "promote";
+    }
+  }
+
+  /** Stop the old primary's instance so it cannot take writes again. */
+  record Fence(String node, String instanceId) implements Action {
+    public String name() {
+      return "fence";
+    }
+  }
+
+  /** Make a primary refuse writes (switchover's first step); undone by {@link AllowWrites}. */
+  record StopWrites(String node) implements Action {
+    public String name() {
+      return "stop_writes";
+    }
+  }
+
+  /** Undo {@link StopWrites} when a switchover cannot finish. */
+  record AllowWrites(String node) implements Action {
+    public String name() {
+      return "allow_writes";
+    }
+  }
+
+  /** Wait until the standby has replayed all WAL the (write-stopped) primary wrote. */
+  record AwaitCatchUp(String standby, String primary) implements Action {
+    public String name() {
+      return "await_catch_up";
+    }
+  }
+
+  /** Tell the operator: logged at WARN, counted, shown by status. */
+  record Alarm(AlarmKind kind, String message) implements Action {
+    public String name() {
+      return "alarm";
+    }
+  }
+
+  enum AlarmKind {
+    CONTROLLER_PATH_BROKEN,
+    NO_FAILOVER_CANDIDATE,
+    STANDBY_LAG_TOO_HIGH,
+    AUTOMATIC_FAILOVER_OFF,
+    TWO_PRIMARIES,
+    STALE_PRIMARY,
+    STANDBY_DOWN,
+    PRIMARY_NOT_WRITABLE,
+    NO_PRIMARY,
+    ROUTE_TABLE_PROBLEM,
+    REQUEST_REFUSED
+  }
+}

@@ -1,0 +1,68 @@
+package io.pgfailover.controller.decide;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * What the loop remembers between snapshots, rebuilt purely from them: consecutive probe failures per node,
+ * each node's last healthy observation, and the newest timeline any primary has shown. A restarted controller
+ * starts empty and relearns it within a few loops; {@link #seedTimeline} lets it start from the event history.
+ */
+public record History(
+    Map<String, Integer> consecutiveFailures,
+    Map<String, Instant> failingSince,
+    Map<String, NodeObservation> lastHealthy,
+    long highestPrimaryTimeline,
+    Optional<String> lastPrimary) {
+
+  public History {
+    consecutiveFailures = Map.copyOf(consecutiveFailures);
+    failingSince = Map.copyOf(failingSince);
+    lastHealthy = Map.copyOf(lastHealthy);
+  }
+
+  public static History empty() {
+    return new History(Map.of(), Map.of(), Map.of(), 0, Optional.empty());
+  }
+
+  /** A history that already knows a timeline, e.g. read back from the event log after a restart. */
+  public History seedTimeline(long timeline, Optional<String> primary) {
+    return new History(consecutiveFailures, failingSince, lastHealthy, Math.max(timeline, highestPrimaryTimeline), primary.or(() -> lastPrimary));
+  }
+
+  /** The history after one more snapshot. */
+  public History next(Snapshot s) {
+    Map<String, Integer> failures = new HashMap<>(consecutiveFailures);
+    Map<String, Instant> since = new HashMap<>(failingSince);
+    Map<String, NodeObservation> healthy = new HashMap<>(lastHealthy);
+    long highest = highestPrimaryTimeline;
+    Optional<String> primary = lastPrimary;
+    for (NodeObservation o : s.nodes().values()) {
+      if (o.reachable()) {
+        failures.put(o.node(), 0);
+        since.remove(o.node());
+        healthy.put(o.node(), o);
+      } else {
+        failures.merge(o.node(), 1, Integer::sum);
+        since.putIfAbsent(o.node(), s.at());
+      }
+      if (o.isPrimary() && o.timeline().isPresent() && o.timeline().getAsLong() >= highest) {
+        highest = o.timeline().getAsLong();
+        primary = Optional.of(o.node());
+      }
+    }
+    return new History(failures, since, healthy, highest, primary);
+  }
+
+  public int failures(String node) {
+    return consecutiveFailures.getOrDefault(node, 0);
+  }
+
+  public OptionalLong lastWalPosition(String node) {
+    NodeObservation o = lastHealthy.get(node);
+    return o == null ? OptionalLong.empty() : o.walPosition();
+  }
+}

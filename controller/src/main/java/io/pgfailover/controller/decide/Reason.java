@@ -1,0 +1,20 @@
+package io.pgfailover.controller.decide;
+
+/** Why a loop did what it did: one code per loop, logged, shown by status, asserted in tests. */
+public enum Reason {
+  HEALTHY,
+  REPOINT_ROUTES,
+  PRIMARY_SUSPECT,
+  FAILOVER,
+  PRIMARY_ALIVE_PER_WITNESS,
+  NO_CANDIDATE,
+  LAG_TOO_HIGH,
+  AUTOMATIC_FAILOVER_OFF,
+  TWO_PRIMARIES,
+  STALE_PRIMARY,
+  NO_PRIMARY,
+  ROUTES_UNKNOWN,
+  MANUAL_FAILOVER,
+  SWITCHOVER,
+  REQUEST_REFUSED
+}

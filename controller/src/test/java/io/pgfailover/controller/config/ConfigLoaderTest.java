@@ -1,0 +1,123 @@
+package io.pgfailover.controller.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  @Test
+  void theExampleConfigLoads() throws Exception {
+    Path example = Path.of(System.getProperty("user.dir")).getParent().resolve("config/controller.example.yaml");
+    ControllerConfig c = ConfigLoader.load(example);
+    assertEquals("orders-db", c.cluster());
+    assertEquals(2, c.nodes().size());
+    assertEquals(Duration.ofSeconds(1), c.probe().interval());
+    assertEquals(3, c.probe().failureThreshold());
+    assertEquals(16L * 1024 * 1024, c.failover().maxLagBytes());
+    assertEquals(FailoverPolicy.Fencing.NONE, c.failover().fencing());
+    assertEquals("127.0.0.1", c.admin().listen().getHostString());
+    assertEquals(Duration.ofSeconds(3), ConfigLoader.detectionTime(c.probe()));
+  }
+
+  @Test
+  void everyErrorIsReportedWithItsLineAndFix() {
+    String yaml = String.join("\n",
+        "cluster: Orders DB",                          // 1 bad name
+        "aws: {region: eu-west-1}",                    // 2
+        "virtualIp: 10.0.0.300/24",                    // 3 bad CIDR
+        "routeTables: [rtb-0123456789abcdef0, rtb-xyz]", // 4 bad id
+        "nodes:",                                      // 5
+        "  - name: pg-a",                              // 6
+        "    instanceId: i-0123456789abcdef0",         // 7
+        "    eniId: eni-0123456789abcdef0",            // 8
+        "    host: 10.0.1.10",                         // 9
+        "    port: 99999",                             // 10 out of range
+        "    user: pgfailover",                        // 11
+        "  - name: pg-b",                              // 12 missing instanceId, eniId
+        "    host: 10.0.2.10",                         // 13
+        "    user: pgfailover",                        // 14
+        "    pasword: {env: X}",                       // 15 unknown key (typo)
+        "probe:",                                      // 16
+        "  interval: 1x",                              // 17 bad duration
+        "  timeout: 2s",                               // 18
+        "failover: {fencing: shoot}",                  // 19 bad enum
+        "");
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "bad.yaml"));
+    List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+    assertContains(lines, "bad.yaml:1: cluster: \"Orders DB\" is not a cluster name");
+    assertContains(lines, "bad.yaml:3: virtualIp: \"10.0.0.300/24\" is not an IPv4 /32 CIDR. Fix: write one address with /32");
+    assertContains(lines, "bad.yaml:4: routeTables[1]: \"rtb-xyz\" is not a route table id. Fix: write it like rtb-0123456789abcdef0");
+    assertContains(lines, "bad.yaml:10: nodes[0].port: 99999 is out of range. Fix: use a whole number from 1 to 65535");
+    assertContains(lines, "bad.yaml:12: nodes[1].instanceId: is required but missing. Fix: add instanceId: i-0123456789abcdef0");
+    assertContains(lines, "bad.yaml:12: nodes[1].eniId: is required but missing");
+    assertContains(lines, "bad.yaml:15: nodes[1].pasword: unknown key. Fix: did you mean password?");
+    assertContains(lines, "bad.yaml:17: probe.interval: \"1x\" is not a duration. Fix: write a number and a unit, e.g. 1s, 500ms, 2m");
+    assertContains(lines, "bad.yaml:19: failover.fencing: \"shoot\" is not one of [none, stop-instance]");
+    assertContains(lines, "bad.yaml:18: probe.timeout: 2000 ms is longer than probe.interval (1000 ms)");
+    assertEquals(10, lines.size(), String.join("\n", lines));
+  }
+
+  @Test
+  void crossFieldRulesAreChecked() {
+    String yaml = minimal() + "probe: {interval: 1s, timeout: 2s}\n";
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "x.yaml"));
+    assertContains(e.errors().stream().map(ConfigError::toString).toList(), "x.yaml:11: probe.timeout: 2000 ms is longer than probe.interval (1000 ms). Fix: make probe.timeout at most probe.interval");
+  }
+
+  @Test
+  void missingTopLevelSectionsAreNamed() {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("cluster: x\n", "m.yaml"));
+    List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+    assertContains(lines, "aws: is required but missing");
+    assertContains(lines, "virtualIp: is required but missing");
+    assertContains(lines, "routeTables: is required but missing");
+    assertContains(lines, "nodes: is required but missing");
+  }
+
+  @Test
+  void aPasswordInTheJdbcBlockIsRefused() {
+    String yaml = minimal().replace("user: u}", "user: u, jdbc: {password: hunter2}}");
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "p.yaml"));
+    assertContains(e.errors().stream().map(ConfigError::toString).toList(), "a password must not be written in the config");
+  }
+
+  @Test
+  void yamlSyntaxErrorsCarryTheirLine() {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("cluster: x\naws: [\n", "s.yaml"));
+    assertTrue(e.errors().get(0).line() > 0, e.getMessage());
+    assertContains(List.of(e.getMessage()), "not valid YAML");
+  }
+
+  @Test
+  void durationsAndSizesParse() throws Exception {
+    ControllerConfig c = ConfigLoader.parse(minimal() + "probe: {interval: 500ms, timeout: 400ms, routeRefresh: 2m}\nfailover: {maxLagBytes: 512kB, witnessWindow: 3s}\n", "ok.yaml");
+    assertEquals(Duration.ofMillis(500), c.probe().interval());
+    assertEquals(Duration.ofMinutes(2), c.probe().routeRefresh());
+    assertEquals(512L * 1024, c.failover().maxLagBytes());
+  }
+
+  static String minimal() {
+    return String.join("\n",
+        "cluster: c",
+        "aws: {region: us-east-1, endpoint: 'http://127.0.0.1:5000'}",
+        "virtualIp: 172.31.255.10/32",
+        "routeTables: [rtb-0123456789abcdef0]",
+        "nodes:",
+        "  - {name: a, instanceId: i-0123456789abcdef0, eniId: eni-0123456789abcdef0, host: h, user: u}",
+        "  - {name: b, instanceId: i-0123456789abcdef1, eniId: eni-0123456789abcdef1, host: h, port: 5433, user: u}",
+        "admin: {listen: '127.0.0.1:0'}",
+        "eventLog: /tmp/e.jsonl",
+        "",
+        "");
+  }
+
+  static void assertContains(List<String> lines, String expected) {
+    assertTrue(lines.stream().anyMatch(l -> l.contains(expected)), "expected an error containing:\n  " + expected + "\nbut got:\n  " + String.join("\n  ", lines));
+  }
+}
