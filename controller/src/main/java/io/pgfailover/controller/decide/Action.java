@@ -12,8 +12,13 @@ public sealed interface Action {
     }
   }
 
-  /** Promote a standby; a node already primary is left as it is. */
-  record Promote(String node) implements Action {
+  /**
+   * Promote a standby; a node already primary is left as it is.
+   *
+   * @param abortIfPrimary re-probe this (failed) node just before promoting and abort if it answers as a
+   *     primary again: the snapshot the decision saw may be a second old
+   */
+  record Promote(String node, java.util.Optional<String> abortIfPrimary) implements Action {
     public String name() {
       return "promote";
     }

@@ -163,7 +163,7 @@ public final class Decider {
     List<Action> actions = List.of(
         new Action.StopWrites(primary.node()),
         new Action.AwaitCatchUp(request.to(), primary.node()),
-        new Action.Promote(request.to()),
+        new Action.Promote(request.to(), Optional.empty()),
         new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId()));
     return new Decision(Reason.SWITCHOVER, "switchover " + primary.node() + " -> " + request.to() + ": stop writes, catch up, promote, repoint", actions);
   }
@@ -219,7 +219,7 @@ public final class Decider {
     if (policy.fencing() == FailoverPolicy.Fencing.STOP_INSTANCE) {
       actions.add(new Action.Fence(failed, failedNode.instanceId()));
     }
-    actions.add(new Action.Promote(candidate.node()));
+    actions.add(new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
     actions.add(new Action.PointRoutes(candidate.node(), nodeConfig(candidate.node()).eniId()));
     String why = String.format(Locale.ROOT, "%s %s failed %d probes (%s)%s, lag %s", manual ? "operator failover:" : "primary", failed, h.failures(failed), failureOf(s, failed), witnessNote(s, failed), lag.isPresent() ? lag.getAsLong() + " bytes" : "unknown");
     return new Decision(manual ? Reason.MANUAL_FAILOVER : Reason.FAILOVER, "promoting " + candidate.node() + ": " + why, actions);

@@ -1,0 +1,190 @@
+package io.pgfailover.controller.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.decide.Reason;
+import io.pgfailover.controller.decide.Request;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.loop.ControlLoop;
+import io.pgfailover.controller.loop.LoopReport;
+import io.pgfailover.controller.loop.Metrics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin HTTP API on the JDK's HttpServer: GET /health, /status, /metrics; POST /failover, /switchover
+ * (bearer token from a file only its owner can read). Requests are handed to the control loop's queue, so an
+ * operator and the automatic loop never act at the same time.
+ */
+public final class AdminServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+  /** How long a POST waits for the loop to carry the request out (promotion and route switch included). */
+  static final Duration REQUEST_WAIT = Duration.ofMinutes(3);
+
+  private final HttpServer server;
+  private final ControllerConfig config;
+  private final ControlLoop loop;
+  private final EventLog events;
+  private final Metrics metrics;
+  private final Clock clock;
+  private final Optional<byte[]> token;
+
+  public AdminServer(ControllerConfig config, ControlLoop loop, EventLog events, Metrics metrics, Clock clock) throws IOException {
+    this.config = config;
+    this.loop = loop;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.token = config.admin().tokenFile().map(AdminServer::readToken);
+    InetSocketAddress listen = new InetSocketAddress(config.admin().listen().getHostString(), config.admin().listen().getPort());
+    this.server = HttpServer.create(listen, 16);
+    server.setExecutor(Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "admin-http");
+      t.setDaemon(true);
+      return t;
+    }));
+    server.createContext("/health", this::health);
+    server.createContext("/status", this::status);
+    server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4", metrics.render()));
+    server.createContext("/failover", ex -> request(ex, true));
+    server.createContext("/switchover", ex -> request(ex, false));
+  }
+
+  public void start() {
+    server.start();
+    log.info("event=admin_listening address={} token={}", address(), token.isPresent() ? "required" : "absent (POST refused)");
+  }
+
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  /** Reads the token file, refusing one that group or others can read: it guards promotion. */
+  public static byte[] readToken(Path file) {
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+      if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+        throw new IllegalStateException("admin token file " + file + " is readable by group or others; fix: chmod 600 " + file);
+      }
+      byte[] t = Files.readString(file).strip().getBytes(StandardCharsets.UTF_8);
+      if (t.length < 16) {
+        throw new IllegalStateException("admin token in " + file + " is shorter than 16 characters; fix: head -c 32 /dev/urandom | base64 > " + file);
+      }
+      return t;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read admin token file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void health(HttpExchange ex) throws IOException {
+    Optional<LoopReport> last = loop.last();
+    long ageMs = last.map(r -> Duration.between(r.at(), clock.instant()).toMillis()).orElse(-1L);
+    boolean fresh = last.isPresent() && ageMs <= config.probe().interval().toMillis() * 3 + config.probe().timeout().toMillis() * 2;
+    ObjectNode body = StatusView.JSON.createObjectNode();
+    body.put("status", fresh ? "ok" : "stalled");
+    body.put("last_loop_age_ms", ageMs);
+    send(ex, fresh ? 200 : 503, "application/json", body.toString());
+  }
+
+  private void status(HttpExchange ex) throws IOException {
+    Optional<LoopReport> last = loop.last();
+    if (last.isEmpty()) {
+      send(ex, 503, "application/json", "{\"error\":\"no loop has run yet\"}");
+      return;
+    }
+    send(ex, 200, "application/json", StatusView.toJson(config, last.get(), events.tail(20)).toString());
+  }
+
+  private void request(HttpExchange ex, boolean failover) throws IOException {
+    if (!"POST".equals(ex.getRequestMethod())) {
+      send(ex, 405, "application/json", "{\"error\":\"use POST\"}");
+      return;
+    }
+    if (token.isEmpty()) {
+      send(ex, 403, "application/json", "{\"error\":\"no admin.tokenFile configured: POST endpoints are off\"}");
+      return;
+    }
+    String auth = Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")).orElse("");
+    byte[] given = auth.startsWith("Bearer ") ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+    if (!MessageDigest.isEqual(given, token.get())) {
+      log.warn("event=admin_denied path={} remote={}", ex.getRequestURI().getPath(), ex.getRemoteAddress());
+      send(ex, 401, "application/json", "{\"error\":\"missing or wrong bearer token\"}");
+      return;
+    }
+    JsonNode body;
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] raw = in.readNBytes(64 * 1024);
+      body = raw.length == 0 ? StatusView.JSON.createObjectNode() : StatusView.JSON.readTree(raw);
+    } catch (IOException e) {
+      send(ex, 400, "application/json", "{\"error\":\"body is not JSON\"}");
+      return;
+    }
+    Request r;
+    if (failover) {
+      r = new Request.Failover(body.hasNonNull("to") ? Optional.of(body.get("to").asText()) : Optional.empty(), body.path("force").asBoolean(false));
+    } else if (body.hasNonNull("to")) {
+      r = new Request.Switchover(body.get("to").asText());
+    } else {
+      send(ex, 400, "application/json", "{\"error\":\"switchover needs {\\\"to\\\": NODE}\"}");
+      return;
+    }
+    log.info("event=admin_request request=\"{}\" remote={}", r, ex.getRemoteAddress());
+    try {
+      LoopReport report = loop.submit(r).get(REQUEST_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      send(ex, httpStatus(report), "application/json", result(report).toString());
+    } catch (Exception e) {
+      send(ex, 504, "application/json", "{\"error\":\"the loop did not finish the request in time; check status\"}");
+    }
+  }
+
+  /** 200 done, 409 refused by a guard, 500 an action failed. */
+  static int httpStatus(LoopReport r) {
+    if (!r.ok()) {
+      return 500;
+    }
+    Reason reason = r.decision().reason();
+    return reason == Reason.MANUAL_FAILOVER || reason == Reason.SWITCHOVER ? 200 : 409;
+  }
+
+  public static ObjectNode result(LoopReport r) {
+    ObjectNode o = StatusView.JSON.createObjectNode();
+    o.put("reason", r.decision().reason().name());
+    o.put("message", r.decision().message());
+    o.put("ok", r.ok());
+    o.set("steps", StatusView.JSON.valueToTree(r.steps()));
+    r.timeline().ifPresent(t -> o.set("timeline", StatusView.JSON.valueToTree(t)));
+    return o;
+  }
+
+  private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", type);
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

@@ -1,0 +1,108 @@
+package io.pgfailover.controller.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.loop.LoopReport;
+import java.util.List;
+import java.util.Locale;
+
+/** The status document ({@code GET /status}, {@code failoverctl status --json}) and its human table. */
+public final class StatusView {
+  public static final ObjectMapper JSON = new ObjectMapper();
+
+  private StatusView() {}
+
+  public static ObjectNode toJson(ControllerConfig config, LoopReport r, List<JsonNode> recentEvents) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("cluster", config.cluster());
+    root.put("at", r.at().toString());
+    root.put("reason", r.decision().reason().name());
+    root.put("message", r.decision().message());
+    root.put("virtual_ip", config.virtualIp());
+    ArrayNode nodes = root.putArray("nodes");
+    for (NodeConfig n : config.nodes()) {
+      ObjectNode j = nodes.addObject();
+      j.put("name", n.name());
+      j.put("host", n.host());
+      j.put("port", n.port());
+      j.put("instance_id", n.instanceId());
+      j.put("eni_id", n.eniId());
+      NodeObservation o = r.snapshot().nodes().get(n.name());
+      j.put("reachable", o != null && o.reachable());
+      j.put("role", o == null ? "UNKNOWN" : o.role().name());
+      if (o != null) {
+        o.failure().ifPresent(f -> j.put("failure", f));
+        o.timeline().ifPresent(t -> j.put("timeline", t));
+        o.walPosition().ifPresent(p -> j.put("wal_position", lsn(p)));
+        o.writable().ifPresent(w -> j.put("writable", w));
+        o.witness().ifPresent(w -> {
+          ObjectNode wj = j.putObject("wal_receiver");
+          wj.put("streaming", w.streaming());
+          wj.put("sender", w.senderHost() + ":" + w.senderPort());
+          wj.put("last_message_ms_ago", w.sinceLastMessage().toMillis());
+        });
+      }
+      j.put("consecutive_failures", r.failures().getOrDefault(n.name(), 0));
+    }
+    ArrayNode routes = root.putArray("route_tables");
+    for (RouteState rs : r.snapshot().routes()) {
+      ObjectNode j = routes.addObject();
+      j.put("route_table", rs.routeTable());
+      j.put("status", rs.status().name());
+      rs.target().ifPresent(t -> {
+        j.put("target", t);
+        config.nodeByTarget(t).ifPresent(n -> j.put("node", n.name()));
+      });
+    }
+    r.timeline().ifPresent(t -> root.set("last_failover", JSON.valueToTree(t)));
+    ArrayNode ev = root.putArray("recent_events");
+    recentEvents.forEach(ev::add);
+    return root;
+  }
+
+  /** The human table of {@code failoverctl status}. */
+  public static String render(JsonNode s) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format(Locale.ROOT, "cluster %s   virtual IP %s   at %s%n", s.path("cluster").asText(), s.path("virtual_ip").asText(), s.path("at").asText()));
+    out.append(String.format(Locale.ROOT, "%s: %s%n%n", s.path("reason").asText(), s.path("message").asText()));
+    out.append(String.format(Locale.ROOT, "%-10s %-9s %-8s %-4s %-14s %-20s %s%n", "NODE", "ROLE", "STATE", "TL", "WAL", "ENI", "NOTE"));
+    for (JsonNode n : s.path("nodes")) {
+      String note = n.has("failure") ? n.path("failure").asText() + ", " + n.path("consecutive_failures").asInt() + " failed probe(s)" : "";
+      if (n.has("wal_receiver")) {
+        JsonNode w = n.path("wal_receiver");
+        note = (w.path("streaming").asBoolean() ? "streaming from " : "not streaming, last ") + w.path("sender").asText() + ", heard " + w.path("last_message_ms_ago").asLong() + " ms ago";
+      }
+      if (n.has("writable") && !n.path("writable").asBoolean()) {
+        note = "NOT WRITABLE " + note;
+      }
+      out.append(String.format(Locale.ROOT, "%-10s %-9s %-8s %-4s %-14s %-20s %s%n", n.path("name").asText(), n.path("role").asText(), n.path("reachable").asBoolean() ? "up" : "DOWN", n.path("timeline").asText("-"), n.path("wal_position").asText("-"), n.path("eni_id").asText(), note));
+    }
+    out.append(String.format(Locale.ROOT, "%n%-24s %-10s %s%n", "ROUTE TABLE", "STATUS", "VIRTUAL IP -> "));
+    for (JsonNode t : s.path("route_tables")) {
+      out.append(String.format(Locale.ROOT, "%-24s %-10s %s%n", t.path("route_table").asText(), t.path("status").asText(), t.has("target") ? t.path("target").asText() + (t.has("node") ? " (" + t.path("node").asText() + ")" : " (not a configured node)") : "-"));
+    }
+    if (s.has("last_failover")) {
+      JsonNode f = s.path("last_failover");
+      out.append(String.format(Locale.ROOT, "%nlast failover: %s %s -> %s completed=%s %s%n", f.path("kind").asText(), f.path("from").asText(), f.path("to").asText(), f.path("completed").asText(), f.path("phasesMs").toString()));
+    }
+    if (s.path("recent_events").size() > 0) {
+      out.append("\nrecent events:\n");
+      for (JsonNode e : s.path("recent_events")) {
+        out.append("  ").append(e.path("ts").asText()).append(' ').append(e.path("event").asText()).append(' ')
+            .append(e.has("message") ? e.path("message").asText() : e.has("action") ? e.path("action").asText() + " " + e.path("node").asText("") + (e.has("ok") ? " ok=" + e.path("ok").asText() : "") + (e.has("detail") ? " " + e.path("detail").asText() : "") : "")
+            .append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  public static String lsn(long v) {
+    return String.format(Locale.ROOT, "%X/%X", v >>> 32, v & 0xFFFFFFFFL);
+  }
+}

@@ -1,0 +1,235 @@
+package io.pgfailover.controller.loop;
+
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.decide.Action;
+import io.pgfailover.controller.decide.Decision;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.PostgresNodes;
+import io.pgfailover.controller.port.RouteTables;
+import io.pgfailover.controller.port.StepResult;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out a decision's actions in order. Each action is logged and written to the event history before
+ * and after it runs; the first failure stops the plan, and a write stop that no promotion followed is undone,
+ * so the next loop finds a state it can see and repair.
+ */
+final class Actuator {
+  private static final Logger log = LoggerFactory.getLogger(Actuator.class);
+  /** How long a switchover waits for the standby to replay the last WAL before giving up (writes resume). */
+  static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(30);
+  /** How long fencing waits for the instance to reach stopping/stopped. */
+  static final Duration FENCE_BOUND = Duration.ofSeconds(30);
+
+  private final ControllerConfig config;
+  private final PostgresNodes nodes;
+  private final RouteTables routes;
+  private final Fencer fencer;
+  private final EventLog events;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
+    this.config = config;
+    this.nodes = nodes;
+    this.routes = routes;
+    this.fencer = fencer;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** What running a plan did. */
+  record Outcome(boolean ok, List<String> steps, Optional<FailoverTimeline> timeline) {
+    static Outcome nothing() {
+      return new Outcome(true, List.of(), Optional.empty());
+    }
+  }
+
+  /**
+   * @param timelineStart when the failure was first seen (failover) or the request arrived (manual); a
+   *     timeline is recorded only for plans that promote
+   */
+  Outcome execute(Decision decision, Instant timelineStart) {
+    boolean promotes = decision.actions().stream().anyMatch(a -> a instanceof Action.Promote);
+    FailoverTimeline.Recorder timeline = null;
+    if (promotes) {
+      String to = decision.actions().stream().filter(a -> a instanceof Action.Promote).map(a -> ((Action.Promote) a).node()).findFirst().orElse("");
+      String from = decision.actions().stream().filter(a -> a instanceof Action.StopWrites || a instanceof Action.Fence).map(this::nodeOf).findFirst()
+          .orElse(decision.actions().stream().filter(a -> a instanceof Action.Promote).map(a -> ((Action.Promote) a).abortIfPrimary().orElse("")).findFirst().orElse(""));
+      timeline = new FailoverTimeline.Recorder(decision.reason().name().toLowerCase(), from, to, timelineStart);
+      timeline.mark("failure_first_seen", timelineStart);
+      timeline.mark("confirmed", clock.instant());
+    }
+    List<String> steps = new ArrayList<>();
+    Optional<String> writesStoppedOn = Optional.empty();
+    boolean promoted = false;
+    boolean ok = true;
+    for (Action action : decision.actions()) {
+      if (action instanceof Action.Alarm alarm) {
+        log.warn("event=alarm kind={} message=\"{}\"", alarm.kind(), alarm.message());
+        events.append("alarm", Map.of("kind", alarm.kind().name(), "message", alarm.message()));
+        metrics.count("pgfailover_alarms_total", "Alarms raised, by kind.", "kind=\"" + alarm.kind() + "\"");
+        continue;
+      }
+      StepResult result = run(action);
+      steps.add(action.name() + (result.ok() ? " ok" : " failed") + ": " + result.detail());
+      if (!result.ok()) {
+        ok = false;
+        break;
+      }
+      if (action instanceof Action.StopWrites s) {
+        writesStoppedOn = Optional.of(s.node());
+      }
+      if (timeline != null) {
+        if (action instanceof Action.Fence) {
+          timeline.mark("fenced", clock.instant());
+        } else if (action instanceof Action.Promote) {
+          timeline.mark("promoted", clock.instant());
+        } else if (action instanceof Action.PointRoutes p) {
+          timeline.mark("routes_switched", clock.instant());
+          markVerified(timeline, p.targetId());
+        }
+      }
+      promoted |= action instanceof Action.Promote;
+    }
+    if (!ok && writesStoppedOn.isPresent() && !promoted) {
+      // Nothing was promoted: the old primary is still the only one, so let it take writes again.
+      StepResult undo = run(new Action.AllowWrites(writesStoppedOn.get()));
+      steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
+    }
+    boolean didPromote = promoted;
+    Optional<FailoverTimeline> done = Optional.ofNullable(timeline).map(t -> t.finish(didPromote));
+    done.ifPresent(t -> {
+      events.append("failover_timeline", Map.of("kind", t.kind(), "from", t.from(), "to", t.to(), "completed", t.completed(), "phases_ms", t.phasesMs()));
+      log.info("event=failover_timeline kind={} from={} to={} completed={} {}", t.kind(), t.from(), t.to(), t.completed(), t.render());
+      if (didPromote) {
+        metrics.count("pgfailover_failovers_total", "Promotions carried out (failover, manual failover, switchover).", "kind=\"" + t.kind() + "\"");
+        t.phasesMs().forEach((phase, ms) -> metrics.gauge("pgfailover_last_failover_phase_ms", "Milliseconds from first failure to each phase of the last failover.", "phase=\"" + phase + "\"", ms));
+      }
+    });
+    return new Outcome(ok, steps, done);
+  }
+
+  private void markVerified(FailoverTimeline.Recorder timeline, String targetId) {
+    // Independent read-back (it also refreshes the loop's route cache): the switch counts once seen.
+    boolean allOnTarget = routes.read().stream().allMatch(r -> r.pointsAt(targetId));
+    if (allOnTarget) {
+      timeline.mark("verified", clock.instant());
+    }
+  }
+
+  private StepResult run(Action action) {
+    Map<String, Object> before = new LinkedHashMap<>(describe(action));
+    events.append("action_started", before);
+    log.info("event=action_started action={} {}", action.name(), kv(before));
+    Instant start = clock.instant();
+    StepResult result;
+    try {
+      result = dispatch(action);
+    } catch (RuntimeException e) {
+      // A port broke its contract: log it as a bug, record the failure, let the next loop retry.
+      log.error("event=action_bug action={} error=\"{}\"", action.name(), e.toString(), e);
+      result = StepResult.failed("unexpected error: " + e, Map.of());
+    }
+    long ms = Duration.between(start, clock.instant()).toMillis();
+    Map<String, Object> after = new LinkedHashMap<>(describe(action));
+    after.put("ok", result.ok());
+    after.put("changed", result.changed());
+    after.put("detail", result.detail());
+    after.put("elapsed_ms", ms);
+    after.putAll(result.fields());
+    events.append("action_finished", after);
+    if (result.ok()) {
+      log.info("event=action_finished action={} ok=true changed={} elapsed_ms={} detail=\"{}\"", action.name(), result.changed(), ms, result.detail());
+    } else {
+      log.error("event=action_finished action={} ok=false elapsed_ms={} detail=\"{}\"", action.name(), ms, result.detail());
+      metrics.count("pgfailover_action_failures_total", "Actions that failed, by action.", "action=\"" + action.name() + "\"");
+    }
+    Object calls = result.fields().get("api_calls");
+    if (calls instanceof Number n) {
+      metrics.add("pgfailover_ec2_calls_total", "EC2 API calls made by actions.", "", n.longValue());
+    }
+    return result;
+  }
+
+  private StepResult dispatch(Action action) {
+    if (action instanceof Action.PointRoutes p) {
+      return routes.pointAt(p.targetId());
+    } else if (action instanceof Action.Promote p) {
+      return promote(p);
+    } else if (action instanceof Action.Fence f) {
+      return fencer.fence(f.instanceId(), FENCE_BOUND);
+    } else if (action instanceof Action.StopWrites s) {
+      return nodes.stopWrites(node(s.node()));
+    } else if (action instanceof Action.AllowWrites a) {
+      return nodes.allowWrites(node(a.node()));
+    } else if (action instanceof Action.AwaitCatchUp c) {
+      return nodes.awaitCatchUp(node(c.standby()), node(c.primary()), CATCH_UP_TIMEOUT);
+    }
+    throw new IllegalStateException("not an executable action: " + action);
+  }
+
+  private StepResult promote(Action.Promote p) {
+    if (p.abortIfPrimary().isPresent()) {
+      // Re-check before the one step that cannot be undone: the failed primary may have come back.
+      NodeObservation again = nodes.probe(node(p.abortIfPrimary().get()));
+      if (again.isPrimary()) {
+        return StepResult.failed("aborted: " + again.node() + " answers as primary again", Map.of("recheck", "primary_back"));
+      }
+    }
+    return nodes.promote(node(p.node()), config.failover().promoteTimeout());
+  }
+
+  private NodeConfig node(String name) {
+    return config.node(name).orElseThrow();
+  }
+
+  private String nodeOf(Action a) {
+    return a instanceof Action.StopWrites s ? s.node() : a instanceof Action.Fence f ? f.node() : "";
+  }
+
+  private static Map<String, Object> describe(Action action) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("action", action.name());
+    if (action instanceof Action.PointRoutes p) {
+      m.put("node", p.node());
+      m.put("target", p.targetId());
+    } else if (action instanceof Action.Promote p) {
+      m.put("node", p.node());
+    } else if (action instanceof Action.Fence f) {
+      m.put("node", f.node());
+      m.put("instance", f.instanceId());
+    } else if (action instanceof Action.StopWrites s) {
+      m.put("node", s.node());
+    } else if (action instanceof Action.AllowWrites a) {
+      m.put("node", a.node());
+    } else if (action instanceof Action.AwaitCatchUp c) {
+      m.put("node", c.standby());
+      m.put("primary", c.primary());
+    }
+    return m;
+  }
+
+  private static String kv(Map<String, Object> m) {
+    StringBuilder sb = new StringBuilder();
+    m.forEach((k, v) -> {
+      if (!k.equals("action")) {
+        sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v);
+      }
+    });
+    return sb.toString();
+  }
+}

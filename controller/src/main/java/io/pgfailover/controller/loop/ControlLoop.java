@@ -1,0 +1,230 @@
+package io.pgfailover.controller.loop;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.decide.Decider;
+import io.pgfailover.controller.decide.Decision;
+import io.pgfailover.controller.decide.History;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.decide.Reason;
+import io.pgfailover.controller.decide.Request;
+import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.decide.Snapshot;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.PostgresNodes;
+import io.pgfailover.controller.port.RouteTables;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control loop: observe (probe every node in parallel, read the route tables from a cache refreshed on
+ * a slower interval and after every change), decide (the pure {@link Decider}), act (the {@link Actuator}).
+ * Operator requests are queued and run by the loop's own thread, so two actors never race.
+ */
+public final class ControlLoop implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ControlLoop.class);
+
+  /** Pauses between loops; injected so tests and the CLI's one-shot mode need no real sleeping. */
+  public interface Sleeper {
+    void sleep(Duration d) throws InterruptedException;
+  }
+
+  private final ControllerConfig config;
+  private final PostgresNodes nodes;
+  private final RouteTables routes;
+  private final EventLog events;
+  private final Metrics metrics;
+  private final Clock clock;
+  private final Decider decider;
+  private final Actuator actuator;
+  private final ExecutorService probePool;
+  private final ConcurrentLinkedQueue<Pending> requests = new ConcurrentLinkedQueue<>();
+
+  private History history = History.empty();
+  private List<RouteState> cachedRoutes = List.of();
+  private Instant routesReadAt = Instant.MIN;
+  private boolean routesStale = true;
+  private volatile LoopReport last;
+  private String lastSentence = "";
+
+  private record Pending(Request request, Instant arrived, CompletableFuture<LoopReport> result) {}
+
+  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
+    this.config = config;
+    this.nodes = nodes;
+    this.routes = routes;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.decider = new Decider(config);
+    this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock);
+    this.probePool = Executors.newFixedThreadPool(config.nodes().size(), r -> {
+      Thread t = new Thread(r, "probe");
+      t.setDaemon(true);
+      return t;
+    });
+    this.history = seedFromEvents(events.tail(500));
+  }
+
+  /** Queue an operator request; the loop runs it on its next iteration (or {@link #runOnce} does). */
+  public CompletableFuture<LoopReport> submit(Request request) {
+    Pending p = new Pending(request, clock.instant(), new CompletableFuture<>());
+    requests.add(p);
+    return p.result();
+  }
+
+  /** Runs loops until {@code keepGoing} says stop, one per probe interval. */
+  public void run(BooleanSupplier keepGoing, Sleeper sleeper) throws InterruptedException {
+    events.append("controller_started", Map.of("nodes", config.nodes().stream().map(NodeConfig::name).toList(), "route_tables", config.routeTables()));
+    while (keepGoing.getAsBoolean()) {
+      Instant start = clock.instant();
+      try {
+        runOnce();
+      } catch (RuntimeException e) {
+        // A bug, not an outage: log it loudly and keep watching; the next loop starts from fresh observations.
+        log.error("event=loop_bug error=\"{}\"", e.toString(), e);
+        metrics.count("pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
+      }
+      Duration left = config.probe().interval().minus(Duration.between(start, clock.instant()));
+      if (!left.isNegative() && requests.isEmpty()) {
+        sleeper.sleep(left);
+      }
+    }
+  }
+
+  /** One observe → decide → act iteration; serves at most one pending operator request. */
+  public synchronized LoopReport runOnce() {
+    Pending pending = requests.poll();
+    Snapshot snapshot = observe();
+    history = history.next(snapshot);
+    Decision decision = pending == null ? decider.decide(snapshot, history) : decider.decide(snapshot, history, pending.request());
+    say(decision, pending);
+    Instant timelineStart = pending != null ? pending.arrived() : history.lastPrimary().map(p -> history.failingSince().get(p)).orElse(clock.instant());
+    Actuator.Outcome outcome = decision.actions().isEmpty() ? Actuator.Outcome.nothing() : actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart);
+    if (decision.mutates()) {
+      routesStale = true;
+    }
+    LoopReport report = new LoopReport(snapshot.at(), snapshot, decision, outcome.ok(), outcome.steps(), outcome.timeline(), history.consecutiveFailures());
+    last = report;
+    metrics.gauge("pgfailover_last_loop_timestamp_seconds", "When the last loop ended (Unix time).", "", clock.instant().toEpochMilli() / 1000.0);
+    if (pending != null) {
+      pending.result().complete(report);
+    }
+    return report;
+  }
+
+  /**
+   * Observe and decide without acting or writing history: what {@code failoverctl status} shows when no
+   * daemon runs.
+   */
+  public synchronized LoopReport peek() {
+    Snapshot snapshot = observe();
+    History h = history.next(snapshot);
+    Decision decision = decider.decide(snapshot, h);
+    return new LoopReport(snapshot.at(), snapshot, decision, true, List.of(), Optional.empty(), h.consecutiveFailures());
+  }
+
+  public Optional<LoopReport> last() {
+    return Optional.ofNullable(last);
+  }
+
+  public History history() {
+    return history;
+  }
+
+  private Snapshot observe() {
+    Instant at = clock.instant();
+    Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
+    for (NodeConfig n : config.nodes()) {
+      futures.put(n.name(), probePool.submit(() -> nodes.probe(n)));
+    }
+    Map<String, NodeObservation> observed = new LinkedHashMap<>();
+    // The probes bound themselves; this outer wait only guards against a probe that breaks its contract.
+    long waitMs = config.probe().timeout().toMillis() * 2 + 500;
+    futures.forEach((name, f) -> {
+      NodeObservation o;
+      try {
+        o = f.get(waitMs, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        f.cancel(true);
+        o = NodeObservation.unreachable(name, "timeout");
+      } catch (ExecutionException e) {
+        log.error("event=probe_bug node={} error=\"{}\"", name, e.getCause().toString());
+        o = NodeObservation.unreachable(name, "other");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        o = NodeObservation.unreachable(name, "other");
+      }
+      observed.put(name, o);
+      metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
+      if (!o.reachable()) {
+        metrics.count("pgfailover_probe_failures_total", "Failed probes, by node and failure kind.", "node=\"" + name + "\",kind=\"" + o.failure().orElse("other") + "\"");
+      }
+    });
+    boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
+    if (routesStale || noPrimary || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
+      cachedRoutes = routes.read();
+      routesReadAt = at;
+      routesStale = cachedRoutes.stream().anyMatch(r -> r.status() == RouteState.Status.UNKNOWN);
+    }
+    return new Snapshot(at, observed, cachedRoutes);
+  }
+
+  /** Every loop says one sentence: INFO when it changes, DEBUG while it stays the same. */
+  private void say(Decision d, Pending pending) {
+    String sentence = d.reason() + ": " + d.message();
+    boolean changed = !sentence.equals(lastSentence) || pending != null || !d.actions().isEmpty();
+    if (changed) {
+      log.info("event=decision reason={} actions={} message=\"{}\"", d.reason(), d.actions().stream().map(a -> a.name()).toList(), d.message());
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("reason", d.reason().name());
+      fields.put("message", d.message());
+      fields.put("actions", d.actions().stream().map(a -> a.name()).toList());
+      fields.put("highest_timeline", history.highestPrimaryTimeline());
+      history.lastPrimary().ifPresent(p -> fields.put("last_primary", p));
+      if (pending != null) {
+        fields.put("request", pending.request().toString());
+      }
+      events.append("decision", fields);
+    } else {
+      log.debug("event=decision reason={} message=\"{}\"", d.reason(), d.message());
+    }
+    lastSentence = sentence;
+    metrics.gauge("pgfailover_healthy", "1 when the last loop found a healthy primary with the routes on it.", "", d.reason() == Reason.HEALTHY ? 1 : 0);
+  }
+
+  /** A restarted controller remembers the newest timeline it saw, so it never routes to a stale primary. */
+  static History seedFromEvents(List<JsonNode> tail) {
+    History h = History.empty();
+    for (JsonNode e : tail) {
+      if (e.has("highest_timeline")) {
+        Optional<String> primary = e.hasNonNull("last_primary") ? Optional.of(e.get("last_primary").asText()) : Optional.empty();
+        h = h.seedTimeline(e.get("highest_timeline").asLong(), primary);
+      }
+    }
+    return h;
+  }
+
+  @Override
+  public void close() {
+    probePool.shutdownNow();
+  }
+}

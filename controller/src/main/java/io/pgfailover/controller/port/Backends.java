@@ -1,0 +1,25 @@
+package io.pgfailover.controller.port;
+
+import java.util.List;
+
+/** The ports wired to real PostgreSQL and AWS, built once per process from the configuration. */
+public interface Backends extends AutoCloseable {
+  PostgresNodes postgres();
+
+  RouteTables routeTables();
+
+  Fencer fencer();
+
+  /** The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions. */
+  List<Check> awsPreflight();
+
+  /** One preflight finding: severity OK, WARN or FAIL, with a fix when it is not OK. */
+  record Check(String severity, String subject, String message, String fix) {
+    public boolean failed() {
+      return "FAIL".equals(severity);
+    }
+  }
+
+  @Override
+  void close();
+}
