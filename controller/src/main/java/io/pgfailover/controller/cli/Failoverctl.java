@@ -1,0 +1,318 @@
+package io.pgfailover.controller.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgfailover.controller.admin.AdminServer;
+import io.pgfailover.controller.admin.StatusView;
+import io.pgfailover.controller.config.ConfigException;
+import io.pgfailover.controller.config.ConfigLoader;
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.decide.Reason;
+import io.pgfailover.controller.decide.Request;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.loop.ControlLoop;
+import io.pgfailover.controller.loop.LoopReport;
+import io.pgfailover.controller.loop.Metrics;
+import io.pgfailover.controller.port.Backends;
+import io.pgfailover.controller.wiring.Wiring;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code failoverctl}: the daemon and the operator's commands. Exit codes: {@link ExitCodes}. */
+@Command(
+    name = "failoverctl",
+    mixinStandardHelpOptions = true,
+    versionProvider = Failoverctl.Version.class,
+    description = "PostgreSQL failover controller for AWS: moves the virtual IP's routes to the primary.",
+    subcommands = {
+      Failoverctl.Run.class,
+      Failoverctl.Status.class,
+      Failoverctl.FailoverCmd.class,
+      Failoverctl.SwitchoverCmd.class,
+      Failoverctl.Preflight.class,
+      Failoverctl.ConfigCmd.class,
+      Failoverctl.VersionCmd.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:done; status: healthy",
+      "1:an action failed, or a runtime error",
+      "2:bad usage",
+      "3:invalid configuration",
+      "4:permission denied (admin token, AWS authorization)",
+      "5:refused by a safety guard; nothing changed",
+      "6:status/preflight: unhealthy, or a check failed"
+    })
+public final class Failoverctl {
+  static final String DEFAULT_CONFIG = "/etc/pgfailover/controller.yaml";
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs a command and returns its exit code (tests call this instead of main). */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new Failoverctl());
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof ConfigException ce) {
+        cmd.getErr().println(ce.getMessage());
+        return ExitCodes.CONFIG;
+      }
+      cmd.getErr().println("failoverctl: " + e.getMessage());
+      return ExitCodes.FAILED;
+    });
+    return cl.execute(args);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Optional.ofNullable(Failoverctl.class.getPackage().getImplementationVersion()).orElse("dev");
+      return new String[] {"failoverctl " + v + " (java " + System.getProperty("java.version") + ")"};
+    }
+  }
+
+  /** Options every command that needs the configuration shares. */
+  static class ConfigOption {
+    @Option(names = {"-c", "--config"}, description = "controller YAML (default: $PGFAILOVER_CONFIG or " + DEFAULT_CONFIG + ")")
+    Path config;
+
+    ControllerConfig load() throws ConfigException {
+      Path p = config != null ? config : Path.of(Optional.ofNullable(System.getenv("PGFAILOVER_CONFIG")).orElse(DEFAULT_CONFIG));
+      return ConfigLoader.load(p);
+    }
+  }
+
+  @Command(name = "run", description = "Run the daemon: the control loop and the admin API.")
+  static final class Run implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption opts = new ConfigOption();
+
+    @Override
+    public Integer call() throws Exception {
+      ControllerConfig config = opts.load();
+      Clock clock = Clock.systemUTC();
+      AtomicBoolean running = new AtomicBoolean(true);
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        running.set(false);
+        try {
+          stopped.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }));
+      Metrics metrics = new Metrics();
+      EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
+      try (Backends backends = Wiring.connect(config);
+          ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock);
+          AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
+        admin.start();
+        loop.run(running::get, d -> Thread.sleep(d.toMillis()));
+      } finally {
+        stopped.countDown();
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "status", description = "Show the nodes, the route tables and recent events (from the daemon if one runs).")
+  static final class Status implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption opts = new ConfigOption();
+
+    @Option(names = "--json", description = "print the status document as JSON")
+    boolean json;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      ControllerConfig config = opts.load();
+      AdminClient client = new AdminClient(config);
+      JsonNode status;
+      Optional<JsonNode> fromDaemon = client.probe() ? client.status() : Optional.empty();
+      if (fromDaemon.isPresent()) {
+        status = fromDaemon.get();
+      } else {
+        try (Backends backends = Wiring.connect(config);
+            ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()), new Metrics(), Clock.systemUTC())) {
+          LoopReport r = loop.peek();
+          ObjectNode s = StatusView.toJson(config, r, EventLog.tail(config.eventLog(), 20));
+          s.put("source", "direct (no daemon answered on " + config.admin().listen() + ")");
+          status = s;
+        }
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      out.print(json ? status.toPrettyString() + "\n" : StatusView.render(status));
+      out.flush();
+      return Reason.HEALTHY.name().equals(status.path("reason").asText()) ? ExitCodes.OK : ExitCodes.UNHEALTHY;
+    }
+  }
+
+  /** Shared by failover and switchover: the daemon's API when one runs, else the same loop code directly. */
+  abstract static class ManualCommand implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption opts = new ConfigOption();
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    abstract Request request();
+
+    abstract String path();
+
+    @Override
+    public Integer call() throws Exception {
+      ControllerConfig config = opts.load();
+      AdminClient client = new AdminClient(config);
+      PrintWriter out = spec.commandLine().getOut();
+      JsonNode result;
+      if (client.probe()) {
+        AdminClient.Answer a = client.post(path(), body(request()));
+        if (a.httpStatus() == 401 || a.httpStatus() == 403) {
+          spec.commandLine().getErr().println("failoverctl: the daemon refused the request: " + a.body().path("error").asText());
+          return ExitCodes.PERMISSION;
+        }
+        result = a.body();
+        ((ObjectNode) result).put("via", "daemon");
+      } else {
+        Clock clock = Clock.systemUTC();
+        try (Backends backends = Wiring.connect(config);
+            ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(config.eventLog(), clock, config.cluster()), new Metrics(), clock)) {
+          loop.submit(request());
+          LoopReport r = loop.runOnce();
+          result = AdminServer.result(r);
+          ((ObjectNode) result).put("via", "direct (no daemon answered on " + config.admin().listen() + ")");
+        }
+      }
+      out.println(result.toPrettyString());
+      out.flush();
+      if (!result.path("ok").asBoolean(false)) {
+        return ExitCodes.FAILED;
+      }
+      String reason = result.path("reason").asText();
+      return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name()) ? ExitCodes.OK : ExitCodes.REFUSED;
+    }
+
+    private static String body(Request r) {
+      ObjectNode b = StatusView.JSON.createObjectNode();
+      if (r instanceof Request.Failover f) {
+        f.to().ifPresent(t -> b.put("to", t));
+        b.put("force", f.force());
+      } else if (r instanceof Request.Switchover s) {
+        b.put("to", s.to());
+      }
+      return b.toString();
+    }
+  }
+
+  @Command(name = "failover", description = "Promote a standby now and move the routes to it.")
+  static final class FailoverCmd extends ManualCommand {
+    @Option(names = "--to", description = "the standby to promote (default: the most advanced)")
+    String to;
+
+    @Option(names = "--force", description = "skip the witness and lag guards; fail over even from a reachable primary (its writes are stopped first)")
+    boolean force;
+
+    @Override
+    Request request() {
+      return new Request.Failover(Optional.ofNullable(to), force);
+    }
+
+    @Override
+    String path() {
+      return "/failover";
+    }
+  }
+
+  @Command(name = "switchover", description = "Planned move of the primary role, losing nothing: stop writes, catch up, promote, repoint.")
+  static final class SwitchoverCmd extends ManualCommand {
+    @Option(names = "--to", required = true, description = "the standby to become primary")
+    String to;
+
+    @Override
+    Request request() {
+      return new Request.Switchover(to);
+    }
+
+    @Override
+    String path() {
+      return "/switchover";
+    }
+  }
+
+  @Command(name = "preflight", description = "Check the config, PostgreSQL reachability and the AWS side (identity, route tables, instances, permissions).")
+  static final class Preflight implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption opts = new ConfigOption();
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      ControllerConfig config = opts.load();
+      PrintWriter out = spec.commandLine().getOut();
+      List<Backends.Check> checks = new ArrayList<>();
+      checks.add(new Backends.Check("OK", "config", "valid: " + config.nodes().size() + " nodes, " + config.routeTables().size() + " route tables", ""));
+      try (Backends backends = Wiring.connect(config)) {
+        for (NodeConfig n : config.nodes()) {
+          NodeObservation o = backends.postgres().probe(n);
+          checks.add(o.reachable()
+              ? new Backends.Check("OK", "node " + n.name(), "reachable as " + o.role() + " on timeline " + o.timeline().orElse(0), "")
+              : new Backends.Check("FAIL", "node " + n.name(), "not reachable: " + o.failure().orElse("unknown"), "check host/port/user/password and pg_hba.conf for the controller's address"));
+        }
+        checks.addAll(backends.awsPreflight());
+      }
+      boolean failed = false;
+      for (Backends.Check c : checks) {
+        out.printf("%-5s %-28s %s%s%n", c.severity(), c.subject(), c.message(), c.fix().isEmpty() ? "" : "\n      fix: " + c.fix());
+        failed |= c.failed();
+      }
+      out.flush();
+      return failed ? ExitCodes.UNHEALTHY : ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "config", description = "Configuration tools.", subcommands = {ConfigCmd.Check.class})
+  static final class ConfigCmd {
+    @Command(name = "check", description = "Validate a configuration file; prints every error with its line and fix.")
+    static final class Check implements Callable<Integer> {
+      @CommandLine.Mixin ConfigOption opts = new ConfigOption();
+
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Override
+      public Integer call() {
+        try {
+          ControllerConfig c = opts.load();
+          spec.commandLine().getOut().printf("config ok: cluster %s, %d nodes, %d route tables, detection after ~%d ms%n", c.cluster(), c.nodes().size(), c.routeTables().size(), ConfigLoader.detectionTime(c.probe()).toMillis());
+          spec.commandLine().getOut().flush();
+          return ExitCodes.OK;
+        } catch (ConfigException e) {
+          spec.commandLine().getErr().println(e.getMessage());
+          return ExitCodes.CONFIG;
+        }
+      }
+    }
+  }
+
+  @Command(name = "version", description = "Print the version.")
+  static final class VersionCmd implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getOut().println(new Version().getVersion()[0]);
+      spec.commandLine().getOut().flush();
+      return ExitCodes.OK;
+    }
+  }
+}
