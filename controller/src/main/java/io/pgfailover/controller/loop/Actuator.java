@@ -113,7 +113,7 @@ final class Actuator {
     boolean didPromote = promoted;
     Optional<FailoverTimeline> done = Optional.ofNullable(timeline).map(t -> t.finish(didPromote));
     done.ifPresent(t -> {
-      events.append("failover_timeline", Map.of("kind", t.kind(), "from", t.from(), "to", t.to(), "completed", t.completed(), "phases_ms", t.phasesMs()));
+      events.append("failover_timeline", Map.of("kind", t.kind(), "from", t.from(), "to", t.to(), "completed", t.completed(), "start", t.start().toString(), "phases_ms", t.phasesMs()));
       log.info("event=failover_timeline kind={} from={} to={} completed={} {}", t.kind(), t.from(), t.to(), t.completed(), t.render());
       if (didPromote) {
         metrics.count("pgfailover_failovers_total", "Promotions carried out (failover, manual failover, switchover).", "kind=\"" + t.kind() + "\"");
