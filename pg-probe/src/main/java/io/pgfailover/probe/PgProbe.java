@@ -203,12 +203,17 @@ public final class PgProbe implements AutoCloseable {
     PromotionResult result = new PromotionResult(outcome, before, after, elapsed, Optional.ofNullable(error));
     if (outcome == PromotionResult.Outcome.FAILED) {
       log.warn("event=promote_failed node={} timeline_before={} elapsed_ms={} error=\"{}\"", node.name(),
-          format(before), elapsed.toMillis(), error);
+          format(before), elapsed.toMillis(), quoted(error));
     } else {
       log.info("event=promote_finished node={} outcome={} timeline_before={} timeline_after={} elapsed_ms={}",
           node.name(), outcome, format(before), format(after), elapsed.toMillis());
     }
     return result;
+  }
+
+  /** Keeps a free-text value inside its key="..." field. */
+  private static String quoted(String text) {
+    return text == null ? "" : text.replace('"', '\'').replace('\n', ' ');
   }
 
   private static String format(OptionalLong value) {
@@ -218,10 +223,10 @@ public final class PgProbe implements AutoCloseable {
   private static void logResult(ProbeResult r) {
     if (!r.reachable()) {
       log.warn("event=probe_failed node={} kind={} latency_ms={} error=\"{}\"", r.node(), r.reachability(),
-          r.latency().toMillis(), r.error().orElse(""));
+          r.latency().toMillis(), quoted(r.error().orElse("")));
     } else if (r.writeCheck().isPresent() && !r.writeCheck().get().ok()) {
       log.warn("event=write_check_failed node={} latency_ms={} error=\"{}\"", r.node(), r.latency().toMillis(),
-          r.writeCheck().get().error().orElse(""));
+          quoted(r.writeCheck().get().error().orElse("")));
     } else if (log.isDebugEnabled()) {
       log.debug("event=probe_ok node={} role={} timeline={} latency_ms={}", r.node(), r.role(),
           format(r.timeline()), r.latency().toMillis());

@@ -52,6 +52,10 @@ public record ProbeSettings(Duration deadline, Duration writeCheckTimeout, boole
     return new ProbeSettings(deadline, writeCheckTimeout, enabled);
   }
 
+  public ProbeSettings withWriteCheckTimeout(Duration timeout) {
+    return new ProbeSettings(deadline, timeout, writeCheck);
+  }
+
   public ProbeSettings withDeadline(Duration newDeadline) {
     return new ProbeSettings(newDeadline, writeCheckTimeout, writeCheck);
   }

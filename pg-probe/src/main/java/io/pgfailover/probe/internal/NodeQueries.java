@@ -30,9 +30,10 @@ public final class NodeQueries {
   /*
    * One round trip. Timeline sources, and why:
    * - primary: the first 8 hex digits of pg_walfile_name(pg_current_wal_lsn()) are the timeline WAL is being
-   *   written on now. pg_control_checkpoint().timeline_id is the timeline of the last checkpoint, and after a
-   *   promotion (no end-of-recovery checkpoint since PostgreSQL 9.3's fast promotion) it stays on the old
-   *   timeline until the next checkpoint completes; PromotionIT shows the difference.
+   *   written on now, set before pg_promote(wait => true) returns. pg_control_checkpoint().timeline_id is the
+   *   timeline of the last completed checkpoint: a promotion only requests one (fast promotion, no
+   *   end-of-recovery checkpoint), and a spread checkpoint over many dirty buffers can take minutes, so the old
+   *   timeline can be reported long after the promotion. PromotionIT checks the timeline right after promoting.
    * - standby: pg_walfile_name() is not allowed during recovery, so received_tli of the WAL receiver (the
    *   timeline of the WAL it streams), else, with no receiver, the timeline of the last restartpoint.
    * The CASEs keep primary-only functions from running on a standby and vice versa.
