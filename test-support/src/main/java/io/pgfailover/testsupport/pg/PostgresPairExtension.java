@@ -60,6 +60,14 @@ public final class PostgresPairExtension implements BeforeAllCallback, AfterAllC
     return pair().nodes();
   }
 
+  public PgNode nodeA() {
+    return pair().nodeA();
+  }
+
+  public PgNode nodeB() {
+    return pair().nodeB();
+  }
+
   public PgNode primary() {
     return pair().primary();
   }
