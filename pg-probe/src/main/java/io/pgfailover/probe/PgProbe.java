@@ -1,0 +1,355 @@
+package io.pgfailover.probe;
+
+import io.pgfailover.probe.internal.FailureClassifier;
+import io.pgfailover.probe.internal.NodeQueries;
+import io.pgfailover.probe.internal.NodeQueries.Observation;
+import io.pgfailover.probe.internal.ProbeConnections;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bounded probes and promotion of PostgreSQL nodes over JDBC.
+ *
+ * <p>Contract: {@link #probe} and {@link #probeAll} never throw and return within the deadline (plus
+ * scheduling noise): each probe runs on a worker thread; when the deadline passes the caller stops waiting,
+ * aborts the connection's socket and reports {@link Reachability#TIMEOUT}. Each probe uses its own short-lived
+ * connection (see the README for the measurement behind that choice). {@link #promote} returns a result, not an
+ * exception, for every outcome. Instances are thread-safe; close them to stop the worker threads.
+ */
+public final class PgProbe implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(PgProbe.class);
+  /** pg_promote waits in whole seconds; shorter promotion timeouts cannot be honoured. */
+  public static final Duration MIN_PROMOTION_TIMEOUT = Duration.ofSeconds(1);
+  private static final long CONFIRM_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private final ProbeSettings settings;
+  private final Clock clock;
+  private final ExecutorService workers;
+
+  public PgProbe(ProbeSettings settings) {
+    this(settings, Clock.systemUTC());
+  }
+
+  /** {@code clock} stamps observations; deadlines use the monotonic {@link System#nanoTime()}. */
+  public PgProbe(ProbeSettings settings, Clock clock) {
+    this.settings = java.util.Objects.requireNonNull(settings, "settings");
+    this.clock = java.util.Objects.requireNonNull(clock, "clock");
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory daemons = r -> {
+      Thread t = new Thread(r, "pg-probe-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+    // Unbounded on purpose: a worker stuck on a frozen node is abandoned at the deadline and ends by itself at
+    // the driver's socket timeout, so at most about (deadline + 1 s) / interval workers per frozen node exist.
+    this.workers = Executors.newCachedThreadPool(daemons);
+  }
+
+  public ProbeSettings settings() {
+    return settings;
+  }
+
+  /** Observes one node within {@code settings().deadline()}. Never throws. */
+  public ProbeResult probe(NodeEndpoint node) {
+    return probeAll(List.of(node)).get(0);
+  }
+
+  /** Observes several nodes in parallel under one deadline; results are in the order of {@code nodes}. */
+  public List<ProbeResult> probeAll(List<NodeEndpoint> nodes) {
+    return probeAll(nodes, settings.writeCheck());
+  }
+
+  private List<ProbeResult> probeAll(List<NodeEndpoint> nodes, boolean writeCheck) {
+    long startNanos = System.nanoTime();
+    long deadlineNanos = startNanos + settings.deadline().toNanos();
+    Instant observedAt = clock.instant();
+    List<Attempt> attempts = new ArrayList<>(nodes.size());
+    for (NodeEndpoint node : nodes) {
+      attempts.add(new Attempt(node, observedAt, startNanos, writeCheck));
+    }
+    List<ProbeResult> results = new ArrayList<>(nodes.size());
+    for (Attempt a : attempts) {
+      ProbeResult r = a.await(deadlineNanos);
+      logResult(r);
+      results.add(r);
+    }
+    return results;
+  }
+
+  /**
+   * Promotes a standby and confirms it: {@code pg_promote(wait => true)}, then probes until the node is out of
+   * recovery on a newer timeline. A node that is already a primary is left alone ({@code ALREADY_PRIMARY}). An
+   * unreachable node, a node whose role cannot be read, a refused {@code pg_promote} or a promotion not
+   * confirmed within {@code timeout} give {@code FAILED} with the reason. Returns within {@code timeout} plus
+   * one probe deadline. Checking that no other primary exists is the caller's job.
+   */
+  public PromotionResult promote(NodeEndpoint standby, Duration timeout) {
+    if (timeout == null || timeout.compareTo(MIN_PROMOTION_TIMEOUT) < 0) {
+      throw new IllegalArgumentException(
+          "promotion timeout " + timeout + " must be at least " + MIN_PROMOTION_TIMEOUT
+              + " (pg_promote waits in whole seconds)");
+    }
+    long startNanos = System.nanoTime();
+    long endNanos = startNanos + timeout.toNanos();
+    ProbeResult before = probeAll(List.of(standby), false).get(0);
+    if (!before.reachable()) {
+      return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), OptionalLong.empty(),
+          "node " + standby.name() + " is unreachable (" + before.reachability() + ": "
+              + before.error().orElse("") + "); not promoted");
+    }
+    if (before.role() == Role.PRIMARY) {
+      return finish(standby, startNanos, PromotionResult.Outcome.ALREADY_PRIMARY, before.timeline(),
+          before.timeline(), null);
+    }
+    if (before.role() != Role.STANDBY || before.timeline().isEmpty()) {
+      return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), OptionalLong.empty(),
+          "node " + standby.name() + " did not report a role and timeline; not promoted");
+    }
+    long waitSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(endNanos - System.nanoTime()));
+    log.info("event=promote_started node={} timeline={} replay_lsn={} wait_s={}", standby.name(),
+        before.timeline().getAsLong(), before.replayLsn().map(Lsn::toString).orElse("none"), waitSeconds);
+    PromoteCall call = callPgPromote(standby, waitSeconds, endNanos);
+    if (call.error != null && !call.notInRecovery && !call.connectionLost) {
+      return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), OptionalLong.empty(),
+          "pg_promote on " + standby.name() + " failed: " + call.error);
+    }
+    ProbeResult after;
+    do {
+      after = probeAll(List.of(standby), false).get(0);
+      if (after.isPrimary() && after.timeline().isPresent()
+          && after.timeline().getAsLong() > before.timeline().getAsLong()) {
+        // pg_promote reporting "not in recovery" means someone else promoted it between our probe and our call.
+        return finish(standby, startNanos,
+            call.notInRecovery ? PromotionResult.Outcome.ALREADY_PRIMARY : PromotionResult.Outcome.PROMOTED,
+            before.timeline(), after.timeline(), null);
+      }
+      LockSupport.parkNanos(Math.min(CONFIRM_POLL_NANOS, Math.max(0, endNanos - System.nanoTime())));
+    } while (System.nanoTime() < endNanos);
+    String seen = after.reachable()
+        ? "role " + after.role() + " timeline " + after.timeline()
+        : after.reachability() + ": " + after.error().orElse("");
+    return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), after.timeline(),
+        "promotion of " + standby.name() + " not confirmed within " + timeout + " (pg_promote: "
+            + (call.error != null ? call.error : call.promoted ? "done" : "not finished in " + waitSeconds + " s")
+            + "; last probe: " + seen + "); it may still complete: probe the node before acting again");
+  }
+
+  /** The outcome of the pg_promote call itself. */
+  private record PromoteCall(boolean promoted, String error, boolean notInRecovery, boolean connectionLost) {}
+
+  private PromoteCall callPgPromote(NodeEndpoint node, long waitSeconds, long endNanos) {
+    Duration budget = Duration.ofNanos(Math.max(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
+    AtomicReference<Connection> open = new AtomicReference<>();
+    Future<PromoteCall> f;
+    try {
+      f = workers.submit(() -> {
+        try (Connection c = ProbeConnections.open(node, budget.plusSeconds(1))) {
+          open.set(c);
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT pg_promote(true, " + waitSeconds + ")")) {
+            rs.next();
+            return new PromoteCall(rs.getBoolean(1), null, false, false);
+          }
+        } catch (SQLException e) {
+          // 55000 object_not_in_prerequisite_state: "recovery is not in progress".
+          boolean notInRecovery = "55000".equals(e.getSQLState());
+          boolean lost = !notInRecovery && e.getSQLState() != null && e.getSQLState().startsWith("08");
+          return new PromoteCall(false, NodeQueries.describe(e), notInRecovery, lost);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      return new PromoteCall(false, "the probe is closed", false, false);
+    }
+    try {
+      return f.get(budget.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      abort(open.get());
+      return new PromoteCall(false, "no answer within " + budget, false, true);
+    } catch (ExecutionException e) {
+      return new PromoteCall(false, NodeQueries.describe(e.getCause()), false, true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new PromoteCall(false, "interrupted", false, true);
+    }
+  }
+
+  private PromotionResult finish(NodeEndpoint node, long startNanos, PromotionResult.Outcome outcome,
+      OptionalLong before, OptionalLong after, String error) {
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+    PromotionResult result = new PromotionResult(outcome, before, after, elapsed, Optional.ofNullable(error));
+    if (outcome == PromotionResult.Outcome.FAILED) {
+      log.warn("event=promote_failed node={} timeline_before={} elapsed_ms={} error=\"{}\"", node.name(),
+          format(before), elapsed.toMillis(), quoted(error));
+    } else {
+      log.info("event=promote_finished node={} outcome={} timeline_before={} timeline_after={} elapsed_ms={}",
+          node.name(), outcome, format(before), format(after), elapsed.toMillis());
+    }
+    return result;
+  }
+
+  /** Keeps a free-text value inside its key="..." field. */
+  private static String quoted(String text) {
+    return text == null ? "" : text.replace('"', '\'').replace('\n', ' ');
+  }
+
+  private static String format(OptionalLong value) {
+    return value.isPresent() ? Long.toString(value.getAsLong()) : "none";
+  }
+
+  private static void logResult(ProbeResult r) {
+    if (!r.reachable()) {
+      log.warn("event=probe_failed node={} kind={} latency_ms={} error=\"{}\"", r.node(), r.reachability(),
+          r.latency().toMillis(), quoted(r.error().orElse("")));
+    } else if (r.writeCheck().isPresent() && !r.writeCheck().get().ok()) {
+      log.warn("event=write_check_failed node={} latency_ms={} error=\"{}\"", r.node(), r.latency().toMillis(),
+          quoted(r.writeCheck().get().error().orElse("")));
+    } else if (log.isDebugEnabled()) {
+      log.debug("event=probe_ok node={} role={} timeline={} latency_ms={}", r.node(), r.role(),
+          format(r.timeline()), r.latency().toMillis());
+    }
+  }
+
+  private static void abort(Connection c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.abort(Runnable::run); // closes the socket without waiting for the server; unblocks a stuck read
+    } catch (SQLException | RuntimeException e) {
+      log.debug("event=probe_abort_failed error=\"{}\"", e.toString());
+    }
+  }
+
+  /** Stops the worker threads; probes after close report OTHER. */
+  @Override
+  public void close() {
+    workers.shutdownNow();
+  }
+
+  /** One probe of one node on a worker thread, abandoned at the deadline. */
+  private final class Attempt {
+    private final NodeEndpoint node;
+    private final Instant observedAt;
+    private final long startNanos;
+    private final boolean writeCheck;
+    private final AtomicReference<Connection> connection = new AtomicReference<>();
+    private final AtomicBoolean abandoned = new AtomicBoolean();
+    private volatile Observation observation;
+    private final Future<ProbeResult> future;
+
+    Attempt(NodeEndpoint node, Instant observedAt, long startNanos, boolean writeCheck) {
+      this.node = node;
+      this.observedAt = observedAt;
+      this.startNanos = startNanos;
+      this.writeCheck = writeCheck;
+      Future<ProbeResult> f;
+      try {
+        f = workers.submit(this::run);
+      } catch (RejectedExecutionException e) {
+        f = java.util.concurrent.CompletableFuture.completedFuture(
+            failure(Reachability.OTHER, "the probe is closed"));
+      }
+      this.future = f;
+    }
+
+    private ProbeResult run() {
+      Connection c = null;
+      try {
+        c = ProbeConnections.open(node, settings.deadline());
+        connection.set(c);
+        if (abandoned.get()) {
+          abort(c); // the caller gave up while we were connecting
+          return null;
+        }
+        Observation o = NodeQueries.observe(c);
+        observation = o;
+        Optional<WriteCheck> check = writeCheck && o.role() == Role.PRIMARY
+            ? Optional.of(NodeQueries.writeCheck(c, node.name(), settings.writeCheckTimeout()))
+            : Optional.empty();
+        return reachable(o, check, elapsed());
+      } catch (Exception e) {
+        return failure(FailureClassifier.classify(e), NodeQueries.describe(e));
+      } finally {
+        if (c != null) {
+          try {
+            c.close();
+          } catch (SQLException | RuntimeException e) {
+            log.debug("event=probe_close_failed node={} error=\"{}\"", node.name(), e.toString());
+          }
+        }
+      }
+    }
+
+    ProbeResult await(long deadlineNanos) {
+      try {
+        ProbeResult r = future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return r != null ? r : timedOut();
+      } catch (TimeoutException e) {
+        return timedOut();
+      } catch (ExecutionException e) {
+        log.error("event=probe_bug node={} error=\"{}\"", node.name(), e.getCause().toString(), e.getCause());
+        return failure(Reachability.OTHER, "unexpected: " + e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        abandon();
+        return failure(Reachability.OTHER, "interrupted");
+      }
+    }
+
+    private ProbeResult timedOut() {
+      abandon();
+      Observation o = observation;
+      if (o != null) {
+        // Reads answered but the heartbeat write did not finish: reachable, yet it cannot write in time.
+        return reachable(o, Optional.of(WriteCheck.failed(
+            "write check did not finish within the probe deadline " + settings.deadline())), elapsed());
+      }
+      return failure(Reachability.TIMEOUT,
+          "no answer within the probe deadline " + settings.deadline() + " (connect, login and queries)");
+    }
+
+    private void abandon() {
+      abandoned.set(true);
+      future.cancel(true);
+      abort(connection.get());
+    }
+
+    private Duration elapsed() {
+      return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+
+    private ProbeResult reachable(Observation o, Optional<WriteCheck> check, Duration latency) {
+      return new ProbeResult(node.name(), observedAt, latency, Reachability.REACHABLE, Optional.empty(), o.role(),
+          o.timeline(), o.currentLsn(), o.receiveLsn(), o.replayLsn(), o.walReceiver(),
+          Optional.of(o.serverVersion()), check);
+    }
+
+    private ProbeResult failure(Reachability kind, String error) {
+      return ProbeResult.unreachable(node.name(), observedAt, elapsed(), kind, error);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.pgfailover.probe.internal;
+
+import io.pgfailover.probe.Lsn;
+import io.pgfailover.probe.Role;
+import io.pgfailover.probe.WalReceiver;
+import io.pgfailover.probe.WriteCheck;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** The SQL a probe runs, on a connection someone else opened and bounds. */
+public final class NodeQueries {
+
+  /** What one reachable node said about itself. */
+  public record Observation(
+      Role role,
+      OptionalLong timeline,
+      Optional<Lsn> currentLsn,
+      Optional<Lsn> receiveLsn,
+      Optional<Lsn> replayLsn,
+      Optional<WalReceiver> walReceiver,
+      String serverVersion) {}
+
+  /*
+   * One round trip. Timeline sources, and why:
+   * - primary: the first 8 hex digits of pg_walfile_name(pg_current_wal_lsn()) are the timeline WAL is being
+   *   written on now, set before pg_promote(wait => true) returns. pg_control_checkpoint().timeline_id is the
+   *   timeline of the last completed checkpoint: a promotion only requests one (fast promotion, no
+   *   end-of-recovery checkpoint), and a spread checkpoint over many dirty buffers can take minutes, so the old
+   *   timeline can be reported long after the promotion. PromotionIT checks the timeline right after promoting.
+   * - standby: pg_walfile_name() is not allowed during recovery, so received_tli of the WAL receiver (the
+   *   timeline of the WAL it streams), else, with no receiver, the timeline of the last restartpoint.
+   * The CASEs keep primary-only functions from running on a standby and vice versa.
+   */
+  private static final String OBSERVE_SQL = """
+      SELECT r.in_recovery,
+             current_setting('server_version'),
+             c.lsn::text,
+             CASE WHEN NOT r.in_recovery THEN substr(pg_walfile_name(c.lsn), 1, 8) END,
+             CASE WHEN r.in_recovery THEN pg_last_wal_receive_lsn()::text END,
+             CASE WHEN r.in_recovery THEN pg_last_wal_replay_lsn()::text END,
+             CASE WHEN r.in_recovery THEN (SELECT timeline_id FROM pg_control_checkpoint()) END,
+             w.pid, w.status, w.received_tli, w.sender_host, w.sender_port,
+             (extract(epoch FROM clock_timestamp() - w.last_msg_receipt_time) * 1000)::bigint
+        FROM (SELECT pg_is_in_recovery() AS in_recovery) r
+       CROSS JOIN LATERAL (SELECT CASE WHEN NOT r.in_recovery THEN pg_current_wal_lsn() END AS lsn) c
+        LEFT JOIN pg_stat_wal_receiver w ON true
+      """;
+
+  private static final String HEARTBEAT_SQL = """
+      INSERT INTO pgfailover.heartbeat (node, beat_at) VALUES (?, clock_timestamp())
+      ON CONFLICT (node) DO UPDATE SET beat_at = excluded.beat_at
+      """;
+
+  private static final String CREATE_SCHEMA_SQL = """
+      CREATE SCHEMA IF NOT EXISTS pgfailover;
+      CREATE TABLE IF NOT EXISTS pgfailover.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)
+      """;
+
+  private NodeQueries() {}
+
+  public static Observation observe(Connection c) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(OBSERVE_SQL)) {
+      if (!rs.next()) {
+        throw new SQLException("probe query returned no row");
+      }
+      boolean inRecovery = rs.getBoolean(1);
+      String version = rs.getString(2);
+      Optional<WalReceiver> receiver = walReceiver(rs);
+      if (!inRecovery) {
+        return new Observation(Role.PRIMARY, OptionalLong.of(Long.parseLong(rs.getString(4), 16)),
+            lsn(rs.getString(3)), Optional.empty(), Optional.empty(), receiver, version);
+      }
+      long receivedTli = rs.getLong(10);
+      OptionalLong timeline = !rs.wasNull() && receivedTli > 0
+          ? OptionalLong.of(receivedTli)
+          : OptionalLong.of(rs.getLong(7));
+      return new Observation(Role.STANDBY, timeline, Optional.empty(), lsn(rs.getString(5)), lsn(rs.getString(6)),
+          receiver, version);
+    }
+  }
+
+  private static Optional<WalReceiver> walReceiver(ResultSet rs) throws SQLException {
+    rs.getInt(8);
+    if (rs.wasNull()) {
+      return Optional.empty(); // no WAL receiver process (a primary, or a standby that lost its primary)
+    }
+    String status = rs.getString(9);
+    if (status == null) {
+      // The row exists but its columns are hidden: the probe role lacks pg_read_all_stats (grant pg_monitor).
+      throw new SQLException("pg_stat_wal_receiver is hidden from this role; GRANT pg_monitor TO the probe user",
+          "42501");
+    }
+    long sinceMs = rs.getLong(13);
+    Optional<Duration> since = rs.wasNull() ? Optional.empty() : Optional.of(Duration.ofMillis(Math.max(0, sinceMs)));
+    String host = rs.getString(11);
+    return Optional.of(new WalReceiver(status, "streaming".equals(status), host == null ? "" : host, rs.getInt(12),
+        since));
+  }
+
+  private static Optional<Lsn> lsn(String text) {
+    return text == null ? Optional.empty() : Optional.of(Lsn.parse(text));
+  }
+
+  /**
+   * Upserts this node's heartbeat row in a transaction bounded by {@code SET LOCAL statement_timeout}. The
+   * transaction is an ordinary one, so a primary with {@code default_transaction_read_only = on} fails it as it
+   * would fail the application. The schema is created on first use.
+   */
+  public static WriteCheck writeCheck(Connection c, String node, Duration timeout) {
+    try {
+      c.setAutoCommit(false);
+      try {
+        return heartbeat(c, node, timeout, false);
+      } catch (SQLException e) {
+        c.rollback();
+        if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
+          return failed(e);
+        }
+        return heartbeat(c, node, timeout, true); // undefined table or schema: first run on this cluster
+      }
+    } catch (SQLException e) {
+      try {
+        c.rollback();
+      } catch (SQLException ignored) {
+        // the connection is discarded after the probe anyway
+      }
+      return failed(e);
+    }
+  }
+
+  private static WriteCheck heartbeat(Connection c, String node, Duration timeout, boolean createSchema)
+      throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("SET LOCAL statement_timeout = " + timeout.toMillis());
+      if (createSchema) {
+        s.execute(CREATE_SCHEMA_SQL);
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
+      ps.setString(1, node);
+      ps.executeUpdate();
+    }
+    c.commit();
+    // With synchronous replication a commit whose wait is cancelled (here by statement_timeout) is committed
+    // locally and only warns: the primary cannot confirm writes, which is what this check is for.
+    for (SQLWarning w = c.getWarnings(); w != null; w = w.getNextWarning()) {
+      if (String.valueOf(w.getMessage()).contains("synchronous replication")) {
+        return WriteCheck.failed("commit not confirmed by a synchronous standby within " + timeout.toMillis()
+            + " ms: " + w.getMessage());
+      }
+    }
+    return WriteCheck.passed();
+  }
+
+  private static WriteCheck failed(SQLException e) {
+    return WriteCheck.failed(describe(e));
+  }
+
+  /** "SQLSTATE 25006: message" without the driver's stack of causes. */
+  public static String describe(Throwable e) {
+    if (e instanceof SQLException sql && sql.getSQLState() != null) {
+      return "SQLSTATE " + sql.getSQLState() + ": " + sql.getMessage();
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+}
