@@ -63,6 +63,7 @@ public final class ControlLoop implements AutoCloseable {
   private Instant routesReadAt = Instant.MIN;
   private boolean routesStale = true;
   private volatile LoopReport last;
+  private final java.util.concurrent.atomic.AtomicLong loops = new java.util.concurrent.atomic.AtomicLong();
   private String lastSentence = "";
 
   private record Pending(Request request, Instant arrived, CompletableFuture<LoopReport> result) {}
@@ -124,6 +125,7 @@ public final class ControlLoop implements AutoCloseable {
     }
     LoopReport report = new LoopReport(snapshot.at(), snapshot, decision, outcome.ok(), outcome.steps(), outcome.timeline(), history.consecutiveFailures());
     last = report;
+    loops.incrementAndGet();
     metrics.gauge("pgfailover_last_loop_timestamp_seconds", "When the last loop ended (Unix time).", "", clock.instant().toEpochMilli() / 1000.0);
     if (pending != null) {
       pending.result().complete(report);
@@ -144,6 +146,11 @@ public final class ControlLoop implements AutoCloseable {
 
   public Optional<LoopReport> last() {
     return Optional.ofNullable(last);
+  }
+
+  /** How many loops have finished (observe, decide, act). */
+  public long loops() {
+    return loops.get();
   }
 
   public History history() {

@@ -1,13 +1,70 @@
 package io.pgfailover.controller.wiring;
 
+import io.pgfailover.aws.AwsClients;
+import io.pgfailover.aws.AwsSettings;
+import io.pgfailover.aws.Finding;
+import io.pgfailover.aws.Preflight;
 import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.port.Backends;
+import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.PostgresNodes;
+import io.pgfailover.controller.port.RouteTables;
+import java.util.List;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /** Builds the production {@link Backends}: pg-probe for PostgreSQL, aws-adapter for EC2. */
 public final class Wiring {
   private Wiring() {}
 
+  /** Credentials from the default provider chain: the instance profile on EC2, the environment elsewhere. */
   public static Backends connect(ControllerConfig config) {
-    throw new UnsupportedOperationException("wired once pg-probe and aws-adapter land");
+    return connect(config, Optional.empty());
+  }
+
+  /** As {@link #connect(ControllerConfig)}, with explicit credentials (tests against an emulator). */
+  public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials) {
+    AwsSettings settings = AwsSettings.defaults(config.aws().region());
+    if (config.aws().endpoint().isPresent()) {
+      settings = settings.withEndpoint(config.aws().endpoint().get());
+    }
+    AwsClients.Builder builder = AwsClients.builder(settings);
+    credentials.ifPresent(builder::credentialsProvider);
+    AwsClients clients = builder.build();
+    PgProbeNodes nodes = new PgProbeNodes(config);
+    Ec2Routes routes = new Ec2Routes(config, clients);
+    return new Backends() {
+      @Override
+      public PostgresNodes postgres() {
+        return nodes;
+      }
+
+      @Override
+      public RouteTables routeTables() {
+        return routes;
+      }
+
+      @Override
+      public Fencer fencer() {
+        return routes;
+      }
+
+      @Override
+      public List<Check> awsPreflight() {
+        Preflight.Request request = new Preflight.Request(Optional.empty(), config.virtualIp(), config.routeTables(), config.nodes().stream().map(NodeConfig::instanceId).toList(), config.createRouteIfMissing());
+        return new Preflight(clients).run(request).stream().map(Wiring::check).toList();
+      }
+
+      @Override
+      public void close() {
+        nodes.close();
+        clients.close();
+      }
+    };
+  }
+
+  private static Backends.Check check(Finding f) {
+    return new Backends.Check(f.severity().name(), f.subject(), f.message(), f.fix().orElse(""));
   }
 }

@@ -59,7 +59,8 @@ public final class Lab {
     PgNode b = pair.standby();
     List<Node> nodes = List.of(new Node("pg-a", a, vpc.primary()), new Node("pg-b", b, vpc.standby()));
     Path config = dir.resolve("controller.yaml");
-    Files.writeString(config, config(aws, vpc, nodes, password, token, adminPort, dir.resolve("events.jsonl")));
+    List<LabConfig.Binding> bindings = nodes.stream().map(n -> LabConfig.Binding.of(n.name(), n.pg(), n.ec2())).toList();
+    Files.writeString(config, new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, adminPort, dir.resolve("events.jsonl"), LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER).render());
 
     ObjectNode state = JSON.createObjectNode();
     state.put("config", config.toString());
@@ -92,40 +93,15 @@ public final class Lab {
 
   record Node(String name, PgNode pg, VpcFixture.Node ec2) {}
 
-  static String config(AwsEmulator aws, VpcFixture vpc, List<Node> nodes, Path password, Path token, int adminPort, Path events) {
-    StringBuilder y = new StringBuilder();
-    y.append("# Written by scripts/lab.sh up: the loopback lab (PostgreSQL pair + AWS emulator).\n");
-    y.append("cluster: lab\n");
-    y.append("aws:\n  region: ").append(aws.region()).append("\n  endpoint: ").append(aws.endpoint()).append('\n');
-    y.append("virtualIp: ").append(vpc.vipCidr()).append('\n');
-    y.append("routeTables:\n");
-    vpc.routeTableIds().forEach(t -> y.append("  - ").append(t).append('\n'));
-    y.append("nodes:\n");
-    for (Node n : nodes) {
-      y.append("  - name: ").append(n.name()).append('\n')
-          .append("    instanceId: ").append(n.ec2().instanceId()).append('\n')
-          .append("    eniId: ").append(n.ec2().eniId()).append('\n')
-          .append("    host: ").append(n.pg().host()).append('\n')
-          .append("    port: ").append(n.pg().port()).append('\n')
-          .append("    database: postgres\n")
-          .append("    user: ").append(PostgresPair.SUPERUSER).append('\n')
-          .append("    password: {file: ").append(password).append("}\n");
-    }
-    y.append("probe: {interval: 1s, timeout: 1s, failureThreshold: 3, writeCheck: true, routeRefresh: 30s}\n");
-    y.append("failover: {automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 5s, promoteTimeout: 30s}\n");
-    y.append("admin: {listen: '127.0.0.1:").append(adminPort).append("', tokenFile: ").append(token).append("}\n");
-    y.append("eventLog: ").append(events).append('\n');
-    return y.toString();
-  }
-
-  private static Path secret(Path file, String value) throws IOException {
+  /** Writes a file only its owner can read (the controller refuses anything laxer). */
+  public static Path secret(Path file, String value) throws IOException {
     Files.deleteIfExists(file);
     Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(file, value + "\n", StandardCharsets.UTF_8);
     return file;
   }
 
-  private static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

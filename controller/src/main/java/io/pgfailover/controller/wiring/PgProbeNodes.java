@@ -1,0 +1,136 @@
+package io.pgfailover.controller.wiring;
+
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.config.PasswordConfig;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.decide.NodeRole;
+import io.pgfailover.controller.decide.Witness;
+import io.pgfailover.controller.port.PostgresNodes;
+import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.probe.Lsn;
+import io.pgfailover.probe.NodeEndpoint;
+import io.pgfailover.probe.PasswordSource;
+import io.pgfailover.probe.PgProbe;
+import io.pgfailover.probe.ProbeResult;
+import io.pgfailover.probe.ProbeSettings;
+import io.pgfailover.probe.PromotionResult;
+import io.pgfailover.probe.WriteCheck;
+import io.pgfailover.probe.WriteControl;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** {@link PostgresNodes} over pg-probe: probes, promotion and the switchover's write control. */
+final class PgProbeNodes implements PostgresNodes, AutoCloseable {
+  /** A standby that never heard from its primary counts as not hearing it now. */
+  private static final Duration NEVER = Duration.ofDays(365);
+
+  private final PgProbe probe;
+  private final WriteControl writes;
+  private final Map<String, NodeEndpoint> endpoints = new LinkedHashMap<>();
+
+  PgProbeNodes(ControllerConfig config) {
+    Duration timeout = config.probe().timeout();
+    // The heartbeat write gets half the deadline, so a blocked write still leaves time to report it.
+    Duration writeTimeout = timeout.dividedBy(2);
+    this.probe = new PgProbe(new ProbeSettings(timeout, writeTimeout, config.probe().writeCheck()));
+    this.writes = new WriteControl(Duration.ofSeconds(5));
+    config.nodes().forEach(n -> endpoints.put(n.name(), endpoint(n)));
+  }
+
+  static NodeEndpoint endpoint(NodeConfig n) {
+    PasswordConfig p = n.password();
+    PasswordSource source = switch (p.kind()) {
+      case ENV -> PasswordSource.fromEnv(p.value());
+      case FILE -> PasswordSource.fromFile(Path.of(p.value()));
+      case PGPASS -> PasswordSource.pgpass();
+    };
+    return new NodeEndpoint(n.name(), n.host(), n.port(), n.database(), n.user(), source, n.jdbc());
+  }
+
+  @Override
+  public NodeObservation probe(NodeConfig node) {
+    return observation(probe.probe(endpoints.get(node.name())));
+  }
+
+  static NodeObservation observation(ProbeResult r) {
+    if (!r.reachable()) {
+      return NodeObservation.unreachable(r.node(), kind(r));
+    }
+    NodeRole role = switch (r.role()) {
+      case PRIMARY -> NodeRole.PRIMARY;
+      case STANDBY -> NodeRole.STANDBY;
+      default -> NodeRole.UNKNOWN;
+    };
+    Optional<Lsn> position = role == NodeRole.PRIMARY ? r.currentLsn() : r.receiveLsn().or(r::replayLsn);
+    Optional<Witness> witness = r.walReceiver().map(w -> new Witness(w.streaming(), w.senderHost(), w.senderPort(), w.sinceLastMessage().orElse(NEVER)));
+    return new NodeObservation(r.node(), true, Optional.empty(), role, r.timeline(),
+        position.map(l -> OptionalLong.of(l.value())).orElse(OptionalLong.empty()), witness, r.writeCheck().map(WriteCheck::ok));
+  }
+
+  private static String kind(ProbeResult r) {
+    return r.reachability().name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  @Override
+  public StepResult promote(NodeConfig node, Duration timeout) {
+    NodeEndpoint ep = endpoints.get(node.name());
+    PromotionResult r = probe.promote(ep, timeout);
+    Map<String, Object> fields = new LinkedHashMap<>();
+    r.timelineBefore().ifPresent(t -> fields.put("timeline_before", t));
+    r.timelineAfter().ifPresent(t -> fields.put("timeline_after", t));
+    fields.put("promote_ms", r.elapsed().toMillis());
+    if (r.outcome() == PromotionResult.Outcome.FAILED) {
+      return StepResult.failed(r.error().orElse("promotion failed"), fields);
+    }
+    // A node promoted after a switchover inherits no write stop: clear any left in its settings.
+    WriteControl.Result open = writes.allowWrites(ep);
+    if (!open.ok()) {
+      return StepResult.failed("promoted, but writes could not be re-enabled: " + open.error().orElse(""), fields);
+    }
+    return r.outcome() == PromotionResult.Outcome.PROMOTED
+        ? StepResult.done("promoted " + node.name() + " to timeline " + r.timelineAfter().orElse(0), fields)
+        : StepResult.alreadyDone(node.name() + " is already primary", fields);
+  }
+
+  @Override
+  public StepResult stopWrites(NodeConfig node) {
+    return step(writes.stopWrites(endpoints.get(node.name())), "writes stopped on " + node.name());
+  }
+
+  @Override
+  public StepResult allowWrites(NodeConfig node) {
+    return step(writes.allowWrites(endpoints.get(node.name())), "writes allowed on " + node.name());
+  }
+
+  @Override
+  public StepResult awaitCatchUp(NodeConfig standby, NodeConfig primary, Duration timeout) {
+    Optional<Lsn> target = writes.currentLsn(endpoints.get(primary.name()));
+    if (target.isEmpty()) {
+      return StepResult.failed("cannot read the WAL position of " + primary.name(), Map.of());
+    }
+    return step(writes.awaitReplay(endpoints.get(standby.name()), target.get(), timeout), standby.name() + " replayed up to " + target.get());
+  }
+
+  private static StepResult step(WriteControl.Result r, String success) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    r.lsn().ifPresent(l -> fields.put("lsn", l.toString()));
+    if (r.sessionsEnded() > 0) {
+      fields.put("sessions_ended", r.sessionsEnded());
+    }
+    if (!r.ok()) {
+      return StepResult.failed(r.error().orElse("failed"), fields);
+    }
+    return r.changed() ? StepResult.done(success, fields) : StepResult.alreadyDone(success + " (already)", fields);
+  }
+
+  @Override
+  public void close() {
+    probe.close();
+  }
+}

@@ -1,0 +1,156 @@
+package io.pgfailover.controller.it;
+
+import io.pgfailover.controller.config.ConfigLoader;
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.loop.ControlLoop;
+import io.pgfailover.controller.loop.LoopReport;
+import io.pgfailover.controller.loop.Metrics;
+import io.pgfailover.controller.port.Backends;
+import io.pgfailover.controller.wiring.Wiring;
+import io.pgfailover.testsupport.Waits;
+import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
+import io.pgfailover.testsupport.aws.VpcFixture;
+import io.pgfailover.testsupport.lab.Lab;
+import io.pgfailover.testsupport.lab.LabConfig;
+import io.pgfailover.testsupport.pg.PgNode;
+import io.pgfailover.testsupport.pg.PostgresPair;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Route;
+
+/**
+ * One test's world: the real PostgreSQL pair (healthy again before each test), an emulator fixture whose
+ * primary instance stands for the pair's current primary, a controller config for both, and the production
+ * wiring (pg-probe, aws-adapter) behind a control loop running on its own thread.
+ */
+final class LabCluster implements AutoCloseable {
+  final PostgresPair pair;
+  final AwsEmulatorExtension aws;
+  final VpcFixture vpc;
+  final ControllerConfig config;
+  final Path eventLog;
+  final Map<String, PgNode> servers = new LinkedHashMap<>();
+  final Backends backends;
+  final Metrics metrics = new Metrics();
+  private final Ec2Client ec2;
+  private ControlLoop loop;
+  private Thread thread;
+  private final AtomicBoolean running = new AtomicBoolean();
+
+  /**
+   * @param hostPortOf where the controller reaches each server (a proxy in the path-cut test), by config name
+   */
+  LabCluster(PostgresPair pair, AwsEmulatorExtension aws, Path dir, String failover, Map<String, int[]> portOverride) throws Exception {
+    this.pair = pair;
+    this.aws = aws;
+    healthyPair(pair);
+    this.ec2 = aws.ec2Client();
+    this.vpc = VpcFixture.builder(ec2).clusterName("lab").routeTables(2).create();
+    PgNode primary = pair.primary();
+    PgNode standby = pair.other(primary);
+    servers.put("pg-" + primary.name(), primary);
+    servers.put("pg-" + standby.name(), standby);
+    List<LabConfig.Binding> bindings = List.of(binding("pg-" + primary.name(), primary, vpc.primary(), portOverride), binding("pg-" + standby.name(), standby, vpc.standby(), portOverride));
+    Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
+    Path token = Lab.secret(dir.resolve("admin-token"), "it-token-0123456789abcdef");
+    this.eventLog = dir.resolve("events.jsonl");
+    String yaml = new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, Lab.freePort(), eventLog, LabConfig.DEFAULT_PROBE, failover).render();
+    this.config = ConfigLoader.parse(yaml, "it.yaml");
+    this.backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()));
+  }
+
+  private static LabConfig.Binding binding(String name, PgNode pg, VpcFixture.Node ec2, Map<String, int[]> override) {
+    int[] port = override.get(name);
+    return port == null ? LabConfig.Binding.of(name, pg, ec2) : new LabConfig.Binding(name, pg.host(), port[0], ec2);
+  }
+
+  /** Makes the pair one running primary and one streaming standby, whatever the last test left. */
+  static void healthyPair(PostgresPair pair) {
+    for (PgNode n : pair.nodes()) {
+      if (n.isFrozen()) {
+        pair.thaw(n);
+      }
+    }
+    pair.refreshRoles();
+    PgNode primary = pair.primary();
+    PgNode other = pair.other(primary);
+    if (!other.isRunning() || other.role() != PgNode.Role.STANDBY) {
+      pair.recreateStandby(other);
+    }
+  }
+
+  String name(PgNode node) {
+    return servers.entrySet().stream().filter(e -> e.getValue() == node).findFirst().orElseThrow().getKey();
+  }
+
+  String eni(String name) {
+    return config.node(name).orElseThrow().eniId();
+  }
+
+  /** The ENI each route table sends the virtual IP to now (read straight from the emulator). */
+  List<String> routeTargets() {
+    return ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables().stream()
+        .map(t -> t.routes().stream().filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock())).findFirst().map(Route::networkInterfaceId).orElse("none"))
+        .toList();
+  }
+
+  boolean routesOn(String name) {
+    return routeTargets().stream().allMatch(eni(name)::equals);
+  }
+
+  ControlLoop newLoop() {
+    return new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(eventLog, Clock.systemUTC(), config.cluster()), metrics, Clock.systemUTC());
+  }
+
+  /** Starts the daemon's loop on a thread, as {@code failoverctl run} does. */
+  ControlLoop start() {
+    loop = newLoop();
+    running.set(true);
+    ControlLoop l = loop;
+    thread = new Thread(() -> {
+      try {
+        l.run(running::get, d -> Thread.sleep(d.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "control-loop");
+    thread.start();
+    return loop;
+  }
+
+  /** Stops the loop like a SIGKILL would, between two loops: nothing is cleaned up. */
+  void stop() throws InterruptedException {
+    running.set(false);
+    if (thread != null) {
+      thread.join(Duration.ofSeconds(30).toMillis());
+    }
+    if (loop != null) {
+      loop.close();
+    }
+  }
+
+  LoopReport awaitDecision(String what, Duration limit, Predicate<LoopReport> condition) {
+    LoopReport[] seen = new LoopReport[1];
+    Waits.until(what, limit, () -> {
+      Optional<LoopReport> r = loop.last();
+      r.ifPresent(x -> seen[0] = x);
+      return r.filter(condition).isPresent();
+    });
+    return seen[0];
+  }
+
+  @Override
+  public void close() throws Exception {
+    stop();
+    backends.close();
+  }
+}
