@@ -68,7 +68,7 @@ public final class AwsCaller {
               log.warn(
                   "event=aws_call_retry action={} resource={} attempt={} wait_ms={} kind={} code={}",
                   action,
-                  resourceId,
+                  resourceId == null ? "-" : resourceId,
                   e.getNumberOfRetryAttempts(),
                   e.getWaitInterval().toMillis(),
                   error.kind(),
