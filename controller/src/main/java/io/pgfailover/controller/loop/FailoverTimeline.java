@@ -11,7 +11,8 @@ import java.util.Map;
  */
 public record FailoverTimeline(String kind, String from, String to, Instant start, Map<String, Long> phasesMs, boolean completed) {
   public FailoverTimeline {
-    phasesMs = Map.copyOf(phasesMs);
+    // Phases keep the order they happened in.
+    phasesMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(phasesMs));
   }
 
   /** Builder used while the plan runs. */

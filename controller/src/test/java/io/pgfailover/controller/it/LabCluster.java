@@ -80,6 +80,10 @@ final class LabCluster implements AutoCloseable {
         pair.thaw(n);
       }
     }
+    if (pair.nodes().stream().noneMatch(PgNode::isRunning)) {
+      // Both were killed: the one that was primary restarts (crash recovery) and the other is re-made from it.
+      pair.nodes().stream().filter(n -> n.role() == PgNode.Role.PRIMARY).findFirst().ifPresent(pair::start);
+    }
     pair.refreshRoles();
     PgNode primary = pair.primary();
     PgNode other = pair.other(primary);
