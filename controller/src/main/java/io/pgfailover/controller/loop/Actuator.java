@@ -78,11 +78,8 @@ final class Actuator {
     boolean promoted = false;
     boolean ok = true;
     for (Action action : decision.actions()) {
-      if (action instanceof Action.Alarm alarm) {
-        log.warn("event=alarm kind={} message=\"{}\"", alarm.kind(), alarm.message());
-        events.append("alarm", Map.of("kind", alarm.kind().name(), "message", alarm.message()));
-        metrics.count("pgfailover_alarms_total", "Alarms raised, by kind.", "kind=\"" + alarm.kind() + "\"");
-        continue;
+      if (action instanceof Action.Alarm) {
+        continue; // raised by the loop's Alarms, once per episode
       }
       StepResult result = run(action);
       steps.add(action.name() + (result.ok() ? " ok" : " failed") + ": " + result.detail());

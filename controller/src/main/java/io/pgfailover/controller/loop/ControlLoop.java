@@ -3,6 +3,7 @@ package io.pgfailover.controller.loop;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.decide.Action;
 import io.pgfailover.controller.decide.Decider;
 import io.pgfailover.controller.decide.Decision;
 import io.pgfailover.controller.decide.History;
@@ -55,6 +56,7 @@ public final class ControlLoop implements AutoCloseable {
   private final Clock clock;
   private final Decider decider;
   private final Actuator actuator;
+  private final Alarms alarms;
   private final ExecutorService probePool;
   private final ConcurrentLinkedQueue<Pending> requests = new ConcurrentLinkedQueue<>();
 
@@ -77,6 +79,7 @@ public final class ControlLoop implements AutoCloseable {
     this.clock = clock;
     this.decider = new Decider(config);
     this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock);
+    this.alarms = new Alarms(events, metrics);
     this.probePool = Executors.newFixedThreadPool(config.nodes().size(), r -> {
       Thread t = new Thread(r, "probe");
       t.setDaemon(true);
@@ -119,7 +122,8 @@ public final class ControlLoop implements AutoCloseable {
     Decision decision = pending == null ? decider.decide(snapshot, history) : decider.decide(snapshot, history, pending.request());
     say(decision, pending);
     Instant timelineStart = pending != null ? pending.arrived() : history.lastPrimary().map(p -> history.failingSince().get(p)).orElse(clock.instant());
-    Actuator.Outcome outcome = decision.actions().isEmpty() ? Actuator.Outcome.nothing() : actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart);
+    alarms.update(decision.actions().stream().filter(a -> a instanceof Action.Alarm).map(a -> (Action.Alarm) a).toList(), clock.instant());
+    Actuator.Outcome outcome = decision.mutates() ? actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart) : Actuator.Outcome.nothing();
     if (decision.mutates()) {
       routesStale = true;
     }
@@ -198,7 +202,7 @@ public final class ControlLoop implements AutoCloseable {
   /** Every loop says one sentence: INFO when it changes, DEBUG while it stays the same. */
   private void say(Decision d, Pending pending) {
     String sentence = d.reason() + ": " + d.message();
-    boolean changed = !sentence.equals(lastSentence) || pending != null || !d.actions().isEmpty();
+    boolean changed = !sentence.equals(lastSentence) || pending != null || d.mutates();
     if (changed) {
       log.info("event=decision reason={} actions={} message=\"{}\"", d.reason(), d.actions().stream().map(a -> a.name()).toList(), d.message());
       Map<String, Object> fields = new LinkedHashMap<>();

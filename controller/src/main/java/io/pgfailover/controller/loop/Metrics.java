@@ -31,6 +31,10 @@ public final class Metrics {
     return v == null ? 0 : v.get();
   }
 
+  public double gaugeValue(String name, String labels) {
+    return gauges.getOrDefault(key(name, labels), Double.NaN);
+  }
+
   public String render() {
     StringBuilder out = new StringBuilder();
     Map<String, String> sorted = new TreeMap<>();

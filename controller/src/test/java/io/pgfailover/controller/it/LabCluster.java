@@ -80,15 +80,15 @@ final class LabCluster implements AutoCloseable {
         pair.thaw(n);
       }
     }
-    if (pair.nodes().stream().noneMatch(PgNode::isRunning)) {
-      // Both were killed: the one that was primary restarts (crash recovery) and the other is re-made from it.
-      pair.nodes().stream().filter(n -> n.role() == PgNode.Role.PRIMARY).findFirst().ifPresent(pair::start);
-    }
+    // A killed primary restarts (crash recovery); a standby that is not streaming from it is re-made.
+    pair.nodes().stream().filter(n -> !n.isRunning() && n.role() == PgNode.Role.PRIMARY).forEach(pair::start);
     pair.refreshRoles();
     PgNode primary = pair.primary();
     PgNode other = pair.other(primary);
     if (!other.isRunning() || other.role() != PgNode.Role.STANDBY) {
       pair.recreateStandby(other);
+    } else {
+      pair.awaitStreaming(other);
     }
   }
 
