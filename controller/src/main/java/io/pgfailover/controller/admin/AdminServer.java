@@ -150,8 +150,16 @@ public final class AdminServer implements AutoCloseable {
     try {
       LoopReport report = loop.submit(r).get(REQUEST_WAIT.toMillis(), TimeUnit.MILLISECONDS);
       send(ex, httpStatus(report), "application/json", result(report).toString());
-    } catch (Exception e) {
-      send(ex, 504, "application/json", "{\"error\":\"the loop did not finish the request in time; check status\"}");
+    } catch (java.util.concurrent.TimeoutException e) {
+      send(ex, 504, "application/json", "{\"error\":\"the loop did not finish the request in " + REQUEST_WAIT.toSeconds() + " s; check status\"}");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      send(ex, 503, "application/json", "{\"error\":\"the daemon is shutting down\"}");
+    } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+      log.error("event=admin_request_bug request=\"{}\" error=\"{}\"", r, e.toString(), e);
+      ObjectNode err = StatusView.JSON.createObjectNode();
+      err.put("error", "request failed inside the daemon: " + e);
+      send(ex, 500, "application/json", err.toString());
     }
   }
 

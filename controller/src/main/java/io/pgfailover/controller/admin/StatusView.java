@@ -14,7 +14,9 @@ import java.util.Locale;
 
 /** The status document ({@code GET /status}, {@code failoverctl status --json}) and its human table. */
 public final class StatusView {
-  public static final ObjectMapper JSON = new ObjectMapper();
+  public static final ObjectMapper JSON = new ObjectMapper()
+      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
   private StatusView() {}
 

@@ -64,7 +64,14 @@ public final class Failoverctl {
 
   /** Runs a command and returns its exit code (tests call this instead of main). */
   public static int execute(String... args) {
+    return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+  }
+
+  /** As {@link #execute(String...)}, writing to the given streams. */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new Failoverctl());
+    cl.setOut(out);
+    cl.setErr(err);
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException ce) {
         cmd.getErr().println(ce.getMessage());

@@ -87,7 +87,7 @@ public final class Decider {
       // Guard 4: an old primary came back next to the newer one.
       actions.addAll(fenceIfWritable(stale));
       actions.add(new Alarm(AlarmKind.TWO_PRIMARIES, "old primary " + stale.node() + " is up on timeline " + stale.timeline().orElse(0) + " beside " + newest.node() + " on " + newestTimeline + (stale.writable().orElse(true) ? "" : " (read-only)") + ": it needs re-joining as a standby"));
-      notes.add("old primary " + stale.node() + " is up on an older timeline");
+      notes.add("old primary " + stale.node() + " is up on older timeline " + stale.timeline().orElse(0) + (stale.writable().orElse(true) ? "" : " (read-only)"));
     }
 
     String eni = nodeConfig(newest.node()).eniId();

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class EventLog {
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper()
+      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
   private final Path file;
   private final Clock clock;

@@ -38,10 +38,11 @@ final class LabCluster implements AutoCloseable {
   final VpcFixture vpc;
   final ControllerConfig config;
   final Path eventLog;
+  final Path configFile;
   final Map<String, PgNode> servers = new LinkedHashMap<>();
   final Backends backends;
   final Metrics metrics = new Metrics();
-  private final Ec2Client ec2;
+  final Ec2Client ec2;
   private ControlLoop loop;
   private Thread thread;
   private final AtomicBoolean running = new AtomicBoolean();
@@ -64,7 +65,8 @@ final class LabCluster implements AutoCloseable {
     Path token = Lab.secret(dir.resolve("admin-token"), "it-token-0123456789abcdef");
     this.eventLog = dir.resolve("events.jsonl");
     String yaml = new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, Lab.freePort(), eventLog, LabConfig.DEFAULT_PROBE, failover).render();
-    this.config = ConfigLoader.parse(yaml, "it.yaml");
+    this.configFile = java.nio.file.Files.writeString(dir.resolve("controller.yaml"), yaml);
+    this.config = ConfigLoader.parse(yaml, configFile.toString());
     this.backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()));
   }
 
@@ -128,6 +130,17 @@ final class LabCluster implements AutoCloseable {
       }
     }, "control-loop");
     thread.start();
+    return loop;
+  }
+
+  /** A writer through the virtual IP, resolved from the route tables as the VPC router does. */
+  io.pgfailover.testsupport.lab.Demo.Router router() {
+    Map<String, io.pgfailover.testsupport.lab.Demo.Node> byEni = new LinkedHashMap<>();
+    servers.forEach((name, pg) -> byEni.put(eni(name), new io.pgfailover.testsupport.lab.Demo.Node(name, pg.host(), pg.port(), eni(name), pg.pid())));
+    return new io.pgfailover.testsupport.lab.Demo.Router(ec2, vpc.routeTableIds(), vpc.vipCidr(), byEni);
+  }
+
+  ControlLoop loop() {
     return loop;
   }
 

@@ -43,9 +43,11 @@ import software.amazon.awssdk.services.ec2.model.RouteTable;
 public final class Demo {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  record Node(String name, String host, int port, String eni, long pid) {}
+  /** A lab node as the drill sees it. */
+  public record Node(String name, String host, int port, String eni, long pid) {}
 
-  record Ack(long id, Instant at) {}
+  /** One acknowledged insert. */
+  public record Ack(long id, Instant at) {}
 
   public static void main(String[] args) throws Exception {
     Path statePath = Path.of(args.length > 0 ? args[0] : "lab/state.json");
@@ -158,7 +160,7 @@ public final class Demo {
     return Optional.ofNullable(found);
   }
 
-  static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+  public static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
     long end = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > end) {
@@ -168,7 +170,7 @@ public final class Demo {
     }
   }
 
-  static Connection connect(Node n) throws SQLException {
+  public static Connection connect(Node n) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", PostgresPair.SUPERUSER);
     p.setProperty("password", PostgresPair.SUPERUSER_PASSWORD);
@@ -181,13 +183,13 @@ public final class Demo {
   }
 
   /** Sends the virtual IP where the route tables say, as the VPC router does. */
-  static final class Router {
+  public static final class Router {
     private final Ec2Client ec2;
     private final List<String> tables;
     private final String vip;
     private final Map<String, Node> byEni;
 
-    Router(Ec2Client ec2, List<String> tables, String vip, Map<String, Node> byEni) {
+    public Router(Ec2Client ec2, List<String> tables, String vip, Map<String, Node> byEni) {
       this.ec2 = ec2;
       this.tables = tables;
       this.vip = vip;
@@ -198,7 +200,7 @@ public final class Demo {
       return ec2.describeRouteTables(r -> r.routeTableIds(tables)).routeTables();
     }
 
-    Optional<Node> target() {
+    public Optional<Node> target() {
       for (RouteTable t : read()) {
         for (Route r : t.routes()) {
           if (vip.equals(r.destinationCidrBlock()) && r.networkInterfaceId() != null) {
@@ -222,16 +224,16 @@ public final class Demo {
   }
 
   /** Inserts numbered rows through the virtual IP, recording each acknowledged id. */
-  static final class Writer implements Runnable {
+  public static final class Writer implements Runnable {
     final Router router;
-    final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
-    final AtomicBoolean stop = new AtomicBoolean();
+    public final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
+    public final AtomicBoolean stop = new AtomicBoolean();
 
-    Writer(Router router) {
+    public Writer(Router router) {
       this.router = router;
     }
 
-    long acksAfter(Instant t) {
+    public long acksAfter(Instant t) {
       return acks.stream().filter(a -> a.at().isAfter(t)).count();
     }
 
