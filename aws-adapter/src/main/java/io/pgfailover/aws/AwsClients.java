@@ -1,0 +1,187 @@
+package io.pgfailover.aws;
+
+import io.pgfailover.aws.internal.AwsCaller;
+import io.pgfailover.aws.internal.FullJitterBackoff;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
+
+/**
+ * The EC2 and STS clients, built once from {@link AwsSettings} and shared by {@link RouteTables},
+ * {@link Ec2Discovery}, {@link Preflight} and {@link InstanceFencing}. Thread-safe; close it once at shutdown.
+ *
+ * <p>SDK retries are off ({@code AwsRetryStrategy.doNotRetry()}): the adapter's own policy retries, under one
+ * deadline, so retries do not multiply and every attempt is counted and logged.
+ */
+public final class AwsClients implements AutoCloseable {
+  private final AwsSettings settings;
+  private final SdkHttpClient http;
+  private final AwsCredentialsProvider credentials;
+  private final boolean ownsCredentials;
+  private final Ec2Client ec2;
+  private final StsClient sts;
+  private final AwsCaller caller;
+  private final ExecutorService executor;
+  private final Clock clock;
+  private final LongAdder requestsSent = new LongAdder();
+
+  private AwsClients(Builder b) {
+    this.settings = b.settings;
+    this.clock = b.clock;
+    this.ownsCredentials = b.credentials == null;
+    this.credentials = b.credentials != null ? b.credentials : DefaultCredentialsProvider.builder().build();
+    this.http =
+        UrlConnectionHttpClient.builder()
+            .connectionTimeout(settings.apiCallAttemptTimeout())
+            .socketTimeout(settings.apiCallAttemptTimeout())
+            .build();
+    List<ExecutionInterceptor> interceptors = new ArrayList<>();
+    interceptors.add(new CountingInterceptor(requestsSent)); // first, so injected faults are counted too
+    interceptors.addAll(b.interceptors);
+    ClientOverrideConfiguration overrides =
+        ClientOverrideConfiguration.builder()
+            .apiCallTimeout(settings.apiCallTimeout())
+            .apiCallAttemptTimeout(settings.apiCallAttemptTimeout())
+            .retryStrategy(AwsRetryStrategy.doNotRetry())
+            .executionInterceptors(interceptors)
+            .build();
+    Region region = Region.of(settings.region());
+    var ec2Builder =
+        Ec2Client.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
+    var stsBuilder =
+        StsClient.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
+    settings.endpoint().ifPresent(uri -> {
+      ec2Builder.endpointOverride(uri);
+      stsBuilder.endpointOverride(uri);
+    });
+    this.ec2 = ec2Builder.build();
+    this.sts = stsBuilder.build();
+    this.caller = new AwsCaller(settings.retryDeadline(), FullJitterBackoff.defaults(), clock);
+    this.executor = Executors.newFixedThreadPool(settings.maxConcurrency(), daemonThreads());
+  }
+
+  /** Clients for real AWS or the configured endpoint, credentials from the default provider chain. */
+  public static AwsClients create(AwsSettings settings) {
+    return builder(settings).build();
+  }
+
+  public static Builder builder(AwsSettings settings) {
+    return new Builder(settings);
+  }
+
+  public AwsSettings settings() {
+    return settings;
+  }
+
+  /** Requests sent to AWS since these clients were built, retries included. */
+  public long requestsSent() {
+    return requestsSent.sum();
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+    ec2.close();
+    sts.close();
+    http.close();
+    if (ownsCredentials && credentials instanceof SdkAutoCloseable closeable) {
+      closeable.close();
+    }
+  }
+
+  Ec2Client ec2() {
+    return ec2;
+  }
+
+  StsClient sts() {
+    return sts;
+  }
+
+  /** Runs an EC2 or STS call under the retry policy; see {@link AwsCaller#call}. */
+  <T> T call(String action, String resourceId, AtomicInteger attempts, java.util.function.Supplier<T> call) {
+    return caller.call(action, resourceId, attempts, call);
+  }
+
+  ExecutorService executor() {
+    return executor;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  public static final class Builder {
+    private final AwsSettings settings;
+    private AwsCredentialsProvider credentials;
+    private final List<ExecutionInterceptor> interceptors = new ArrayList<>();
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(AwsSettings settings) {
+      this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** Overrides the default provider chain (tests against an emulator). */
+    public Builder credentialsProvider(AwsCredentialsProvider credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /** Adds an SDK interceptor after the adapter's own (tests inject faults this way). */
+    public Builder addInterceptor(ExecutionInterceptor interceptor) {
+      interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /** The clock for deadlines and elapsed times. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public AwsClients build() {
+      return new AwsClients(this);
+    }
+  }
+
+  private static ThreadFactory daemonThreads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "aws-call-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Counts every request that leaves for AWS, once per attempt. */
+  private static final class CountingInterceptor implements ExecutionInterceptor {
+    private final LongAdder counter;
+
+    CountingInterceptor(LongAdder counter) {
+      this.counter = counter;
+    }
+
+    @Override
+    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+      counter.increment();
+    }
+  }
+}
