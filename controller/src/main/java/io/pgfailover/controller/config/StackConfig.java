@@ -1,0 +1,165 @@
+package io.pgfailover.controller.config;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The controller's YAML, rendered from the outputs of the pgfailover CloudFormation stack
+ * ({@code cloudformation/pgfailover.yaml}). Pure: {@code failoverctl config from-stack} reads the outputs and
+ * writes the file; this class only turns outputs into a configuration that {@link ConfigLoader} accepts.
+ *
+ * <p>Probe timing is left out on purpose: the loader's defaults (1 s interval, 3 failures) apply, and an
+ * operator tunes them in the file. Everything the stack knows (ids, addresses, names) comes from the outputs.
+ */
+public final class StackConfig {
+  // Output keys of cloudformation/pgfailover.yaml. Renaming one there means renaming it here, and the
+  // template test (CloudFormationPolicyTest) checks that every key below is an output of the template.
+  public static final String CLUSTER_NAME = "ClusterName";
+  public static final String REGION = "Region";
+  public static final String VIRTUAL_IP = "VirtualIp";
+  public static final String ROUTE_TABLE_IDS = "RouteTableIds";
+  public static final String DATABASE_USER = "DatabaseUser";
+  public static final String DATABASE_NAME = "DatabaseName";
+
+  /** Each node's outputs are {@code <prefix>Name}, {@code <prefix>InstanceId}, {@code <prefix>EniId}, {@code <prefix>PrivateIp}. */
+  public static final List<String> NODE_PREFIXES = List.of("NodeA", "NodeB");
+
+  static final String NODE_NAME = "Name";
+  static final String NODE_INSTANCE_ID = "InstanceId";
+  static final String NODE_ENI_ID = "EniId";
+  static final String NODE_PRIVATE_IP = "PrivateIp";
+
+  /** Where the NAT/control instance's boot script puts things (cloudformation/pgfailover.yaml, NatLaunchTemplate). */
+  public static final String DEFAULT_PASSWORD_FILE = "/etc/pgfailover/pg-password";
+
+  public static final String ADMIN_TOKEN_FILE = "/etc/pgfailover/admin-token";
+
+  private static final int POSTGRES_PORT = 5432;
+
+  /**
+   * Choices the stack does not make.
+   *
+   * @param password where the controller finds the database password (the stack's boot script writes
+   *     {@value #DEFAULT_PASSWORD_FILE})
+   * @param endpoint an emulator's endpoint; empty on AWS
+   * @param fencing the stack allows {@code stop-instance} (the role may stop this cluster's tagged instances)
+   */
+  public record Options(PasswordConfig password, Optional<URI> endpoint, FailoverPolicy.Fencing fencing) {
+    public Options {
+      Objects.requireNonNull(password, "password");
+      Objects.requireNonNull(endpoint, "endpoint");
+      Objects.requireNonNull(fencing, "fencing");
+    }
+
+    /** The password file the stack writes, real AWS, no fencing (as in config/controller.example.yaml). */
+    public static Options defaults() {
+      return new Options(new PasswordConfig(PasswordConfig.Kind.FILE, DEFAULT_PASSWORD_FILE), Optional.empty(), FailoverPolicy.Fencing.NONE);
+    }
+  }
+
+  private StackConfig() {}
+
+  /** Every output this class reads. */
+  public static List<String> requiredOutputs() {
+    List<String> keys = new ArrayList<>(List.of(CLUSTER_NAME, REGION, VIRTUAL_IP, ROUTE_TABLE_IDS, DATABASE_USER, DATABASE_NAME));
+    for (String prefix : NODE_PREFIXES) {
+      for (String field : List.of(NODE_NAME, NODE_INSTANCE_ID, NODE_ENI_ID, NODE_PRIVATE_IP)) {
+        keys.add(prefix + field);
+      }
+    }
+    return List.copyOf(keys);
+  }
+
+  /**
+   * Renders the configuration and checks it with {@link ConfigLoader#parse} before returning it, so that what
+   * is written is always loadable.
+   *
+   * @param stackName named in the header comment and in error messages
+   * @throws ConfigException every missing output at once, or what the loader rejects (e.g. a malformed id in an
+   *     output), each with its fix
+   */
+  public static String render(String stackName, Map<String, String> outputs, Options options) throws ConfigException {
+    String source = "stack " + stackName + " outputs";
+    List<ConfigError> missing = new ArrayList<>();
+    for (String key : requiredOutputs()) {
+      if (outputs.getOrDefault(key, "").isBlank()) {
+        missing.add(new ConfigError(source, 0, key, "is missing",
+            "wait until the stack is CREATE_COMPLETE or UPDATE_COMPLETE, and check it was made from cloudformation/pgfailover.yaml"));
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new ConfigException(missing);
+    }
+
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("cluster", outputs.get(CLUSTER_NAME));
+    Map<String, Object> aws = new LinkedHashMap<>();
+    aws.put("region", outputs.get(REGION));
+    options.endpoint().ifPresent(uri -> aws.put("endpoint", uri.toString()));
+    doc.put("aws", aws);
+    doc.put("virtualIp", outputs.get(VIRTUAL_IP));
+    doc.put("routeTables", splitList(outputs.get(ROUTE_TABLE_IDS)));
+    // The stack creates the virtual-IP route in every table; a missing one is drift to report, not to paper over.
+    doc.put("createRouteIfMissing", false);
+    List<Object> nodes = new ArrayList<>();
+    for (String prefix : NODE_PREFIXES) {
+      Map<String, Object> node = new LinkedHashMap<>();
+      node.put("name", outputs.get(prefix + NODE_NAME));
+      node.put("instanceId", outputs.get(prefix + NODE_INSTANCE_ID));
+      node.put("eniId", outputs.get(prefix + NODE_ENI_ID));
+      node.put("host", outputs.get(prefix + NODE_PRIVATE_IP));
+      node.put("port", POSTGRES_PORT);
+      node.put("database", outputs.get(DATABASE_NAME));
+      node.put("user", outputs.get(DATABASE_USER));
+      node.put("password", password(options.password()));
+      nodes.add(node);
+    }
+    doc.put("nodes", nodes);
+    Map<String, Object> failover = new LinkedHashMap<>();
+    failover.put("automatic", true);
+    failover.put("fencing", options.fencing().name().replace('_', '-').toLowerCase(Locale.ROOT));
+    doc.put("failover", failover);
+    Map<String, Object> admin = new LinkedHashMap<>();
+    admin.put("listen", AdminConfig.DEFAULT_LISTEN);
+    admin.put("tokenFile", ADMIN_TOKEN_FILE);
+    doc.put("admin", admin);
+    doc.put("eventLog", "/var/lib/pgfailover/events.jsonl");
+
+    DumperOptions style = new DumperOptions();
+    style.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+    style.setIndicatorIndent(2);
+    style.setIndentWithIndicator(true);
+    String yaml = "# pgfailover controller configuration, written by `failoverctl config from-stack` from the outputs of\n"
+        + "# CloudFormation stack " + stackName + ". Probe timing uses the defaults (1s interval, 1s timeout, 3 failures);\n"
+        + "# see config/controller.example.yaml for every knob. Check it with: failoverctl config check\n"
+        + new Yaml(style).dump(doc);
+    ConfigLoader.parse(yaml, "configuration rendered from " + source);
+    return yaml;
+  }
+
+  private static List<String> splitList(String commaSeparated) {
+    List<String> items = new ArrayList<>();
+    for (String item : commaSeparated.split(",")) {
+      if (!item.isBlank()) {
+        items.add(item.trim());
+      }
+    }
+    return items;
+  }
+
+  private static Map<String, Object> password(PasswordConfig password) {
+    return switch (password.kind()) {
+      case ENV -> Map.of("env", password.value());
+      case FILE -> Map.of("file", password.value());
+      case PGPASS -> Map.of("pgpass", true);
+    };
+  }
+}
