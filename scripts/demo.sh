@@ -36,6 +36,8 @@ scripts/lab.sh up >/dev/null
 state=$LAB/state.json
 config=$LAB/controller.yaml
 
+# The emulator accepts any credentials; the controller takes them from the environment like the SDK always does.
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
 echo "== starting the controller: failoverctl run -c $config" >&2
 java -jar "$JAR" run -c "$config" >"$LAB/controller.log" 2>&1 &
 echo $! >"$LAB/controller.pid"
@@ -58,7 +60,9 @@ set -e
 
 echo "== the controller's log of the failover" >&2
 grep -E "event=(decision|action_|failover_timeline|alarm)" "$LAB/controller.log" | tail -n 20 >&2 || true
-echo "== status after" >&2
-java -jar "$JAR" status -c "$config" >&2 || true
+echo "== status after (once the controller reports a healthy primary again)" >&2
+deadline=$((SECONDS + 30))
+until java -jar "$JAR" status -c "$config" >"$LAB/status-after.txt" 2>&1 || [ $SECONDS -gt $deadline ]; do sleep 0.5; done
+cat "$LAB/status-after.txt" >&2
 # With --json the Demo's last stdout line is the summary; everything after it went to stderr.
 exit "$rc"

@@ -27,6 +27,7 @@ public final class StatusView {
     root.put("reason", r.decision().reason().name());
     root.put("message", r.decision().message());
     root.put("virtual_ip", config.virtualIp());
+    root.set("actions_taken", JSON.valueToTree(r.steps()));
     ArrayNode nodes = root.putArray("nodes");
     for (NodeConfig n : config.nodes()) {
       ObjectNode j = nodes.addObject();
@@ -72,7 +73,11 @@ public final class StatusView {
   public static String render(JsonNode s) {
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT, "cluster %s   virtual IP %s   at %s%n", s.path("cluster").asText(), s.path("virtual_ip").asText(), s.path("at").asText()));
-    out.append(String.format(Locale.ROOT, "%s: %s%n%n", s.path("reason").asText(), s.path("message").asText()));
+    out.append(String.format(Locale.ROOT, "%s: %s%n", s.path("reason").asText(), s.path("message").asText()));
+    for (JsonNode step : s.path("actions_taken")) {
+      out.append("  done: ").append(step.asText()).append('\n');
+    }
+    out.append('\n');
     out.append(String.format(Locale.ROOT, "%-10s %-9s %-8s %-4s %-14s %-20s %s%n", "NODE", "ROLE", "STATE", "TL", "WAL", "ENI", "NOTE"));
     for (JsonNode n : s.path("nodes")) {
       String note = n.has("failure") ? n.path("failure").asText() + ", " + n.path("consecutive_failures").asInt() + " failed probe(s)" : "";
@@ -97,11 +102,24 @@ public final class StatusView {
       out.append("\nrecent events:\n");
       for (JsonNode e : s.path("recent_events")) {
         out.append("  ").append(e.path("ts").asText()).append(' ').append(e.path("event").asText()).append(' ')
-            .append(e.has("message") ? e.path("message").asText() : e.has("action") ? e.path("action").asText() + " " + e.path("node").asText("") + (e.has("ok") ? " ok=" + e.path("ok").asText() : "") + (e.has("detail") ? " " + e.path("detail").asText() : "") : "")
+            .append(describeEvent(e))
             .append('\n');
       }
     }
     return out.toString();
+  }
+
+  private static String describeEvent(JsonNode e) {
+    if (e.has("message")) {
+      return e.path("message").asText();
+    }
+    if (e.has("action")) {
+      return e.path("action").asText() + " " + e.path("node").asText("") + (e.has("ok") ? " ok=" + e.path("ok").asText() : "") + (e.has("detail") ? " " + e.path("detail").asText() : "");
+    }
+    if (e.has("phases_ms")) {
+      return e.path("from").asText() + " -> " + e.path("to").asText() + " completed=" + e.path("completed").asText() + " " + e.path("phases_ms");
+    }
+    return e.has("kind") ? e.path("kind").asText() : "";
   }
 
   public static String lsn(long v) {

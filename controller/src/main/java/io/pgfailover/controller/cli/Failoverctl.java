@@ -126,7 +126,7 @@ public final class Failoverctl {
           ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock);
           AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
         admin.start();
-        loop.run(running::get, d -> Thread.sleep(d.toMillis()));
+        loop.run(running::get);
       } finally {
         stopped.countDown();
       }
@@ -288,7 +288,7 @@ public final class Failoverctl {
     }
   }
 
-  @Command(name = "config", description = "Configuration tools.", subcommands = {ConfigCmd.Check.class})
+  @Command(name = "config", description = "Configuration tools.", subcommands = {ConfigCmd.Check.class, ConfigFromStack.class})
   static final class ConfigCmd {
     @Command(name = "check", description = "Validate a configuration file; prints every error with its line and fix.")
     static final class Check implements Callable<Integer> {

@@ -43,11 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class ControlLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlLoop.class);
 
-  /** Pauses between loops; injected so tests and the CLI's one-shot mode need no real sleeping. */
-  public interface Sleeper {
-    void sleep(Duration d) throws InterruptedException;
-  }
-
   private final ControllerConfig config;
   private final PostgresNodes nodes;
   private final RouteTables routes;
@@ -59,6 +54,8 @@ public final class ControlLoop implements AutoCloseable {
   private final Alarms alarms;
   private final ExecutorService probePool;
   private final ConcurrentLinkedQueue<Pending> requests = new ConcurrentLinkedQueue<>();
+  /** Released by {@link #submit}: an operator's request starts the next loop at once, not after the pause. */
+  private final java.util.concurrent.Semaphore wakeup = new java.util.concurrent.Semaphore(0);
 
   private History history = History.empty();
   private List<RouteState> cachedRoutes = List.of();
@@ -92,11 +89,12 @@ public final class ControlLoop implements AutoCloseable {
   public CompletableFuture<LoopReport> submit(Request request) {
     Pending p = new Pending(request, clock.instant(), new CompletableFuture<>());
     requests.add(p);
+    wakeup.release();
     return p.result();
   }
 
-  /** Runs loops until {@code keepGoing} says stop, one per probe interval. */
-  public void run(BooleanSupplier keepGoing, Sleeper sleeper) throws InterruptedException {
+  /** Runs loops until {@code keepGoing} says stop, one per probe interval (sooner for an operator's request). */
+  public void run(BooleanSupplier keepGoing) throws InterruptedException {
     events.append("controller_started", Map.of("nodes", config.nodes().stream().map(NodeConfig::name).toList(), "route_tables", config.routeTables()));
     while (keepGoing.getAsBoolean()) {
       Instant start = clock.instant();
@@ -108,8 +106,9 @@ public final class ControlLoop implements AutoCloseable {
         metrics.count("pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
       }
       Duration left = config.probe().interval().minus(Duration.between(start, clock.instant()));
+      wakeup.drainPermits();
       if (!left.isNegative() && requests.isEmpty()) {
-        sleeper.sleep(left);
+        wakeup.tryAcquire(left.toMillis(), TimeUnit.MILLISECONDS);
       }
     }
   }

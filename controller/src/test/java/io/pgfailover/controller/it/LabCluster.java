@@ -124,7 +124,7 @@ final class LabCluster implements AutoCloseable {
     ControlLoop l = loop;
     thread = new Thread(() -> {
       try {
-        l.run(running::get, d -> Thread.sleep(d.toMillis()));
+        l.run(running::get);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
