@@ -59,6 +59,10 @@ public final class Failoverctl {
   static final String DEFAULT_CONFIG = "/etc/pgfailover/controller.yaml";
 
   public static void main(String[] args) {
+    // The daemon logs every event; a one-shot command prints its own result, so only warnings are logged.
+    if (args.length == 0 || !args[0].equals("run")) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+    }
     System.exit(execute(args));
   }
 
@@ -156,7 +160,7 @@ public final class Failoverctl {
             ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()), new Metrics(), Clock.systemUTC())) {
           LoopReport r = loop.peek();
           ObjectNode s = StatusView.toJson(config, r, EventLog.tail(config.eventLog(), 20));
-          s.put("source", "direct (no daemon answered on " + config.admin().listen() + ")");
+          s.put("source", "direct (no daemon answered on " + config.admin().listenText() + ")");
           status = s;
         }
       }
@@ -198,7 +202,7 @@ public final class Failoverctl {
           loop.submit(request());
           LoopReport r = loop.runOnce();
           result = AdminServer.result(r);
-          ((ObjectNode) result).put("via", "direct (no daemon answered on " + config.admin().listen() + ")");
+          ((ObjectNode) result).put("via", "direct (no daemon answered on " + config.admin().listenText() + ")");
         }
       }
       out.println(result.toPrettyString());

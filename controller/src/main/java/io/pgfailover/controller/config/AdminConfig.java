@@ -11,4 +11,9 @@ import java.util.Optional;
  */
 public record AdminConfig(InetSocketAddress listen, Optional<Path> tokenFile) {
   public static final String DEFAULT_LISTEN = "127.0.0.1:8008";
+
+  /** host:port as the operator wrote it. */
+  public String listenText() {
+    return listen.getHostString() + ":" + listen.getPort();
+  }
 }

@@ -70,7 +70,8 @@ final class Actuator {
       String from = decision.actions().stream().filter(a -> a instanceof Action.StopWrites || a instanceof Action.Fence).map(this::nodeOf).findFirst()
           .orElse(decision.actions().stream().filter(a -> a instanceof Action.Promote).map(a -> ((Action.Promote) a).abortIfPrimary().orElse("")).findFirst().orElse(""));
       timeline = new FailoverTimeline.Recorder(decision.reason().name().toLowerCase(), from, to, timelineStart);
-      timeline.mark("failure_first_seen", timelineStart);
+      // An automatic failover counts from the first failed probe; an operator's request from its arrival.
+      timeline.mark(decision.reason() == io.pgfailover.controller.decide.Reason.FAILOVER ? "failure_first_seen" : "requested", timelineStart);
       timeline.mark("confirmed", clock.instant());
     }
     List<String> steps = new ArrayList<>();

@@ -6,8 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The phases of one failover or switchover, each in milliseconds since the failure was first seen (or the
- * operator's request arrived): failure_first_seen, confirmed, fenced, promoted, routes_switched, verified.
+ * The phases of one failover or switchover, each in milliseconds since the failure was first seen
+ * ({@code failure_first_seen}) or the operator's request arrived ({@code requested}): then confirmed, fenced,
+ * promoted, routes_switched, verified.
  */
 public record FailoverTimeline(String kind, String from, String to, Instant start, Map<String, Long> phasesMs, boolean completed) {
   public FailoverTimeline {
