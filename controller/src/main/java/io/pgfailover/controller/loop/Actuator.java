@@ -109,7 +109,10 @@ final class Actuator {
       steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
     }
     boolean didPromote = promoted;
-    Optional<FailoverTimeline> done = Optional.ofNullable(timeline).map(t -> t.finish(didPromote));
+    // Completed means every step held, routes included; a promotion whose route switch failed is left for the
+    // next loop to finish (it sees a primary with the routes elsewhere and repoints them).
+    boolean completed = ok && promoted;
+    Optional<FailoverTimeline> done = Optional.ofNullable(timeline).map(t -> t.finish(completed));
     done.ifPresent(t -> {
       events.append("failover_timeline", Map.of("kind", t.kind(), "from", t.from(), "to", t.to(), "completed", t.completed(), "start", t.start().toString(), "phases_ms", t.phasesMs()));
       log.info("event=failover_timeline kind={} from={} to={} completed={} {}", t.kind(), t.from(), t.to(), t.completed(), t.render());

@@ -132,6 +132,28 @@ class ActuatorTest {
   }
 
   @Test
+  void aPromotionWhoseRouteSwitchFailsIsNotACompletedFailover() throws Exception {
+    RouteTables ec2Down = new RouteTables() {
+      public List<RouteState> read() {
+        throw new AssertionError("no read-back after a failed switch");
+      }
+
+      public StepResult pointAt(String targetId) {
+        calls.add("point_routes " + targetId);
+        return StepResult.failed("RequestLimitExceeded until the retry deadline", Map.of("api_calls", 9));
+      }
+    };
+    Metrics metrics = new Metrics();
+    Actuator a = new Actuator(config(), nodes, ec2Down, fencer, new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c"), metrics, Clock.systemUTC());
+    Actuator.Outcome outcome = a.execute(new Decision(Reason.FAILOVER, "x", List.of(new Action.Promote("b", Optional.of("a")), new Action.PointRoutes("b", "eni-0123456789abcdef1"))), Instant.now());
+    assertFalse(outcome.ok());
+    assertFalse(outcome.timeline().orElseThrow().completed(), "the next loop still has routes to repoint");
+    assertTrue(outcome.timeline().orElseThrow().phasesMs().containsKey("promoted"));
+    assertEquals(1, metrics.counter("pgfailover_failovers_total", "kind=\"failover\""), "the promotion itself happened");
+    assertEquals(1, metrics.counter("pgfailover_action_failures_total", "action=\"point_routes\""));
+  }
+
+  @Test
   void aFailedPrimaryThatAnswersAgainAbortsThePromotion() throws Exception {
     PostgresNodes back = new PostgresNodes() {
       public NodeObservation probe(NodeConfig node) {
