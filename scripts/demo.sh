@@ -36,6 +36,8 @@ scripts/lab.sh up >/dev/null
 state=$LAB/state.json
 config=$LAB/controller.yaml
 
+# Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
+export AWS_EC2_METADATA_DISABLED=true
 # The emulator accepts any credentials; the controller takes them from the environment like the SDK always does.
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
 echo "== starting the controller: failoverctl run -c $config" >&2

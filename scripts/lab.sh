@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 . scripts/lib/prereqs.sh
+# Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
+export AWS_EC2_METADATA_DISABLED=true
 LAB_DIR=${PGFAILOVER_LAB_DIR:-$repo/lab}
 CP_FILE=$repo/test-support/target/lab-classpath.txt
 

@@ -18,6 +18,8 @@ else
   echo "test.sh: no templates yet under cloudformation/"
 fi
 
+# Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
+export AWS_EC2_METADATA_DISABLED=true
 echo "test.sh: mvn -B verify $*"
 export PGFAILOVER_VENV="$PWD/.venv"
 exec mvn -B verify "$@"
