@@ -10,6 +10,11 @@ public interface Backends extends AutoCloseable {
 
   Fencer fencer();
 
+  /** The controller pair's lease store; empty in single-controller mode (no {@code lease:} block). */
+  default java.util.Optional<LeaseStore> leaseStore() {
+    return java.util.Optional.empty();
+  }
+
   /** The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions. */
   List<Check> awsPreflight();
 

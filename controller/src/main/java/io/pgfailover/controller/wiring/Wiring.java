@@ -7,7 +7,10 @@ import io.pgfailover.aws.Preflight;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.port.Backends;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.RouteTables;
 import java.util.List;
@@ -34,7 +37,13 @@ public final class Wiring {
     AwsClients clients = builder.build();
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
+    Optional<LeaseStore> lease = config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
     return new Backends() {
+      @Override
+      public Optional<LeaseStore> leaseStore() {
+        return lease;
+      }
+
       @Override
       public PostgresNodes postgres() {
         return nodes;
@@ -62,6 +71,13 @@ public final class Wiring {
         clients.close();
       }
     };
+  }
+
+  /** The loop's place in the pair: a lease on the backends' store, or single-controller mode. */
+  public static Leadership leadership(ControllerConfig config, Backends backends, EventLog events) {
+    return config.lease().isPresent() && backends.leaseStore().isPresent()
+        ? Leadership.of(config.lease().get(), backends.leaseStore().get(), System::nanoTime, events)
+        : Leadership.single();
   }
 
   private static Backends.Check check(Finding f) {
