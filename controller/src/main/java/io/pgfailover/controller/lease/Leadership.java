@@ -61,15 +61,17 @@ public final class Leadership {
   private final LongSupplier nanos;
   private final EventLog events;
 
-  private Held held;
+  // Written under this object's lock; volatile so that status and the leader check read them without waiting
+  // for a store call in progress.
+  private volatile Held held;
   /** Read without the lock by the event log (which may be called from inside this class's lock). */
   private volatile long publishedToken;
   private volatile boolean publishedLeader;
   private Watched watched;
-  private Optional<String> holder = Optional.empty();
-  private long lastToken;
-  private String detail = "";
-  private boolean storeReachable = true;
+  private volatile Optional<String> holder = Optional.empty();
+  private volatile long lastToken;
+  private volatile String detail = "";
+  private volatile boolean storeReachable = true;
 
   private Leadership(Optional<LeaseConfig> config, LeaseStore store, String me, LongSupplier nanos, EventLog events) {
     this.config = config;
@@ -152,8 +154,9 @@ public final class Leadership {
   }
 
   /** True while this controller holds a lease whose acting window has not run out. */
-  public synchronized boolean leads() {
-    return config.isEmpty() || (held != null && nanos.getAsLong() - held.sentNanos() < config.get().actingWindow().toNanos());
+  public boolean leads() {
+    Held h = held;
+    return config.isEmpty() || (h != null && nanos.getAsLong() - h.sentNanos() < config.get().actingWindow().toNanos());
   }
 
   /**
@@ -236,7 +239,8 @@ public final class Leadership {
     publishedLeader = h != null;
   }
 
-  public synchronized View view() {
+  /** Never waits for the store: status stays available while a lease call is in progress. */
+  public View view() {
     Role role = config.isEmpty() ? Role.SINGLE : leads() ? Role.LEADER : !storeReachable ? Role.UNKNOWN : Role.FOLLOWER;
     return new View(role, me, role == Role.LEADER ? Optional.of(me) : holder, token(), detail);
   }

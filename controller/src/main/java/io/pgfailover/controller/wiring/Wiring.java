@@ -16,6 +16,7 @@ import io.pgfailover.controller.port.RouteTables;
 import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 /** Builds the production {@link Backends}: pg-probe for PostgreSQL, aws-adapter for EC2. */
 public final class Wiring {
@@ -28,12 +29,18 @@ public final class Wiring {
 
   /** As {@link #connect(ControllerConfig)}, with explicit credentials (tests against an emulator). */
   public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials) {
+    return connect(config, credentials, List.of());
+  }
+
+  /** As above, with SDK interceptors on every AWS client (tests count the mutating calls this way). */
+  public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials, List<ExecutionInterceptor> interceptors) {
     AwsSettings settings = AwsSettings.defaults(config.aws().region());
     if (config.aws().endpoint().isPresent()) {
       settings = settings.withEndpoint(config.aws().endpoint().get());
     }
     AwsClients.Builder builder = AwsClients.builder(settings);
     credentials.ifPresent(builder::credentialsProvider);
+    interceptors.forEach(builder::addInterceptor);
     AwsClients clients = builder.build();
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
