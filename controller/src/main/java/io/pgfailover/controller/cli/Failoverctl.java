@@ -123,7 +123,7 @@ public final class Failoverctl {
       Metrics metrics = new Metrics();
       EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
       try (Backends backends = Wiring.connect(config);
-          ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock, Wiring.leadership(config, backends, events));
+          ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock, Wiring.leadership(config, backends, events), backends.natEgress());
           AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
         admin.start();
         loop.run(running::get);

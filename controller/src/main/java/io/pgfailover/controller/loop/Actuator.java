@@ -42,13 +42,19 @@ final class Actuator {
   private final Metrics metrics;
   private final Clock clock;
   private final Leadership leadership;
+  private final java.util.Optional<io.pgfailover.controller.port.NatEgress> nat;
 
   Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
-    this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single());
+    this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single(), Optional.empty());
   }
 
   Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership) {
+    this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
+  }
+
+  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership, Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.leadership = leadership;
+    this.nat = nat;
     this.config = config;
     this.nodes = nodes;
     this.routes = routes;
@@ -151,6 +157,14 @@ final class Actuator {
     return new Outcome(ok, steps, done);
   }
 
+  /**
+   * Moves the peer AZ's default routes, logged and evented like every action. Not lease-gated: see
+   * {@link NatWatch}.
+   */
+  StepResult egress(Action.PointEgressRoutes action) {
+    return run(action);
+  }
+
   private void markVerified(FailoverTimeline.Recorder timeline, String targetId) {
     // Independent read-back (it also refreshes the loop's route cache): the switch counts once seen.
     boolean allOnTarget = routes.read().stream().allMatch(r -> r.pointsAt(targetId));
@@ -206,6 +220,8 @@ final class Actuator {
       return nodes.allowWrites(node(a.node()));
     } else if (action instanceof Action.AwaitCatchUp c) {
       return nodes.awaitCatchUp(node(c.standby()), node(c.primary()), CATCH_UP_TIMEOUT);
+    } else if (action instanceof Action.PointEgressRoutes e && nat.isPresent()) {
+      return nat.get().pointEgressAt(e.to());
     }
     throw new IllegalStateException("not an executable action: " + action);
   }
@@ -247,6 +263,10 @@ final class Actuator {
     } else if (action instanceof Action.AwaitCatchUp c) {
       m.put("node", c.standby());
       m.put("primary", c.primary());
+    } else if (action instanceof Action.PointEgressRoutes e) {
+      m.put("to", e.to().name().toLowerCase());
+      m.put("instance", e.instanceId());
+      m.put("why", e.why());
     }
     return m;
   }

@@ -54,6 +54,8 @@ public final class ControlLoop implements AutoCloseable {
   private final Actuator actuator;
   private final Alarms alarms;
   private final Leadership leadership;
+  private final Optional<io.pgfailover.controller.port.NatEgress> nat;
+  private final Optional<NatWatch> natWatch;
   private final ExecutorService probePool;
   private final ConcurrentLinkedQueue<Pending> requests = new ConcurrentLinkedQueue<>();
   /** Released by {@link #submit}: an operator's request starts the next loop at once, not after the pause. */
@@ -75,8 +77,15 @@ public final class ControlLoop implements AutoCloseable {
 
   /** In a controller pair: every loop ticks the lease, and only the leader acts (see {@link Leadership}). */
   public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership) {
+    this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
+  }
+
+  /** Also watching the peer NAT instance (the {@code nat:} block): see {@link NatWatch}. */
+  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership, Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.config = config;
     this.leadership = leadership;
+    this.nat = config.nat().isPresent() ? nat : Optional.empty();
+    this.natWatch = this.nat.isPresent() ? config.nat().map(NatWatch::new) : Optional.empty();
     if (leadership.paired()) {
       events.annotate(() -> Map.of("lease_token", leadership.token(), "leader", leadership.holdsLease()));
     }
@@ -86,7 +95,7 @@ public final class ControlLoop implements AutoCloseable {
     this.metrics = metrics;
     this.clock = clock;
     this.decider = new Decider(config);
-    this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock, leadership);
+    this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock, leadership, this.nat);
     this.alarms = new Alarms(events, metrics);
     this.probePool = Executors.newFixedThreadPool(config.nodes().size(), r -> {
       Thread t = new Thread(r, "probe");
@@ -159,7 +168,20 @@ public final class ControlLoop implements AutoCloseable {
     if (pending != null) {
       pending.result().complete(report);
     }
+    watchPeerNat();
     return report;
+  }
+
+  /** After the database's turn: the peer NAT's health and, when it is gone, its AZ's egress routes. */
+  private void watchPeerNat() {
+    if (nat.isEmpty()) {
+      return;
+    }
+    io.pgfailover.controller.port.NatEgress.PeerHealth health = nat.get().checkPeer();
+    natWatch.get().next(health, nat.get().egressHolder()).ifPresent(action -> {
+      log.warn("event=nat_egress_move to={} instance={} why=\"{}\"", action.to(), action.instanceId(), action.why());
+      actuator.egress(action);
+    });
   }
 
   /**

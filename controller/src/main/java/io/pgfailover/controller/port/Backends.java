@@ -15,6 +15,11 @@ public interface Backends extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /** The peer AZ's NAT egress; empty without a {@code nat:} block. */
+  default java.util.Optional<NatEgress> natEgress() {
+    return java.util.Optional.empty();
+  }
+
   /** The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions. */
   List<Check> awsPreflight();
 

@@ -11,6 +11,7 @@ import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.LeaseStore;
+import io.pgfailover.controller.port.NatEgress;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.RouteTables;
 import java.util.List;
@@ -45,10 +46,16 @@ public final class Wiring {
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
     Optional<LeaseStore> lease = config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
+    Optional<NatEgress> nat = config.nat().map(n -> new Ec2NatEgress(n, clients, config.probe().timeout()));
     return new Backends() {
       @Override
       public Optional<LeaseStore> leaseStore() {
         return lease;
+      }
+
+      @Override
+      public Optional<NatEgress> natEgress() {
+        return nat;
       }
 
       @Override
