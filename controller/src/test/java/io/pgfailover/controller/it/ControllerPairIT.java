@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pgfailover.controller.admin.StatusView;
 import io.pgfailover.controller.decide.Reason;
+import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership.Role;
 import io.pgfailover.controller.loop.LoopReport;
@@ -62,6 +64,11 @@ class ControllerPairIT {
   @Test
   void whenTheLeaderDiesTheFollowerLeadsWithinTheBoundWithAHigherToken() throws Exception {
     ControllerPair p = leaderAndFollower();
+    // The follower keeps probing and serves status naming the leader.
+    JsonNode status = StatusView.toJson(p.b.config, p.b.loop().last().orElseThrow(), List.of(), p.b.loop().leadership().view());
+    assertEquals("FOLLOWER", status.path("controller").path("role").asText());
+    assertEquals(p.a.loop().leadership().me(), status.path("controller").path("leader").asText());
+    assertEquals("HEALTHY", status.path("reason").asText());
     long tokenBefore = p.a.loop().leadership().token();
     long killedAt = System.nanoTime();
     p.a.kill();
@@ -152,5 +159,28 @@ class ControllerPairIT {
     assertEquals(0, p.b.promotions.get(), "nothing left to promote");
     assertEquals(p.vpc.routeTableIds().size(), p.b.calls("ReplaceRoute"));
     assertEquals(0, p.a.mutating());
+  }
+
+  @Test
+  void withTheLeaseStoreUnreachableNeitherFailsOverButAnOperatorsForceDoes() throws Exception {
+    ControllerPair p = leaderAndFollower();
+    PgNode primary = pg.primary();
+    PgNode standby = pg.pair().other(primary);
+    try (var ddb = io.pgfailover.testsupport.aws.LeaseTableFixture.client(aws)) {
+      ddb.deleteTable(r -> r.tableName("lab-lease")); // every lease call now fails: the store cannot answer
+    }
+    p.a.awaitRole(Role.UNKNOWN, LIMIT); // a's last confirmed renewal ran out
+    pg.kill(primary);
+    LoopReport waiting = p.b.awaitReport("the follower sees the failure but does not act", LIMIT, r -> r.decision().reason() == Reason.FAILOVER);
+    assertTrue(waiting.steps().stream().allMatch(s -> s.startsWith("not acting")), waiting.steps().toString());
+    p.a.awaitReport("the old leader sees it too and does not act", LIMIT, r -> r.decision().reason() == Reason.FAILOVER);
+    assertEquals(0, p.a.mutating() + p.b.mutating());
+    assertEquals(0, p.a.promotions.get() + p.b.promotions.get());
+
+    LoopReport forced = p.b.loop().submit(new Request.Failover(java.util.Optional.empty(), true)).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+    assertTrue(forced.ok(), forced.steps().toString());
+    assertTrue(p.routesOn(p.name(standby)), p.routeTargets().toString());
+    assertEquals(1, p.b.promotions.get());
+    assertTrue(EventLog.tail(p.b.eventLog, 100).stream().anyMatch(e -> e.path("event").asText().equals("lease_overridden")));
   }
 }
