@@ -210,7 +210,12 @@ public final class Failoverctl {
       out.println(result.toPrettyString());
       out.flush();
       if (!result.path("ok").asBoolean(false)) {
-        return ExitCodes.FAILED;
+        // Refused by the lease (a follower, or a leader whose lease lapsed): nothing was changed.
+        boolean leaseRefused = false;
+        for (JsonNode step : result.path("steps")) {
+          leaseRefused |= step.asText().contains(" refused: ");
+        }
+        return leaseRefused ? ExitCodes.REFUSED : ExitCodes.FAILED;
       }
       String reason = result.path("reason").asText();
       return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name()) ? ExitCodes.OK : ExitCodes.REFUSED;

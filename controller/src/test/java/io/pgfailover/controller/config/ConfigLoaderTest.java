@@ -103,6 +103,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theExamplesCommentedPairBlocksLoadWhenUncommented() throws Exception {
+    Path example = Path.of(System.getProperty("user.dir")).getParent().resolve("config/controller.example.yaml");
+    String text = java.nio.file.Files.readString(example);
+    String pair = text.substring(text.indexOf("# lease:")).lines()
+        .filter(l -> l.startsWith("#  ") || l.equals("# lease:") || l.equals("# nat:")).map(l -> l.substring(2)).reduce("", (x, y) -> x + y + "\n");
+    ControllerConfig c = ConfigLoader.parse(text + pair, "example+pair");
+    assertEquals("orders-db-lease", c.lease().orElseThrow().table());
+    assertEquals(List.of("rtb-0123456789abcdef1"), c.nat().orElseThrow().peerRouteTables());
+  }
+
+  @Test
   void withoutALeaseBlockTheControllerRunsAlone() throws Exception {
     ControllerConfig c = ConfigLoader.parse(minimal(), "ok.yaml");
     assertTrue(c.lease().isEmpty());
