@@ -142,6 +142,10 @@ public final class ControlLoop implements AutoCloseable {
   public synchronized LoopReport runOnce() {
     Pending pending = requests.poll();
     leadership.tick();
+    if (leadership.paired()) {
+      metrics.gauge("pgfailover_leader", "1 while this controller holds the pair's lease and may act.", "", leadership.leads() ? 1 : 0);
+      metrics.gauge("pgfailover_lease_token", "The fencing token this controller holds, else the highest it has seen.", "", leadership.token());
+    }
     Snapshot snapshot = observe();
     history = history.next(snapshot);
     Decision decision = pending == null ? decider.decide(snapshot, history) : decider.decide(snapshot, history, pending.request());
