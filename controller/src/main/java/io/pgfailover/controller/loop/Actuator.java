@@ -139,8 +139,9 @@ final class Actuator {
       }
       promoted |= action instanceof Action.Promote;
     }
-    if (!ok && writesStoppedOn.isPresent() && !promoted) {
-      // Nothing was promoted: the old primary is still the only one, so let it take writes again.
+    if (!ok && writesStoppedOn.isPresent() && !promoted && leadership.beforeMutating(false).granted()) {
+      // Nothing was promoted: the old primary is still the only one, so let it take writes again. Only while
+      // the lease is still ours: a new leader may have promoted since, and a read-only old primary is safe.
       StepResult undo = run(new Action.AllowWrites(writesStoppedOn.get()));
       steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
     }
