@@ -21,13 +21,14 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * The EC2 and STS clients, built once from {@link AwsSettings} and shared by {@link RouteTables},
- * {@link Ec2Discovery}, {@link Preflight} and {@link InstanceFencing}. Thread-safe; close it once at shutdown.
+ * The EC2, STS and DynamoDB clients, built once from {@link AwsSettings} and shared by {@link RouteTables},
+ * {@link Ec2Discovery}, {@link Preflight}, {@link InstanceFencing} and {@link LeaseTable}. Thread-safe; close it once at shutdown.
  *
  * <p>SDK retries are off ({@code AwsRetryStrategy.doNotRetry()}): the adapter's own policy retries, under one
  * deadline, so retries do not multiply and every attempt is counted and logged.
@@ -39,6 +40,7 @@ public final class AwsClients implements AutoCloseable {
   private final boolean ownsCredentials;
   private final Ec2Client ec2;
   private final StsClient sts;
+  private final DynamoDbClient dynamoDb;
   private final AwsCaller caller;
   private final ExecutorService executor;
   private final Clock clock;
@@ -69,12 +71,16 @@ public final class AwsClients implements AutoCloseable {
         Ec2Client.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
     var stsBuilder =
         StsClient.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
+    var dynamoDbBuilder =
+        DynamoDbClient.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
     settings.endpoint().ifPresent(uri -> {
       ec2Builder.endpointOverride(uri);
       stsBuilder.endpointOverride(uri);
+      dynamoDbBuilder.endpointOverride(uri);
     });
     this.ec2 = ec2Builder.build();
     this.sts = stsBuilder.build();
+    this.dynamoDb = dynamoDbBuilder.build();
     this.caller = new AwsCaller(settings.retryDeadline(), FullJitterBackoff.defaults(), clock);
     this.executor = Executors.newFixedThreadPool(settings.maxConcurrency(), daemonThreads());
   }
@@ -102,6 +108,7 @@ public final class AwsClients implements AutoCloseable {
     executor.shutdownNow();
     ec2.close();
     sts.close();
+    dynamoDb.close();
     http.close();
     if (ownsCredentials && credentials instanceof SdkAutoCloseable closeable) {
       closeable.close();
@@ -114,6 +121,10 @@ public final class AwsClients implements AutoCloseable {
 
   StsClient sts() {
     return sts;
+  }
+
+  DynamoDbClient dynamoDb() {
+    return dynamoDb;
   }
 
   /** Runs an EC2 or STS call under the retry policy; see {@link AwsCaller#call}. */

@@ -47,11 +47,12 @@ class CloudFormationPolicyTest {
     List<Map<String, Object>> statements = statements("ControllerRole", "pgfailover-controller");
     Map<String, Object> bySid = new LinkedHashMap<>();
     statements.forEach(s -> bySid.put((String) s.get("Sid"), s));
-    assertEquals(List.of("MoveVirtualIpRoutes", "FenceThisClustersInstances", "ReadEc2State", "WhoAmI"), List.copyOf(bySid.keySet()));
+    assertEquals(List.of("MovePrivateRoutes", "FenceThisClustersInstances", "HoldTheLease", "ReadEc2State", "WhoAmI"), List.copyOf(bySid.keySet()));
     statements.forEach(s -> assertEquals("Allow", s.get("Effect")));
 
-    // Route writes: only on the stack's two private route tables, by ARN.
-    Map<String, Object> routes = map(bySid.get("MoveVirtualIpRoutes"));
+    // Route writes (the virtual IP's, and NAT egress failover's 0.0.0.0/0): only on the two private route
+    // tables, by ARN.
+    Map<String, Object> routes = map(bySid.get("MovePrivateRoutes"));
     assertEquals(Set.of("ec2:ReplaceRoute", "ec2:CreateRoute"), actions(routes));
     assertEquals(Set.of(
             Map.of("Fn::Sub", ARN_PREFIX + "route-table/${PrivateRouteTableA}"),
@@ -64,6 +65,12 @@ class CloudFormationPolicyTest {
     assertEquals(Set.of("ec2:StopInstances"), actions(fence));
     assertEquals(Map.of("Fn::Sub", ARN_PREFIX + "instance/*"), fence.get("Resource"));
     assertEquals(Map.of("StringEquals", Map.of("aws:ResourceTag/pgfailover:cluster", Map.of("Ref", "ClusterName"))), fence.get("Condition"));
+
+    // The lease: item reads and conditional writes on the stack's lease table only.
+    Map<String, Object> lease = map(bySid.get("HoldTheLease"));
+    assertEquals(Set.of("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), actions(lease));
+    assertEquals(Map.of("Fn::GetAtt", List.of("LeaseTable", "Arn")), lease.get("Resource"));
+    assertFalse(lease.containsKey("Condition"));
 
     // Reads that EC2 cannot scope to resources, and who-am-I.
     Map<String, Object> reads = map(bySid.get("ReadEc2State"));
@@ -150,8 +157,26 @@ class CloudFormationPolicyTest {
   @Test
   void everyOutputStackConfigReadsExists() {
     Set<String> missing = new TreeSet<>(StackConfig.requiredOutputs());
+    missing.add(StackConfig.LEASE_TABLE_NAME);
+    missing.add(StackConfig.NAT_INSTANCE_IDS);
     missing.removeAll(outputs().keySet());
     assertEquals(Set.of(), missing);
+  }
+
+  @Test
+  void theLeaseTableIsOnDemandKeyedByClusterAndBothControllersStart() {
+    Map<String, Object> table = properties("LeaseTable");
+    assertEquals("PAY_PER_REQUEST", table.get("BillingMode"));
+    assertEquals(List.of(Map.of("AttributeName", "cluster", "KeyType", "HASH")), table.get("KeySchema"));
+    assertEquals(List.of(Map.of("AttributeName", "cluster", "AttributeType", "S")), table.get("AttributeDefinitions"));
+    Map<String, Object> data = map(properties("NatLaunchTemplate").get("LaunchTemplateData"));
+    String script = (String) map(map(data.get("UserData")).get("Fn::Base64")).get("Fn::Sub");
+    assertTrue(script.contains("\nsystemctl enable pgfailover.service\n"), "enabled on every NAT/control instance, not only in one AZ");
+    assertFalse(script.contains("if [ \"$AZ\" = "), "no AZ decides which controller runs");
+    assertTrue(script.contains("--this-instance \"$SELF\""), "each config names its own instance");
+    // A then B in both lists: StackConfig pairs NatInstanceIds[i] with RouteTableIds[i].
+    assertEquals(Map.of("Fn::Join", List.of(",", List.of(Map.of("Ref", "NatInstanceA"), Map.of("Ref", "NatInstanceB")))),
+        map(outputs().get("NatInstanceIds")).get("Value"));
   }
 
   @Test

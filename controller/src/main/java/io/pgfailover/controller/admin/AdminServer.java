@@ -110,7 +110,7 @@ public final class AdminServer implements AutoCloseable {
       send(ex, 503, "application/json", "{\"error\":\"no loop has run yet\"}");
       return;
     }
-    send(ex, 200, "application/json", StatusView.toJson(config, last.get(), events.tail(20)).toString());
+    send(ex, 200, "application/json", StatusView.toJson(config, last.get(), events.tail(20), loop.leadership().view()).toString());
   }
 
   private void request(HttpExchange ex, boolean failover) throws IOException {

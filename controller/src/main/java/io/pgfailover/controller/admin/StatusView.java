@@ -21,6 +21,11 @@ public final class StatusView {
   private StatusView() {}
 
   public static ObjectNode toJson(ControllerConfig config, LoopReport r, List<JsonNode> recentEvents) {
+    return toJson(config, r, recentEvents, io.pgfailover.controller.lease.Leadership.single().view());
+  }
+
+  /** With this controller's place in the pair: LEADER, FOLLOWER, UNKNOWN (lease store unreachable) or SINGLE. */
+  public static ObjectNode toJson(ControllerConfig config, LoopReport r, List<JsonNode> recentEvents, io.pgfailover.controller.lease.Leadership.View leadership) {
     ObjectNode root = JSON.createObjectNode();
     root.put("cluster", config.cluster());
     root.put("at", r.at().toString());
@@ -28,6 +33,12 @@ public final class StatusView {
     root.put("message", r.decision().message());
     root.put("virtual_ip", config.virtualIp());
     root.set("actions_taken", JSON.valueToTree(r.steps()));
+    ObjectNode lease = root.putObject("controller");
+    lease.put("role", leadership.role().name());
+    lease.put("id", leadership.me());
+    leadership.holder().ifPresent(h -> lease.put("leader", h));
+    lease.put("fencing_token", leadership.token());
+    lease.put("detail", leadership.detail());
     ArrayNode nodes = root.putArray("nodes");
     for (NodeConfig n : config.nodes()) {
       ObjectNode j = nodes.addObject();
@@ -74,6 +85,11 @@ public final class StatusView {
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT, "cluster %s   virtual IP %s   at %s%n", s.path("cluster").asText(), s.path("virtual_ip").asText(), s.path("at").asText()));
     out.append(String.format(Locale.ROOT, "%s: %s%n", s.path("reason").asText(), s.path("message").asText()));
+    JsonNode ctl = s.path("controller");
+    if (!ctl.isMissingNode() && !"SINGLE".equals(ctl.path("role").asText())) {
+      out.append(String.format(Locale.ROOT, "controller %s: %s (leader %s, fencing token %d) %s%n", ctl.path("id").asText(), ctl.path("role").asText(),
+          ctl.path("leader").asText("none"), ctl.path("fencing_token").asLong(), ctl.path("detail").asText()));
+    }
     for (JsonNode step : s.path("actions_taken")) {
       out.append("  done: ").append(step.asText()).append('\n');
     }

@@ -65,6 +65,9 @@ public final class ConfigFromStack implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE", description = "where to write the config (default: standard output)")
   Path out;
 
+  @Option(names = "--this-instance", paramLabel = "ID", description = "the NAT/control instance this config is for: names it in the lease and sets up NAT egress failover for the peer AZ")
+  String thisInstance;
+
   @Option(names = "--force", description = "overwrite --out if it exists")
   boolean force;
 
@@ -116,7 +119,7 @@ public final class ConfigFromStack implements Callable<Integer> {
       return ExitCodes.USAGE;
     }
     StackConfig.Options options = new StackConfig.Options(
-        password == null ? StackConfig.Options.defaults().password() : password.toConfig(), Optional.ofNullable(endpoint), fencingMode);
+        password == null ? StackConfig.Options.defaults().password() : password.toConfig(), Optional.ofNullable(endpoint), fencingMode, Optional.ofNullable(thisInstance));
 
     Stack described;
     try (CloudFormationClient cfn = client()) {

@@ -127,10 +127,12 @@ public final class Failoverctl {
       Metrics metrics = new Metrics();
       EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
       try (Backends backends = Wiring.connect(config);
-          ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock);
+          ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock, Wiring.leadership(config, backends, events), backends.natEgress());
           AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
         admin.start();
         loop.run(running::get);
+        // A clean stop hands the lease back, so the peer takes over without waiting out the duration.
+        loop.leadership().release();
       } finally {
         stopped.countDown();
       }
@@ -197,10 +199,14 @@ public final class Failoverctl {
         ((ObjectNode) result).put("via", "daemon");
       } else {
         Clock clock = Clock.systemUTC();
+        EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
         try (Backends backends = Wiring.connect(config);
-            ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(config.eventLog(), clock, config.cluster()), new Metrics(), clock)) {
+            ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, new Metrics(), clock, Wiring.leadership(config, backends, events))) {
+          // In a pair, acting directly needs the lease (a free one is taken at once) unless the lease store is
+          // unreachable and the operator said --force.
           loop.submit(request());
           LoopReport r = loop.runOnce();
+          loop.leadership().release();
           result = AdminServer.result(r);
           ((ObjectNode) result).put("via", "direct (no daemon answered on " + config.admin().listenText() + ")");
         }
@@ -208,7 +214,12 @@ public final class Failoverctl {
       out.println(result.toPrettyString());
       out.flush();
       if (!result.path("ok").asBoolean(false)) {
-        return ExitCodes.FAILED;
+        // Refused by the lease (a follower, or a leader whose lease lapsed): nothing was changed.
+        boolean leaseRefused = false;
+        for (JsonNode step : result.path("steps")) {
+          leaseRefused |= step.asText().contains(" refused: ");
+        }
+        return leaseRefused ? ExitCodes.REFUSED : ExitCodes.FAILED;
       }
       String reason = result.path("reason").asText();
       return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name()) ? ExitCodes.OK : ExitCodes.REFUSED;

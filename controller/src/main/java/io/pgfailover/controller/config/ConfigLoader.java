@@ -135,8 +135,85 @@ public final class ConfigLoader {
     a.rejectUnknown();
 
     Path eventLog = Path.of(top.optionalString("eventLog").orElse("/var/lib/pgfailover/events.jsonl"));
+    Optional<LeaseConfig> lease = top.get("lease").map(n -> lease(top.object("lease"), probe));
+    Optional<NatConfig> nat = top.get("nat").map(n -> nat(top.object("nat")));
     top.rejectUnknown();
-    return new ControllerConfig(cluster, aws, vip, routeTables, createRoute, nodes, probe, failover, admin, eventLog);
+    return new ControllerConfig(cluster, aws, vip, routeTables, createRoute, nodes, probe, failover, admin, eventLog, lease, nat);
+  }
+
+  static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9_.-]{3,255}");
+
+  private static LeaseConfig lease(YamlFields l, ProbePolicy probe) {
+    Errors errors = l.errors();
+    String table = l.requiredMatching("table", TABLE_NAME, "a DynamoDB table name", "orders-db-lease");
+    String controller = l.optionalString("controller").orElse(defaultControllerName());
+    if (!NAME.matcher(controller).matches()) {
+      errors.add(l.get("controller").orElse(l.node()), "lease.controller", "\"" + controller + "\" is not a controller name", "write lower-case letters, digits, - _ . e.g. controller: nat-a");
+    }
+    LeaseConfig c = new LeaseConfig(table, controller,
+        l.duration("duration", LeaseConfig.DEFAULT_DURATION),
+        l.duration("renewInterval", LeaseConfig.DEFAULT_RENEW_INTERVAL),
+        l.duration("callTimeout", LeaseConfig.DEFAULT_CALL_TIMEOUT),
+        l.duration("safetyMargin", LeaseConfig.DEFAULT_SAFETY_MARGIN));
+    l.rejectUnknown();
+    // The loop renews: it cannot renew more often than it runs.
+    if (c.renewInterval().compareTo(probe.interval()) < 0) {
+      errors.add(l.get("renewInterval").orElse(l.node()), "lease.renewInterval", c.renewInterval().toMillis() + " ms is shorter than probe.interval (" + probe.interval().toMillis() + " ms)", "make lease.renewInterval at least probe.interval");
+    }
+    // The margin must cover a call that was checked but not yet sent.
+    if (c.safetyMargin().compareTo(c.callTimeout()) < 0) {
+      errors.add(l.get("safetyMargin").orElse(l.node()), "lease.safetyMargin", c.safetyMargin().toMillis() + " ms is shorter than lease.callTimeout (" + c.callTimeout().toMillis() + " ms)", "make lease.safetyMargin at least lease.callTimeout");
+    }
+    // A renewal is due every renewInterval, the loop may see it one probe interval late, and one renewal may
+    // time out and be retried: all of that must fit before the leader has to stop acting.
+    Duration needed = c.renewInterval().plus(probe.interval()).plus(c.callTimeout().multipliedBy(2)).plus(c.safetyMargin());
+    if (c.duration().compareTo(needed) <= 0) {
+      errors.add(l.get("duration").orElse(l.node()), "lease.duration", c.duration().toMillis() + " ms is not longer than renewInterval + probe.interval + 2 × callTimeout + safetyMargin (" + needed.toMillis() + " ms)",
+          "make lease.duration longer than " + needed.toMillis() + " ms, or shorten lease.renewInterval");
+    }
+    return c;
+  }
+
+  private static NatConfig nat(YamlFields n) {
+    Errors errors = n.errors();
+    String self = n.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef0");
+    YamlFields peer = n.object("peer");
+    if (n.get("peer").isEmpty()) {
+      errors.add(n.node(), "nat.peer", "is required but missing", "add peer: {instanceId: i-..., routeTables: [rtb-...]}");
+    }
+    String peerId = peer.node() == null ? "" : peer.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef1");
+    List<String> tables = peer.node() == null ? List.of() : peer.list("routeTables", true, "list the peer AZ's private route tables, e.g. routeTables: [rtb-0123456789abcdef1]", item -> {
+      String id = new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
+      if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
+        errors.add(item.node(), item.path(), "\"" + id + "\" is not a route table id", "write it like rtb-0123456789abcdef0");
+      }
+      return id;
+    });
+    duplicates(tables, peer.get("routeTables").orElse(null), "nat.peer.routeTables", errors);
+    Optional<InetSocketAddress> check = peer.optionalString("healthCheck").map(v -> hostPort(v, peer.get("healthCheck").get(), "nat.peer.healthCheck", errors));
+    if (peer.node() != null) {
+      peer.rejectUnknown();
+    }
+    int threshold = (int) n.integer("failureThreshold", NatConfig.DEFAULT_FAILURE_THRESHOLD, 1, 100);
+    boolean failback = n.bool("failback", true);
+    n.rejectUnknown();
+    if (!self.isEmpty() && self.equals(peerId)) {
+      errors.add(peer.get("instanceId").orElse(n.node()), "nat.peer.instanceId", "is this controller's own instance (nat.instanceId)", "name the other AZ's NAT instance");
+    }
+    return new NatConfig(self, peerId, tables, check, threshold, failback);
+  }
+
+  private static String defaultControllerName() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "");
+    if (host.isEmpty()) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        host = "controller";
+      }
+    }
+    String name = host.toLowerCase().replaceAll("[^a-z0-9_.-]", "-");
+    return name.isEmpty() || !Character.isLetterOrDigit(name.charAt(0)) ? "controller" : name.substring(0, Math.min(name.length(), 63));
   }
 
   private static NodeConfig node(YamlFields n) {

@@ -28,6 +28,10 @@ public final class StackConfig {
   public static final String ROUTE_TABLE_IDS = "RouteTableIds";
   public static final String DATABASE_USER = "DatabaseUser";
   public static final String DATABASE_NAME = "DatabaseName";
+  /** Optional: a stack without them (made before the controller pair) renders a single-controller config. */
+  public static final String LEASE_TABLE_NAME = "LeaseTableName";
+  /** Optional: the NAT/control instances, A then B, in the order of {@link #ROUTE_TABLE_IDS}. */
+  public static final String NAT_INSTANCE_IDS = "NatInstanceIds";
 
   /** Each node's outputs are {@code <prefix>Name}, {@code <prefix>InstanceId}, {@code <prefix>EniId}, {@code <prefix>PrivateIp}. */
   public static final List<String> NODE_PREFIXES = List.of("NodeA", "NodeB");
@@ -51,12 +55,19 @@ public final class StackConfig {
    *     {@value #DEFAULT_PASSWORD_FILE})
    * @param endpoint an emulator's endpoint; empty on AWS
    * @param fencing the stack allows {@code stop-instance} (the role may stop this cluster's tagged instances)
+   * @param thisInstance the NAT/control instance the config is for (its boot script passes its own id): names
+   *     the controller in the lease and decides which NAT is "self" and which the peer
    */
-  public record Options(PasswordConfig password, Optional<URI> endpoint, FailoverPolicy.Fencing fencing) {
+  public record Options(PasswordConfig password, Optional<URI> endpoint, FailoverPolicy.Fencing fencing, Optional<String> thisInstance) {
     public Options {
       Objects.requireNonNull(password, "password");
       Objects.requireNonNull(endpoint, "endpoint");
       Objects.requireNonNull(fencing, "fencing");
+      Objects.requireNonNull(thisInstance, "thisInstance");
+    }
+
+    public Options(PasswordConfig password, Optional<URI> endpoint, FailoverPolicy.Fencing fencing) {
+      this(password, endpoint, fencing, Optional.empty());
     }
 
     /** The password file the stack writes, real AWS, no fencing (as in config/controller.example.yaml). */
@@ -132,6 +143,26 @@ public final class StackConfig {
     admin.put("tokenFile", ADMIN_TOKEN_FILE);
     doc.put("admin", admin);
     doc.put("eventLog", "/var/lib/pgfailover/events.jsonl");
+    String leaseTable = outputs.getOrDefault(LEASE_TABLE_NAME, "");
+    if (!leaseTable.isBlank()) {
+      Map<String, Object> lease = new LinkedHashMap<>();
+      lease.put("table", leaseTable);
+      options.thisInstance().ifPresent(id -> lease.put("controller", id));
+      doc.put("lease", lease);
+    }
+    List<String> nats = splitList(outputs.getOrDefault(NAT_INSTANCE_IDS, ""));
+    List<String> tables = splitList(outputs.get(ROUTE_TABLE_IDS));
+    if (options.thisInstance().isPresent() && nats.size() == 2 && tables.size() == 2) {
+      int self = nats.indexOf(options.thisInstance().get());
+      if (self < 0) {
+        throw new ConfigException(List.of(new ConfigError(source, 0, NAT_INSTANCE_IDS, "does not list this instance " + options.thisInstance().get(),
+            "run config from-stack on one of the stack's NAT/control instances (" + String.join(", ", nats) + "), or leave out --this-instance")));
+      }
+      Map<String, Object> nat = new LinkedHashMap<>();
+      nat.put("instanceId", nats.get(self));
+      nat.put("peer", Map.of("instanceId", nats.get(1 - self), "routeTables", List.of(tables.get(1 - self))));
+      doc.put("nat", nat);
+    }
 
     DumperOptions style = new DumperOptions();
     style.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);

@@ -52,6 +52,16 @@ public sealed interface Action {
     }
   }
 
+  /**
+   * Point the peer AZ's private route tables' {@code 0.0.0.0/0} at this controller's NAT instance ({@code to}
+   * SELF) while the peer NAT is gone, or back at the peer's ({@code to} PEER).
+   */
+  record PointEgressRoutes(io.pgfailover.controller.port.NatEgress.Holder to, String instanceId, String why) implements Action {
+    public String name() {
+      return "point_egress_routes";
+    }
+  }
+
   /** Tell the operator: logged at WARN, counted, shown by status. */
   record Alarm(AlarmKind kind, String message) implements Action {
     public String name() {

@@ -32,6 +32,8 @@ public final class EventLog {
   private final Path file;
   private final Clock clock;
   private final String cluster;
+  /** Fields written into every event after {@code event}: the controller pair's fencing token and role. */
+  private volatile java.util.function.Supplier<Map<String, ?>> annotations = Map::of;
 
   public EventLog(Path file, Clock clock, String cluster) {
     this.file = file;
@@ -47,12 +49,18 @@ public final class EventLog {
     }
   }
 
+  /** Adds fields to every event from now on (the lease's fencing token); the supplier must not block. */
+  public void annotate(java.util.function.Supplier<Map<String, ?>> fields) {
+    this.annotations = fields;
+  }
+
   /** Appends one event; {@code fields} are written in order after ts, cluster and event. */
   public synchronized void append(String event, Map<String, ?> fields) {
     ObjectNode line = JSON.createObjectNode();
     line.put("ts", clock.instant().toString());
     line.put("cluster", cluster);
     line.put("event", event);
+    annotations.get().forEach((k, v) -> line.set(k, JSON.valueToTree(v)));
     fields.forEach((k, v) -> line.set(k, JSON.valueToTree(v)));
     try {
       Files.write(file, (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);

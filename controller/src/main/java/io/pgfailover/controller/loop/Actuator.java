@@ -6,6 +6,7 @@ import io.pgfailover.controller.decide.Action;
 import io.pgfailover.controller.decide.Decision;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.RouteTables;
@@ -40,8 +41,20 @@ final class Actuator {
   private final EventLog events;
   private final Metrics metrics;
   private final Clock clock;
+  private final Leadership leadership;
+  private final java.util.Optional<io.pgfailover.controller.port.NatEgress> nat;
 
   Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
+    this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single(), Optional.empty());
+  }
+
+  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership) {
+    this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
+  }
+
+  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership, Optional<io.pgfailover.controller.port.NatEgress> nat) {
+    this.leadership = leadership;
+    this.nat = nat;
     this.config = config;
     this.nodes = nodes;
     this.routes = routes;
@@ -63,6 +76,14 @@ final class Actuator {
    *     timeline is recorded only for plans that promote
    */
   Outcome execute(Decision decision, Instant timelineStart) {
+    return execute(decision, timelineStart, false);
+  }
+
+  /**
+   * @param operatorForce an operator's {@code failover --force}: may act without the lease when the lease
+   *     store cannot be reached (see {@link Leadership#beforeMutating})
+   */
+  Outcome execute(Decision decision, Instant timelineStart, boolean operatorForce) {
     boolean promotes = decision.actions().stream().anyMatch(a -> a instanceof Action.Promote);
     FailoverTimeline.Recorder timeline = null;
     if (promotes) {
@@ -81,6 +102,22 @@ final class Actuator {
     for (Action action : decision.actions()) {
       if (action instanceof Action.Alarm) {
         continue; // raised by the loop's Alarms, once per episode
+      }
+      // Lock before act: in a controller pair, every mutating action first re-confirms the lease (a
+      // conditional renewal in the store) and that its acting window is still open. Scenario it stops:
+      //   1. this controller leads, sees the primary die and decides to promote;
+      //   2. it freezes (GC pause, a stopped VM) past its lease;
+      //   3. the follower sees the lease unrenewed for a full duration, takes it (token + 1) and fails over;
+      //   4. this controller thaws with its old plan: the renewal here fails its condition, so nothing runs.
+      Leadership.Permit permit = leadership.beforeMutating(operatorForce);
+      if (!permit.granted()) {
+        Map<String, Object> refused = new LinkedHashMap<>(describe(action));
+        refused.put("reason", permit.reason());
+        events.append("action_refused", refused);
+        log.warn("event=action_refused action={} reason=\"{}\"", action.name(), permit.reason());
+        steps.add(action.name() + " refused: " + permit.reason());
+        ok = false;
+        break;
       }
       StepResult result = run(action);
       steps.add(action.name() + (result.ok() ? " ok" : " failed") + ": " + result.detail());
@@ -103,8 +140,9 @@ final class Actuator {
       }
       promoted |= action instanceof Action.Promote;
     }
-    if (!ok && writesStoppedOn.isPresent() && !promoted) {
-      // Nothing was promoted: the old primary is still the only one, so let it take writes again.
+    if (!ok && writesStoppedOn.isPresent() && !promoted && leadership.beforeMutating(false).granted()) {
+      // Nothing was promoted: the old primary is still the only one, so let it take writes again. Only while
+      // the lease is still ours: a new leader may have promoted since, and a read-only old primary is safe.
       StepResult undo = run(new Action.AllowWrites(writesStoppedOn.get()));
       steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
     }
@@ -122,6 +160,14 @@ final class Actuator {
       }
     });
     return new Outcome(ok, steps, done);
+  }
+
+  /**
+   * Moves the peer AZ's default routes, logged and evented like every action. Not lease-gated: see
+   * {@link NatWatch}.
+   */
+  StepResult egress(Action.PointEgressRoutes action) {
+    return run(action);
   }
 
   private void markVerified(FailoverTimeline.Recorder timeline, String targetId) {
@@ -179,6 +225,8 @@ final class Actuator {
       return nodes.allowWrites(node(a.node()));
     } else if (action instanceof Action.AwaitCatchUp c) {
       return nodes.awaitCatchUp(node(c.standby()), node(c.primary()), CATCH_UP_TIMEOUT);
+    } else if (action instanceof Action.PointEgressRoutes e && nat.isPresent()) {
+      return nat.get().pointEgressAt(e.to());
     }
     throw new IllegalStateException("not an executable action: " + action);
   }
@@ -220,6 +268,10 @@ final class Actuator {
     } else if (action instanceof Action.AwaitCatchUp c) {
       m.put("node", c.standby());
       m.put("primary", c.primary());
+    } else if (action instanceof Action.PointEgressRoutes e) {
+      m.put("to", e.to().name().toLowerCase());
+      m.put("instance", e.instanceId());
+      m.put("why", e.why());
     }
     return m;
   }

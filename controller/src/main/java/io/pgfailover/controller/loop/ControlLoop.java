@@ -13,6 +13,7 @@ import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.decide.RouteState;
 import io.pgfailover.controller.decide.Snapshot;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.RouteTables;
@@ -52,6 +53,9 @@ public final class ControlLoop implements AutoCloseable {
   private final Decider decider;
   private final Actuator actuator;
   private final Alarms alarms;
+  private final Leadership leadership;
+  private final Optional<io.pgfailover.controller.port.NatEgress> nat;
+  private final Optional<NatWatch> natWatch;
   private final ExecutorService probePool;
   private final ConcurrentLinkedQueue<Pending> requests = new ConcurrentLinkedQueue<>();
   /** Released by {@link #submit}: an operator's request starts the next loop at once, not after the pause. */
@@ -68,14 +72,30 @@ public final class ControlLoop implements AutoCloseable {
   private record Pending(Request request, Instant arrived, CompletableFuture<LoopReport> result) {}
 
   public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
+    this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single());
+  }
+
+  /** In a controller pair: every loop ticks the lease, and only the leader acts (see {@link Leadership}). */
+  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership) {
+    this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
+  }
+
+  /** Also watching the peer NAT instance (the {@code nat:} block): see {@link NatWatch}. */
+  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership, Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.config = config;
+    this.leadership = leadership;
+    this.nat = config.nat().isPresent() ? nat : Optional.empty();
+    this.natWatch = this.nat.isPresent() ? config.nat().map(NatWatch::new) : Optional.empty();
+    if (leadership.paired()) {
+      events.annotate(() -> Map.of("lease_token", leadership.token(), "leader", leadership.holdsLease()));
+    }
     this.nodes = nodes;
     this.routes = routes;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
     this.decider = new Decider(config);
-    this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock);
+    this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock, leadership, this.nat);
     this.alarms = new Alarms(events, metrics);
     this.probePool = Executors.newFixedThreadPool(config.nodes().size(), r -> {
       Thread t = new Thread(r, "probe");
@@ -106,6 +126,11 @@ public final class ControlLoop implements AutoCloseable {
         metrics.count("pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
       }
       Duration left = config.probe().interval().minus(Duration.between(start, clock.instant()));
+      // A follower wakes when the leader's lease may be taken over, not up to one interval later.
+      Optional<Duration> takeover = leadership.takeoverDueIn();
+      if (takeover.isPresent() && takeover.get().compareTo(left) < 0) {
+        left = takeover.get();
+      }
       wakeup.drainPermits();
       if (!left.isNegative() && requests.isEmpty()) {
         wakeup.tryAcquire(left.toMillis(), TimeUnit.MILLISECONDS);
@@ -116,13 +141,27 @@ public final class ControlLoop implements AutoCloseable {
   /** One observe → decide → act iteration; serves at most one pending operator request. */
   public synchronized LoopReport runOnce() {
     Pending pending = requests.poll();
+    leadership.tick();
+    if (leadership.paired()) {
+      metrics.gauge("pgfailover_leader", "1 while this controller holds the pair's lease and may act.", "", leadership.leads() ? 1 : 0);
+      metrics.gauge("pgfailover_lease_token", "The fencing token this controller holds, else the highest it has seen.", "", leadership.token());
+    }
     Snapshot snapshot = observe();
     history = history.next(snapshot);
     Decision decision = pending == null ? decider.decide(snapshot, history) : decider.decide(snapshot, history, pending.request());
     say(decision, pending);
     Instant timelineStart = pending != null ? pending.arrived() : history.lastPrimary().map(p -> history.failingSince().get(p)).orElse(clock.instant());
     alarms.update(decision.actions().stream().filter(a -> a instanceof Action.Alarm).map(a -> (Action.Alarm) a).toList(), clock.instant());
-    Actuator.Outcome outcome = decision.mutates() ? actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart) : Actuator.Outcome.nothing();
+    boolean force = pending != null && pending.request() instanceof Request.Failover f && f.force();
+    Actuator.Outcome outcome;
+    if (!decision.mutates()) {
+      outcome = Actuator.Outcome.nothing();
+    } else if (!leadership.leads() && pending == null) {
+      // A follower decides like the leader (so it is ready to take over) but leaves acting to the leader.
+      outcome = new Actuator.Outcome(true, List.of("not acting: " + leadership.view().detail()), Optional.empty());
+    } else {
+      outcome = actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart, force);
+    }
     if (decision.mutates()) {
       routesStale = true;
     }
@@ -133,7 +172,20 @@ public final class ControlLoop implements AutoCloseable {
     if (pending != null) {
       pending.result().complete(report);
     }
+    watchPeerNat();
     return report;
+  }
+
+  /** After the database's turn: the peer NAT's health and, when it is gone, its AZ's egress routes. */
+  private void watchPeerNat() {
+    if (nat.isEmpty()) {
+      return;
+    }
+    io.pgfailover.controller.port.NatEgress.PeerHealth health = nat.get().checkPeer();
+    natWatch.get().next(health, nat.get().egressHolder()).ifPresent(action -> {
+      log.warn("event=nat_egress_move to={} instance={} why=\"{}\"", action.to(), action.instanceId(), action.why());
+      actuator.egress(action);
+    });
   }
 
   /**
@@ -158,6 +210,11 @@ public final class ControlLoop implements AutoCloseable {
 
   public History history() {
     return history;
+  }
+
+  /** This controller's place in the pair (SINGLE without a lease). */
+  public Leadership leadership() {
+    return leadership;
   }
 
   private Snapshot observe() {

@@ -10,6 +10,16 @@ public interface Backends extends AutoCloseable {
 
   Fencer fencer();
 
+  /** The controller pair's lease store; empty in single-controller mode (no {@code lease:} block). */
+  default java.util.Optional<LeaseStore> leaseStore() {
+    return java.util.Optional.empty();
+  }
+
+  /** The peer AZ's NAT egress; empty without a {@code nat:} block. */
+  default java.util.Optional<NatEgress> natEgress() {
+    return java.util.Optional.empty();
+  }
+
   /** The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions. */
   List<Check> awsPreflight();
 

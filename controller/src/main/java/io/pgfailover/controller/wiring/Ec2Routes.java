@@ -57,7 +57,11 @@ final class Ec2Routes implements RouteTables, Fencer {
 
   @Override
   public StepResult pointAt(String targetId) {
-    RouteSwitchResult r = tables.pointRoute(config.virtualIp(), config.routeTables(), RouteTarget.parse(targetId), config.createRouteIfMissing());
+    return result(tables.pointRoute(config.virtualIp(), config.routeTables(), RouteTarget.parse(targetId), config.createRouteIfMissing()));
+  }
+
+  /** A route switch as a step: api_calls and each table's outcome in the fields; ok only if every table is. */
+  static StepResult result(RouteSwitchResult r) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("api_calls", r.apiCalls());
     Map<String, String> perTable = new LinkedHashMap<>();

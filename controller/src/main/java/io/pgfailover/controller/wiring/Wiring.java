@@ -7,12 +7,17 @@ import io.pgfailover.aws.Preflight;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.port.Backends;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.LeaseStore;
+import io.pgfailover.controller.port.NatEgress;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.RouteTables;
 import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 /** Builds the production {@link Backends}: pg-probe for PostgreSQL, aws-adapter for EC2. */
 public final class Wiring {
@@ -25,16 +30,34 @@ public final class Wiring {
 
   /** As {@link #connect(ControllerConfig)}, with explicit credentials (tests against an emulator). */
   public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials) {
+    return connect(config, credentials, List.of());
+  }
+
+  /** As above, with SDK interceptors on every AWS client (tests count the mutating calls this way). */
+  public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials, List<ExecutionInterceptor> interceptors) {
     AwsSettings settings = AwsSettings.defaults(config.aws().region());
     if (config.aws().endpoint().isPresent()) {
       settings = settings.withEndpoint(config.aws().endpoint().get());
     }
     AwsClients.Builder builder = AwsClients.builder(settings);
     credentials.ifPresent(builder::credentialsProvider);
+    interceptors.forEach(builder::addInterceptor);
     AwsClients clients = builder.build();
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
+    Optional<LeaseStore> lease = config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
+    Optional<NatEgress> nat = config.nat().map(n -> new Ec2NatEgress(n, clients, config.probe().timeout()));
     return new Backends() {
+      @Override
+      public Optional<LeaseStore> leaseStore() {
+        return lease;
+      }
+
+      @Override
+      public Optional<NatEgress> natEgress() {
+        return nat;
+      }
+
       @Override
       public PostgresNodes postgres() {
         return nodes;
@@ -62,6 +85,13 @@ public final class Wiring {
         clients.close();
       }
     };
+  }
+
+  /** The loop's place in the pair: a lease on the backends' store, or single-controller mode. */
+  public static Leadership leadership(ControllerConfig config, Backends backends, EventLog events) {
+    return config.lease().isPresent() && backends.leaseStore().isPresent()
+        ? Leadership.of(config.lease().get(), backends.leaseStore().get(), System::nanoTime, events)
+        : Leadership.single();
   }
 
   private static Backends.Check check(Finding f) {

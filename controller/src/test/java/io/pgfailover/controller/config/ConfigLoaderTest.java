@@ -102,6 +102,91 @@ class ConfigLoaderTest {
     assertEquals(512L * 1024, c.failover().maxLagBytes());
   }
 
+  @Test
+  void theExamplesCommentedPairBlocksLoadWhenUncommented() throws Exception {
+    Path example = Path.of(System.getProperty("user.dir")).getParent().resolve("config/controller.example.yaml");
+    String text = java.nio.file.Files.readString(example);
+    String pair = text.substring(text.indexOf("# lease:")).lines()
+        .filter(l -> l.startsWith("#  ") || l.equals("# lease:") || l.equals("# nat:")).map(l -> l.substring(2)).reduce("", (x, y) -> x + y + "\n");
+    ControllerConfig c = ConfigLoader.parse(text + pair, "example+pair");
+    assertEquals("orders-db-lease", c.lease().orElseThrow().table());
+    assertEquals(List.of("rtb-0123456789abcdef1"), c.nat().orElseThrow().peerRouteTables());
+  }
+
+  @Test
+  void withoutALeaseBlockTheControllerRunsAlone() throws Exception {
+    ControllerConfig c = ConfigLoader.parse(minimal(), "ok.yaml");
+    assertTrue(c.lease().isEmpty());
+    assertTrue(c.nat().isEmpty());
+  }
+
+  @Test
+  void leaseAndNatBlocksLoadWithTheirDefaults() throws Exception {
+    ControllerConfig c = ConfigLoader.parse(minimal() + String.join("\n",
+        "lease: {table: orders-db-lease, controller: nat-a}",
+        "nat:",
+        "  instanceId: i-0123456789abcdef0",
+        "  peer: {instanceId: i-0123456789abcdef1, routeTables: [rtb-0123456789abcdef1], healthCheck: '10.0.2.5:22'}",
+        ""), "ok.yaml");
+    LeaseConfig l = c.lease().orElseThrow();
+    assertEquals("orders-db-lease", l.table());
+    assertEquals("nat-a", l.controller());
+    assertEquals(Duration.ofSeconds(10), l.duration());
+    assertEquals(Duration.ofSeconds(2), l.renewInterval());
+    assertEquals(Duration.ofSeconds(1), l.callTimeout());
+    assertEquals(Duration.ofSeconds(8), l.actingWindow());
+    NatConfig n = c.nat().orElseThrow();
+    assertEquals("i-0123456789abcdef1", n.peerInstanceId());
+    assertEquals(List.of("rtb-0123456789abcdef1"), n.peerRouteTables());
+    assertEquals(22, n.peerHealthCheck().orElseThrow().getPort());
+    assertEquals(3, n.failureThreshold());
+    assertTrue(n.failback());
+  }
+
+  @Test
+  void leaseAndNatErrorsNameTheFieldAndTheFix() {
+    String yaml = minimal() + String.join("\n",
+        "lease:",                                      // 11
+        "  table: x",                                  // 12 too short
+        "  duration: 4s",                              // 13 too short for the rest
+        "  renewInterval: 500ms",                      // 14 shorter than probe.interval
+        "  callTimeout: 1s",                           // 15
+        "  safetyMargin: 500ms",                       // 16 shorter than callTimeout
+        "  ttl: 3s",                                   // 17 unknown
+        "nat:",                                        // 18
+        "  instanceId: i-0123456789abcdef0",           // 19
+        "  peer: {instanceId: i-0123456789abcdef0, routeTables: [rtb-nope]}", // 20 self as peer, bad id
+        "");
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "l.yaml"));
+    List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+    assertContains(lines, "l.yaml:12: lease.table: \"x\" is not a DynamoDB table name");
+    assertContains(lines, "l.yaml:14: lease.renewInterval: 500 ms is shorter than probe.interval (1000 ms). Fix: make lease.renewInterval at least probe.interval");
+    assertContains(lines, "l.yaml:16: lease.safetyMargin: 500 ms is shorter than lease.callTimeout (1000 ms). Fix: make lease.safetyMargin at least lease.callTimeout");
+    assertContains(lines, "l.yaml:13: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 × callTimeout + safetyMargin (4000 ms)");
+    assertContains(lines, "l.yaml:17: lease.ttl: unknown key");
+    assertContains(lines, "l.yaml:20: nat.peer.routeTables[0]: \"rtb-nope\" is not a route table id");
+    assertContains(lines, "l.yaml:20: nat.peer.instanceId: is this controller's own instance (nat.instanceId). Fix: name the other AZ's NAT instance");
+    assertEquals(7, lines.size(), String.join("\n", lines));
+  }
+
+  @Test
+  void theLeaseDurationRuleCountsEveryTerm() {
+    String ok = minimal() + "lease: {table: tbl, duration: 4001ms, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s}\n";
+    String bad = minimal() + "lease: {table: tbl, duration: 4s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s}\n";
+    assertEquals(Duration.ofMillis(4001), assertDoesNotThrowConfig(ok).lease().orElseThrow().duration());
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(bad, "d.yaml"));
+    assertContains(e.errors().stream().map(ConfigError::toString).toList(),
+        "d.yaml:11: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 × callTimeout + safetyMargin (4000 ms). Fix: make lease.duration longer than 4000 ms, or shorten lease.renewInterval");
+  }
+
+  private static ControllerConfig assertDoesNotThrowConfig(String yaml) {
+    try {
+      return ConfigLoader.parse(yaml, "ok.yaml");
+    } catch (ConfigException e) {
+      throw new AssertionError(e.getMessage(), e);
+    }
+  }
+
   static String minimal() {
     return String.join("\n",
         "cluster: c",

@@ -102,4 +102,31 @@ class StackConfigTest {
     assertEquals(6 + 2 * 4, keys.size());
     assertTrue(keys.containsAll(List.of("ClusterName", "Region", "VirtualIp", "RouteTableIds", "NodeAEniId", "NodeBPrivateIp")), keys::toString);
   }
+
+  @Test
+  void aPairStackRendersTheLeaseAndThePeerNatForThisInstance() throws Exception {
+    Map<String, String> o = outputs();
+    o.put("LeaseTableName", "orders-db-LeaseTable-ABC123");
+    o.put("NatInstanceIds", "i-0aaaaaaaaaaaaaaa0,i-0bbbbbbbbbbbbbbb0");
+    var options = new StackConfig.Options(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""), Optional.empty(), FailoverPolicy.Fencing.NONE, Optional.of("i-0bbbbbbbbbbbbbbb0"));
+    ControllerConfig c = ConfigLoader.parse(StackConfig.render("orders", o, options), "rendered");
+    assertEquals("orders-db-LeaseTable-ABC123", c.lease().orElseThrow().table());
+    assertEquals("i-0bbbbbbbbbbbbbbb0", c.lease().get().controller());
+    assertEquals(LeaseConfig.DEFAULT_DURATION, c.lease().get().duration());
+    NatConfig nat = c.nat().orElseThrow();
+    assertEquals("i-0bbbbbbbbbbbbbbb0", nat.instanceId());
+    assertEquals("i-0aaaaaaaaaaaaaaa0", nat.peerInstanceId());
+    assertEquals(List.of("rtb-0123456789abcdef0"), nat.peerRouteTables(), "the peer (A) AZ's private route table");
+
+    var stranger = new StackConfig.Options(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""), Optional.empty(), FailoverPolicy.Fencing.NONE, Optional.of("i-0ccccccccccccccc0"));
+    ConfigException e = assertThrows(ConfigException.class, () -> StackConfig.render("orders", o, stranger));
+    assertTrue(e.getMessage().contains("NatInstanceIds: does not list this instance i-0ccccccccccccccc0"), e.getMessage());
+  }
+
+  @Test
+  void aStackWithoutTheLeaseTableRendersASingleController() throws Exception {
+    ControllerConfig c = ConfigLoader.parse(StackConfig.render("orders", outputs(), StackConfig.Options.defaults()), "rendered");
+    assertTrue(c.lease().isEmpty());
+    assertTrue(c.nat().isEmpty());
+  }
 }

@@ -40,6 +40,7 @@ class ActuatorTest {
 
   final List<String> calls = new ArrayList<>();
   boolean catchUpFails;
+  Runnable duringCatchUp = () -> {};
 
   ControllerConfig config() throws Exception {
     return ConfigLoader.parse("""
@@ -76,6 +77,7 @@ class ActuatorTest {
 
     public StepResult awaitCatchUp(NodeConfig standby, NodeConfig primary, Duration timeout) {
       calls.add("await_catch_up " + standby.name());
+      duringCatchUp.run();
       return catchUpFails ? StepResult.failed("standby did not catch up", Map.of()) : StepResult.done("caught up", Map.of());
     }
   };
@@ -181,5 +183,49 @@ class ActuatorTest {
     Actuator.Outcome outcome = a.execute(new Decision(Reason.FAILOVER, "x", List.of(new Action.Promote("b", Optional.of("a")), new Action.PointRoutes("b", "eni-0123456789abcdef1"))), Instant.now());
     assertFalse(outcome.ok());
     assertEquals(List.of("probe a"), calls, "no promotion and no route change once the old primary answers");
+  }
+
+  @Test
+  void aControllerThatLostItsLeaseRunsNoActionAndSaysWhy() throws Exception {
+    io.pgfailover.controller.config.LeaseConfig lease = new io.pgfailover.controller.config.LeaseConfig("t", "ctl", Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(2));
+    io.pgfailover.controller.lease.MemoryLeaseStoreAccess store = new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
+    io.pgfailover.controller.lease.Leadership a = io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+    io.pgfailover.controller.lease.Leadership b = io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+    a.tick();
+    b.tick();
+    nanos.addAndGet(Duration.ofSeconds(10).toNanos()); // a frozen past its lease; b takes over
+    b.tick();
+    Actuator stale = new Actuator(config(), nodes, routes, fencer, events, new Metrics(), Clock.systemUTC(), a);
+    Actuator.Outcome outcome = stale.execute(new Decision(Reason.FAILOVER, "x", List.of(new Action.Promote("b", Optional.of("a")), new Action.PointRoutes("b", "eni-0123456789abcdef1"))), Instant.now());
+    assertFalse(outcome.ok());
+    assertEquals(List.of(), calls, "no probe, no promotion, no route change");
+    assertTrue(outcome.steps().get(0).startsWith("promote refused: lease lost"), outcome.steps().toString());
+    JsonNode refused = events.tail(10).stream().filter(e -> e.path("event").asText().equals("action_refused")).findFirst().orElseThrow();
+    assertEquals("promote", refused.path("action").asText());
+  }
+
+  @Test
+  void aWriteStopIsNotUndoneByAControllerThatLostTheLeaseMeanwhile() throws Exception {
+    catchUpFails = true;
+    io.pgfailover.controller.config.LeaseConfig lease = new io.pgfailover.controller.config.LeaseConfig("t", "ctl", Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(2));
+    io.pgfailover.controller.lease.MemoryLeaseStoreAccess store = new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
+    io.pgfailover.controller.lease.Leadership a = io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+    io.pgfailover.controller.lease.Leadership b = io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+    a.tick();
+    b.tick();
+    duringCatchUp = () -> { // the catch-up wait outlasts a's lease, and b takes over
+      b.tick(); // b sees a's renewal made before this action
+      nanos.addAndGet(Duration.ofSeconds(10).toNanos());
+      b.tick();
+    };
+    Decision d = new Decision(Reason.SWITCHOVER, "switchover a -> b", List.of(
+        new Action.StopWrites("a"), new Action.AwaitCatchUp("b", "a"), new Action.Promote("b", Optional.empty()), new Action.PointRoutes("b", "eni-0123456789abcdef1")));
+    Actuator.Outcome outcome = new Actuator(config(), nodes, routes, fencer, events, new Metrics(), Clock.systemUTC(), a).execute(d, Instant.now());
+    assertFalse(outcome.ok());
+    assertEquals(List.of("stop_writes a", "await_catch_up b"), calls, "the new leader decides about the read-only old primary");
   }
 }

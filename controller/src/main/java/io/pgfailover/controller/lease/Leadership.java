@@ -1,0 +1,336 @@
+package io.pgfailover.controller.lease;
+
+import io.pgfailover.controller.config.LeaseConfig;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.port.LeaseStore;
+import io.pgfailover.controller.port.LeaseStore.Lease;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which controller of the pair may act: the holder of the lease in the {@link LeaseStore}. The loop calls
+ * {@link #tick} once per iteration (renew, or watch and take over) and {@link #beforeMutating} before every
+ * action that changes PostgreSQL or AWS.
+ *
+ * <p>Why two controllers can never both act (times are each host's own monotonic clock, never compared):
+ *
+ * <ol>
+ *   <li>A leader counts its lease from the moment it <em>sent</em> its last successful renewal (or take), s.
+ *       The write took effect after s.
+ *   <li>It acts only while {@code now < s + duration − safetyMargin}, and before every mutating action it
+ *       renews once more (a conditional write on its owner and token) and re-checks that bound.
+ *   <li>A follower takes over only with a conditional write on the exact renewal id it read, after seeing that
+ *       id unchanged for a full {@code duration} counted from when its read <em>returned</em> — which is after
+ *       the write took effect, so after s. So it takes over at s + duration at the earliest: at least
+ *       {@code safetyMargin} after the old leader stopped acting.
+ *   <li>If the leader renewed in between, the renewal id changed and the take fails its condition. If the
+ *       follower took over first, the token grew, and the leader's renewal before its next action fails its
+ *       condition: a leader frozen past its lease (GC pause, stopped VM) that thaws does not act.
+ *   <li>Every write's outcome that is unknown (timeout, unreachable) counts as not renewed: the leader keeps
+ *       only the window of its last <em>confirmed</em> renewal, so an unreachable store makes it stop acting.
+ * </ol>
+ *
+ * The residual window is a pause between the last check and the request leaving the process, shorter than
+ * {@code safetyMargin} by configuration; EC2 has no conditional write that could carry the token.
+ */
+public final class Leadership {
+  private static final Logger log = LoggerFactory.getLogger(Leadership.class);
+
+  /** LEADER acts; FOLLOWER watches; UNKNOWN cannot reach the store and does not act; SINGLE has no lease. */
+  public enum Role { SINGLE, LEADER, FOLLOWER, UNKNOWN }
+
+  /** What {@code status} shows. */
+  public record View(Role role, String me, Optional<String> holder, long token, String detail) {}
+
+  /** The answer before a mutating action: granted with the fencing token, or refused with why. */
+  public record Permit(boolean granted, long token, String reason) {}
+
+  private record Held(long token, long sentNanos) {}
+
+  private record Watched(Lease lease, long firstSeenNanos) {}
+
+  private final Optional<LeaseConfig> config;
+  private final LeaseStore store;
+  private final String me;
+  private final LongSupplier nanos;
+  private final EventLog events;
+
+  // Written under this object's lock; volatile so that status and the leader check read them without waiting
+  // for a store call in progress.
+  private volatile Held held;
+  /** Read without the lock by the event log (which may be called from inside this class's lock). */
+  private volatile long publishedToken;
+  private volatile boolean publishedLeader;
+  private Watched watched;
+  private volatile Optional<String> holder = Optional.empty();
+  private volatile long lastToken;
+  private volatile String detail = "";
+  private volatile boolean storeReachable = true;
+
+  private Leadership(Optional<LeaseConfig> config, LeaseStore store, String me, LongSupplier nanos, EventLog events) {
+    this.config = config;
+    this.store = store;
+    this.me = me;
+    this.nanos = nanos;
+    this.events = events;
+  }
+
+  /** Single-controller mode: no lease, every action permitted, as before the pair existed. */
+  public static Leadership single() {
+    return new Leadership(Optional.empty(), null, "single", System::nanoTime, null);
+  }
+
+  /**
+   * @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}; tests advance their own)
+   */
+  public static Leadership of(LeaseConfig config, LeaseStore store, LongSupplier nanos, EventLog events) {
+    // A process id per start: a restarted controller is a new owner and waits like any follower.
+    String me = config.controller() + "/" + UUID.randomUUID().toString().substring(0, 8);
+    return new Leadership(Optional.of(config), store, me, nanos, events);
+  }
+
+  public boolean paired() {
+    return config.isPresent();
+  }
+
+  public String me() {
+    return me;
+  }
+
+  /** Once per loop: a leader renews when due; a follower watches the item and takes over when it may. */
+  public synchronized void tick() {
+    if (config.isEmpty()) {
+      return;
+    }
+    LeaseConfig c = config.get();
+    if (held != null) {
+      long age = nanos.getAsLong() - held.sentNanos();
+      if (age >= c.actingWindow().toNanos()) {
+        lapsed("no confirmed renewal for " + Duration.ofNanos(age).toMillis() + " ms");
+      } else if (age >= c.renewInterval().toNanos()) {
+        renewNow(held.token());
+        return;
+      } else {
+        return;
+      }
+    }
+    Optional<Lease> item;
+    try {
+      item = store.read();
+      storeReachable = true;
+    } catch (LeaseStore.Unavailable e) {
+      unreachable(e);
+      return;
+    }
+    long seenAt = nanos.getAsLong(); // after the read returned: after the write it shows took effect
+    item.ifPresent(l -> {
+      lastToken = Math.max(lastToken, l.token());
+      publishedToken = lastToken;
+      holder = l.released() ? Optional.empty() : Optional.of(l.owner());
+    });
+    if (item.isEmpty() || item.get().released()) {
+      take(item, item.isEmpty() ? "no lease yet" : "released by " + item.get().owner());
+    } else if (item.get().owner().equals(me)) {
+      // Our own take whose answer was lost (or our lapsed lease nobody took): a confirmed renewal proves we
+      // hold it and starts a fresh window; until then we do not lead.
+      renewNow(item.get().token());
+    } else if (watched != null && watched.lease().renewal().equals(item.get().renewal()) && watched.lease().token() == item.get().token()) {
+      Duration wait = max(c.duration(), item.get().duration());
+      if (seenAt - watched.firstSeenNanos() >= wait.toNanos()) {
+        take(item, item.get().owner() + " did not renew for " + Duration.ofNanos(seenAt - watched.firstSeenNanos()).toMillis() + " ms");
+      } else {
+        detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
+      }
+    } else {
+      watched = new Watched(item.get(), seenAt);
+      detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
+    }
+  }
+
+  /** True while this controller holds a lease whose acting window has not run out. */
+  public boolean leads() {
+    Held h = held;
+    return config.isEmpty() || (h != null && nanos.getAsLong() - h.sentNanos() < config.get().actingWindow().toNanos());
+  }
+
+  /**
+   * Before every action that changes PostgreSQL or AWS: renew (a conditional write on owner and token) and
+   * check the acting window again. {@code operatorForce}: an operator's {@code failover --force} acts without
+   * the lease only when the store cannot be reached; a reachable store that names another leader still wins.
+   */
+  public synchronized Permit beforeMutating(boolean operatorForce) {
+    if (config.isEmpty()) {
+      return new Permit(true, 0, "single controller");
+    }
+    if (held == null && !operatorForce) {
+      return new Permit(false, lastToken, "not the leader: " + (holder.map(h -> h + " holds the lease").orElse("no lease held")));
+    }
+    if (held == null) {
+      try {
+        tick(); // an operator's request on a follower: take a free or released lease at once, never a held one
+      } catch (LeaseStore.Unavailable e) {
+        unreachable(e);
+      }
+      if (held == null) {
+        return storeReachable
+            ? new Permit(false, lastToken, "not the leader: " + holder.map(h -> h + " holds the lease; run it there").orElse("the lease could not be taken"))
+            : forced();
+      }
+    }
+    long sent = nanos.getAsLong();
+    try {
+      Optional<Lease> renewed = store.renew(me, held.token(), config.get().duration());
+      storeReachable = true;
+      if (renewed.isEmpty()) {
+        lost("renewal refused: another controller took the lease");
+        return new Permit(false, lastToken, "lease lost before acting");
+      }
+      setHeld(new Held(held.token(), sent));
+    } catch (LeaseStore.Unavailable e) {
+      unreachable(e);
+      if (operatorForce) {
+        return forced();
+      }
+      return new Permit(false, held.token(), "lease store unreachable: not acting on an unconfirmed lease");
+    }
+    if (!leads()) {
+      return new Permit(false, held.token(), "renewal took too long: acting window over");
+    }
+    return new Permit(true, held.token(), "leader");
+  }
+
+  /** A clean shutdown: hand the lease back so the follower need not wait out the duration. */
+  public synchronized void release() {
+    if (config.isEmpty() || held == null) {
+      return;
+    }
+    try {
+      if (store.release(me, held.token())) {
+        event("lease_released", Map.of("token", held.token()));
+      }
+    } catch (LeaseStore.Unavailable e) {
+      log.warn("event=lease_release_failed error=\"{}\"", e.getMessage());
+    }
+    setHeld(null);
+  }
+
+  /** The fencing token this controller holds, else the highest it has seen; 0 in single mode. */
+  public long token() {
+    return publishedToken;
+  }
+
+  /** Whether this controller holds the lease (for annotating events; {@link #leads} also checks the window). */
+  public boolean holdsLease() {
+    return config.isEmpty() || publishedLeader;
+  }
+
+  private void setHeld(Held h) {
+    held = h;
+    if (h != null) {
+      lastToken = Math.max(lastToken, h.token());
+    }
+    publishedToken = h != null ? h.token() : lastToken;
+    publishedLeader = h != null;
+  }
+
+  /** Never waits for the store: status stays available while a lease call is in progress. */
+  public View view() {
+    Role role = config.isEmpty() ? Role.SINGLE : leads() ? Role.LEADER : !storeReachable ? Role.UNKNOWN : Role.FOLLOWER;
+    return new View(role, me, role == Role.LEADER ? Optional.of(me) : holder, token(), detail);
+  }
+
+  /** How long until a follower may take over (the loop wakes then), if it is waiting for that. */
+  public synchronized Optional<Duration> takeoverDueIn() {
+    if (config.isEmpty() || held != null || watched == null) {
+      return Optional.empty();
+    }
+    long due = watched.firstSeenNanos() + max(config.get().duration(), watched.lease().duration()).toNanos();
+    return Optional.of(Duration.ofNanos(Math.max(0, due - nanos.getAsLong())));
+  }
+
+  private void take(Optional<Lease> seen, String why) {
+    long sent = nanos.getAsLong();
+    try {
+      Optional<Lease> taken = store.take(seen, me, config.get().duration());
+      if (taken.isPresent()) {
+        setHeld(new Held(taken.get().token(), sent));
+        watched = null;
+        lastToken = taken.get().token();
+        holder = Optional.of(me);
+        detail = "leader since taking the lease: " + why;
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("token", taken.get().token());
+        f.put("previous", seen.map(Lease::owner).orElse(""));
+        f.put("why", why);
+        event("lease_acquired", f);
+      } else {
+        watched = null; // someone else wrote: watch the new item from scratch
+        detail = "another controller took the lease first";
+      }
+    } catch (LeaseStore.Unavailable e) {
+      unreachable(e);
+    }
+  }
+
+  private void renewNow(long token) {
+    long sent = nanos.getAsLong();
+    try {
+      Optional<Lease> renewed = store.renew(me, token, config.get().duration());
+      storeReachable = true;
+      if (renewed.isPresent()) {
+        setHeld(new Held(token, sent));
+        detail = "leader (token " + token + ")";
+      } else if (held != null) {
+        lost("renewal refused: another controller took the lease");
+      }
+    } catch (LeaseStore.Unavailable e) {
+      unreachable(e); // keep the last confirmed window; it runs out on its own
+    }
+  }
+
+  private Permit forced() {
+    event("lease_overridden", Map.of("why", "operator --force while the lease store is unreachable", "token", lastToken));
+    return new Permit(true, lastToken, "operator --force; lease store unreachable");
+  }
+
+  private void lapsed(String why) {
+    event("lease_lapsed", Map.of("token", held.token(), "why", why));
+    setHeld(null);
+    watched = null;
+    detail = "lease lapsed: " + why;
+  }
+
+  private void lost(String why) {
+    event("lease_lost", Map.of("token", held.token(), "why", why));
+    setHeld(null);
+    watched = null;
+    detail = why;
+  }
+
+  private void unreachable(LeaseStore.Unavailable e) {
+    if (storeReachable) {
+      log.warn("event=lease_store_unreachable error=\"{}\"", e.getMessage());
+    }
+    storeReachable = false;
+    detail = "lease store unreachable: " + e.getMessage();
+  }
+
+  private void event(String name, Map<String, Object> fields) {
+    Map<String, Object> f = new LinkedHashMap<>(fields);
+    f.put("controller", me);
+    log.info("event={} {}", name, f);
+    if (events != null) {
+      events.append(name, f);
+    }
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+}

@@ -1,0 +1,37 @@
+package io.pgfailover.testsupport.aws;
+
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+
+/** The controller pair's lease table on the emulator, shaped as the CloudFormation stack makes it. */
+public final class LeaseTableFixture {
+  private LeaseTableFixture() {}
+
+  /** Creates {@code name} (partition key {@code cluster}, a string; on-demand) and returns its name. */
+  public static String create(AwsEmulatorExtension aws, String name) {
+    try (DynamoDbClient ddb = client(aws)) {
+      ddb.createTable(b -> b.tableName(name)
+          .billingMode(BillingMode.PAY_PER_REQUEST)
+          .attributeDefinitions(AttributeDefinition.builder().attributeName("cluster").attributeType(ScalarAttributeType.S).build())
+          .keySchema(KeySchemaElement.builder().attributeName("cluster").keyType(KeyType.HASH).build()));
+      ddb.waiter().waitUntilTableExists(b -> b.tableName(name));
+    }
+    return name;
+  }
+
+  /** A plain client for assertions (read the item as an operator would). Close it. */
+  public static DynamoDbClient client(AwsEmulatorExtension aws) {
+    return DynamoDbClient.builder()
+        .endpointOverride(aws.endpoint())
+        .region(Region.of(aws.region()))
+        .credentialsProvider(aws.credentialsProvider())
+        .httpClientBuilder(UrlConnectionHttpClient.builder())
+        .build();
+  }
+}
