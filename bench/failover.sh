@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Failover drills on the netns lab: what an application sees when the primary dies.
-#   bench/failover.sh --drills N --fault kill|cut|freeze --mode sync|async [--json]
+#   bench/failover.sh --drills N --fault kill|cut|freeze --mode sync|async [--settings default|fast] [--json]
 # Each drill builds a fresh PostgreSQL pair on hosts pgfo-a/pgfo-b, starts `failoverctl run` on pgfo-ctl, writes
 # numbered rows through the virtual IP from pgfo-cli, injects the fault (kill: SIGKILL of the primary's postmaster
 # and backends; cut: the primary host's link down; freeze: SIGSTOP), waits for the failover, heals the fault and
@@ -27,11 +27,11 @@ mkdir -p "$out"
 # One lab at a time on this machine: the namespaces' names are fixed.
 exec 9>"$NETNS_LOCK"
 flock -w 1800 9 || { echo "bench/failover: another netns lab run holds $NETNS_LOCK" >&2; exit 1; }
-trap netns_down EXIT
+trap 'netns_down; rm -rf "$LAB_SNAPSHOT"' EXIT
 netns_lab_up "$out"
 set +e
 ip netns exec pgfo-cli java -cp "$LAB_CP" \
-  io.pgfailover.testsupport.lab.FailoverBench --out "$out" --jar "$PWD/controller/target/failoverctl.jar" "$@"
+  io.pgfailover.testsupport.lab.FailoverBench --out "$out" --jar "$LAB_JAR" "$@"
 rc=$?
 set -e
 exit $rc

@@ -13,6 +13,7 @@ case "${1:-}" in
   up)
     netns_available || { echo "netns: needs root and network namespaces (ip netns add failed)" >&2; exit 2; }
     ensure_venv
+    ensure_nftables # the flapping-link and EC2-unavailable faults
     netns_lab_up "${PGFAILOVER_NETNS_LOGS:-$PWD/target/netns-lab}"
     ;;
   down) netns_down; netns_say "down" ;;

@@ -86,6 +86,7 @@ netns_lab_up() {
   netns_up
   ip netns exec "$NETNS_ROUTER" "$PWD/.venv/bin/python" -m moto.server -H "$NETNS_EC2_ADDR" -p 5000 \
     >"$logdir/moto.log" 2>&1 </dev/null &
+  disown $! # netns_down kills it with everything else in the namespaces
   deadline=$((SECONDS + 60))
   until ip netns exec pgfo-cli "$PWD/.venv/bin/python" -c \
       "import urllib.request; urllib.request.urlopen('http://$NETNS_EC2_ADDR:5000/moto-api/', timeout=1)" 2>/dev/null; do
@@ -109,5 +110,10 @@ netns_build() {
     mvn -B -q -o -pl test-support dependency:build-classpath -Dmdep.outputFile="$PWD/$cpfile" -Dmdep.includeScope=runtime >&2 \
       || mvn -B -q -pl test-support dependency:build-classpath -Dmdep.outputFile="$PWD/$cpfile" -Dmdep.includeScope=runtime >&2
   fi
-  LAB_CP=$PWD/test-support/target/classes:$(cat "$cpfile")
+  # Run from a copy, so that a rebuild while drills run cannot change the classes or the jar under them.
+  LAB_SNAPSHOT=$(mktemp -d /tmp/pgfo-build.XXXXXX)
+  cp -r test-support/target/classes "$LAB_SNAPSHOT/classes"
+  cp controller/target/failoverctl.jar "$LAB_SNAPSHOT/failoverctl.jar"
+  LAB_CP=$LAB_SNAPSHOT/classes:$(cat "$cpfile")
+  LAB_JAR=$LAB_SNAPSHOT/failoverctl.jar
 }

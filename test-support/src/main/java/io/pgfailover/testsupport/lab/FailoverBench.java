@@ -36,6 +36,27 @@ public final class FailoverBench {
 
   enum Fault { KILL, CUT, FREEZE }
 
+  /**
+   * The controller settings a drill runs with: the shipped defaults, or faster detection (what an operator who
+   * accepts more false-alarm risk on a noisy network would choose) to show what reaches about 2 s.
+   */
+  enum Settings {
+    DEFAULT(LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER, "probe 1s/1s/3, witness 5s"),
+    FAST("interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s",
+        "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 1s, promoteTimeout: 30s",
+        "probe 500ms/500ms/2, witness 1s");
+
+    final String probe;
+    final String failover;
+    final String summary;
+
+    Settings(String probe, String failover, String summary) {
+      this.probe = probe;
+      this.failover = failover;
+      this.summary = summary;
+    }
+  }
+
   /** One acknowledged insert and the server ({@code cluster_name}) that acknowledged it. */
   record Ack(long id, Instant at, String node) {}
 
@@ -49,6 +70,7 @@ public final class FailoverBench {
     Fault fault = Fault.KILL;
     boolean sync = true;
     boolean json = false;
+    Settings settings = Settings.DEFAULT;
     Path out = Path.of("bench/out");
     Path jar = Path.of("controller/target/failoverctl.jar");
     for (int i = 0; i < args.length; i++) {
@@ -61,22 +83,25 @@ public final class FailoverBench {
           default -> throw new IllegalArgumentException("--mode is sync or async, got " + args[i]);
         };
         case "--json" -> json = true;
+        case "--settings" -> settings = Settings.valueOf(args[++i].toUpperCase(Locale.ROOT));
         case "--out" -> out = Path.of(args[++i]);
         case "--jar" -> jar = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: --drills N --fault kill|cut|freeze --mode sync|async [--json] [--out DIR] [--jar JAR]");
+            + "; usage: --drills N --fault kill|cut|freeze --mode sync|async [--settings default|fast] [--json]"
+            + " [--out DIR] [--jar JAR]");
       }
     }
     String mode = sync ? "sync" : "async";
-    String label = fault.name().toLowerCase(Locale.ROOT) + "-" + mode;
+    String label = fault.name().toLowerCase(Locale.ROOT) + "-" + mode
+        + (settings == Settings.DEFAULT ? "" : "-" + settings.name().toLowerCase(Locale.ROOT));
     Files.createDirectories(out);
     List<Drill> results = new ArrayList<>();
-    System.out.printf("== %d drills, fault %s, %s replication, default settings (probe 1s/1s/3, witness 5s)%n",
-        drills, fault.name().toLowerCase(Locale.ROOT), mode);
+    System.out.printf("== %d drills, fault %s, %s replication, %s settings (%s)%n", drills,
+        fault.name().toLowerCase(Locale.ROOT), mode, settings.name().toLowerCase(Locale.ROOT), settings.summary);
     System.out.printf("%5s %9s %9s %9s %9s %9s %7s %5s %6s%n", "drill", "detect", "promote", "routes", "router",
         "downtime", "acked", "lost", "split");
     for (int n = 1; n <= drills; n++) {
-      Drill d = drill(n, fault, sync, out.resolve(label + "-" + n), jar);
+      Drill d = drill(n, fault, sync, settings, out.resolve(label + "-" + n), jar);
       results.add(d);
       System.out.printf("%5d %9d %9d %9d %9d %9d %7d %5d %6s%n", n, d.detectedMs(), d.promotedMs(),
           d.routesSwitchedMs(), d.routerSwitchedMs(), d.writeDowntimeMs(), d.acked(), d.lost(), d.splitBrain());
@@ -87,6 +112,7 @@ public final class FailoverBench {
     ObjectNode s = Lab.JSON.createObjectNode();
     s.put("fault", fault.name().toLowerCase(Locale.ROOT));
     s.put("mode", mode);
+    s.put("settings", settings.name().toLowerCase(Locale.ROOT));
     s.put("drills", drills);
     s.put("failovers_completed", results.stream().filter(Drill::failedOver).count());
     putPercentiles(s, "write_downtime_ms", results, Drill::writeDowntimeMs);
@@ -110,8 +136,8 @@ public final class FailoverBench {
     System.exit(ok ? 0 : 1);
   }
 
-  static Drill drill(int n, Fault fault, boolean sync, Path dir, Path jar) throws Exception {
-    try (NetnsCluster lab = NetnsCluster.start(dir, jar, sync, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)) {
+  static Drill drill(int n, Fault fault, boolean sync, Settings settings, Path dir, Path jar) throws Exception {
+    try (NetnsCluster lab = NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
       PostgresPair pair = lab.pair();
       PgNode oldPrimary = pair.primary();
       try (Connection c = oldPrimary.connect(); Statement st = c.createStatement()) {

@@ -119,6 +119,10 @@ public final class NetnsCluster implements AutoCloseable {
     return config;
   }
 
+  public Path controllerJar() {
+    return controllerJar;
+  }
+
   public Path dir() {
     return dir;
   }

@@ -74,6 +74,19 @@ public final class NetnsLab {
     run(List.of("ip", "netns", "exec", ROUTER, "nft", "-f", "-"), rules);
   }
 
+  /** The EC2 API stops answering {@code fromCidr}: the router drops its packets to the emulator (nftables). */
+  public static void dropEc2From(String fromCidr) {
+    String rules = String.join("\n",
+        "table inet pgfo_loss {",
+        "  chain input {",
+        "    type filter hook input priority 0; policy accept;",
+        "    ip saddr " + fromCidr + " ip daddr 10.77.0.1 tcp dport 5000 drop",
+        "  }",
+        "}", "");
+    run(List.of("ip", "netns", "exec", ROUTER, "nft", "-f", "-"), rules);
+  }
+
+  /** Removes every nftables fault ({@link #loss}, {@link #dropEc2From}). */
   public static void noLoss() {
     run(List.of("ip", "netns", "exec", ROUTER, "nft", "delete", "table", "inet", "pgfo_loss"), null);
   }

@@ -25,7 +25,7 @@ final class TimelineChart {
       max = Math.max(max, Math.max(d.firstAckAfterMs(), d.routerSwitchedMs()));
     }
     long from = -500;
-    long to = (max / 1000 + 1) * 1000;
+    long to = (max / 1000 + 2) * 1000; // room for the outage label
     int height = TOP + drills.size() * ROW + 40;
     StringBuilder s = new StringBuilder();
     s.append(String.format(Locale.ROOT,
