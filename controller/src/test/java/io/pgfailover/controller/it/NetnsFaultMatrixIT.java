@@ -83,6 +83,8 @@ class NetnsFaultMatrixIT {
   @Test
   void ec2ApiUnavailableDuringAFailover_routesEndCorrectWithOnePrimary() throws Exception {
     JsonNode f = scenario("ec2-unavailable");
+    assertEquals("pg-a,pg-a", f.path("routes_when_ec2_came_back").asText(), "the outage hit the route switch: " + f);
+    assertTrue(f.path("route_switches_failed").asInt() >= 1, f.toString());
     assertEquals(1, f.path("promotions_started").asInt(), f.toString());
     assertEquals(List.of("pg-b"), distinct(f.path("routes")), f.toString());
     assertEquals("primary", f.path("roles").path("pg-b").asText(), f.toString());

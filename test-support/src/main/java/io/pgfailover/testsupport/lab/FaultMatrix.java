@@ -71,17 +71,22 @@ public final class FaultMatrix {
           sleep(Duration.ofSeconds(3));
         }
         case "ec2-unavailable" -> {
-          // The EC2 API stops answering (requests dropped) just as the primary dies; it comes back 15 s later.
+          // The EC2 API stops answering the controller (its requests dropped) as the promotion starts, so the
+          // route switch meets the outage; the API comes back 25 s later, past the adapter's 20 s retry deadline,
+          // so one route switch fails and a later loop has to finish the job.
+          pair.kill(a);
+          lab.awaitEvent("the promotion to start", Duration.ofSeconds(60), start,
+              e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
           NetnsLab.dropEc2From("10.77.4.0/24");
           try {
-            pair.kill(a);
-            lab.awaitEvent("a promotion", Duration.ofSeconds(30), start,
-                e -> "action_finished".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
-            sleep(Duration.ofSeconds(15));
+            sleep(Duration.ofSeconds(25));
+            facts.put("routes_when_ec2_came_back", String.join(",", routesOn(lab).values()));
           } finally {
             NetnsLab.noLoss();
           }
           awaitRoutesOn(lab, "pg-b", Duration.ofSeconds(90));
+          facts.put("route_switches_failed", lab.eventsAfter(start, e -> "action_finished".equals(e.path("event").asText())
+              && "point_routes".equals(e.path("action").asText()) && !e.path("ok").asBoolean()).size());
         }
         case "standby-down" -> {
           pair.stop(b);
