@@ -126,6 +126,10 @@ public final class ControlLoop implements AutoCloseable {
     if (decision.mutates()) {
       routesStale = true;
     }
+    // A primary that answered the pre-promotion re-check is not failing: without this its failure count kept
+    // growing and the next loop tried to promote again at once (seen under 30 % packet loss: two aborts, then
+    // a promotion beside a live primary).
+    outcome.primaryBack().ifPresent(o -> history = history.next(new Snapshot(clock.instant(), Map.of(o.node(), o), List.of())));
     LoopReport report = new LoopReport(snapshot.at(), snapshot, decision, outcome.ok(), outcome.steps(), outcome.timeline(), history.consecutiveFailures());
     last = report;
     loops.incrementAndGet();
