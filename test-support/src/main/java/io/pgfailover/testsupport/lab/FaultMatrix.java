@@ -71,14 +71,15 @@ public final class FaultMatrix {
           sleep(Duration.ofSeconds(3));
         }
         case "ec2-unavailable" -> {
-          // The EC2 API stops answering the controller (its requests dropped) as the promotion starts, so the
-          // route switch meets the outage; the API comes back 25 s later, past the adapter's 20 s retry deadline,
-          // so one route switch fails and a later loop has to finish the job.
-          pair.kill(a);
-          lab.awaitEvent("the promotion to start", Duration.ofSeconds(60), start,
-              e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
+          // The EC2 API stops answering the controller (the router drops its requests), then the primary dies:
+          // detection and promotion need only PostgreSQL, the route switch meets the outage. The API comes back
+          // 25 s after the promotion started, past the adapter's 20 s retry deadline, so a route switch fails
+          // and a later loop has to finish the job.
           NetnsLab.dropEc2From("10.77.4.0/24");
           try {
+            pair.kill(a);
+            lab.awaitEvent("the promotion to start", Duration.ofSeconds(90), start,
+                e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
             sleep(Duration.ofSeconds(25));
             facts.put("routes_when_ec2_came_back", String.join(",", routesOn(lab).values()));
           } finally {
