@@ -17,7 +17,7 @@ json=""
 [ "${1:-}" = "--json" ] && json="--json"
 if [ "${PGFAILOVER_DEMO_LAB:-netns}" = netns ] && scripts/netns.sh check 2>/dev/null; then
   echo "== netns lab: pgfo-rtr (VPC router), pgfo-a / pgfo-b (PostgreSQL hosts), pgfo-cli (client), pgfo-ctl (controller)" >&2
-  exec bench/failover.sh --drills 1 --fault kill --mode sync $json
+  PGFAILOVER_BENCH_OUT=${PGFAILOVER_BENCH_OUT:-$repo/target/netns-demo} exec bench/failover.sh --drills 1 --fault kill --mode sync $json
 fi
 echo "== loopback lab (the netns lab needs root and network namespaces)" >&2
 export PGFAILOVER_LAB_DIR=${PGFAILOVER_LAB_DIR:-$repo/lab}
