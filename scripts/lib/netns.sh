@@ -1,5 +1,5 @@
-# The network-namespace lab's plumbing, sourced by scripts/lab.sh-style callers (bench/failover.sh, demo.sh,
-# the fault-matrix ITs through scripts/netns-lab.sh). Needs root and `ip` (iproute2).
+# The network-namespace lab's plumbing, sourced by scripts/netns.sh and bench/failover.sh (demo.sh and
+# the fault-matrix ITs go through those). Needs root and `ip` (iproute2).
 #
 #   pgfo-rtr   the VPC router: one link per host, forwards, and sends the virtual IP where the emulator's
 #              route tables say (the reflector applies `ip route replace VIP via <target ENI's IP>` here);

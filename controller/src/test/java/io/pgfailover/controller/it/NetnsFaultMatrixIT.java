@@ -73,7 +73,7 @@ class NetnsFaultMatrixIT {
   }
 
   /**
-   * The issue's specification, and currently a known failure in about one run in four: under 30 % loss the
+   * The issue's specification, and currently a known failure (1 of 5 runs here): under 30 % loss the
    * primary's WAL sender times out and drops the replication connection, and when three lost probes in a row
    * coincide with the standby reconnecting ("not streaming"), the witness rule lets a promotion through beside
    * the live primary. Opt-in (PGFAILOVER_MATRIX_FLAPPING=1 or -Dpgfailover.matrix.flapping=true) until the
@@ -82,7 +82,7 @@ class NetnsFaultMatrixIT {
   @Test
   void flappingLinkToThePrimary_thirtyPercentLossForSixtySeconds_noFailover() throws Exception {
     assumeTrue(Boolean.getBoolean("pgfailover.matrix.flapping") || "1".equals(System.getenv("PGFAILOVER_MATRIX_FLAPPING")),
-        "flapping link: a known false failover in about 1 run in 4 (see the README's fault matrix); opt in with"
+        "flapping link: a known false failover in 1 of 5 runs (see the README's fault matrix); opt in with"
             + " PGFAILOVER_MATRIX_FLAPPING=1");
     JsonNode f = scenario("flapping-link");
     assertEquals(0, f.path("promotions_started").asInt(), f.toString());
