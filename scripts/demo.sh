@@ -5,12 +5,21 @@
 #                            #   "promoted_ms", "routes_switched_ms", "write_downtime_ms", "acked_writes", "lost_acked_writes"}
 # Steps: build if needed, scripts/lab.sh up, start `failoverctl run`, start a writer through the virtual IP,
 # SIGKILL the primary, print the route tables before and after and the failover timeline, tear down.
+# Where it can (root and network namespaces), the demo runs on the netns lab instead: one drill of
+# bench/failover.sh (a router following the emulator's route tables, the client writing through the virtual IP
+# from its own host, synchronous replication); with --json its last line is bench/failover.sh's summary.
+# PGFAILOVER_DEMO_LAB=loopback forces the loopback lab.
 # Exit codes: 0 failover ok and no acknowledged write lost; 1 otherwise; 2 a prerequisite is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 json=""
 [ "${1:-}" = "--json" ] && json="--json"
+if [ "${PGFAILOVER_DEMO_LAB:-netns}" = netns ] && scripts/netns.sh check 2>/dev/null; then
+  echo "== netns lab: pgfo-rtr (VPC router), pgfo-a / pgfo-b (PostgreSQL hosts), pgfo-cli (client), pgfo-ctl (controller)" >&2
+  PGFAILOVER_BENCH_OUT=${PGFAILOVER_BENCH_OUT:-$repo/target/netns-demo} exec bench/failover.sh --drills 1 --fault kill --mode sync $json
+fi
+echo "== loopback lab (the netns lab needs root and network namespaces)" >&2
 export PGFAILOVER_LAB_DIR=${PGFAILOVER_LAB_DIR:-$repo/lab}
 LAB=$PGFAILOVER_LAB_DIR
 JAR=$repo/controller/target/failoverctl.jar

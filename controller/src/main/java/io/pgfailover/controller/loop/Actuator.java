@@ -43,6 +43,8 @@ final class Actuator {
   private final Clock clock;
   private final Leadership leadership;
   private final java.util.Optional<io.pgfailover.controller.port.NatEgress> nat;
+  /** Set by {@link #promote} when its re-check aborted; execute() runs on the loop's one thread. */
+  private NodeObservation primaryBack;
 
   Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
     this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single(), Optional.empty());
@@ -65,9 +67,14 @@ final class Actuator {
   }
 
   /** What running a plan did. */
-  record Outcome(boolean ok, List<String> steps, Optional<FailoverTimeline> timeline) {
+  /**
+   * @param primaryBack what the re-check before a promotion saw when it aborted because the failed primary
+   *     answered as primary again: the loop counts it as that node's latest probe
+   */
+  record Outcome(boolean ok, List<String> steps, Optional<FailoverTimeline> timeline,
+      Optional<NodeObservation> primaryBack) {
     static Outcome nothing() {
-      return new Outcome(true, List.of(), Optional.empty());
+      return new Outcome(true, List.of(), Optional.empty(), Optional.empty());
     }
   }
 
@@ -95,6 +102,7 @@ final class Actuator {
       timeline.mark(decision.reason() == io.pgfailover.controller.decide.Reason.FAILOVER ? "failure_first_seen" : "requested", timelineStart);
       timeline.mark("confirmed", clock.instant());
     }
+    primaryBack = null;
     List<String> steps = new ArrayList<>();
     Optional<String> writesStoppedOn = Optional.empty();
     boolean promoted = false;
@@ -159,7 +167,7 @@ final class Actuator {
         t.phasesMs().forEach((phase, ms) -> metrics.gauge("pgfailover_last_failover_phase_ms", "Milliseconds from first failure to each phase of the last failover.", "phase=\"" + phase + "\"", ms));
       }
     });
-    return new Outcome(ok, steps, done);
+    return new Outcome(ok, steps, done, Optional.ofNullable(primaryBack));
   }
 
   /**
@@ -236,6 +244,7 @@ final class Actuator {
       // Re-check before the one step that cannot be undone: the failed primary may have come back.
       NodeObservation again = nodes.probe(node(p.abortIfPrimary().get()));
       if (again.isPrimary()) {
+        primaryBack = again;
         return StepResult.failed("aborted: " + again.node() + " answers as primary again", Map.of("recheck", "primary_back"));
       }
     }

@@ -158,13 +158,17 @@ public final class ControlLoop implements AutoCloseable {
       outcome = Actuator.Outcome.nothing();
     } else if (!leadership.leads() && pending == null) {
       // A follower decides like the leader (so it is ready to take over) but leaves acting to the leader.
-      outcome = new Actuator.Outcome(true, List.of("not acting: " + leadership.view().detail()), Optional.empty());
+      outcome = new Actuator.Outcome(true, List.of("not acting: " + leadership.view().detail()), Optional.empty(), Optional.empty());
     } else {
       outcome = actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart, force);
     }
     if (decision.mutates()) {
       routesStale = true;
     }
+    // A primary that answered the pre-promotion re-check is not failing: without this its failure count kept
+    // growing and the next loop tried to promote again at once (seen under 30 % packet loss: two aborts, then
+    // a promotion beside a live primary).
+    outcome.primaryBack().ifPresent(o -> history = history.next(new Snapshot(clock.instant(), Map.of(o.node(), o), List.of())));
     LoopReport report = new LoopReport(snapshot.at(), snapshot, decision, outcome.ok(), outcome.steps(), outcome.timeline(), history.consecutiveFailures());
     last = report;
     loops.incrementAndGet();

@@ -182,6 +182,7 @@ class ActuatorTest {
     Actuator a = new Actuator(config(), back, routes, fencer, new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c"), new Metrics(), Clock.systemUTC());
     Actuator.Outcome outcome = a.execute(new Decision(Reason.FAILOVER, "x", List.of(new Action.Promote("b", Optional.of("a")), new Action.PointRoutes("b", "eni-0123456789abcdef1"))), Instant.now());
     assertFalse(outcome.ok());
+    assertEquals(Optional.of("a"), outcome.primaryBack().map(NodeObservation::node), "the re-check's answer goes back to the loop");
     assertEquals(List.of("probe a"), calls, "no promotion and no route change once the old primary answers");
   }
 

@@ -48,6 +48,16 @@ public record VpcFixture(
   public record Node(
       String name, String instanceId, String eniId, String privateIp, String subnetId, String availabilityZone) {}
 
+  /**
+   * The fixture's addresses. The netns lab gives the instances its hosts' addresses, so that an ENI's private IP
+   * is where the lab's router sends the virtual IP.
+   *
+   * @param ipA the primary's private IP in subnet A, or null to let the emulator choose (likewise ipB)
+   */
+  public record Addressing(String vpcCidr, String subnetA, String subnetB, String ipA, String ipB) {
+    public static final Addressing DEFAULT = new Addressing(VPC_CIDR, "10.0.1.0/24", "10.0.2.0/24", null, null);
+  }
+
   public VpcFixture {
     subnetIds = List.copyOf(subnetIds);
     routeTableIds = List.copyOf(routeTableIds);
@@ -63,6 +73,7 @@ public record VpcFixture(
     private String vipCidr = DEFAULT_VIP_CIDR;
     private boolean vipRoute = true;
     private String clusterName = "pg-test";
+    private Addressing addressing = Addressing.DEFAULT;
     // One of the AMIs moto ships in its catalogue; LocalStack accepts any id.
     private String imageId = "ami-12c6146b";
 
@@ -95,6 +106,12 @@ public record VpcFixture(
       return this;
     }
 
+    /** The VPC and subnet CIDRs and, optionally, the instances' private IPs (default: 10.0.0.0/16, moto picks). */
+    public Builder addressing(Addressing addressing) {
+      this.addressing = Objects.requireNonNull(addressing, "addressing");
+      return this;
+    }
+
     public Builder imageId(String imageId) {
       this.imageId = Objects.requireNonNull(imageId, "imageId");
       return this;
@@ -102,14 +119,14 @@ public record VpcFixture(
 
     public VpcFixture create() {
       String region = ec2.serviceClientConfiguration().region().id();
-      String vpcId = ec2.createVpc(r -> r.cidrBlock(VPC_CIDR)).vpc().vpcId();
+      String vpcId = ec2.createVpc(r -> r.cidrBlock(addressing.vpcCidr())).vpc().vpcId();
       String azA = region + "a";
       String azB = region + "b";
-      String subnetA = subnet(vpcId, "10.0.1.0/24", azA);
-      String subnetB = subnet(vpcId, "10.0.2.0/24", azB);
+      String subnetA = subnet(vpcId, addressing.subnetA(), azA);
+      String subnetB = subnet(vpcId, addressing.subnetB(), azB);
 
-      Node primary = instance("pg-a", "primary", subnetA, azA);
-      Node standby = instance("pg-b", "standby", subnetB, azB);
+      Node primary = instance("pg-a", "primary", subnetA, azA, addressing.ipA());
+      Node standby = instance("pg-b", "standby", subnetB, azB, addressing.ipB());
 
       List<String> tables = new ArrayList<>();
       List<String> subnets = List.of(subnetA, subnetB);
@@ -129,14 +146,14 @@ public record VpcFixture(
         }
         tables.add(table);
       }
-      return new VpcFixture(vpcId, VPC_CIDR, subnets, primary, standby, tables, vipCidr, clusterName);
+      return new VpcFixture(vpcId, addressing.vpcCidr(), subnets, primary, standby, tables, vipCidr, clusterName);
     }
 
     private String subnet(String vpcId, String cidr, String az) {
       return ec2.createSubnet(r -> r.vpcId(vpcId).cidrBlock(cidr).availabilityZone(az)).subnet().subnetId();
     }
 
-    private Node instance(String name, String role, String subnetId, String az) {
+    private Node instance(String name, String role, String subnetId, String az, String privateIp) {
       Instance instance =
           ec2.runInstances(
                   r ->
@@ -145,6 +162,7 @@ public record VpcFixture(
                           .minCount(1)
                           .maxCount(1)
                           .subnetId(subnetId)
+                          .privateIpAddress(privateIp)
                           .tagSpecifications(tags(ResourceType.INSTANCE, name, role)))
               .instances()
               .get(0);

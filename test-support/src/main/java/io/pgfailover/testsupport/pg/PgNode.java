@@ -21,9 +21,11 @@ public final class PgNode {
     DETACHED
   }
 
+  /** Where nodes listen in the loopback lab (the default). */
   public static final String HOST = "127.0.0.1";
 
   private final String name;
+  private final String host;
   private final int port;
   private final Path dataDir;
   private final Path logFile;
@@ -31,8 +33,9 @@ public final class PgNode {
   private volatile Process postmaster;
   private volatile boolean frozen;
 
-  PgNode(String name, int port, Path dataDir, Path logFile, Role role) {
+  PgNode(String name, String host, int port, Path dataDir, Path logFile, Role role) {
     this.name = name;
+    this.host = host;
     this.port = port;
     this.dataDir = dataDir;
     this.logFile = logFile;
@@ -44,7 +47,7 @@ public final class PgNode {
   }
 
   public String host() {
-    return HOST;
+    return host;
   }
 
   public int port() {
@@ -69,7 +72,7 @@ public final class PgNode {
   }
 
   public String jdbcUrl(String database) {
-    return "jdbc:postgresql://" + HOST + ":" + port + "/" + database;
+    return "jdbc:postgresql://" + host + ":" + port + "/" + database;
   }
 
   public String superuser() {
@@ -128,7 +131,7 @@ public final class PgNode {
 
   @Override
   public String toString() {
-    return "node " + name + " (" + role + ", port " + port + (isRunning() ? "" : ", down")
+    return "node " + name + " (" + role + ", " + host + ":" + port + (isRunning() ? "" : ", down")
         + (frozen ? ", frozen" : "") + ")";
   }
 }

@@ -59,15 +59,17 @@ public final class PostgresPair implements AutoCloseable {
   private final Path logArchiveDir;
   private final PgBinaries binaries;
   private final ProcessLauncher launcher;
+  private final PairLayout layout;
   private final List<PgNode> nodes;
   private volatile boolean closed;
 
   private PostgresPair(Path clusterDir, Path logArchiveDir, PgBinaries binaries, ProcessLauncher launcher,
-      List<PgNode> nodes) {
+      PairLayout layout, List<PgNode> nodes) {
     this.clusterDir = clusterDir;
     this.logArchiveDir = logArchiveDir;
     this.binaries = binaries;
     this.launcher = launcher;
+    this.layout = layout;
     this.nodes = nodes;
   }
 
@@ -77,8 +79,13 @@ public final class PostgresPair implements AutoCloseable {
     return start(dir != null ? Path.of(dir) : Path.of(System.getProperty("user.dir"), "target", "pg-clusters"));
   }
 
-  /** Starts a pair under {@code clustersRoot}, first removing clusters left there by dead JVMs. */
+  /** Starts a loopback pair under {@code clustersRoot}, first removing clusters left there by dead JVMs. */
   public static PostgresPair start(Path clustersRoot) {
+    return start(clustersRoot, PairLayout.loopback());
+  }
+
+  /** Starts a pair placed as {@code layout} says, under {@code clustersRoot}. */
+  public static PostgresPair start(Path clustersRoot, PairLayout layout) {
     PgBinaries binaries = PgBinaries.locate();
     ProcessLauncher launcher = ProcessLauncher.detect();
     Path root = clustersRoot.toAbsolutePath().normalize();
@@ -86,12 +93,13 @@ public final class PostgresPair implements AutoCloseable {
     String id = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
         + "-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet();
     Path clusterDir = root.resolve(id);
-    int[] ports = freePorts(2);
+    PairLayout.Place pa = layout.nodes().get(0);
+    PairLayout.Place pb = layout.nodes().get(1);
     List<PgNode> nodes = List.of(
-        new PgNode("a", ports[0], clusterDir.resolve("a"), clusterDir.resolve("a.log"), Role.PRIMARY),
-        new PgNode("b", ports[1], clusterDir.resolve("b"), clusterDir.resolve("b.log"), Role.STANDBY));
-    PostgresPair pair =
-        new PostgresPair(clusterDir, root.resolveSibling("pg-cluster-logs").resolve(id), binaries, launcher, nodes);
+        new PgNode("a", pa.host(), pa.port(), clusterDir.resolve("a"), clusterDir.resolve("a.log"), Role.PRIMARY),
+        new PgNode("b", pb.host(), pb.port(), clusterDir.resolve("b"), clusterDir.resolve("b.log"), Role.STANDBY));
+    PostgresPair pair = new PostgresPair(clusterDir, root.resolveSibling("pg-cluster-logs").resolve(id), binaries,
+        launcher, layout, nodes);
     LIVE.add(pair);
     try {
       pair.create();
@@ -116,24 +124,29 @@ public final class PostgresPair implements AutoCloseable {
               "--auth=scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--no-locale", "--no-sync"),
           a.logFile(), Map.of(), TOOL_TIMEOUT);
       Files.delete(pwfile);
-      Files.writeString(a.dataDir().resolve("postgresql.conf"), serverConfig(), StandardOpenOption.APPEND);
-      Files.writeString(a.dataDir().resolve("pg_hba.conf"), HBA, StandardOpenOption.TRUNCATE_EXISTING);
+      Files.writeString(a.dataDir().resolve("postgresql.conf"), serverConfig(layout.listenAddresses()),
+          StandardOpenOption.APPEND);
+      Files.writeString(a.dataDir().resolve("pg_hba.conf"), hba(layout.clientNetwork()),
+          StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create cluster in " + clusterDir, e);
     }
     start(nodes.get(0));
     recreateStandby(nodes.get(1));
+    if (layout.synchronous()) {
+      makeSynchronous(nodes.get(0));
+    }
     log.info("event=pg_pair_started dir={} a_port={} b_port={} elapsed_ms={}", clusterDir, nodes.get(0).port(),
         nodes.get(1).port(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
   }
 
   // Short receiver/sender timeouts keep pg_stat_wal_receiver.last_msg_receipt_time fresh (the receiver asks for
   // a keepalive after wal_receiver_timeout/2 of silence) and make a lost primary visible within seconds.
-  private static String serverConfig() {
+  private static String serverConfig(String listenAddresses) {
     return String.join("\n",
         "",
         "# pgfailover test harness",
-        "listen_addresses = '" + PgNode.HOST + "'",
+        "listen_addresses = '" + listenAddresses + "'",
         "unix_socket_directories = ''",
         "fsync = off",
         "full_page_writes = off",
@@ -152,11 +165,43 @@ public final class PostgresPair implements AutoCloseable {
         "");
   }
 
-  private static final String HBA = String.join("\n",
-      "# pgfailover test harness: TCP loopback only, SCRAM everywhere",
-      "host all all 127.0.0.1/32 scram-sha-256",
-      "host replication all 127.0.0.1/32 scram-sha-256",
-      "");
+  private static String hba(String clientNetwork) {
+    return String.join("\n",
+        "# pgfailover test harness: TCP from the harness's network only, SCRAM everywhere",
+        "host all all " + clientNetwork + " scram-sha-256",
+        "host replication all " + clientNetwork + " scram-sha-256",
+        "");
+  }
+
+  /**
+   * Commits on {@code primary} wait until the standby has flushed their WAL. Set on the running primary (not in
+   * the copied postgresql.conf), so a promoted standby has no synchronous standby to wait for.
+   */
+  private void makeSynchronous(PgNode primary) {
+    try (Connection c = primary.connect(); Statement s = c.createStatement()) {
+      s.execute("ALTER SYSTEM SET synchronous_standby_names = '*'");
+      s.execute("ALTER SYSTEM SET synchronous_commit = 'on'");
+      s.execute("SELECT pg_reload_conf()");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot make replication synchronous on " + primary + ": " + e.getMessage(), e);
+    }
+    Waits.until(primary + " to report a synchronous standby", STARTUP_TIMEOUT, () -> {
+      try (Connection c = primary.connect(); Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) {
+        rs.next();
+        return rs.getLong(1) == 1;
+      }
+    });
+  }
+
+  public PairLayout layout() {
+    return layout;
+  }
+
+  /** The launcher for a node's own processes: inside its namespace when it has one. */
+  private ProcessLauncher launcher(PgNode node) {
+    return launcher.inNetns(layout.nodes().get(nodes.indexOf(node)).netns());
+  }
 
   // ---- nodes and roles
 
@@ -318,7 +363,7 @@ public final class PostgresPair implements AutoCloseable {
       return;
     }
     try {
-      node.postmaster(launcher.start(serverCommand(node), node.logFile(), Map.of()));
+      node.postmaster(launcher(node).start(serverCommand(node), node.logFile(), Map.of()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start postgres for " + node, e);
     }
@@ -334,10 +379,13 @@ public final class PostgresPair implements AutoCloseable {
         node.role());
   }
 
-  /** The postgres command line for a node: the only place that says how a server is started. */
+  /**
+   * The postgres command line for a node: the only place that says how a server is started. {@code
+   * cluster_name} lets a client ask which server answered ({@code current_setting('cluster_name')}).
+   */
   List<String> serverCommand(PgNode node) {
     return List.of(binaries.tool("postgres").toString(), "-D", node.dataDir().toString(),
-        "-p", Integer.toString(node.port()));
+        "-p", Integer.toString(node.port()), "-c", "cluster_name=" + node.name());
   }
 
   /** Promotes a standby by hand ({@code pg_promote}) and waits for it to leave recovery. */
@@ -387,8 +435,8 @@ public final class PostgresPair implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot drop old slot " + slot + " on " + primary + ": " + e.getMessage(), e);
     }
-    launcher.run(
-        List.of(binaries.tool("pg_basebackup").toString(), "-h", PgNode.HOST, "-p", Integer.toString(primary.port()),
+    launcher(node).run(
+        List.of(binaries.tool("pg_basebackup").toString(), "-h", primary.host(), "-p", Integer.toString(primary.port()),
             "-U", SUPERUSER, "-D", node.dataDir().toString(), "-R", "-X", "stream", "-C", "-S", slot,
             "--checkpoint=fast", "--no-sync"),
         node.logFile(), Map.of("PGPASSWORD", SUPERUSER_PASSWORD), TOOL_TIMEOUT);
@@ -468,14 +516,14 @@ public final class PostgresPair implements AutoCloseable {
 
   private static boolean accepts(PgNode node) {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(PgNode.HOST, node.port()), 500);
+      s.connect(new InetSocketAddress(node.host(), node.port()), 500);
       return true;
     } catch (IOException e) {
       return false;
     }
   }
 
-  private static int[] freePorts(int count) {
+  static int[] freePorts(int count) {
     // Hold all sockets open until every port is chosen so the same port is not handed out twice.
     List<ServerSocket> sockets = new ArrayList<>();
     try {

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * The one place where PostgreSQL processes are started. initdb refuses to run as root, so when the JVM is root
  * every PostgreSQL command runs as an unprivileged OS user ({@code PGFAILOVER_PG_OS_USER}, default {@code
  * postgres}) through {@code setpriv}, which execs: the started process IS the postmaster, a child of this JVM
- * that the JVM reaps. Later harnesses (network namespaces) change {@link #commandLine} only.
+ * that the JVM reaps. In the netns lab every command runs under {@code ip netns exec NS}, which execs too.
  */
 public final class ProcessLauncher {
 
@@ -29,10 +29,21 @@ public final class ProcessLauncher {
 
   private final Optional<String> osUser;
   private final Optional<String> osGroup;
+  private final Optional<String> netns;
 
   private ProcessLauncher(Optional<String> osUser) {
+    this(osUser, osUser.map(ProcessLauncher::primaryGroup), Optional.empty());
+  }
+
+  private ProcessLauncher(Optional<String> osUser, Optional<String> osGroup, Optional<String> netns) {
     this.osUser = osUser;
-    this.osGroup = osUser.map(ProcessLauncher::primaryGroup);
+    this.osGroup = osGroup;
+    this.netns = netns;
+  }
+
+  /** The same launcher, running its commands inside network namespace {@code ns} (none: the caller's). */
+  public ProcessLauncher inNetns(Optional<String> ns) {
+    return new ProcessLauncher(osUser, osGroup, ns);
   }
 
   /** Runs commands as ourselves, or as the unprivileged OS user when we are root. */
@@ -73,11 +84,10 @@ public final class ProcessLauncher {
 
   /** The argv actually executed for a PostgreSQL command. */
   public List<String> commandLine(List<String> pgArgv) {
-    if (osUser.isEmpty()) {
-      return List.copyOf(pgArgv);
-    }
-    List<String> cmd = new ArrayList<>(List.of(
-        "setpriv", "--reuid=" + osUser.get(), "--regid=" + osGroup.get(), "--init-groups", "--"));
+    List<String> cmd = new ArrayList<>();
+    netns.ifPresent(ns -> cmd.addAll(List.of("ip", "netns", "exec", ns)));
+    osUser.ifPresent(user -> cmd.addAll(List.of(
+        "setpriv", "--reuid=" + user, "--regid=" + osGroup.get(), "--init-groups", "--")));
     cmd.addAll(pgArgv);
     return cmd;
   }

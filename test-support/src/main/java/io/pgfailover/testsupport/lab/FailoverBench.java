@@ -1,0 +1,301 @@
+package io.pgfailover.testsupport.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgfailover.testsupport.pg.PgNode;
+import io.pgfailover.testsupport.pg.PostgresPair;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToLongFunction;
+
+/**
+ * {@code bench/failover.sh}: N failover drills on the netns lab, each on a fresh pair. A client on pgfo-cli inserts
+ * numbered rows through the virtual IP; the primary is SIGKILLed ({@code kill}), cut off ({@code cut}: its link
+ * down) or frozen ({@code freeze}: SIGSTOP); the controller fails over; the fault is then healed (link up, SIGCONT)
+ * and the client writes on for {@value #AFTER_HEAL_MS} ms more, watching for an acknowledgement from the old primary
+ * after one from the new (two primaries reachable through the virtual IP: split brain). Prints a table, writes an
+ * SVG of the drills' timelines, and with {@code --json} a last line with the summary.
+ */
+public final class FailoverBench {
+  static final long AFTER_HEAL_MS = 2_000;
+
+  enum Fault { KILL, CUT, FREEZE }
+
+  /**
+   * The controller settings a drill runs with: the shipped defaults, or faster detection (what an operator who
+   * accepts more false-alarm risk on a noisy network would choose) to show what reaches about 2 s.
+   */
+  enum Settings {
+    DEFAULT(LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER, "probe 1s/1s/3, witness 5s"),
+    FAST("interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s",
+        "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 1s, promoteTimeout: 30s",
+        "probe 500ms/500ms/2, witness 1s");
+
+    final String probe;
+    final String failover;
+    final String summary;
+
+    Settings(String probe, String failover, String summary) {
+      this.probe = probe;
+      this.failover = failover;
+      this.summary = summary;
+    }
+  }
+
+  /** One acknowledged insert and the server ({@code cluster_name}) that acknowledged it. */
+  record Ack(long id, Instant at, String node) {}
+
+  /** One drill's figures; times are ms since the fault, -1 when it did not happen. */
+  record Drill(int n, Instant faultAt, boolean failedOver, long firstSeenMs, long detectedMs, long promotedMs,
+      long routesSwitchedMs, long routerSwitchedMs, long lastAckBeforeMs, long firstAckAfterMs, long writeDowntimeMs,
+      long acked, long lost, boolean splitBrain) {}
+
+  public static void main(String[] args) throws Exception {
+    int drills = 5;
+    Fault fault = Fault.KILL;
+    boolean sync = true;
+    boolean json = false;
+    Settings settings = Settings.DEFAULT;
+    Path out = Path.of("bench/out");
+    Path jar = Path.of("controller/target/failoverctl.jar");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--drills" -> drills = Integer.parseInt(args[++i]);
+        case "--fault" -> fault = Fault.valueOf(args[++i].toUpperCase(Locale.ROOT));
+        case "--mode" -> sync = switch (args[++i]) {
+          case "sync" -> true;
+          case "async" -> false;
+          default -> throw new IllegalArgumentException("--mode is sync or async, got " + args[i]);
+        };
+        case "--json" -> json = true;
+        case "--settings" -> settings = Settings.valueOf(args[++i].toUpperCase(Locale.ROOT));
+        case "--out" -> out = Path.of(args[++i]);
+        case "--jar" -> jar = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]
+            + "; usage: --drills N --fault kill|cut|freeze --mode sync|async [--settings default|fast] [--json]"
+            + " [--out DIR] [--jar JAR]");
+      }
+    }
+    String mode = sync ? "sync" : "async";
+    String label = fault.name().toLowerCase(Locale.ROOT) + "-" + mode
+        + (settings == Settings.DEFAULT ? "" : "-" + settings.name().toLowerCase(Locale.ROOT));
+    Files.createDirectories(out);
+    List<Drill> results = new ArrayList<>();
+    System.out.printf("== %d drills, fault %s, %s replication, %s settings (%s)%n", drills,
+        fault.name().toLowerCase(Locale.ROOT), mode, settings.name().toLowerCase(Locale.ROOT), settings.summary);
+    System.out.printf("%5s %9s %9s %9s %9s %9s %7s %5s %6s%n", "drill", "detect", "promote", "routes", "router",
+        "downtime", "acked", "lost", "split");
+    for (int n = 1; n <= drills; n++) {
+      Drill d = drill(n, fault, sync, settings, out.resolve(label + "-" + n), jar);
+      results.add(d);
+      System.out.printf("%5d %9d %9d %9d %9d %9d %7d %5d %6s%n", n, d.detectedMs(), d.promotedMs(),
+          d.routesSwitchedMs(), d.routerSwitchedMs(), d.writeDowntimeMs(), d.acked(), d.lost(), d.splitBrain());
+    }
+    Path svg = out.resolve(label + ".svg");
+    Files.writeString(svg, TimelineChart.render(label + ": " + drills + " drills (ms since the fault)", results));
+
+    ObjectNode s = Lab.JSON.createObjectNode();
+    s.put("fault", fault.name().toLowerCase(Locale.ROOT));
+    s.put("mode", mode);
+    s.put("settings", settings.name().toLowerCase(Locale.ROOT));
+    s.put("drills", drills);
+    s.put("failovers_completed", results.stream().filter(Drill::failedOver).count());
+    putPercentiles(s, "write_downtime_ms", results, Drill::writeDowntimeMs);
+    putPercentiles(s, "detected_ms", results, Drill::detectedMs);
+    putPercentiles(s, "promoted_ms", results, Drill::promotedMs);
+    putPercentiles(s, "routes_switched_ms", results, Drill::routesSwitchedMs);
+    s.put("lost_acked_writes", results.stream().mapToLong(Drill::lost).sum());
+    s.put("split_brain_seen", results.stream().anyMatch(Drill::splitBrain));
+    s.put("chart", svg.toString());
+    System.out.printf("== %s: write downtime p50 %d / p95 %d / max %d ms; detection p50 %d, promotion p50 %d,"
+            + " route switch p50 %d ms (since the fault); %d acknowledged writes lost; split brain seen: %s; chart %s%n",
+        label, s.path("write_downtime_ms_p50").asLong(), s.path("write_downtime_ms_p95").asLong(),
+        s.path("write_downtime_ms_max").asLong(), s.path("detected_ms_p50").asLong(), s.path("promoted_ms_p50").asLong(),
+        s.path("routes_switched_ms_p50").asLong(), s.path("lost_acked_writes").asLong(),
+        s.path("split_brain_seen").asBoolean(), svg);
+    if (json) {
+      System.out.println(Lab.JSON.writeValueAsString(s));
+    }
+    boolean ok = results.stream().allMatch(Drill::failedOver) && !s.path("split_brain_seen").asBoolean()
+        && (!sync || s.path("lost_acked_writes").asLong() == 0);
+    System.exit(ok ? 0 : 1);
+  }
+
+  static Drill drill(int n, Fault fault, boolean sync, Settings settings, Path dir, Path jar) throws Exception {
+    try (NetnsCluster lab = NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
+      PostgresPair pair = lab.pair();
+      PgNode oldPrimary = pair.primary();
+      try (Connection c = oldPrimary.connect(); Statement st = c.createStatement()) {
+        st.execute("CREATE TABLE bench_writes (id bigint PRIMARY KEY, node text NOT NULL)");
+      }
+      lab.startController();
+      Writer writer = new Writer();
+      Thread t = new Thread(writer, "writer");
+      t.start();
+      try {
+        Demo.await("20 acknowledged writes through the virtual IP", Duration.ofSeconds(30), () -> writer.acks.size() >= 20);
+        Instant faultAt = Instant.now();
+        switch (fault) {
+          case KILL -> pair.kill(oldPrimary);
+          case CUT -> NetnsLab.cut(oldPrimary.name());
+          case FREEZE -> pair.freeze(oldPrimary);
+        }
+        Optional<JsonNode> timeline = Optional.empty();
+        try {
+          timeline = Optional.of(lab.awaitEvent("a failover timeline", Duration.ofSeconds(60), faultAt,
+              NetnsCluster::isTimeline));
+          Demo.await("writes through the virtual IP to resume", Duration.ofSeconds(30),
+              () -> writer.acksAfter(faultAt, "b") >= 20);
+        } catch (IllegalStateException e) {
+          System.err.println("drill " + n + ": " + e.getMessage());
+        }
+        switch (fault) {
+          case KILL -> { }
+          case CUT -> NetnsLab.heal(oldPrimary.name());
+          case FREEZE -> pair.thaw(oldPrimary);
+        }
+        Thread.sleep(AFTER_HEAL_MS); // the client keeps writing: does the healed old primary ever answer?
+        writer.stop.set(true);
+        t.join(10_000);
+        return result(n, lab, faultAt, timeline, writer);
+      } finally {
+        writer.stop.set(true);
+        t.join(10_000);
+      }
+    }
+  }
+
+  private static Drill result(int n, NetnsCluster lab, Instant faultAt, Optional<JsonNode> timeline, Writer writer)
+      throws SQLException {
+    boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
+    List<Ack> acks = writer.acks.stream().sorted((x, y) -> x.at().compareTo(y.at())).toList();
+    Set<Long> stored = new HashSet<>();
+    if (failedOver) {
+      try (Connection c = lab.pair().nodeB().connect(); Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id FROM bench_writes")) {
+        while (rs.next()) {
+          stored.add(rs.getLong(1));
+        }
+      }
+    }
+    long lost = failedOver ? acks.stream().filter(a -> !stored.contains(a.id())).count() : -1;
+    // Split brain as the application sees it: after the new primary acknowledged a write, the old one did too.
+    Optional<Instant> firstNew = acks.stream().filter(a -> a.node().equals("b")).map(Ack::at).findFirst();
+    boolean splitBrain = firstNew.isPresent()
+        && acks.stream().anyMatch(a -> a.node().equals("a") && a.at().isAfter(firstNew.get()));
+    // The outage: the longest pause between consecutive acknowledgements that ends after the fault.
+    long gapStart = -1;
+    long gapEnd = -1;
+    for (int i = 1; i < acks.size(); i++) {
+      Instant end = acks.get(i).at();
+      long gap = Duration.between(acks.get(i - 1).at(), end).toMillis();
+      if (end.isAfter(faultAt) && gap > gapEnd - gapStart) {
+        gapStart = Duration.between(faultAt, acks.get(i - 1).at()).toMillis();
+        gapEnd = Duration.between(faultAt, end).toMillis();
+      }
+    }
+    long firstSeen = -1;
+    long detected = -1;
+    long promoted = -1;
+    long routes = -1;
+    if (timeline.isPresent()) {
+      Instant start = Instant.parse(timeline.get().path("start").asText());
+      JsonNode phases = timeline.get().path("phases_ms");
+      firstSeen = since(faultAt, start, phases.path("failure_first_seen"));
+      detected = since(faultAt, start, phases.path("confirmed"));
+      promoted = since(faultAt, start, phases.path("promoted"));
+      routes = since(faultAt, start, phases.path("routes_switched"));
+    }
+    long router = lab.reflector().switches().stream().filter(sw -> sw.at().isAfter(faultAt)).findFirst()
+        .map(sw -> Duration.between(faultAt, sw.at()).toMillis()).orElse(-1L);
+    return new Drill(n, faultAt, failedOver, firstSeen, detected, promoted, routes, router, gapStart, gapEnd,
+        gapEnd < 0 ? -1 : gapEnd - gapStart, acks.size(), lost, splitBrain);
+  }
+
+  private static long since(Instant faultAt, Instant start, JsonNode phaseMs) {
+    return phaseMs.isMissingNode() ? -1 : Duration.between(faultAt, start.plusMillis(phaseMs.asLong())).toMillis();
+  }
+
+  private static void putPercentiles(ObjectNode s, String name, List<Drill> drills, ToLongFunction<Drill> f) {
+    long[] v = drills.stream().mapToLong(f).filter(x -> x >= 0).sorted().toArray();
+    s.put(name + "_p50", percentile(v, 50));
+    s.put(name + "_p95", percentile(v, 95));
+    s.put(name + "_max", v.length == 0 ? -1 : v[v.length - 1]);
+  }
+
+  /** Nearest-rank percentile; -1 for no values. */
+  static long percentile(long[] sorted, int p) {
+    if (sorted.length == 0) {
+      return -1;
+    }
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, rank - 1)];
+  }
+
+  /** Inserts numbered rows through the virtual IP, recording each acknowledged id and which server acknowledged it. */
+  static final class Writer implements Runnable {
+    final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean stop = new AtomicBoolean();
+
+    long acksAfter(Instant t, String node) {
+      return acks.stream().filter(a -> a.at().isAfter(t) && a.node().equals(node)).count();
+    }
+
+    @Override
+    public void run() {
+      long next = 1;
+      Connection c = null;
+      while (!stop.get()) {
+        try {
+          if (c == null) {
+            c = NetnsCluster.connectVip();
+          }
+          try (PreparedStatement ps = c.prepareStatement(
+              "INSERT INTO bench_writes (id, node) VALUES (?, current_setting('cluster_name')) RETURNING node")) {
+            ps.setLong(1, next);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              acks.add(new Ack(next, Instant.now(), rs.getString(1)));
+            }
+          }
+          next++;
+        } catch (SQLException | RuntimeException e) {
+          close(c);
+          c = null;
+          next++; // an unacknowledged id is never reused, so a late commit cannot be mistaken for an ack
+          try {
+            Thread.sleep(20); // back off a little between failed attempts while the primary is away
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
+      }
+      close(c);
+    }
+
+    private static void close(Connection c) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (SQLException ignored) {
+        // closing a broken connection
+      }
+    }
+  }
+}

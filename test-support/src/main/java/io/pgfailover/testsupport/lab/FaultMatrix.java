@@ -1,0 +1,209 @@
+package io.pgfailover.testsupport.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgfailover.testsupport.Waits;
+import io.pgfailover.testsupport.pg.PgNode;
+import io.pgfailover.testsupport.pg.PostgresPair;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One fault-matrix scenario on the netns lab, run inside pgfo-cli by {@code NetnsFaultMatrixIT} (controller
+ * module), which asserts on the facts this prints as its last line: failovers (completed failover timelines),
+ * promote actions, alarm kinds, decision reasons, where every route table points, each node's role, which
+ * servers answered through the virtual IP in the last seconds, and for some scenarios the status document.
+ *
+ * <p>Scenarios: {@code path-cut}, {@code flapping-link}, {@code ec2-unavailable}, {@code standby-down},
+ * {@code old-primary-back}, {@code controller-killed}.
+ */
+public final class FaultMatrix {
+  /** How long the flapping link loses packets; the specification. */
+  static final Duration FLAP = Duration.ofSeconds(60);
+
+  private FaultMatrix() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 3) {
+      System.err.println("usage: FaultMatrix SCENARIO OUT_DIR CONTROLLER_JAR");
+      System.exit(2);
+    }
+    String scenario = args[0];
+    Path dir = Path.of(args[1]).resolve(scenario);
+    Path jar = Path.of(args[2]);
+    ObjectNode facts = Lab.JSON.createObjectNode();
+    facts.put("scenario", scenario);
+    try (NetnsCluster lab = NetnsCluster.start(dir, jar, false, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)) {
+      lab.startController();
+      Instant start = Instant.now();
+      PostgresPair pair = lab.pair();
+      PgNode a = pair.nodeA();
+      PgNode b = pair.nodeB();
+      switch (scenario) {
+        case "path-cut" -> {
+          // The controller's path to the primary is cut; the standby still streams from it.
+          NetnsLab.blackhole("10.77.4.0/24", NetnsLab.IP_A);
+          try {
+            Waits.until("the controller to raise the broken-path alarm", Duration.ofSeconds(30), () ->
+                !lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText())).isEmpty());
+            sleep(Duration.ofSeconds(10)); // well past witnessWindow (5 s): it must still not fail over
+          } finally {
+            NetnsLab.unblackhole("10.77.4.0/24", NetnsLab.IP_A);
+          }
+        }
+        case "flapping-link" -> {
+          NetnsLab.loss(NetnsLab.IP_A, 30);
+          try {
+            sleep(FLAP);
+          } finally {
+            NetnsLab.noLoss();
+          }
+          sleep(Duration.ofSeconds(3));
+        }
+        case "ec2-unavailable" -> {
+          // The EC2 API stops answering the controller (the router drops its requests), then the primary dies:
+          // detection and promotion need only PostgreSQL, the route switch meets the outage. The API comes back
+          // 25 s after the promotion started, past the adapter's 20 s retry deadline, so a route switch fails
+          // and a later loop has to finish the job.
+          NetnsLab.dropEc2From("10.77.4.0/24");
+          try {
+            pair.kill(a);
+            lab.awaitEvent("the promotion to start", Duration.ofSeconds(90), start,
+                e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
+            sleep(Duration.ofSeconds(25));
+            facts.put("routes_when_ec2_came_back", String.join(",", routesOn(lab).values()));
+          } finally {
+            NetnsLab.noLoss();
+          }
+          awaitRoutesOn(lab, "pg-b", Duration.ofSeconds(90));
+          facts.put("route_switches_failed", lab.eventsAfter(start, e -> "action_finished".equals(e.path("event").asText())
+              && "point_routes".equals(e.path("action").asText()) && !e.path("ok").asBoolean()).size());
+        }
+        case "standby-down" -> {
+          pair.stop(b);
+          pair.kill(a);
+          lab.awaitEvent("an alarm", Duration.ofSeconds(30), start, e -> "alarm".equals(e.path("event").asText())
+              && e.path("kind").asText().equals("NO_FAILOVER_CANDIDATE"));
+          sleep(Duration.ofSeconds(5));
+        }
+        case "old-primary-back" -> {
+          pair.kill(a);
+          lab.awaitEvent("a failover", Duration.ofSeconds(60), start, NetnsCluster::isTimeline);
+          awaitRoutesOn(lab, "pg-b", Duration.ofSeconds(30));
+          pair.start(a); // the old primary comes back as a primary on the old timeline
+          Instant back = Instant.now();
+          lab.awaitEvent("the controller to see the old primary", Duration.ofSeconds(30), back,
+              e -> "alarm".equals(e.path("event").asText()));
+          facts.set("status", status(lab));
+        }
+        case "controller-killed" -> {
+          pair.kill(a);
+          lab.awaitEvent("the promotion to start", Duration.ofSeconds(60), start,
+              e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
+          lab.killController();
+          facts.put("controller_killed_at", Instant.now().toString());
+          facts.put("routes_when_killed", routesOn(lab).toString());
+          Instant restarted = Instant.now();
+          lab.startControllerProcess();
+          lab.awaitEvent("a healthy loop after the restart", Duration.ofSeconds(60), restarted,
+              e -> "decision".equals(e.path("event").asText()) && "HEALTHY".equals(e.path("reason").asText()));
+        }
+        default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+      }
+      collect(lab, start, facts);
+    }
+    System.out.println(Lab.JSON.writeValueAsString(facts));
+    System.exit(0);
+  }
+
+  private static void collect(NetnsCluster lab, Instant start, ObjectNode facts) throws Exception {
+    facts.put("failovers", lab.eventsAfter(start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean()).size());
+    facts.put("promotions_started", lab.eventsAfter(start, e -> "action_started".equals(e.path("event").asText())
+        && "promote".equals(e.path("action").asText())).size());
+    ArrayNode alarms = facts.putArray("alarms");
+    new TreeSet<>(lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText())).stream()
+        .map(e -> e.path("kind").asText()).toList()).forEach(alarms::add);
+    ArrayNode reasons = facts.putArray("decisions");
+    new TreeSet<>(lab.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
+        .map(e -> e.path("reason").asText()).toList()).forEach(reasons::add);
+    ObjectNode routes = facts.putObject("routes");
+    routesOn(lab).forEach(routes::put);
+    ObjectNode roles = facts.putObject("roles");
+    for (PgNode n : lab.pair().nodes()) {
+      roles.put(NetnsCluster.configName(n), role(n));
+    }
+    // Which servers answer through the virtual IP over 3 s: never more than one, never the old primary after
+    // a failover.
+    TreeSet<String> answered = new TreeSet<>();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() < end) {
+      try (Connection c = NetnsCluster.connectVip(); Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT current_setting('cluster_name'), pg_is_in_recovery()")) {
+        rs.next();
+        answered.add("pg-" + rs.getString(1) + (rs.getBoolean(2) ? " (standby)" : ""));
+      } catch (java.sql.SQLException e) {
+        answered.add("error");
+      }
+      sleep(Duration.ofMillis(200));
+    }
+    ArrayNode vip = facts.putArray("vip_answered_by");
+    answered.forEach(vip::add);
+  }
+
+  /** Each route table's virtual-IP target, as the node name (or the raw target when it is no lab node). */
+  static Map<String, String> routesOn(NetnsCluster lab) {
+    Map<String, String> byEni = Map.of(lab.vpc().primary().eniId(), "pg-a", lab.vpc().standby().eniId(), "pg-b");
+    Map<String, String> out = new LinkedHashMap<>();
+    lab.ec2().describeRouteTables(r -> r.routeTableIds(lab.vpc().routeTableIds())).routeTables().forEach(t ->
+        out.put(t.routeTableId(), t.routes().stream().filter(r -> lab.vpc().vipCidr().equals(r.destinationCidrBlock()))
+            .findFirst().map(r -> byEni.getOrDefault(r.networkInterfaceId(), String.valueOf(r.networkInterfaceId())))
+            .orElse("none")));
+    return out;
+  }
+
+  static void awaitRoutesOn(NetnsCluster lab, String node, Duration limit) {
+    Waits.until("every route table to point at " + node, limit,
+        () -> routesOn(lab).values().stream().allMatch(node::equals));
+  }
+
+  static String role(PgNode n) {
+    if (!n.isRunning()) {
+      return "down";
+    }
+    try (Connection c = n.connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+      rs.next();
+      return rs.getBoolean(1) ? "standby" : "primary";
+    } catch (java.sql.SQLException e) {
+      return "unreachable";
+    }
+  }
+
+  /** {@code failoverctl status --json}, run on the controller's host like an operator would. */
+  static JsonNode status(NetnsCluster lab) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p = new ProcessBuilder("ip", "netns", "exec", NetnsLab.CONTROLLER, java, "-jar",
+        lab.controllerJar().toString(), "status", "--json", "-c", lab.config().toString()).redirectErrorStream(false).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    ObjectNode s = Lab.JSON.createObjectNode();
+    s.put("exit_code", p.exitValue());
+    s.set("document", Lab.JSON.readTree(out));
+    return s;
+  }
+
+  private static void sleep(Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis()); // the fault's specified duration, not a wait for a condition
+  }
+
+}

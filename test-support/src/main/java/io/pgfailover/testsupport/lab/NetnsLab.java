@@ -1,0 +1,119 @@
+package io.pgfailover.testsupport.lab;
+
+import io.pgfailover.testsupport.aws.VpcFixture;
+import io.pgfailover.testsupport.pg.PairLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The netns lab's names and addresses, as {@code scripts/lib/netns.sh} builds them, and the {@code ip}/{@code
+ * nft} commands that inject its faults. Code using it runs inside namespace {@value #CLIENT} (a JVM cannot
+ * move its threads between namespaces), and reaches the hosts through the router.
+ */
+public final class NetnsLab {
+  public static final String ROUTER = "pgfo-rtr";
+  public static final String HOST_A = "pgfo-a";
+  public static final String HOST_B = "pgfo-b";
+  public static final String CLIENT = "pgfo-cli";
+  public static final String CONTROLLER = "pgfo-ctl";
+  public static final String IP_A = "10.77.1.10";
+  public static final String IP_B = "10.77.2.10";
+  public static final String LAB_CIDR = "10.77.0.0/16";
+  public static final String VIP = "192.168.240.10";
+  /** Where moto listens, on the router's loopback: the lab's "EC2 API endpoint". */
+  public static final String EC2_ENDPOINT = "http://10.77.0.1:5000";
+
+  public static final VpcFixture.Addressing ADDRESSING =
+      new VpcFixture.Addressing(LAB_CIDR, "10.77.1.0/24", "10.77.2.0/24", IP_A, IP_B);
+
+  private NetnsLab() {}
+
+  public static PairLayout pairLayout(boolean synchronous) {
+    return PairLayout.netns(HOST_A, IP_A, HOST_B, IP_B, LAB_CIDR, synchronous);
+  }
+
+  /** The router's end of the link to a PostgreSQL node's host ("a" or "b"). */
+  public static String routerLink(String node) {
+    return "r" + node;
+  }
+
+  /** Takes the link between the router and a node's host down: the host is cut off from everything. */
+  public static void cut(String node) {
+    ip("-n", ROUTER, "link", "set", routerLink(node), "down");
+  }
+
+  public static void heal(String node) {
+    ip("-n", ROUTER, "link", "set", routerLink(node), "up");
+  }
+
+  /**
+   * A silent partition of one path: the router drops (blackholes) packets from {@code fromCidr} to {@code toIp}.
+   * Nothing answers, as when a security group or NACL drops traffic.
+   */
+  public static void blackhole(String fromCidr, String toIp) {
+    ip("-n", ROUTER, "rule", "add", "from", fromCidr, "to", toIp, "blackhole", "priority", "100");
+  }
+
+  public static void unblackhole(String fromCidr, String toIp) {
+    ip("-n", ROUTER, "rule", "del", "from", fromCidr, "to", toIp, "blackhole", "priority", "100");
+  }
+
+  /** Drops {@code percent}% of the packets forwarded to or from {@code hostIp}, at random (nftables numgen). */
+  public static void loss(String hostIp, int percent) {
+    String rules = String.join("\n",
+        "table inet pgfo_loss {",
+        "  chain forward {",
+        "    type filter hook forward priority 0; policy accept;",
+        "    ip daddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
+        "    ip saddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
+        "  }",
+        "}", "");
+    run(List.of("ip", "netns", "exec", ROUTER, "nft", "-f", "-"), rules);
+  }
+
+  /** The EC2 API stops answering {@code fromCidr}: the router drops its packets to the emulator (nftables). */
+  public static void dropEc2From(String fromCidr) {
+    String rules = String.join("\n",
+        "table inet pgfo_loss {",
+        "  chain input {",
+        "    type filter hook input priority 0; policy accept;",
+        "    ip saddr " + fromCidr + " ip daddr 10.77.0.1 tcp dport 5000 drop",
+        "  }",
+        "}", "");
+    run(List.of("ip", "netns", "exec", ROUTER, "nft", "-f", "-"), rules);
+  }
+
+  /** Removes every nftables fault ({@link #loss}, {@link #dropEc2From}). */
+  public static void noLoss() {
+    run(List.of("ip", "netns", "exec", ROUTER, "nft", "delete", "table", "inet", "pgfo_loss"), null);
+  }
+
+  public static String ip(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("ip"));
+    cmd.addAll(List.of(args));
+    return run(cmd, null);
+  }
+
+  private static String run(List<String> cmd, String stdin) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      if (stdin != null) {
+        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out.trim());
+      }
+      return out;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run " + cmd.get(0), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted running " + cmd, e);
+    }
+  }
+}
