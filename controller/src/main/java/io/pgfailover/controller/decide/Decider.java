@@ -5,10 +5,12 @@ import io.pgfailover.controller.config.FailoverPolicy;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.decide.Action.Alarm;
 import io.pgfailover.controller.decide.Action.AlarmKind;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -186,6 +188,21 @@ public final class Decider {
         Witness w = witness.get().witness().get();
         String msg = String.format(Locale.ROOT, "no failover: primary %s unreachable from the controller (%s) but standby %s heard from it %.1f s ago: the controller's path is broken", failed, failureOf(s, failed), witness.get().node(), w.sinceLastMessage().toMillis() / 1000.0);
         return new Decision(Reason.PRIMARY_ALIVE_PER_WITNESS, msg, List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
+      }
+      // Guard 2b: a timeout says nothing about the primary itself (loss, a partition of our path, a pause), and
+      // a standby whose replication connection just dropped under the same loss shows no WAL receiver while it
+      // reconnects. So what it heard recently still counts, for the witness window. A refused connection is
+      // the primary's host answering that nothing listens: that case needs no such wait.
+      if (failureOf(s, failed).equals("timeout")) {
+        Optional<Map.Entry<String, History.Heard>> recent = h.lastHeard().entrySet().stream()
+            .filter(e -> !e.getKey().equals(failed))
+            .filter(e -> Duration.between(e.getValue().at(), s.at()).compareTo(policy.witnessWindow()) < 0)
+            .filter(e -> streamsFrom(new Witness(true, e.getValue().senderHost(), e.getValue().senderPort(), Duration.ZERO), failedNode))
+            .findFirst();
+        if (recent.isPresent()) {
+          String msg = String.format(Locale.ROOT, "no failover yet: primary %s times out from the controller but standby %s heard from it %.1f s ago (its WAL receiver is not streaming now): waiting out the %d s witness window", failed, recent.get().getKey(), Duration.between(recent.get().getValue().at(), s.at()).toMillis() / 1000.0, policy.witnessWindow().toSeconds());
+          return new Decision(Reason.PRIMARY_ALIVE_PER_WITNESS, msg, List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
+        }
       }
     }
     List<NodeObservation> candidates = s.nodes().values().stream()

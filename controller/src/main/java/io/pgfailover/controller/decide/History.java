@@ -16,21 +16,30 @@ public record History(
     Map<String, Instant> failingSince,
     Map<String, NodeObservation> lastHealthy,
     long highestPrimaryTimeline,
-    Optional<String> lastPrimary) {
+    Optional<String> lastPrimary,
+    Map<String, Heard> lastHeard) {
+
+  /**
+   * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's clock:
+   * the snapshot's time minus the standby's own "time since last message". Kept across loops because a WAL
+   * receiver that lost its connection shows nothing until it reconnects.
+   */
+  public record Heard(Instant at, String senderHost, int senderPort) {}
 
   public History {
     consecutiveFailures = Map.copyOf(consecutiveFailures);
     failingSince = Map.copyOf(failingSince);
     lastHealthy = Map.copyOf(lastHealthy);
+    lastHeard = Map.copyOf(lastHeard);
   }
 
   public static History empty() {
-    return new History(Map.of(), Map.of(), Map.of(), 0, Optional.empty());
+    return new History(Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of());
   }
 
   /** A history that already knows a timeline, e.g. read back from the event log after a restart. */
   public History seedTimeline(long timeline, Optional<String> primary) {
-    return new History(consecutiveFailures, failingSince, lastHealthy, Math.max(timeline, highestPrimaryTimeline), primary.or(() -> lastPrimary));
+    return new History(consecutiveFailures, failingSince, lastHealthy, Math.max(timeline, highestPrimaryTimeline), primary.or(() -> lastPrimary), lastHeard);
   }
 
   /** The history after one more snapshot. */
@@ -40,7 +49,12 @@ public record History(
     Map<String, NodeObservation> healthy = new HashMap<>(lastHealthy);
     long highest = highestPrimaryTimeline;
     Optional<String> primary = lastPrimary;
+    Map<String, Heard> heard = new HashMap<>(lastHeard);
     for (NodeObservation o : s.nodes().values()) {
+      o.witness().filter(w -> o.isStandby() && w.streaming()).ifPresent(w -> {
+        Heard now = new Heard(s.at().minus(w.sinceLastMessage()), w.senderHost(), w.senderPort());
+        heard.merge(o.node(), now, (old, fresh) -> fresh.at().isAfter(old.at()) ? fresh : old);
+      });
       if (o.reachable()) {
         failures.put(o.node(), 0);
         since.remove(o.node());
@@ -54,7 +68,7 @@ public record History(
         primary = Optional.of(o.node());
       }
     }
-    return new History(failures, since, healthy, highest, primary);
+    return new History(failures, since, healthy, highest, primary, heard);
   }
 
   public int failures(String node) {

@@ -74,6 +74,16 @@ class DeciderTest {
     return NodeObservation.unreachable(node, "refused");
   }
 
+  static NodeObservation downTimeout(String node) {
+    return NodeObservation.unreachable(node, "timeout");
+  }
+
+  /** A snapshot taken {@code seconds} after the epoch, for rows where the time between loops matters. */
+  static Snapshot snapAt(long seconds, List<RouteState> routes, NodeObservation... nodes) {
+    Snapshot s = snap(routes, nodes);
+    return new Snapshot(Instant.EPOCH.plusSeconds(seconds), s.nodes(), s.routes());
+  }
+
   static List<RouteState> routesOn(String eni) {
     return List.of(RouteState.pointingAt("rtb-0111111111111111a", eni), RouteState.pointingAt("rtb-0222222222222222b", eni));
   }
@@ -135,6 +145,21 @@ class DeciderTest {
             seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 300)))), Reason.PRIMARY_ALIVE_PER_WITNESS, "alarm"),
         row("standby still 'streaming' but silent past the witness window: fail over", DEFAULTS,
             seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 7000)))), Reason.FAILOVER, "promote", "point_routes"),
+        row("primary times out, standby reconnecting but heard it 3.2 s ago: wait out the witness window", DEFAULTS,
+            List.of(snapAt(0, routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200)),
+                snapAt(1, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                snapAt(2, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                snapAt(3, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.PRIMARY_ALIVE_PER_WITNESS, "alarm"),
+        row("primary refuses (crashed), standby heard it 3.2 s ago: fail over at once", DEFAULTS,
+            List.of(snapAt(0, routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200)),
+                snapAt(1, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                snapAt(2, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                snapAt(3, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.FAILOVER, "promote", "point_routes"),
+        row("primary times out and the standby last heard it 6.2 s ago: fail over", DEFAULTS,
+            List.of(snapAt(0, routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200)),
+                snapAt(4, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                snapAt(5, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                snapAt(6, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.FAILOVER, "promote", "point_routes"),
         row("standby down when the primary dies: no promotion, alarm", DEFAULTS,
             seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), down("pg-b")))), Reason.NO_CANDIDATE, "alarm"),
         row("standby lag over the limit: no automatic promotion", DEFAULTS,
