@@ -33,8 +33,15 @@ public final class Imds {
   private final URI endpoint;
   private final Duration timeout;
   private final HttpClient http;
+  private final boolean disabled;
 
   public Imds(URI endpoint, Duration timeout) {
+    this(endpoint, timeout, false);
+  }
+
+  /** @param disabled the environment switched IMDS off: {@link #discover} answers empty without a request */
+  private Imds(URI endpoint, Duration timeout, boolean disabled) {
+    this.disabled = disabled;
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
@@ -44,19 +51,23 @@ public final class Imds {
     this.http = HttpClient.newBuilder().connectTimeout(timeout).proxy(HttpClient.Builder.NO_PROXY).build();
   }
 
-  /** The SDK's conventions: AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address. */
+  /**
+   * The SDK's conventions: AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address and
+   * AWS_EC2_METADATA_DISABLED=true turns IMDS off (off EC2, so nothing reaches for the link-local address).
+   */
   public static Imds fromEnvironment() {
     URI endpoint =
         Optional.ofNullable(System.getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"))
             .filter(s -> !s.isBlank())
             .map(URI::create)
             .orElse(DEFAULT_ENDPOINT);
-    return new Imds(endpoint, DEFAULT_TIMEOUT);
+    boolean disabled = "true".equalsIgnoreCase(System.getenv("AWS_EC2_METADATA_DISABLED"));
+    return new Imds(endpoint, DEFAULT_TIMEOUT, disabled);
   }
 
   /** This instance's id, region and AZ; empty when not on EC2 or IMDS does not answer in time. */
   public Optional<SelfIdentity> discover() {
-    if ("true".equalsIgnoreCase(System.getenv("AWS_EC2_METADATA_DISABLED"))) {
+    if (disabled) {
       log.info("event=imds_skipped reason=AWS_EC2_METADATA_DISABLED");
       return Optional.empty();
     }
