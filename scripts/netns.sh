@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The network-namespace lab's namespaces and emulator (see scripts/lib/netns.sh for the layout).
-#   scripts/netns.sh up     # sweeps stale pgfo-* namespaces, builds pgfo-rtr/-a/-b/-cli/-ctl, starts moto on the router
+#   scripts/netns.sh up     # sweeps stale pgfo-* namespaces, builds pgfo-rtr/-a/-b/-cli/-ctl/-ctl2, starts moto on the router
 #   scripts/netns.sh down   # stops every process inside them and deletes them
 #   scripts/netns.sh check  # exit 0 when this machine can run the lab (root, ip, network namespaces)
 # Used by bench/failover.sh, scripts/demo.sh and the fault-matrix ITs. Exit codes: 0 ok, 1 failed, 2 cannot run here.

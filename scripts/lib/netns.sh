@@ -8,6 +8,8 @@
 #   pgfo-b     PostgreSQL host in subnet B   10.77.2.10/24 (router 10.77.2.1, link rb)
 #   pgfo-cli   the application host          10.77.3.10/24 (router 10.77.3.1, link rcli)
 #   pgfo-ctl   the controller host           10.77.4.10/24 (router 10.77.4.1, link rctl)
+#   pgfo-ctl2  the second controller's host  10.77.5.10/24 (router 10.77.5.1, link rctl2): the controller pair's
+#              other AZ; the AZ-lost drill takes AZ A (links ra and rctl) down together
 # Both PostgreSQL hosts carry the virtual IP on their loopback, as EC2 hosts do in the overlay-IP pattern.
 # Nothing links these namespaces to the host's own network: traffic stays inside them.
 NETNS_PREFIX=pgfo-
@@ -61,12 +63,13 @@ netns_up() {
   _netns_host pgfo-b rb 2
   _netns_host pgfo-cli rcli 3
   _netns_host pgfo-ctl rctl 4
+  _netns_host pgfo-ctl2 rctl2 5
   local ns
   for ns in pgfo-a pgfo-b; do
     ip -n "$ns" addr add "$NETNS_VIP/32" dev lo
     ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
   done
-  netns_say "up: $NETNS_ROUTER pgfo-a pgfo-b pgfo-cli pgfo-ctl (10.77.0.0/16, virtual IP $NETNS_VIP)"
+  netns_say "up: $NETNS_ROUTER pgfo-a pgfo-b pgfo-cli pgfo-ctl pgfo-ctl2 (10.77.0.0/16, virtual IP $NETNS_VIP)"
 }
 
 netns_down() {

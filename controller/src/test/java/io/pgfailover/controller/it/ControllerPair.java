@@ -51,8 +51,7 @@ import software.amazon.awssdk.services.ec2.model.Route;
  * just before the lease check of its next action.
  */
 final class ControllerPair implements AutoCloseable {
-  /** Short enough for tests, and valid under the config's rule (1 s + 1 s + 2 × 0.5 s + 1 s < 5 s). */
-  static final String LEASE = "duration: 5s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
+  /** The duration in {@link LabConfig#LAB_LEASE_TIMING}, the lease timing every pair test runs with. */
   static final Duration LEASE_DURATION = Duration.ofSeconds(5);
 
   final PostgresPair pair;
@@ -128,8 +127,8 @@ final class ControllerPair implements AutoCloseable {
     Controller(String name, AwsEmulatorExtension aws, Path dir, List<LabConfig.Binding> bindings, Path password, Path token, String table) throws Exception {
       this.name = name;
       this.eventLog = dir.resolve(name + "-events.jsonl");
-      String yaml = new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, Lab.freePort(), eventLog, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER).render()
-          + "lease: {table: " + table + ", controller: " + name + ", " + LEASE + "}\n";
+      String yaml = new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, Lab.freePort(), eventLog, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)
+          .withLease(table, name, LabConfig.LAB_LEASE_TIMING).render();
       Path file = Files.writeString(dir.resolve(name + ".yaml"), yaml);
       this.config = ConfigLoader.parse(yaml, file.toString());
       this.backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()), List.of(new MutatingCallCounter(mutatingCalls)));

@@ -16,12 +16,17 @@ public final class LeaseTableFixture {
   /** Creates {@code name} (partition key {@code cluster}, a string; on-demand) and returns its name. */
   public static String create(AwsEmulatorExtension aws, String name) {
     try (DynamoDbClient ddb = client(aws)) {
-      ddb.createTable(b -> b.tableName(name)
-          .billingMode(BillingMode.PAY_PER_REQUEST)
-          .attributeDefinitions(AttributeDefinition.builder().attributeName("cluster").attributeType(ScalarAttributeType.S).build())
-          .keySchema(KeySchemaElement.builder().attributeName("cluster").keyType(KeyType.HASH).build()));
-      ddb.waiter().waitUntilTableExists(b -> b.tableName(name));
+      return create(ddb, name);
     }
+  }
+
+  /** The same on any emulator endpoint (the netns lab's moto on its router). */
+  public static String create(DynamoDbClient ddb, String name) {
+    ddb.createTable(b -> b.tableName(name)
+        .billingMode(BillingMode.PAY_PER_REQUEST)
+        .attributeDefinitions(AttributeDefinition.builder().attributeName("cluster").attributeType(ScalarAttributeType.S).build())
+        .keySchema(KeySchemaElement.builder().attributeName("cluster").keyType(KeyType.HASH).build()));
+    ddb.waiter().waitUntilTableExists(b -> b.tableName(name));
     return name;
   }
 

@@ -22,11 +22,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToLongFunction;
+import java.util.stream.StreamSupport;
 
 /**
  * {@code bench/failover.sh}: N failover drills on the netns lab, each on a fresh pair. A client on pgfo-cli inserts
  * numbered rows through the virtual IP; the primary is SIGKILLed ({@code kill}), cut off ({@code cut}: its link
- * down) or frozen ({@code freeze}: SIGSTOP); the controller fails over; the fault is then healed (link up, SIGCONT)
+ * down) or frozen ({@code freeze}: SIGSTOP), or its whole AZ is lost ({@code az}: with a controller pair, the
+ * primary's host and the leading controller's host cut off together, so the follower in the other AZ must take the
+ * lease and fail over); the controller fails over; the fault is then healed (links up, SIGCONT)
  * and the client writes on for {@value #AFTER_HEAL_MS} ms more, watching for an acknowledgement from the old primary
  * after one from the new (two primaries reachable through the virtual IP: split brain). Prints a table, writes an
  * SVG of the drills' timelines, and with {@code --json} a last line with the summary.
@@ -34,7 +37,7 @@ import java.util.function.ToLongFunction;
 public final class FailoverBench {
   static final long AFTER_HEAL_MS = 2_000;
 
-  enum Fault { KILL, CUT, FREEZE }
+  enum Fault { KILL, CUT, FREEZE, AZ }
 
   /**
    * The controller settings a drill runs with: the shipped defaults, or faster detection (what an operator who
@@ -60,10 +63,14 @@ public final class FailoverBench {
   /** One acknowledged insert and the server ({@code cluster_name}) that acknowledged it. */
   record Ack(long id, Instant at, String node) {}
 
-  /** One drill's figures; times are ms since the fault, -1 when it did not happen. */
+  /**
+   * One drill's figures; times are ms since the fault, -1 when it did not happen. {@code takeoverMs}: the surviving
+   * controller's {@code lease_acquired} (az only); {@code oldLeaderActions}: actions the cut-off leader started
+   * after the fault, which must stay 0 (az only, else 0).
+   */
   record Drill(int n, Instant faultAt, boolean failedOver, long firstSeenMs, long detectedMs, long promotedMs,
       long routesSwitchedMs, long routerSwitchedMs, long lastAckBeforeMs, long firstAckAfterMs, long writeDowntimeMs,
-      long acked, long lost, boolean splitBrain) {}
+      long acked, long lost, boolean splitBrain, long takeoverMs, long oldLeaderActions) {}
 
   public static void main(String[] args) throws Exception {
     int drills = 5;
@@ -87,7 +94,7 @@ public final class FailoverBench {
         case "--out" -> out = Path.of(args[++i]);
         case "--jar" -> jar = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: --drills N --fault kill|cut|freeze --mode sync|async [--settings default|fast] [--json]"
+            + "; usage: --drills N --fault kill|cut|freeze|az --mode sync|async [--settings default|fast] [--json]"
             + " [--out DIR] [--jar JAR]");
       }
     }
@@ -98,13 +105,19 @@ public final class FailoverBench {
     List<Drill> results = new ArrayList<>();
     System.out.printf("== %d drills, fault %s, %s replication, %s settings (%s)%n", drills,
         fault.name().toLowerCase(Locale.ROOT), mode, settings.name().toLowerCase(Locale.ROOT), settings.summary);
-    System.out.printf("%5s %9s %9s %9s %9s %9s %7s %5s %6s%n", "drill", "detect", "promote", "routes", "router",
-        "downtime", "acked", "lost", "split");
+    boolean az = fault == Fault.AZ;
+    if (az) {
+      System.out.println("   controller pair: ctl-a leads on pgfo-ctl (AZ A, with the primary pgfo-a), ctl-b follows on"
+          + " pgfo-ctl2 (AZ B); the fault cuts pgfo-a and pgfo-ctl off together; lease " + LabConfig.LAB_LEASE_TIMING);
+    }
+    System.out.printf("%5s %9s %9s %9s %9s %9s %9s %7s %5s %6s%n", "drill", az ? "takeover" : "", "detect", "promote",
+        "routes", "router", "downtime", "acked", "lost", "split");
     for (int n = 1; n <= drills; n++) {
       Drill d = drill(n, fault, sync, settings, out.resolve(label + "-" + n), jar);
       results.add(d);
-      System.out.printf("%5d %9d %9d %9d %9d %9d %7d %5d %6s%n", n, d.detectedMs(), d.promotedMs(),
-          d.routesSwitchedMs(), d.routerSwitchedMs(), d.writeDowntimeMs(), d.acked(), d.lost(), d.splitBrain());
+      System.out.printf("%5d %9s %9d %9d %9d %9d %9d %7d %5d %6s%n", n, az ? Long.toString(d.takeoverMs()) : "",
+          d.detectedMs(), d.promotedMs(), d.routesSwitchedMs(), d.routerSwitchedMs(), d.writeDowntimeMs(), d.acked(),
+          d.lost(), d.splitBrain() + (d.oldLeaderActions() > 0 ? " OLD LEADER ACTED " + d.oldLeaderActions() : ""));
     }
     Path svg = out.resolve(label + ".svg");
     Files.writeString(svg, TimelineChart.render(label + ": " + drills + " drills (ms since the fault)", results));
@@ -121,6 +134,10 @@ public final class FailoverBench {
     putPercentiles(s, "routes_switched_ms", results, Drill::routesSwitchedMs);
     s.put("lost_acked_writes", results.stream().mapToLong(Drill::lost).sum());
     s.put("split_brain_seen", results.stream().anyMatch(Drill::splitBrain));
+    if (az) {
+      putPercentiles(s, "takeover_ms", results, Drill::takeoverMs);
+      s.put("old_leader_actions", results.stream().mapToLong(Drill::oldLeaderActions).sum());
+    }
     s.put("chart", svg.toString());
     System.out.printf("== %s: write downtime p50 %d / p95 %d / max %d ms; detection p50 %d, promotion p50 %d,"
             + " route switch p50 %d ms (since the fault); %d acknowledged writes lost; split brain seen: %s; chart %s%n",
@@ -128,22 +145,38 @@ public final class FailoverBench {
         s.path("write_downtime_ms_max").asLong(), s.path("detected_ms_p50").asLong(), s.path("promoted_ms_p50").asLong(),
         s.path("routes_switched_ms_p50").asLong(), s.path("lost_acked_writes").asLong(),
         s.path("split_brain_seen").asBoolean(), svg);
+    if (az) {
+      System.out.printf("== %s: lease takeover by the follower p50 %d / max %d ms after the fault; actions started by"
+          + " the cut-off leader: %d%n", label, s.path("takeover_ms_p50").asLong(), s.path("takeover_ms_max").asLong(),
+          s.path("old_leader_actions").asLong());
+    }
     if (json) {
       System.out.println(Lab.JSON.writeValueAsString(s));
     }
     boolean ok = results.stream().allMatch(Drill::failedOver) && !s.path("split_brain_seen").asBoolean()
-        && (!sync || s.path("lost_acked_writes").asLong() == 0);
+        && (!sync || s.path("lost_acked_writes").asLong() == 0)
+        && results.stream().allMatch(d -> d.oldLeaderActions() == 0);
     System.exit(ok ? 0 : 1);
   }
 
   static Drill drill(int n, Fault fault, boolean sync, Settings settings, Path dir, Path jar) throws Exception {
-    try (NetnsCluster lab = NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
+    boolean az = fault == Fault.AZ;
+    try (NetnsCluster lab = az ? NetnsCluster.startPair(dir, jar, sync, settings.probe, settings.failover)
+        : NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
       PostgresPair pair = lab.pair();
       PgNode oldPrimary = pair.primary();
       try (Connection c = oldPrimary.connect(); Statement st = c.createStatement()) {
         st.execute("CREATE TABLE bench_writes (id bigint PRIMARY KEY, node text NOT NULL)");
       }
-      lab.startController();
+      LabController leader = lab.controller();
+      LabController survivor = leader;
+      if (az) {
+        lab.startPairWithLeaderInAzA();
+        survivor = lab.controllers().get(1);
+        checkLeaderInPrimaryAz(leader, survivor, oldPrimary);
+      } else {
+        lab.startController();
+      }
       Writer writer = new Writer();
       Thread t = new Thread(writer, "writer");
       t.start();
@@ -154,10 +187,11 @@ public final class FailoverBench {
           case KILL -> pair.kill(oldPrimary);
           case CUT -> NetnsLab.cut(oldPrimary.name());
           case FREEZE -> pair.freeze(oldPrimary);
+          case AZ -> NetnsLab.cutAz(oldPrimary.name(), "ctl");
         }
         Optional<JsonNode> timeline = Optional.empty();
         try {
-          timeline = Optional.of(lab.awaitEvent("a failover timeline", Duration.ofSeconds(60), faultAt,
+          timeline = Optional.of(survivor.awaitEvent("a failover timeline", Duration.ofSeconds(60), faultAt,
               NetnsCluster::isTimeline));
           Demo.await("writes through the virtual IP to resume", Duration.ofSeconds(30),
               () -> writer.acksAfter(faultAt, "b") >= 20);
@@ -168,11 +202,20 @@ public final class FailoverBench {
           case KILL -> { }
           case CUT -> NetnsLab.heal(oldPrimary.name());
           case FREEZE -> pair.thaw(oldPrimary);
+          case AZ -> NetnsLab.healAz(oldPrimary.name(), "ctl");
         }
         Thread.sleep(AFTER_HEAL_MS); // the client keeps writing: does the healed old primary ever answer?
         writer.stop.set(true);
         t.join(10_000);
-        return result(n, lab, faultAt, timeline, writer);
+        long takeover = -1;
+        long oldLeaderActions = 0;
+        if (az) {
+          takeover = survivor.eventsAfter(faultAt, e -> "lease_acquired".equals(e.path("event").asText())).stream()
+              .findFirst().map(e -> Duration.between(faultAt, Instant.parse(e.path("ts").asText())).toMillis())
+              .orElse(-1L);
+          oldLeaderActions = leader.eventsAfter(faultAt, e -> "action_started".equals(e.path("event").asText())).size();
+        }
+        return result(n, lab, faultAt, timeline, writer, takeover, oldLeaderActions);
       } finally {
         writer.stop.set(true);
         t.join(10_000);
@@ -180,8 +223,23 @@ public final class FailoverBench {
     }
   }
 
-  private static Drill result(int n, NetnsCluster lab, Instant faultAt, Optional<JsonNode> timeline, Writer writer)
-      throws SQLException {
+  /** The AZ-lost drill needs the leader in the primary's AZ: ctl-a (pgfo-ctl) leads and pg-a is the primary. */
+  private static void checkLeaderInPrimaryAz(LabController leader, LabController follower, PgNode primary)
+      throws Exception {
+    JsonNode a = leader.status();
+    JsonNode b = follower.status();
+    boolean primaryInAzA = "a".equals(primary.name()) && StreamSupport.stream(a.path("nodes").spliterator(), false)
+        .anyMatch(x -> "pg-a".equals(x.path("name").asText()) && "PRIMARY".equals(x.path("role").asText()));
+    if (!"LEADER".equals(a.path("controller").path("role").asText())
+        || !a.path("controller").path("id").asText().equals(b.path("controller").path("leader").asText())
+        || !primaryInAzA) {
+      throw new IllegalStateException("the AZ-lost drill needs " + leader.name() + " leading and pg-a primary in AZ A;"
+          + " status: " + a.path("controller") + " " + a.path("nodes") + "; follower: " + b.path("controller"));
+    }
+  }
+
+  private static Drill result(int n, NetnsCluster lab, Instant faultAt, Optional<JsonNode> timeline, Writer writer,
+      long takeoverMs, long oldLeaderActions) throws SQLException {
     boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
     List<Ack> acks = writer.acks.stream().sorted((x, y) -> x.at().compareTo(y.at())).toList();
     Set<Long> stored = new HashSet<>();
@@ -224,7 +282,7 @@ public final class FailoverBench {
     long router = lab.reflector().switches().stream().filter(sw -> sw.at().isAfter(faultAt)).findFirst()
         .map(sw -> Duration.between(faultAt, sw.at()).toMillis()).orElse(-1L);
     return new Drill(n, faultAt, failedOver, firstSeen, detected, promoted, routes, router, gapStart, gapEnd,
-        gapEnd < 0 ? -1 : gapEnd - gapStart, acks.size(), lost, splitBrain);
+        gapEnd < 0 ? -1 : gapEnd - gapStart, acks.size(), lost, splitBrain, takeoverMs, oldLeaderActions);
   }
 
   private static long since(Instant faultAt, Instant start, JsonNode phaseMs) {

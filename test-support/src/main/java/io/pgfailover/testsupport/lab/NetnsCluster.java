@@ -3,6 +3,7 @@ package io.pgfailover.testsupport.lab;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulator;
+import io.pgfailover.testsupport.aws.LeaseTableFixture;
 import io.pgfailover.testsupport.aws.VpcFixture;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
@@ -23,19 +24,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * One run of the netns lab (bench drill or fault-matrix scenario): a fresh PostgreSQL pair on hosts pgfo-a and
  * pgfo-b, the emulator (moto on the router, reset) holding a VPC whose instances carry the hosts' addresses, the
- * reflector steering the router, and {@code failoverctl run} as its own process on pgfo-ctl. Runs inside
+ * reflector steering the router, and {@code failoverctl run} as its own process on pgfo-ctl (or a controller pair
+ * on pgfo-ctl and pgfo-ctl2 sharing a lease). Runs inside
  * pgfo-cli; {@code scripts/netns.sh up} made the namespaces and started moto.
  */
 public final class NetnsCluster implements AutoCloseable {
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The controller pair's lease table on the lab's emulator. */
+  public static final String LEASE_TABLE = "lab-lease";
 
   private final Path dir;
   private final Path controllerJar;
@@ -43,54 +48,96 @@ public final class NetnsCluster implements AutoCloseable {
   private final Ec2Client ec2;
   private final VpcFixture vpc;
   private final Reflector reflector;
-  private final Path config;
-  private final Path eventLog;
-  private Process controller;
+  private final List<LabController> controllers;
 
   private NetnsCluster(Path dir, Path controllerJar, PostgresPair pair, Ec2Client ec2, VpcFixture vpc,
-      Reflector reflector, Path config, Path eventLog) {
+      Reflector reflector, List<LabController> controllers) {
     this.dir = dir;
     this.controllerJar = controllerJar;
     this.pair = pair;
     this.ec2 = ec2;
     this.vpc = vpc;
     this.reflector = reflector;
-    this.config = config;
-    this.eventLog = eventLog;
+    this.controllers = controllers;
   }
 
   /**
+   * One controller on pgfo-ctl, no lease.
+   *
    * @param probe the config's {@code probe:} flow body, e.g. {@link LabConfig#DEFAULT_PROBE}
    * @param failover the config's {@code failover:} flow body, e.g. {@link LabConfig#DEFAULT_FAILOVER}
    */
   public static NetnsCluster start(Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
       throws IOException {
+    return start(dir, controllerJar, synchronous, probe, failover, false);
+  }
+
+  /**
+   * A controller pair, as on the two NAT/control instances: ctl-a on pgfo-ctl (AZ A, with pgfo-a, where the
+   * primary starts) and ctl-b on pgfo-ctl2 (AZ B, with pgfo-b), one lease table ({@value #LEASE_TABLE}) on the
+   * emulator's DynamoDB with {@link LabConfig#LAB_LEASE_TIMING}, each with its own event log and its admin API on
+   * its host's address. Neither is started.
+   */
+  public static NetnsCluster startPair(Path dir, Path controllerJar, boolean synchronous, String probe,
+      String failover) throws IOException {
+    return start(dir, controllerJar, synchronous, probe, failover, true);
+  }
+
+  private static NetnsCluster start(Path dir, Path controllerJar, boolean synchronous, String probe, String failover,
+      boolean leasePair) throws IOException {
     Files.createDirectories(dir);
     resetEmulator();
     PostgresPair pair = PostgresPair.start(dir.resolve("pg"), NetnsLab.pairLayout(synchronous));
     Ec2Client ec2 = null;
+    Reflector reflector = null;
     try {
       ec2 = Ec2Client.builder().endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
           .region(Region.of(AwsEmulator.DEFAULT_REGION)).credentialsProvider(AwsEmulator.CREDENTIALS)
           .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
       VpcFixture vpc = VpcFixture.builder(ec2).clusterName("lab").routeTables(2).addressing(NetnsLab.ADDRESSING)
           .vipCidr(NetnsLab.VIP + "/32").create();
-      Reflector reflector = new Reflector(ec2, vpc.routeTableIds().get(0), vpc.vipCidr(),
+      Reflector r = new Reflector(ec2, vpc.routeTableIds().get(0), vpc.vipCidr(),
           Map.of(vpc.primary().eniId(), vpc.primary().privateIp(), vpc.standby().eniId(), vpc.standby().privateIp()))
           .start();
-      Waits.until("the router to route the virtual IP", START_TIMEOUT, () -> !reflector.switches().isEmpty());
+      reflector = r;
+      Waits.until("the router to route the virtual IP", START_TIMEOUT, () -> !r.switches().isEmpty());
       Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
       Path token = Lab.secret(dir.resolve("admin-token"), java.util.UUID.randomUUID().toString());
-      Path events = dir.resolve("events.jsonl");
-      Files.deleteIfExists(events);
       List<LabConfig.Binding> bindings = List.of(
           LabConfig.Binding.of("pg-a", pair.nodeA(), vpc.primary()),
           LabConfig.Binding.of("pg-b", pair.nodeB(), vpc.standby()));
-      Path config = dir.resolve("controller.yaml");
-      Files.writeString(config, new LabConfig(URI.create(NetnsLab.EC2_ENDPOINT), AwsEmulator.DEFAULT_REGION, vpc,
-          bindings, password, token, 8008, events, probe, failover).render());
-      return new NetnsCluster(dir, controllerJar, pair, ec2, vpc, reflector, config, events);
+      List<LabController> controllers = new ArrayList<>();
+      if (!leasePair) {
+        Path events = dir.resolve("events.jsonl");
+        Files.deleteIfExists(events);
+        Path config = dir.resolve("controller.yaml");
+        Files.writeString(config, new LabConfig(URI.create(NetnsLab.EC2_ENDPOINT), AwsEmulator.DEFAULT_REGION, vpc,
+            bindings, password, token, 8008, events, probe, failover).render());
+        controllers.add(new LabController("controller", NetnsLab.CONTROLLER, controllerJar, config, events,
+            dir.resolve("controller.log"), null));
+      } else {
+        try (DynamoDbClient ddb = DynamoDbClient.builder().endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
+            .region(Region.of(AwsEmulator.DEFAULT_REGION)).credentialsProvider(AwsEmulator.CREDENTIALS)
+            .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
+          LeaseTableFixture.create(ddb, LEASE_TABLE);
+        }
+        String[][] hosts = {{"ctl-a", NetnsLab.CONTROLLER, NetnsLab.IP_CTL}, {"ctl-b", NetnsLab.CONTROLLER_B, NetnsLab.IP_CTL_B}};
+        for (String[] h : hosts) {
+          Path events = dir.resolve(h[0] + "-events.jsonl");
+          Files.deleteIfExists(events);
+          Path config = dir.resolve(h[0] + ".yaml");
+          Files.writeString(config, new LabConfig(URI.create(NetnsLab.EC2_ENDPOINT), AwsEmulator.DEFAULT_REGION, vpc,
+              bindings, password, token, 8008, events, probe, failover)
+              .withAdminHost(h[2]).withLease(LEASE_TABLE, h[0], LabConfig.LAB_LEASE_TIMING).render());
+          controllers.add(new LabController(h[0], h[1], controllerJar, config, events, dir.resolve(h[0] + ".log"),
+              URI.create("http://" + h[2] + ":8008")));
+        }
+      }
+      return new NetnsCluster(dir, controllerJar, pair, ec2, vpc, r, List.copyOf(controllers));
     } catch (RuntimeException | IOException e) {
+      if (reflector != null) {
+        reflector.close();
+      }
       if (ec2 != null) {
         ec2.close();
       }
@@ -115,8 +162,9 @@ public final class NetnsCluster implements AutoCloseable {
     return reflector;
   }
 
+  /** The (first) controller's config. */
   public Path config() {
-    return config;
+    return controller().config();
   }
 
   public Path controllerJar() {
@@ -125,6 +173,16 @@ public final class NetnsCluster implements AutoCloseable {
 
   public Path dir() {
     return dir;
+  }
+
+  /** The single controller, or ctl-a of a pair. */
+  public LabController controller() {
+    return controllers.get(0);
+  }
+
+  /** One controller, or a pair: ctl-a (pgfo-ctl, AZ A) then ctl-b (pgfo-ctl2, AZ B). */
+  public List<LabController> controllers() {
+    return controllers;
   }
 
   /** The config's name for a harness node: pg-a or pg-b. */
@@ -136,22 +194,31 @@ public final class NetnsCluster implements AutoCloseable {
   public void startController() {
     Instant since = Instant.now();
     startControllerProcess();
-    awaitEvent("the controller's first healthy loop", START_TIMEOUT, since,
-        e -> "decision".equals(e.path("event").asText()) && "HEALTHY".equals(e.path("reason").asText()));
+    awaitEvent("the controller's first healthy loop", START_TIMEOUT, since, NetnsCluster::isHealthy);
   }
 
   /** Starts {@code failoverctl run} on pgfo-ctl without waiting for anything. */
   public void startControllerProcess() {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", NetnsLab.CONTROLLER, java, "-jar",
-        controllerJar.toString(), "run", "-c", config.toString());
-    pb.environment().put("AWS_ACCESS_KEY_ID", "test");
-    pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("controller.log").toFile()));
-    try {
-      controller = pb.start(); // ip netns exec execs: this process is the controller's JVM
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the controller", e);
+    controller().start();
+  }
+
+  /**
+   * Starts the pair so that ctl-a, in the primary's AZ, leads: ctl-a first, until its status says LEADER, then
+   * ctl-b until it says FOLLOWER; returns once both have seen a healthy cluster.
+   */
+  public void startPairWithLeaderInAzA() {
+    if (controllers.size() != 2) {
+      throw new IllegalStateException("not a controller pair");
+    }
+    Instant since = Instant.now();
+    LabController a = controllers.get(0);
+    LabController b = controllers.get(1);
+    a.start();
+    a.awaitRole("LEADER", START_TIMEOUT);
+    b.start();
+    b.awaitRole("FOLLOWER", START_TIMEOUT);
+    for (LabController c : controllers) {
+      c.awaitEvent("its first healthy loop", START_TIMEOUT, since, NetnsCluster::isHealthy);
     }
   }
 
@@ -161,59 +228,24 @@ public final class NetnsCluster implements AutoCloseable {
   }
 
   public void stopController(boolean kill) {
-    Process p = controller;
-    if (p == null) {
-      return;
-    }
-    if (kill) {
-      p.destroyForcibly();
-    } else {
-      p.destroy();
-    }
-    try {
-      if (!p.waitFor(15, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor(15, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    controller = null;
+    controller().stop(kill);
   }
 
   /** The controller's event history, one JSON object per line. */
   public List<JsonNode> events() {
-    List<JsonNode> out = new ArrayList<>();
-    try {
-      if (!Files.exists(eventLog)) {
-        return out;
-      }
-      for (String line : Files.readAllLines(eventLog)) {
-        if (!line.isBlank()) {
-          try {
-            out.add(Lab.JSON.readTree(line));
-          } catch (IOException partial) {
-            // the last line may be half written while the controller appends it
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + eventLog, e);
-    }
-    return out;
+    return controller().events();
   }
 
   public List<JsonNode> eventsAfter(Instant since, java.util.function.Predicate<JsonNode> match) {
-    return events().stream().filter(e -> !Instant.parse(e.path("ts").asText()).isBefore(since)).filter(match).toList();
+    return controller().eventsAfter(since, match);
   }
 
   public JsonNode awaitEvent(String what, Duration limit, Instant since, java.util.function.Predicate<JsonNode> match) {
-    Waits.until(what, limit, () -> {
-      if (controller != null && !controller.isAlive()) {
-        throw new Waits.GiveUp("the controller exited with " + controller.exitValue() + "; see " + dir.resolve("controller.log"));
-      }
-      return !eventsAfter(since, match).isEmpty();
-    });
-    return eventsAfter(since, match).get(0);
+    return controller().awaitEvent(what, limit, since, match);
+  }
+
+  static boolean isHealthy(JsonNode e) {
+    return "decision".equals(e.path("event").asText()) && "HEALTHY".equals(e.path("reason").asText());
   }
 
   public static boolean isTimeline(JsonNode e) {
@@ -239,9 +271,9 @@ public final class NetnsCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    stopController(false);
+    controllers.forEach(c -> c.stop(false));
     reflector.close();
-    for (String node : List.of("a", "b")) {
+    for (String node : List.of("a", "b", "ctl", "ctl2")) {
       try {
         NetnsLab.heal(node);
       } catch (RuntimeException ignored) {

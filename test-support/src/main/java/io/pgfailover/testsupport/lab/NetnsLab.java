@@ -19,6 +19,10 @@ public final class NetnsLab {
   public static final String HOST_B = "pgfo-b";
   public static final String CLIENT = "pgfo-cli";
   public static final String CONTROLLER = "pgfo-ctl";
+  /** The controller pair's second host, in the other AZ (AZ B, with pgfo-b). */
+  public static final String CONTROLLER_B = "pgfo-ctl2";
+  public static final String IP_CTL = "10.77.4.10";
+  public static final String IP_CTL_B = "10.77.5.10";
   public static final String IP_A = "10.77.1.10";
   public static final String IP_B = "10.77.2.10";
   public static final String LAB_CIDR = "10.77.0.0/16";
@@ -35,7 +39,7 @@ public final class NetnsLab {
     return PairLayout.netns(HOST_A, IP_A, HOST_B, IP_B, LAB_CIDR, synchronous);
   }
 
-  /** The router's end of the link to a PostgreSQL node's host ("a" or "b"). */
+  /** The router's end of the link to a host: "a" or "b" (PostgreSQL), "ctl" or "ctl2" (controllers). */
   public static String routerLink(String node) {
     return "r" + node;
   }
@@ -47,6 +51,20 @@ public final class NetnsLab {
 
   public static void heal(String node) {
     ip("-n", ROUTER, "link", "set", routerLink(node), "up");
+  }
+
+  /**
+   * An AZ lost: the links of the primary's host ({@code node}: "a" or "b") and of the controller host in the same
+   * AZ ({@code controllerLink}: "ctl" or "ctl2") go down in one {@code ip -batch}, so both are cut off together.
+   */
+  public static void cutAz(String node, String controllerLink) {
+    run(List.of("ip", "-n", ROUTER, "-batch", "-"), "link set " + routerLink(node) + " down\n"
+        + "link set " + routerLink(controllerLink) + " down\n");
+  }
+
+  public static void healAz(String node, String controllerLink) {
+    run(List.of("ip", "-n", ROUTER, "-batch", "-"), "link set " + routerLink(node) + " up\n"
+        + "link set " + routerLink(controllerLink) + " up\n");
   }
 
   /**

@@ -15,7 +15,7 @@ final class TimelineChart {
   private static final List<Marker> MARKERS = List.of(
       new Marker("failure first seen", "#888888"), new Marker("confirmed (detection)", "#e08000"),
       new Marker("promoted", "#1f5fbf"), new Marker("routes switched (EC2)", "#1a9641"),
-      new Marker("router follows", "#7b3294"));
+      new Marker("router follows", "#7b3294"), new Marker("lease taken over (az)", "#d01c8b"));
 
   private TimelineChart() {}
 
@@ -37,7 +37,8 @@ final class TimelineChart {
         "<rect x='%d' y='26' width='14' height='10' fill='#f4a3a3'/><text x='%d' y='35'>client write outage</text>%n",
         lx, lx + 18));
     lx += 130;
-    for (Marker m : MARKERS) {
+    boolean takeovers = drills.stream().anyMatch(d -> d.takeoverMs() >= 0);
+    for (Marker m : MARKERS.subList(0, takeovers ? MARKERS.size() : MARKERS.size() - 1)) {
       s.append(String.format(Locale.ROOT, "<circle cx='%d' cy='31' r='4' fill='%s'/><text x='%d' y='35'>%s</text>%n",
           lx + 5, m.color(), lx + 14, esc(m.label())));
       lx += 40 + m.label().length() * 6;
@@ -64,7 +65,8 @@ final class TimelineChart {
             x1, y + 4, Math.max(1, x2 - x1), d.writeDowntimeMs()));
         s.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d'>%d ms</text>%n", x2 + 4, y + 16, d.writeDowntimeMs()));
       }
-      long[] at = {d.firstSeenMs(), d.detectedMs(), d.promotedMs(), d.routesSwitchedMs(), d.routerSwitchedMs()};
+      long[] at = {d.firstSeenMs(), d.detectedMs(), d.promotedMs(), d.routesSwitchedMs(), d.routerSwitchedMs(),
+          d.takeoverMs()};
       for (int m = 0; m < at.length; m++) {
         if (at[m] >= 0) {
           s.append(String.format(Locale.ROOT, "<circle cx='%.1f' cy='%d' r='4' fill='%s'><title>%s %d ms</title></circle>%n",
