@@ -247,7 +247,8 @@ public final class Leadership {
 
   /** How long until a follower may take over (the loop wakes then), if it is waiting for that. */
   public synchronized Optional<Duration> takeoverDueIn() {
-    if (config.isEmpty() || held != null || watched == null) {
+    // While the store does not answer a due takeover cannot happen: waking early would only spin the loop.
+    if (config.isEmpty() || held != null || watched == null || !storeReachable) {
       return Optional.empty();
     }
     long due = watched.firstSeenNanos() + max(config.get().duration(), watched.lease().duration()).toNanos();

@@ -131,6 +131,20 @@ class LeadershipTest {
   }
 
   @Test
+  void aFollowerDueToTakeOverDoesNotHurryTheLoopWhileTheStoreIsUnreachable() {
+    a.tick();
+    b.tick();
+    advance(10_000);
+    store.unreachable = true;
+    b.tick(); // due, but the take cannot reach the store
+    assertFalse(b.leads(), b.view().toString());
+    assertTrue(b.takeoverDueIn().isEmpty(), "the loop keeps its normal interval instead of spinning on a due takeover");
+    store.unreachable = false;
+    b.tick();
+    assertTrue(b.leads(), "once the store answers again the takeover goes through");
+  }
+
+  @Test
   void anOperatorsForceDoesNotOverrideALeaderTheStoreNames() {
     a.tick();
     b.tick();
