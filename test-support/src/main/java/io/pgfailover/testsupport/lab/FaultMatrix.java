@@ -143,7 +143,16 @@ public final class FaultMatrix {
       roles.put(NetnsCluster.configName(n), role(n));
     }
     // Which servers answer through the virtual IP over 3 s: never more than one, never the old primary after
-    // a failover.
+    // a failover. Sampled once the data path has converged: the router follows the route tables every 100 ms,
+    // so right after the routes moved a connection can still meet the old path.
+    Waits.until("the virtual IP to answer", Duration.ofSeconds(15), () -> {
+      try (Connection c = NetnsCluster.connectVip(); Statement s = c.createStatement()) {
+        s.execute("SELECT 1");
+        return true;
+      } catch (java.sql.SQLException e) {
+        return false;
+      }
+    });
     TreeSet<String> answered = new TreeSet<>();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     while (System.nanoTime() < end) {
