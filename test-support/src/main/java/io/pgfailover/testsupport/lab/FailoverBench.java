@@ -132,6 +132,7 @@ public final class FailoverBench {
     putPercentiles(s, "detected_ms", results, Drill::detectedMs);
     putPercentiles(s, "promoted_ms", results, Drill::promotedMs);
     putPercentiles(s, "routes_switched_ms", results, Drill::routesSwitchedMs);
+    s.put("acked_writes", results.stream().mapToLong(Drill::acked).sum());
     s.put("lost_acked_writes", results.stream().mapToLong(Drill::lost).sum());
     s.put("split_brain_seen", results.stream().anyMatch(Drill::splitBrain));
     if (az) {
@@ -182,6 +183,7 @@ public final class FailoverBench {
       t.start();
       try {
         Demo.await("20 acknowledged writes through the virtual IP", Duration.ofSeconds(30), () -> writer.acks.size() >= 20);
+        printRoutes(n, "before the fault", lab);
         Instant faultAt = Instant.now();
         switch (fault) {
           case KILL -> pair.kill(oldPrimary);
@@ -204,6 +206,7 @@ public final class FailoverBench {
           case FREEZE -> pair.thaw(oldPrimary);
           case AZ -> NetnsLab.healAz(oldPrimary.name(), "ctl");
         }
+        printRoutes(n, "after the failover", lab);
         Thread.sleep(AFTER_HEAL_MS); // the client keeps writing: does the healed old primary ever answer?
         writer.stop.set(true);
         t.join(10_000);
@@ -221,6 +224,11 @@ public final class FailoverBench {
         t.join(10_000);
       }
     }
+  }
+
+  /** Each route table's virtual-IP target, as the VPC router follows it. */
+  private static void printRoutes(int n, String when, NetnsCluster lab) {
+    System.out.printf("drill %d: route tables %s: %s%n", n, when, FaultMatrix.routesOn(lab));
   }
 
   /** The AZ-lost drill needs the leader in the primary's AZ: ctl-a (pgfo-ctl) leads and pg-a is the primary. */
