@@ -27,7 +27,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -243,10 +242,11 @@ public final class Demo {
   }
 
   /** Inserts numbered rows through the virtual IP, recording each acknowledged id. */
-  public static final class Writer implements Runnable {
+  public static final class Writer extends NumberedWriter {
     final Router router;
     public final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
-    public final AtomicBoolean stop = new AtomicBoolean();
+    private Node at;
+    private long resolvedAt;
 
     public Writer(Router router) {
       this.router = router;
@@ -256,57 +256,32 @@ public final class Demo {
       return acks.stream().filter(a -> a.at().isAfter(t)).count();
     }
 
+    /** Follows the route tables (re-read every 100 ms), as the VPC router does. */
     @Override
-    public void run() {
-      long next = 1;
-      Connection c = null;
-      Node at = null;
-      long resolvedAt = 0;
-      while (!stop.get()) {
-        try {
-          if (c == null || System.nanoTime() - resolvedAt > 100_000_000L) {
-            Node target = router.target().orElse(null);
-            resolvedAt = System.nanoTime();
-            if (target != null && !target.equals(at)) {
-              close(c);
-              c = null;
-              at = target;
-            }
-          }
-          if (at == null) {
-            throw new SQLException("no route");
-          }
-          if (c == null) {
-            c = connect(at);
-          }
-          try (PreparedStatement ps = c.prepareStatement("INSERT INTO demo_writes (id) VALUES (?)")) {
-            ps.setLong(1, next);
-            ps.executeUpdate();
-          }
-          acks.add(new Ack(next, Instant.now()));
-          next++;
-        } catch (SQLException | RuntimeException e) {
-          close(c);
-          c = null;
-          next++; // an unacknowledged id is never reused, so a late commit cannot be mistaken for an ack
-          try {
-            Thread.sleep(20); // back off a little between failed attempts while the primary is down
-          } catch (InterruptedException ie) {
-            return;
-          }
+    protected Connection connection(Connection current) throws SQLException {
+      if (current == null || System.nanoTime() - resolvedAt > 100_000_000L) {
+        Node target = router.target().orElse(null);
+        resolvedAt = System.nanoTime();
+        if (target != null && !target.equals(at)) {
+          close(current);
+          current = null;
+          at = target;
         }
       }
-      close(c);
+      if (at == null) {
+        throw new SQLException("no route");
+      }
+      return current != null ? current : connect(at);
     }
 
-    private static void close(Connection c) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (SQLException ignored) {
-        // closing a broken connection
+    @Override
+    protected void write(Connection c, long id) throws SQLException {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO demo_writes (id) VALUES (?)")) {
+        ps.setLong(1, id);
+        ps.executeUpdate();
       }
+      acks.add(new Ack(id, Instant.now()));
     }
   }
+
 }

@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToLongFunction;
 import java.util.stream.StreamSupport;
 
@@ -314,54 +313,31 @@ public final class FailoverBench {
   }
 
   /** Inserts numbered rows through the virtual IP, recording each acknowledged id and which server acknowledged it. */
-  static final class Writer implements Runnable {
+  static final class Writer extends NumberedWriter {
     final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
-    final AtomicBoolean stop = new AtomicBoolean();
 
     long acksAfter(Instant t, String node) {
       return acks.stream().filter(a -> a.at().isAfter(t) && a.node().equals(node)).count();
     }
 
+    /** Through the virtual IP from the client host: the router decides where it goes. */
     @Override
-    public void run() {
-      long next = 1;
-      Connection c = null;
-      while (!stop.get()) {
-        try {
-          if (c == null) {
-            c = NetnsCluster.connectVip();
-          }
-          try (PreparedStatement ps = c.prepareStatement(
-              "INSERT INTO bench_writes (id, node) VALUES (?, current_setting('cluster_name')) RETURNING node")) {
-            ps.setLong(1, next);
-            try (ResultSet rs = ps.executeQuery()) {
-              rs.next();
-              acks.add(new Ack(next, Instant.now(), rs.getString(1)));
-            }
-          }
-          next++;
-        } catch (SQLException | RuntimeException e) {
-          close(c);
-          c = null;
-          next++; // an unacknowledged id is never reused, so a late commit cannot be mistaken for an ack
-          try {
-            Thread.sleep(20); // back off a little between failed attempts while the primary is away
-          } catch (InterruptedException ie) {
-            return;
-          }
-        }
-      }
-      close(c);
+    protected Connection connection(Connection current) throws SQLException {
+      return current != null ? current : NetnsCluster.connectVip();
     }
 
-    private static void close(Connection c) {
-      try {
-        if (c != null) {
-          c.close();
+    /** Records which server acknowledged each row, so an answer from the old primary shows as split brain. */
+    @Override
+    protected void write(Connection c, long id) throws SQLException {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO bench_writes (id, node) VALUES (?, current_setting('cluster_name')) RETURNING node")) {
+        ps.setLong(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          acks.add(new Ack(id, Instant.now(), rs.getString(1)));
         }
-      } catch (SQLException ignored) {
-        // closing a broken connection
       }
     }
   }
+
 }
