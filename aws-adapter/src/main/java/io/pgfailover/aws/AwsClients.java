@@ -132,6 +132,11 @@ public final class AwsClients implements AutoCloseable {
     return caller.call(action, resourceId, attempts, call);
   }
 
+  /** With a retry deadline of its own (see {@link AwsCaller}). */
+  <T> T call(String action, String resourceId, AtomicInteger attempts, java.time.Duration retryDeadline, java.util.function.Supplier<T> call) {
+    return caller.call(action, resourceId, attempts, retryDeadline, call);
+  }
+
   ExecutorService executor() {
     return executor;
   }

@@ -27,6 +27,10 @@ final class RouteTableReader {
    * unknown table fails the whole call; with the filter, a missing table is simply not in the answer.
    */
   static Map<String, RouteTable> describe(AwsClients clients, List<String> ids, AtomicInteger attempts) {
+    return describe(clients, ids, attempts, clients.settings().retryDeadline());
+  }
+
+  static Map<String, RouteTable> describe(AwsClients clients, List<String> ids, AtomicInteger attempts, java.time.Duration retryDeadline) {
     Map<String, RouteTable> found = new LinkedHashMap<>();
     String token = null;
     do {
@@ -36,6 +40,7 @@ final class RouteTableReader {
               "ec2:DescribeRouteTables",
               String.join(",", ids),
               attempts,
+              retryDeadline,
               () ->
                   clients.ec2()
                       .describeRouteTables(
@@ -48,7 +53,11 @@ final class RouteTableReader {
 
   /** The virtual-IP route of each requested table, in the requested order. */
   static Map<String, RouteState> read(AwsClients clients, String vipCidr, List<String> ids, AtomicInteger attempts) {
-    Map<String, RouteTable> tables = describe(clients, ids, attempts);
+    return read(clients, vipCidr, ids, attempts, clients.settings().retryDeadline());
+  }
+
+  static Map<String, RouteState> read(AwsClients clients, String vipCidr, List<String> ids, AtomicInteger attempts, java.time.Duration retryDeadline) {
+    Map<String, RouteTable> tables = describe(clients, ids, attempts, retryDeadline);
     Map<String, RouteState> states = new LinkedHashMap<>();
     for (String id : ids) {
       RouteTable table = tables.get(id);

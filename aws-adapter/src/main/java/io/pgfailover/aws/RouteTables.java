@@ -47,6 +47,15 @@ public final class RouteTables {
     return RouteTableReader.read(
         clients, RouteTableReader.canonicalVip(vipCidr), RouteTableReader.checkIds(routeTableIds), new AtomicInteger());
   }
+  /**
+   * As {@link #readRoutes(String, List)}, giving up retrying after {@code retryDeadline}: for a read repeated
+   * every loop, where a fresh attempt on the next loop beats a long wait in this one.
+   */
+  public Map<String, RouteState> readRoutes(String vipCidr, List<String> routeTableIds, java.time.Duration retryDeadline) {
+    return RouteTableReader.read(
+        clients, RouteTableReader.canonicalVip(vipCidr), RouteTableReader.checkIds(routeTableIds), new AtomicInteger(), retryDeadline);
+  }
+
 
   /**
    * Points the virtual-IP route of every table at {@code target}: check, act, verify.

@@ -99,6 +99,18 @@ class RetryAndErrorsIT {
   }
 
   @Test
+  void aReadWithItsOwnShorterDeadlineGivesUpAtThatDeadline() {
+    VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).routeTables(1).create();
+    faults.replaceResponse("DescribeRouteTables", FaultInjector.ALWAYS, 503, "Unavailable", "Service unavailable.");
+    clients = Emulated.clients(aws, faults, s -> s.withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)).withRetryDeadline(Duration.ofSeconds(20)));
+    AwsCallException e = assertThrows(AwsCallException.class,
+        () -> new RouteTables(clients).readRoutes(vpc.vipCidr(), vpc.routeTableIds(), Duration.ofMillis(300)));
+    assertEquals(AwsError.Kind.SERVER, e.error().kind());
+    assertTrue(e.getMessage().contains("retry deadline 300 ms"), e.getMessage());
+    assertEquals(e.error().attempts(), faults.sent("DescribeRouteTables"), "every attempt counted, none after giving up");
+  }
+
+  @Test
   void unknownRouteTableIsAValidationErrorAndNotRetried() {
     clients = Emulated.clients(aws, faults);
 

@@ -44,6 +44,14 @@ public final class AwsCaller {
    * @throws AwsCallException when the call failed for good
    */
   public <T> T call(String action, String resourceId, AtomicInteger attemptCounter, Supplier<T> call) {
+    return call(action, resourceId, attemptCounter, retryDeadline, call);
+  }
+
+  /**
+   * As {@link #call(String, String, AtomicInteger, Supplier)} with a retry deadline of its own: a read that
+   * the control loop repeats every interval must not hold a loop for the whole retry deadline.
+   */
+  public <T> T call(String action, String resourceId, AtomicInteger attemptCounter, Duration retryDeadline, Supplier<T> call) {
     Instant started = clock.instant();
     Instant deadline = started.plus(retryDeadline);
     AtomicInteger attempts = new AtomicInteger();

@@ -37,7 +37,9 @@ final class Ec2Routes implements RouteTables, Fencer {
   public List<RouteState> read() {
     try {
       List<RouteState> out = new ArrayList<>();
-      tables.readRoutes(config.virtualIp(), config.routeTables()).values().forEach(r -> out.add(state(r)));
+      // The loop reads every interval (or every routeRefresh): retrying longer than one interval only stalls
+      // the loop during an EC2 brownout, while the next loop retries anyway.
+      tables.readRoutes(config.virtualIp(), config.routeTables(), config.probe().interval()).values().forEach(r -> out.add(state(r)));
       return out;
     } catch (AwsCallException e) {
       log.warn("event=route_read_failed kind={} error=\"{}\"", e.kind(), e.getMessage());
