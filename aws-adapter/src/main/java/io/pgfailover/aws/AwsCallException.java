@@ -1,6 +1,9 @@
 package io.pgfailover.aws;
 
-/** An AWS call that failed for good: retried where that could help and gave up, or not retryable at all. */
+/**
+ * An AWS call that failed for good: retried where that could help and gave up, or not retryable at
+ * all.
+ */
 public final class AwsCallException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

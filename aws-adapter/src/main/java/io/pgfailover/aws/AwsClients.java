@@ -27,11 +27,12 @@ import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * The EC2, STS and DynamoDB clients, built once from {@link AwsSettings} and shared by {@link RouteTables},
- * {@link Ec2Discovery}, {@link Preflight}, {@link InstanceFencing} and {@link LeaseTable}. Thread-safe; close it once at shutdown.
+ * The EC2, STS and DynamoDB clients, built once from {@link AwsSettings} and shared by {@link
+ * RouteTables}, {@link Ec2Discovery}, {@link Preflight}, {@link InstanceFencing} and {@link
+ * LeaseTable}. Thread-safe; close it once at shutdown.
  *
- * <p>SDK retries are off ({@code AwsRetryStrategy.doNotRetry()}): the adapter's own policy retries, under one
- * deadline, so retries do not multiply and every attempt is counted and logged.
+ * <p>SDK retries are off ({@code AwsRetryStrategy.doNotRetry()}): the adapter's own policy retries,
+ * under one deadline, so retries do not multiply and every attempt is counted and logged.
  */
 public final class AwsClients implements AutoCloseable {
   private final AwsSettings settings;
@@ -50,14 +51,16 @@ public final class AwsClients implements AutoCloseable {
     this.settings = b.settings;
     this.clock = b.clock;
     this.ownsCredentials = b.credentials == null;
-    this.credentials = b.credentials != null ? b.credentials : DefaultCredentialsProvider.builder().build();
+    this.credentials =
+        b.credentials != null ? b.credentials : DefaultCredentialsProvider.builder().build();
     this.http =
         UrlConnectionHttpClient.builder()
             .connectionTimeout(settings.apiCallAttemptTimeout())
             .socketTimeout(settings.apiCallAttemptTimeout())
             .build();
     List<ExecutionInterceptor> interceptors = new ArrayList<>();
-    interceptors.add(new CountingInterceptor(requestsSent)); // first, so injected faults are counted too
+    interceptors.add(
+        new CountingInterceptor(requestsSent)); // first, so injected faults are counted too
     interceptors.addAll(b.interceptors);
     ClientOverrideConfiguration overrides =
         ClientOverrideConfiguration.builder()
@@ -68,16 +71,31 @@ public final class AwsClients implements AutoCloseable {
             .build();
     Region region = Region.of(settings.region());
     var ec2Builder =
-        Ec2Client.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
+        Ec2Client.builder()
+            .region(region)
+            .credentialsProvider(credentials)
+            .httpClient(http)
+            .overrideConfiguration(overrides);
     var stsBuilder =
-        StsClient.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
+        StsClient.builder()
+            .region(region)
+            .credentialsProvider(credentials)
+            .httpClient(http)
+            .overrideConfiguration(overrides);
     var dynamoDbBuilder =
-        DynamoDbClient.builder().region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
-    settings.endpoint().ifPresent(uri -> {
-      ec2Builder.endpointOverride(uri);
-      stsBuilder.endpointOverride(uri);
-      dynamoDbBuilder.endpointOverride(uri);
-    });
+        DynamoDbClient.builder()
+            .region(region)
+            .credentialsProvider(credentials)
+            .httpClient(http)
+            .overrideConfiguration(overrides);
+    settings
+        .endpoint()
+        .ifPresent(
+            uri -> {
+              ec2Builder.endpointOverride(uri);
+              stsBuilder.endpointOverride(uri);
+              dynamoDbBuilder.endpointOverride(uri);
+            });
     this.ec2 = ec2Builder.build();
     this.sts = stsBuilder.build();
     this.dynamoDb = dynamoDbBuilder.build();
@@ -85,7 +103,9 @@ public final class AwsClients implements AutoCloseable {
     this.executor = Executors.newFixedThreadPool(settings.maxConcurrency(), daemonThreads());
   }
 
-  /** Clients for real AWS or the configured endpoint, credentials from the default provider chain. */
+  /**
+   * Clients for real AWS or the configured endpoint, credentials from the default provider chain.
+   */
   public static AwsClients create(AwsSettings settings) {
     return builder(settings).build();
   }
@@ -128,12 +148,21 @@ public final class AwsClients implements AutoCloseable {
   }
 
   /** Runs an EC2 or STS call under the retry policy; see {@link AwsCaller#call}. */
-  <T> T call(String action, String resourceId, AtomicInteger attempts, java.util.function.Supplier<T> call) {
+  <T> T call(
+      String action,
+      String resourceId,
+      AtomicInteger attempts,
+      java.util.function.Supplier<T> call) {
     return caller.call(action, resourceId, attempts, call);
   }
 
   /** With a retry deadline of its own (see {@link AwsCaller}). */
-  <T> T call(String action, String resourceId, AtomicInteger attempts, java.time.Duration retryDeadline, java.util.function.Supplier<T> call) {
+  <T> T call(
+      String action,
+      String resourceId,
+      AtomicInteger attempts,
+      java.time.Duration retryDeadline,
+      java.util.function.Supplier<T> call) {
     return caller.call(action, resourceId, attempts, retryDeadline, call);
   }
 
@@ -196,7 +225,8 @@ public final class AwsClients implements AutoCloseable {
     }
 
     @Override
-    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+    public void beforeTransmission(
+        Context.BeforeTransmission context, ExecutionAttributes attributes) {
       counter.increment();
     }
   }

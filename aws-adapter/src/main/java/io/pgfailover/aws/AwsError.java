@@ -3,15 +3,17 @@ package io.pgfailover.aws;
 import java.util.Optional;
 
 /**
- * A failed AWS call as a value: what kind of failure (which decides whether retrying can help), which IAM
- * action, on which resource, and AWS's own error code and message.
+ * A failed AWS call as a value: what kind of failure (which decides whether retrying can help),
+ * which IAM action, on which resource, and AWS's own error code and message.
  *
  * @param kind what went wrong, in the terms the caller decides on
- * @param action the IAM action, e.g. {@code ec2:ReplaceRoute}; for {@link Kind#AUTHORIZATION} the permission
- *     AWS says is missing (parsed from its message, else the action called)
+ * @param action the IAM action, e.g. {@code ec2:ReplaceRoute}; for {@link Kind#AUTHORIZATION} the
+ *     permission AWS says is missing (parsed from its message, else the action called)
  * @param resourceId the route table, instance or ENI the call was about, when there is one
- * @param errorCode AWS's error code, e.g. {@code InvalidRouteTableID.NotFound}; empty for client-side failures
- * @param message AWS's or the client's message, plus how many attempts were made when retries gave up
+ * @param errorCode AWS's error code, e.g. {@code InvalidRouteTableID.NotFound}; empty for
+ *     client-side failures
+ * @param message AWS's or the client's message, plus how many attempts were made when retries gave
+ *     up
  * @param attempts how many times the request was sent (1 when it was not retried)
  */
 public record AwsError(
@@ -22,7 +24,10 @@ public record AwsError(
     String message,
     int attempts) {
 
-  /** Failure kinds. Retryable ones are retried with backoff under the retry deadline; the others never. */
+  /**
+   * Failure kinds. Retryable ones are retried with backoff under the retry deadline; the others
+   * never.
+   */
   public enum Kind {
     /** RequestLimitExceeded, Throttling, HTTP 429/503: the API asked us to slow down. */
     THROTTLED(true),

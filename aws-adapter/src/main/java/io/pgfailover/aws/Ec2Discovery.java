@@ -25,19 +25,28 @@ public final class Ec2Discovery {
   /**
    * An instance's primary ENI, private IP, AZ, subnet, VPC, state and source/dest check.
    *
-   * @throws AwsCallException VALIDATION ({@code InvalidInstanceID.NotFound}) for an unknown instance
+   * @throws AwsCallException VALIDATION ({@code InvalidInstanceID.NotFound}) for an unknown
+   *     instance
    */
   public InstanceInfo describeInstance(String instanceId) {
     AtomicInteger calls = new AtomicInteger();
     List<Instance> found =
         clients
-            .call("ec2:DescribeInstances", instanceId, calls, () -> clients.ec2().describeInstances(r -> r.instanceIds(instanceId)))
+            .call(
+                "ec2:DescribeInstances",
+                instanceId,
+                calls,
+                () -> clients.ec2().describeInstances(r -> r.instanceIds(instanceId)))
             .reservations()
             .stream()
             .flatMap(r -> r.instances().stream())
             .toList();
     if (found.isEmpty()) {
-      throw notFound("ec2:DescribeInstances", instanceId, "InvalidInstanceID.NotFound", "instance " + instanceId + " not found");
+      throw notFound(
+          "ec2:DescribeInstances",
+          instanceId,
+          "InvalidInstanceID.NotFound",
+          "instance " + instanceId + " not found");
     }
     return toInfo(found.get(0), calls);
   }
@@ -58,13 +67,21 @@ public final class Ec2Discovery {
                 () -> clients.ec2().describeRouteTables(r -> r.routeTableIds(routeTableId)))
             .routeTables();
     if (found.isEmpty()) {
-      throw notFound("ec2:DescribeRouteTables", routeTableId, "InvalidRouteTableID.NotFound", "route table " + routeTableId + " not found");
+      throw notFound(
+          "ec2:DescribeRouteTables",
+          routeTableId,
+          "InvalidRouteTableID.NotFound",
+          "route table " + routeTableId + " not found");
     }
     RouteTable table = found.get(0);
-    return new RouteTableInfo(table.routeTableId(), table.vpcId(), RouteTableReader.vipRoute(table, vip));
+    return new RouteTableInfo(
+        table.routeTableId(), table.vpcId(), RouteTableReader.vipRoute(table, vip));
   }
 
-  /** The instances that exist among {@code ids}, in one call (a filter, so unknown ids are simply absent). */
+  /**
+   * The instances that exist among {@code ids}, in one call (a filter, so unknown ids are simply
+   * absent).
+   */
   Map<String, InstanceInfo> describeInstances(List<String> ids, AtomicInteger calls) {
     Map<String, InstanceInfo> byId = new LinkedHashMap<>();
     String token = null;
@@ -76,8 +93,12 @@ public final class Ec2Discovery {
               String.join(",", ids),
               calls,
               () ->
-                  clients.ec2()
-                      .describeInstances(r -> r.filters(Filter.builder().name("instance-id").values(ids).build()).nextToken(page)));
+                  clients
+                      .ec2()
+                      .describeInstances(
+                          r ->
+                              r.filters(Filter.builder().name("instance-id").values(ids).build())
+                                  .nextToken(page)));
       for (Reservation reservation : response.reservations()) {
         for (Instance instance : reservation.instances()) {
           byId.put(instance.instanceId(), toInfo(instance, calls));
@@ -106,7 +127,10 @@ public final class Ec2Discovery {
         sourceDestCheck(instance, calls));
   }
 
-  /** The instance attribute (what AWS enforces for the primary ENI); asked separately if the listing lacks it. */
+  /**
+   * The instance attribute (what AWS enforces for the primary ENI); asked separately if the listing
+   * lacks it.
+   */
   private boolean sourceDestCheck(Instance instance, AtomicInteger calls) {
     if (instance.sourceDestCheck() != null) {
       return instance.sourceDestCheck();
@@ -118,17 +142,23 @@ public final class Ec2Discovery {
                 instance.instanceId(),
                 calls,
                 () ->
-                    clients.ec2()
+                    clients
+                        .ec2()
                         .describeInstanceAttribute(
-                            r -> r.instanceId(instance.instanceId()).attribute(InstanceAttributeName.SOURCE_DEST_CHECK)))
+                            r ->
+                                r.instanceId(instance.instanceId())
+                                    .attribute(InstanceAttributeName.SOURCE_DEST_CHECK)))
             .sourceDestCheck()
             .value();
-    // AWS's default is enabled: treat an unanswered attribute as the unsafe value, so preflight flags it.
+    // AWS's default is enabled: treat an unanswered attribute as the unsafe value, so preflight
+    // flags it.
     return value == null || value;
   }
 
   private static AwsCallException notFound(String action, String id, String code, String message) {
     return new AwsCallException(
-        new AwsError(AwsError.Kind.VALIDATION, action, Optional.of(id), Optional.of(code), message, 1), null);
+        new AwsError(
+            AwsError.Kind.VALIDATION, action, Optional.of(id), Optional.of(code), message, 1),
+        null);
   }
 }

@@ -27,7 +27,9 @@ public record FenceResult(
     STOPPED,
     /** StopInstances sent but the instance still ran when the bound ran out: not fenced yet. */
     NOT_CONFIRMED,
-    /** StopInstances could not be sent or the instance could not be read; {@code error} says why. */
+    /**
+     * StopInstances could not be sent or the instance could not be read; {@code error} says why.
+     */
     FAILED
   }
 

@@ -13,18 +13,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Self-discovery through the EC2 instance metadata service, IMDSv2 only: a session token from
- * {@code PUT /latest/api/token}, then the metadata paths with that token. Off EC2 (or with IMDS disabled, or a
- * hop limit that drops the answer in a container) {@link #discover()} returns empty within the timeout.
+ * {@code PUT /latest/api/token}, then the metadata paths with that token. Off EC2 (or with IMDS
+ * disabled, or a hop limit that drops the answer in a container) {@link #discover()} returns empty
+ * within the timeout.
  *
- * <p>Written on java.net.http because the SDK's {@code imds} artifact is not available to this build; IMDSv1
- * (no token) is deliberately not tried, as instances should require v2.
+ * <p>Written on java.net.http because the SDK's {@code imds} artifact is not available to this
+ * build; IMDSv1 (no token) is deliberately not tried, as instances should require v2.
  */
 public final class Imds {
   private static final Logger log = LoggerFactory.getLogger(Imds.class);
 
   public static final URI DEFAULT_ENDPOINT = URI.create("http://169.254.169.254");
 
-  /** IMDS answers in milliseconds on EC2; off EC2 the address does not answer at all, so wait briefly. */
+  /**
+   * IMDS answers in milliseconds on EC2; off EC2 the address does not answer at all, so wait
+   * briefly.
+   */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
 
   /** Token lifetime asked for: one discovery needs seconds; the maximum is 6 hours. */
@@ -39,7 +43,10 @@ public final class Imds {
     this(endpoint, timeout, false);
   }
 
-  /** @param disabled the environment switched IMDS off: {@link #discover} answers empty without a request */
+  /**
+   * @param disabled the environment switched IMDS off: {@link #discover} answers empty without a
+   *     request
+   */
   private Imds(URI endpoint, Duration timeout, boolean disabled) {
     this.disabled = disabled;
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -48,12 +55,14 @@ public final class Imds {
       throw new IllegalArgumentException("IMDS timeout must be positive, got " + timeout);
     }
     // No proxy: IMDS is link-local and must never be reached through one.
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).proxy(HttpClient.Builder.NO_PROXY).build();
+    this.http =
+        HttpClient.newBuilder().connectTimeout(timeout).proxy(HttpClient.Builder.NO_PROXY).build();
   }
 
   /**
    * The SDK's conventions: AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address and
-   * AWS_EC2_METADATA_DISABLED=true turns IMDS off (off EC2, so nothing reaches for the link-local address).
+   * AWS_EC2_METADATA_DISABLED=true turns IMDS off (off EC2, so nothing reaches for the link-local
+   * address).
    */
   public static Imds fromEnvironment() {
     URI endpoint =
@@ -76,12 +85,16 @@ public final class Imds {
           http.send(
               HttpRequest.newBuilder(endpoint.resolve("/latest/api/token"))
                   .timeout(timeout)
-                  .header("X-aws-ec2-metadata-token-ttl-seconds", Integer.toString(TOKEN_TTL_SECONDS))
+                  .header(
+                      "X-aws-ec2-metadata-token-ttl-seconds", Integer.toString(TOKEN_TTL_SECONDS))
                   .PUT(HttpRequest.BodyPublishers.noBody())
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       if (tokenResponse.statusCode() != 200 || tokenResponse.body().isBlank()) {
-        log.info("event=imds_unavailable endpoint={} reason=token_http_{}", endpoint, tokenResponse.statusCode());
+        log.info(
+            "event=imds_unavailable endpoint={} reason=token_http_{}",
+            endpoint,
+            tokenResponse.statusCode());
         return Optional.empty();
       }
       String token = tokenResponse.body().trim();
@@ -93,7 +106,11 @@ public final class Imds {
         return Optional.empty();
       }
       SelfIdentity self = new SelfIdentity(instanceId.get(), region.get(), az.get());
-      log.info("event=imds_discovered instance={} region={} az={}", self.instanceId(), self.region(), self.availabilityZone());
+      log.info(
+          "event=imds_discovered instance={} region={} az={}",
+          self.instanceId(),
+          self.region(),
+          self.availabilityZone());
       return Optional.of(self);
     } catch (IOException e) {
       log.info("event=imds_unavailable endpoint={} reason=\"{}\"", endpoint, e.toString());

@@ -4,7 +4,8 @@ package io.pgfailover.aws;
  * A PostgreSQL (or controller) instance as discovery sees it.
  *
  * @param state EC2's state name: pending, running, stopping, stopped, shutting-down, terminated
- * @param sourceDestCheck the instance attribute; must be false for the virtual IP to reach the instance
+ * @param sourceDestCheck the instance attribute; must be false for the virtual IP to reach the
+ *     instance
  */
 public record InstanceInfo(
     String instanceId,

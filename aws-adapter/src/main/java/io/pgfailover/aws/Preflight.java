@@ -19,11 +19,11 @@ import software.amazon.awssdk.services.ec2.model.VpcCidrBlockAssociation;
 import software.amazon.awssdk.services.sts.model.GetCallerIdentityResponse;
 
 /**
- * Checks, before the controller starts, that a failover could work: who we are (STS), that the route tables
- * and PostgreSQL instances exist in one VPC, that the virtual-IP route is there (or may be created), that the
- * virtual IP lies outside the VPC, that source/dest check is off, and, where the endpoint honours DryRun, that
- * the principal may call ReplaceRoute, CreateRoute and StopInstances. Never changes anything; never throws for
- * AWS failures: each becomes a finding.
+ * Checks, before the controller starts, that a failover could work: who we are (STS), that the
+ * route tables and PostgreSQL instances exist in one VPC, that the virtual-IP route is there (or
+ * may be created), that the virtual IP lies outside the VPC, that source/dest check is off, and,
+ * where the endpoint honours DryRun, that the principal may call ReplaceRoute, CreateRoute and
+ * StopInstances. Never changes anything; never throws for AWS failures: each becomes a finding.
  */
 public final class Preflight {
   private static final Logger log = LoggerFactory.getLogger(Preflight.class);
@@ -31,7 +31,8 @@ public final class Preflight {
   /**
    * What to check.
    *
-   * @param vpcId the VPC everything must be in; empty: the VPC of the first PostgreSQL instance found
+   * @param vpcId the VPC everything must be in; empty: the VPC of the first PostgreSQL instance
+   *     found
    * @param createRouteIfMissing whether the controller may create an absent virtual-IP route
    */
   public record Request(
@@ -73,12 +74,23 @@ public final class Preflight {
     Optional<Map<String, InstanceInfo>> described = describeInstances(request, findings, calls);
     Map<String, InstanceInfo> instances = described.orElse(Map.of());
     Optional<String> expectedVpc =
-        request.vpcId().or(() -> request.instanceIds().stream().filter(instances::containsKey).findFirst().map(id -> instances.get(id).vpcId()));
+        request
+            .vpcId()
+            .or(
+                () ->
+                    request.instanceIds().stream()
+                        .filter(instances::containsKey)
+                        .findFirst()
+                        .map(id -> instances.get(id).vpcId()));
     if (described.isPresent()) {
       for (String id : request.instanceIds()) {
         InstanceInfo info = instances.get(id);
         if (info == null) {
-          findings.add(Finding.fail(id, "instance not found in region " + region, "check the instance id and the region"));
+          findings.add(
+              Finding.fail(
+                  id,
+                  "instance not found in region " + region,
+                  "check the instance id and the region"));
         } else {
           checkInstance(info, expectedVpc, findings);
         }
@@ -96,40 +108,69 @@ public final class Preflight {
       for (String id : request.routeTableIds()) {
         RouteTable table = tables.get(id);
         if (table == null) {
-          findings.add(Finding.fail(id, "route table not found in region " + region, "check the route table id and the region"));
+          findings.add(
+              Finding.fail(
+                  id,
+                  "route table not found in region " + region,
+                  "check the route table id and the region"));
         } else {
           checkRouteTable(table, request, expectedVpc, instanceTargets, findings);
         }
       }
     } catch (AwsCallException e) {
-      findings.add(Finding.fail("route tables", "cannot describe the route tables: " + e.error().describe(), fixFor(e.error())));
+      findings.add(
+          Finding.fail(
+              "route tables",
+              "cannot describe the route tables: " + e.error().describe(),
+              fixFor(e.error())));
     }
 
     permissions(request, identity, instances, tables, findings, calls);
 
     for (Finding f : findings) {
       if (f.severity() == Finding.Severity.OK) {
-        log.info("event=preflight_finding severity={} subject={} message=\"{}\"", f.severity(), f.subject(), f.message());
+        log.info(
+            "event=preflight_finding severity={} subject={} message=\"{}\"",
+            f.severity(),
+            f.subject(),
+            f.message());
       } else {
-        log.warn("event=preflight_finding severity={} subject={} message=\"{}\" fix=\"{}\"", f.severity(), f.subject(), f.message(), f.fix().orElse(""));
+        log.warn(
+            "event=preflight_finding severity={} subject={} message=\"{}\" fix=\"{}\"",
+            f.severity(),
+            f.subject(),
+            f.message(),
+            f.fix().orElse(""));
       }
     }
-    log.info("event=preflight_done passed={} findings={} api_calls={}", passed(findings), findings.size(), calls.get());
+    log.info(
+        "event=preflight_done passed={} findings={} api_calls={}",
+        passed(findings),
+        findings.size(),
+        calls.get());
     return List.copyOf(findings);
   }
 
-  private Optional<Map<String, InstanceInfo>> describeInstances(Request request, List<Finding> findings, AtomicInteger calls) {
+  private Optional<Map<String, InstanceInfo>> describeInstances(
+      Request request, List<Finding> findings, AtomicInteger calls) {
     try {
       return Optional.of(discovery.describeInstances(request.instanceIds(), calls));
     } catch (AwsCallException e) {
-      findings.add(Finding.fail("instances", "cannot describe the PostgreSQL instances: " + e.error().describe(), fixFor(e.error())));
+      findings.add(
+          Finding.fail(
+              "instances",
+              "cannot describe the PostgreSQL instances: " + e.error().describe(),
+              fixFor(e.error())));
       return Optional.empty();
     }
   }
 
-  private Optional<GetCallerIdentityResponse> identity(List<Finding> findings, AtomicInteger calls) {
+  private Optional<GetCallerIdentityResponse> identity(
+      List<Finding> findings, AtomicInteger calls) {
     try {
-      GetCallerIdentityResponse me = clients.call("sts:GetCallerIdentity", null, calls, () -> clients.sts().getCallerIdentity());
+      GetCallerIdentityResponse me =
+          clients.call(
+              "sts:GetCallerIdentity", null, calls, () -> clients.sts().getCallerIdentity());
       findings.add(Finding.ok("identity", "principal " + me.arn() + " in account " + me.account()));
       return Optional.of(me);
     } catch (AwsCallException e) {
@@ -137,33 +178,62 @@ public final class Preflight {
           Finding.fail(
               "identity",
               "cannot tell who we are: " + e.error().describe(),
-              "give the controller credentials: on EC2 an instance profile role; elsewhere AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE"));
+              "give the controller credentials: on EC2 an instance profile role; elsewhere"
+                  + " AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE"));
       return Optional.empty();
     }
   }
 
-  private static void checkInstance(InstanceInfo info, Optional<String> expectedVpc, List<Finding> findings) {
+  private static void checkInstance(
+      InstanceInfo info, Optional<String> expectedVpc, List<Finding> findings) {
     String id = info.instanceId();
     if (expectedVpc.isPresent() && !expectedVpc.get().equals(info.vpcId())) {
-      findings.add(Finding.fail(id, "instance is in " + info.vpcId() + ", expected " + expectedVpc.get(),
-          "list PostgreSQL instances of " + expectedVpc.get() + " only"));
+      findings.add(
+          Finding.fail(
+              id,
+              "instance is in " + info.vpcId() + ", expected " + expectedVpc.get(),
+              "list PostgreSQL instances of " + expectedVpc.get() + " only"));
     }
     if (info.sourceDestCheck()) {
-      findings.add(Finding.fail(id, "source/dest check is enabled: the instance drops traffic addressed to the virtual IP",
-          "aws ec2 modify-instance-attribute --instance-id " + id + " --no-source-dest-check"));
+      findings.add(
+          Finding.fail(
+              id,
+              "source/dest check is enabled: the instance drops traffic addressed to the virtual"
+                  + " IP",
+              "aws ec2 modify-instance-attribute --instance-id " + id + " --no-source-dest-check"));
     }
     if (!"running".equals(info.state())) {
-      findings.add(Finding.warn(id, "instance is " + info.state() + ", not running", "start it or check why it stopped"));
+      findings.add(
+          Finding.warn(
+              id,
+              "instance is " + info.state() + ", not running",
+              "start it or check why it stopped"));
     }
     if (!info.sourceDestCheck() && "running".equals(info.state())) {
-      findings.add(Finding.ok(id, "running in " + info.availabilityZone() + ", ENI " + info.primaryEniId() + ", IP "
-          + info.privateIp() + ", source/dest check disabled"));
+      findings.add(
+          Finding.ok(
+              id,
+              "running in "
+                  + info.availabilityZone()
+                  + ", ENI "
+                  + info.primaryEniId()
+                  + ", IP "
+                  + info.privateIp()
+                  + ", source/dest check disabled"));
     }
   }
 
-  private void checkVipOutsideVpc(String vpcId, String vip, List<Finding> findings, AtomicInteger calls) {
+  private void checkVipOutsideVpc(
+      String vpcId, String vip, List<Finding> findings, AtomicInteger calls) {
     try {
-      List<Vpc> vpcs = clients.call("ec2:DescribeVpcs", vpcId, calls, () -> clients.ec2().describeVpcs(r -> r.vpcIds(vpcId))).vpcs();
+      List<Vpc> vpcs =
+          clients
+              .call(
+                  "ec2:DescribeVpcs",
+                  vpcId,
+                  calls,
+                  () -> clients.ec2().describeVpcs(r -> r.vpcIds(vpcId)))
+              .vpcs();
       if (vpcs.isEmpty()) {
         findings.add(Finding.fail(vpcId, "VPC not found", "check the VPC id"));
         return;
@@ -171,50 +241,101 @@ public final class Preflight {
       List<String> cidrs = new ArrayList<>();
       for (Vpc vpc : vpcs) {
         cidrs.add(vpc.cidrBlock());
-        vpc.cidrBlockAssociationSet().stream().map(VpcCidrBlockAssociation::cidrBlock).filter(c -> !cidrs.contains(c)).forEach(cidrs::add);
+        vpc.cidrBlockAssociationSet().stream()
+            .map(VpcCidrBlockAssociation::cidrBlock)
+            .filter(c -> !cidrs.contains(c))
+            .forEach(cidrs::add);
       }
       Ipv4Cidr vipBlock = Ipv4Cidr.parse(vip);
-      Optional<String> overlapping = cidrs.stream().filter(c -> c != null && Ipv4Cidr.parse(c).overlaps(vipBlock)).findFirst();
+      Optional<String> overlapping =
+          cidrs.stream().filter(c -> c != null && Ipv4Cidr.parse(c).overlaps(vipBlock)).findFirst();
       if (overlapping.isPresent()) {
-        findings.add(Finding.fail("virtual IP " + vip, "lies inside " + vpcId + "'s CIDR " + overlapping.get()
-            + ": AWS delivers in-VPC addresses by subnet and ignores the route", "pick a virtual IP outside every CIDR of " + vpcId));
+        findings.add(
+            Finding.fail(
+                "virtual IP " + vip,
+                "lies inside "
+                    + vpcId
+                    + "'s CIDR "
+                    + overlapping.get()
+                    + ": AWS delivers in-VPC addresses by subnet and ignores the route",
+                "pick a virtual IP outside every CIDR of " + vpcId));
       } else {
         findings.add(Finding.ok("virtual IP " + vip, "outside " + vpcId + "'s CIDRs " + cidrs));
       }
     } catch (AwsCallException e) {
-      findings.add(Finding.fail(vpcId, "cannot describe the VPC: " + e.error().describe(), fixFor(e.error())));
+      findings.add(
+          Finding.fail(
+              vpcId, "cannot describe the VPC: " + e.error().describe(), fixFor(e.error())));
     }
   }
 
   private static void checkRouteTable(
-      RouteTable table, Request request, Optional<String> expectedVpc, Set<String> instanceTargets, List<Finding> findings) {
+      RouteTable table,
+      Request request,
+      Optional<String> expectedVpc,
+      Set<String> instanceTargets,
+      List<Finding> findings) {
     String id = table.routeTableId();
     if (expectedVpc.isPresent() && !expectedVpc.get().equals(table.vpcId())) {
-      findings.add(Finding.fail(id, "route table belongs to " + table.vpcId() + ", expected " + expectedVpc.get()
-          + " (the PostgreSQL instances' VPC)", "list route tables of " + expectedVpc.get() + " only"));
+      findings.add(
+          Finding.fail(
+              id,
+              "route table belongs to "
+                  + table.vpcId()
+                  + ", expected "
+                  + expectedVpc.get()
+                  + " (the PostgreSQL instances' VPC)",
+              "list route tables of " + expectedVpc.get() + " only"));
       return;
     }
     RouteState route = RouteTableReader.vipRoute(table, request.vipCidr());
     switch (route.status()) {
       case ABSENT -> {
-        String create = "aws ec2 create-route --route-table-id " + id + " --destination-cidr-block " + request.vipCidr()
-            + " --network-interface-id <primary's ENI>";
+        String create =
+            "aws ec2 create-route --route-table-id "
+                + id
+                + " --destination-cidr-block "
+                + request.vipCidr()
+                + " --network-interface-id <primary's ENI>";
         if (request.createRouteIfMissing()) {
-          findings.add(Finding.warn(id, "no route for " + request.vipCidr() + "; it will be created at the first switch", create));
+          findings.add(
+              Finding.warn(
+                  id,
+                  "no route for " + request.vipCidr() + "; it will be created at the first switch",
+                  create));
         } else {
-          findings.add(Finding.fail(id, "no route for " + request.vipCidr() + " and creating it is not allowed",
-              create + ", or allow creating the route"));
+          findings.add(
+              Finding.fail(
+                  id,
+                  "no route for " + request.vipCidr() + " and creating it is not allowed",
+                  create + ", or allow creating the route"));
         }
       }
-      case BLACKHOLE -> findings.add(Finding.warn(id, "route for " + request.vipCidr() + " is a blackhole (target "
-          + route.describe() + " is not running)", "the controller moves it to the primary on its first loop"));
+      case BLACKHOLE ->
+          findings.add(
+              Finding.warn(
+                  id,
+                  "route for "
+                      + request.vipCidr()
+                      + " is a blackhole (target "
+                      + route.describe()
+                      + " is not running)",
+                  "the controller moves it to the primary on its first loop"));
       default -> {
         boolean ours = route.target().map(t -> instanceTargets.contains(t.id())).orElse(false);
         if (ours) {
-          findings.add(Finding.ok(id, "route for " + request.vipCidr() + " points at " + route.describe()));
+          findings.add(
+              Finding.ok(id, "route for " + request.vipCidr() + " points at " + route.describe()));
         } else {
-          findings.add(Finding.warn(id, "route for " + request.vipCidr() + " points at " + route.describe()
-              + ", not at a PostgreSQL instance", "the controller moves it to the primary on its first loop"));
+          findings.add(
+              Finding.warn(
+                  id,
+                  "route for "
+                      + request.vipCidr()
+                      + " points at "
+                      + route.describe()
+                      + ", not at a PostgreSQL instance",
+                  "the controller moves it to the primary on its first loop"));
         }
       }
     }
@@ -228,17 +349,29 @@ public final class Preflight {
       List<Finding> findings,
       AtomicInteger calls) {
     if (!clients.settings().dryRunProbes()) {
-      findings.add(Finding.warn("permissions", "ec2:ReplaceRoute, ec2:CreateRoute and ec2:StopInstances not probed: this"
-          + " endpoint is not trusted to honour DryRun (emulators make the change)", "run preflight against real EC2"));
+      findings.add(
+          Finding.warn(
+              "permissions",
+              "ec2:ReplaceRoute, ec2:CreateRoute and ec2:StopInstances not probed: this"
+                  + " endpoint is not trusted to honour DryRun (emulators make the change)",
+              "run preflight against real EC2"));
       return;
     }
-    Optional<String> anyEni = instances.values().stream().map(InstanceInfo::primaryEniId).filter(s -> !s.isEmpty()).findFirst();
+    Optional<String> anyEni =
+        instances.values().stream()
+            .map(InstanceInfo::primaryEniId)
+            .filter(s -> !s.isEmpty())
+            .findFirst();
     for (RouteTable table : tables.values()) {
       String id = table.routeTableId();
       RouteState route = RouteTableReader.vipRoute(table, request.vipCidr());
       Optional<String> eni = route.networkInterfaceId().or(() -> anyEni);
       if (eni.isEmpty()) {
-        findings.add(Finding.warn("permission ec2:ReplaceRoute on " + id, "not probed: no ENI to name in the probe", null));
+        findings.add(
+            Finding.warn(
+                "permission ec2:ReplaceRoute on " + id,
+                "not probed: no ENI to name in the probe",
+                null));
         continue;
       }
       boolean create = route.status() == RouteState.Status.ABSENT;
@@ -247,24 +380,60 @@ public final class Preflight {
       }
       String action = create ? "ec2:CreateRoute" : "ec2:ReplaceRoute";
       findings.add(
-          probe(action, id, identity, calls, create
-              ? () -> clients.ec2().createRoute(r -> r.dryRun(true).routeTableId(id).destinationCidrBlock(request.vipCidr()).networkInterfaceId(eni.get()))
-              : () -> clients.ec2().replaceRoute(r -> r.dryRun(true).routeTableId(id).destinationCidrBlock(request.vipCidr()).networkInterfaceId(eni.get()))));
+          probe(
+              action,
+              id,
+              identity,
+              calls,
+              create
+                  ? () ->
+                      clients
+                          .ec2()
+                          .createRoute(
+                              r ->
+                                  r.dryRun(true)
+                                      .routeTableId(id)
+                                      .destinationCidrBlock(request.vipCidr())
+                                      .networkInterfaceId(eni.get()))
+                  : () ->
+                      clients
+                          .ec2()
+                          .replaceRoute(
+                              r ->
+                                  r.dryRun(true)
+                                      .routeTableId(id)
+                                      .destinationCidrBlock(request.vipCidr())
+                                      .networkInterfaceId(eni.get()))));
     }
     for (InstanceInfo instance : instances.values()) {
       findings.add(
-          probe("ec2:StopInstances", instance.instanceId(), identity, calls,
-              () -> clients.ec2().stopInstances(r -> r.dryRun(true).force(true).instanceIds(instance.instanceId()))));
+          probe(
+              "ec2:StopInstances",
+              instance.instanceId(),
+              identity,
+              calls,
+              () ->
+                  clients
+                      .ec2()
+                      .stopInstances(
+                          r -> r.dryRun(true).force(true).instanceIds(instance.instanceId()))));
     }
   }
 
   /** A DryRun call: DryRunOperation means allowed, UnauthorizedOperation names what is missing. */
   private Finding probe(
-      String action, String resourceId, Optional<GetCallerIdentityResponse> identity, AtomicInteger calls, Supplier<?> call) {
+      String action,
+      String resourceId,
+      Optional<GetCallerIdentityResponse> identity,
+      AtomicInteger calls,
+      Supplier<?> call) {
     String subject = "permission " + action + " on " + resourceId;
     try {
       clients.call(action, resourceId, calls, call);
-      return Finding.fail(subject, "the DryRun request was carried out: this endpoint ignores DryRun and may have made the change",
+      return Finding.fail(
+          subject,
+          "the DryRun request was carried out: this endpoint ignores DryRun and may have made the"
+              + " change",
           "set dryRunProbes=false for this endpoint");
     } catch (AwsCallException e) {
       AwsError error = e.error();
@@ -272,8 +441,11 @@ public final class Preflight {
         return Finding.ok(subject, "allowed (DryRun)");
       }
       if (error.kind() == AwsError.Kind.AUTHORIZATION) {
-        String principal = identity.map(GetCallerIdentityResponse::arn).orElse("the controller's role");
-        return Finding.fail(subject, "missing permission " + error.action() + ": " + error.message(),
+        String principal =
+            identity.map(GetCallerIdentityResponse::arn).orElse("the controller's role");
+        return Finding.fail(
+            subject,
+            "missing permission " + error.action() + ": " + error.message(),
             "allow " + error.action() + " on " + resourceId + " for " + principal);
       }
       return Finding.warn(subject, "could not check: " + error.describe(), null);

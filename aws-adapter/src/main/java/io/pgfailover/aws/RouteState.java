@@ -5,9 +5,12 @@ import java.util.Optional;
 /**
  * What one route table's virtual-IP route points at now.
  *
- * @param networkInterfaceId the ENI of the route, when it goes to one (AWS fills it for instance routes too)
- * @param instanceId the instance of the route, when it goes to one (AWS fills it for ENI routes attached to one)
- * @param otherTarget a gateway, NAT gateway, peering or transit gateway id, when the route goes there instead
+ * @param networkInterfaceId the ENI of the route, when it goes to one (AWS fills it for instance
+ *     routes too)
+ * @param instanceId the instance of the route, when it goes to one (AWS fills it for ENI routes
+ *     attached to one)
+ * @param otherTarget a gateway, NAT gateway, peering or transit gateway id, when the route goes
+ *     there instead
  */
 public record RouteState(
     String routeTableId,
@@ -28,11 +31,13 @@ public record RouteState(
   }
 
   public static RouteState absent(String routeTableId) {
-    return new RouteState(routeTableId, Status.ABSENT, Optional.empty(), Optional.empty(), Optional.empty());
+    return new RouteState(
+        routeTableId, Status.ABSENT, Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   public static RouteState tableMissing(String routeTableId) {
-    return new RouteState(routeTableId, Status.TABLE_MISSING, Optional.empty(), Optional.empty(), Optional.empty());
+    return new RouteState(
+        routeTableId, Status.TABLE_MISSING, Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   /** The route's ENI or instance, ENI preferred. */
@@ -48,7 +53,8 @@ public record RouteState(
     if (status != Status.ACTIVE && status != Status.BLACKHOLE) {
       return false;
     }
-    Optional<String> id = target.kind() == RouteTarget.Kind.NETWORK_INTERFACE ? networkInterfaceId : instanceId;
+    Optional<String> id =
+        target.kind() == RouteTarget.Kind.NETWORK_INTERFACE ? networkInterfaceId : instanceId;
     return id.filter(target.id()::equals).isPresent();
   }
 

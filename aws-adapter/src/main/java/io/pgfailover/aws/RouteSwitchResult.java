@@ -15,7 +15,9 @@ public record RouteSwitchResult(
     UNCHANGED,
     /** ReplaceRoute moved the route to the target, and reading back confirmed it. */
     REPLACED,
-    /** CreateRoute added the missing route (creating was allowed), and reading back confirmed it. */
+    /**
+     * CreateRoute added the missing route (creating was allowed), and reading back confirmed it.
+     */
     CREATED,
     /** Reading back found the route off the target after the write; one more write fixed it. */
     REPAIRED,
@@ -24,7 +26,8 @@ public record RouteSwitchResult(
   }
 
   /**
-   * @param before the route's target before any write (empty: absent, table missing, or not an ENI/instance)
+   * @param before the route's target before any write (empty: absent, table missing, or not an
+   *     ENI/instance)
    * @param after the route's target as last read back
    * @param reason why it failed, or a note (e.g. the route is a blackhole)
    * @param error the AWS error behind a failure, when there was one
@@ -63,16 +66,27 @@ public record RouteSwitchResult(
     return counts;
   }
 
-  /** One sentence for the loop's log and status, e.g. "192.168.240.10/32 -> eni-1: 2 replaced, 8 unchanged". */
+  /**
+   * One sentence for the loop's log and status, e.g. "192.168.240.10/32 -> eni-1: 2 replaced, 8
+   * unchanged".
+   */
   public String summary() {
     StringBuilder text = new StringBuilder(vipCidr).append(" -> ").append(target.id()).append(':');
     String sep = " ";
     for (Map.Entry<Outcome, Long> e : counts().entrySet()) {
       if (e.getValue() > 0) {
-        text.append(sep).append(e.getValue()).append(' ').append(e.getKey().name().toLowerCase(java.util.Locale.ROOT));
+        text.append(sep)
+            .append(e.getValue())
+            .append(' ')
+            .append(e.getKey().name().toLowerCase(java.util.Locale.ROOT));
         sep = ", ";
       }
     }
-    return text.append(" in ").append(elapsed.toMillis()).append(" ms, ").append(apiCalls).append(" API calls").toString();
+    return text.append(" in ")
+        .append(elapsed.toMillis())
+        .append(" ms, ")
+        .append(apiCalls)
+        .append(" API calls")
+        .toString();
   }
 }

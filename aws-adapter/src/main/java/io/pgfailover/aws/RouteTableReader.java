@@ -23,14 +23,20 @@ final class RouteTableReader {
   private RouteTableReader() {}
 
   /**
-   * The tables that exist, by id. Filters on {@code route-table-id} rather than listing the ids: with ids, one
-   * unknown table fails the whole call; with the filter, a missing table is simply not in the answer.
+   * The tables that exist, by id. Filters on {@code route-table-id} rather than listing the ids:
+   * with ids, one unknown table fails the whole call; with the filter, a missing table is simply
+   * not in the answer.
    */
-  static Map<String, RouteTable> describe(AwsClients clients, List<String> ids, AtomicInteger attempts) {
+  static Map<String, RouteTable> describe(
+      AwsClients clients, List<String> ids, AtomicInteger attempts) {
     return describe(clients, ids, attempts, clients.settings().retryDeadline());
   }
 
-  static Map<String, RouteTable> describe(AwsClients clients, List<String> ids, AtomicInteger attempts, java.time.Duration retryDeadline) {
+  static Map<String, RouteTable> describe(
+      AwsClients clients,
+      List<String> ids,
+      AtomicInteger attempts,
+      java.time.Duration retryDeadline) {
     Map<String, RouteTable> found = new LinkedHashMap<>();
     String token = null;
     do {
@@ -42,9 +48,12 @@ final class RouteTableReader {
               attempts,
               retryDeadline,
               () ->
-                  clients.ec2()
+                  clients
+                      .ec2()
                       .describeRouteTables(
-                          r -> r.filters(Filter.builder().name("route-table-id").values(ids).build()).nextToken(page)));
+                          r ->
+                              r.filters(Filter.builder().name("route-table-id").values(ids).build())
+                                  .nextToken(page)));
       response.routeTables().forEach(t -> found.put(t.routeTableId(), t));
       token = response.nextToken();
     } while (token != null && !token.isEmpty());
@@ -52,11 +61,17 @@ final class RouteTableReader {
   }
 
   /** The virtual-IP route of each requested table, in the requested order. */
-  static Map<String, RouteState> read(AwsClients clients, String vipCidr, List<String> ids, AtomicInteger attempts) {
+  static Map<String, RouteState> read(
+      AwsClients clients, String vipCidr, List<String> ids, AtomicInteger attempts) {
     return read(clients, vipCidr, ids, attempts, clients.settings().retryDeadline());
   }
 
-  static Map<String, RouteState> read(AwsClients clients, String vipCidr, List<String> ids, AtomicInteger attempts, java.time.Duration retryDeadline) {
+  static Map<String, RouteState> read(
+      AwsClients clients,
+      String vipCidr,
+      List<String> ids,
+      AtomicInteger attempts,
+      java.time.Duration retryDeadline) {
     Map<String, RouteTable> tables = describe(clients, ids, attempts, retryDeadline);
     Map<String, RouteState> states = new LinkedHashMap<>();
     for (String id : ids) {
@@ -70,7 +85,9 @@ final class RouteTableReader {
     for (Route route : table.routes()) {
       if (vipCidr.equals(route.destinationCidrBlock())) {
         RouteState.Status status =
-            "blackhole".equals(route.stateAsString()) ? RouteState.Status.BLACKHOLE : RouteState.Status.ACTIVE;
+            "blackhole".equals(route.stateAsString())
+                ? RouteState.Status.BLACKHOLE
+                : RouteState.Status.ACTIVE;
         Optional<String> other =
             Stream.of(
                     route.gatewayId(),
@@ -94,7 +111,9 @@ final class RouteTableReader {
     return RouteState.absent(table.routeTableId());
   }
 
-  /** The virtual IP as EC2 writes it in routes; an error naming the field if it is not an IPv4 CIDR. */
+  /**
+   * The virtual IP as EC2 writes it in routes; an error naming the field if it is not an IPv4 CIDR.
+   */
   static String canonicalVip(String vipCidr) {
     try {
       return Ipv4Cidr.parse(vipCidr).toString();
@@ -112,7 +131,8 @@ final class RouteTableReader {
     List<String> checked = new ArrayList<>();
     for (String id : ids) {
       if (id == null || !ROUTE_TABLE_ID.matcher(id).matches()) {
-        throw new IllegalArgumentException("routeTableIds: '" + id + "' is not a route table id like rtb-0123abcd");
+        throw new IllegalArgumentException(
+            "routeTableIds: '" + id + "' is not a route table id like rtb-0123abcd");
       }
       if (!seen.add(id)) {
         throw new IllegalArgumentException("routeTableIds: " + id + " is listed twice");

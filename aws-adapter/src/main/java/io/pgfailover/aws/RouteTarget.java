@@ -4,8 +4,9 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Where the virtual-IP route points: an ENI (preferred: it names exactly the interface that receives the
- * virtual IP's traffic) or an instance (AWS then picks the instance's primary ENI itself).
+ * Where the virtual-IP route points: an ENI (preferred: it names exactly the interface that
+ * receives the virtual IP's traffic) or an instance (AWS then picks the instance's primary ENI
+ * itself).
  */
 public record RouteTarget(Kind kind, String id) {
   public enum Kind {
@@ -22,8 +23,13 @@ public record RouteTarget(Kind kind, String id) {
     Pattern form = kind == Kind.NETWORK_INTERFACE ? ENI : INSTANCE_ID;
     if (!form.matcher(id).matches()) {
       throw new IllegalArgumentException(
-          "route target " + kind + " id must look like " + (kind == Kind.NETWORK_INTERFACE ? "eni-0123abcd" : "i-0123abcd")
-              + " (8 or 17 hex digits), got '" + id + "'");
+          "route target "
+              + kind
+              + " id must look like "
+              + (kind == Kind.NETWORK_INTERFACE ? "eni-0123abcd" : "i-0123abcd")
+              + " (8 or 17 hex digits), got '"
+              + id
+              + "'");
     }
   }
 
@@ -37,7 +43,9 @@ public record RouteTarget(Kind kind, String id) {
       return new RouteTarget(Kind.INSTANCE, id);
     }
     throw new IllegalArgumentException(
-        "route target must be an ENI id (eni-…, preferred) or an instance id (i-…), got '" + text + "'");
+        "route target must be an ENI id (eni-…, preferred) or an instance id (i-…), got '"
+            + text
+            + "'");
   }
 
   public static RouteTarget networkInterface(String eniId) {

@@ -52,8 +52,11 @@ class DiscoveryIT {
   @Test
   void reportsSourceDestCheckFromTheInstanceAttribute() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
-    aws.ec2Client().modifyInstanceAttribute(
-        r -> r.instanceId(vpc.primary().instanceId()).sourceDestCheck(AttributeBooleanValue.builder().value(true).build()));
+    aws.ec2Client()
+        .modifyInstanceAttribute(
+            r ->
+                r.instanceId(vpc.primary().instanceId())
+                    .sourceDestCheck(AttributeBooleanValue.builder().value(true).build()));
 
     assertTrue(discovery.describeInstance(vpc.primary().instanceId()).sourceDestCheck());
   }
@@ -68,13 +71,18 @@ class DiscoveryIT {
     assertEquals(table, info.routeTableId());
     assertEquals(vpc.vpcId(), info.vpcId());
     assertEquals(RouteState.Status.ACTIVE, info.vipRoute().status());
-    assertEquals(Optional.of(RouteTarget.networkInterface(vpc.primary().eniId())), info.vipRoute().target());
-    assertEquals(RouteState.Status.ABSENT, discovery.describeRouteTable(table, "192.168.99.1/32").vipRoute().status());
+    assertEquals(
+        Optional.of(RouteTarget.networkInterface(vpc.primary().eniId())), info.vipRoute().target());
+    assertEquals(
+        RouteState.Status.ABSENT,
+        discovery.describeRouteTable(table, "192.168.99.1/32").vipRoute().status());
   }
 
   @Test
   void unknownInstanceIsAValidationError() {
-    AwsCallException e = assertThrows(AwsCallException.class, () -> discovery.describeInstance("i-0123456789abcdef0"));
+    AwsCallException e =
+        assertThrows(
+            AwsCallException.class, () -> discovery.describeInstance("i-0123456789abcdef0"));
 
     assertEquals(AwsError.Kind.VALIDATION, e.kind());
     assertEquals("InvalidInstanceID.NotFound", e.error().errorCode().orElseThrow());

@@ -15,7 +15,8 @@ final class Emulated {
     return clients(aws, faults, UnaryOperator.identity());
   }
 
-  static AwsClients clients(AwsEmulatorExtension aws, FaultInjector faults, UnaryOperator<AwsSettings> tweak) {
+  static AwsClients clients(
+      AwsEmulatorExtension aws, FaultInjector faults, UnaryOperator<AwsSettings> tweak) {
     return AwsClients.builder(tweak.apply(settings(aws)))
         .credentialsProvider(aws.credentialsProvider())
         .addInterceptor(faults)

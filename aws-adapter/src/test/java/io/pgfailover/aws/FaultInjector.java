@@ -26,18 +26,22 @@ import software.amazon.awssdk.services.ec2.model.Ec2Exception;
  * Test-only SDK interceptor: counts requests per operation and injects faults.
  *
  * <ul>
- *   <li>{@link #replaceResponse}: the request reaches the emulator, then its answer is replaced by an EC2 error
- *       (status and XML body), so the SDK parses it as it would a real one. For read-only calls, or where the
- *       side effect does not matter.
- *   <li>{@link #failBeforeSending}: the request never leaves (as with an IAM denial or a DryRun answer).
- *   <li>{@link #afterSuccess}: runs an action once a matching call has succeeded (e.g. another writer).
+ *   <li>{@link #replaceResponse}: the request reaches the emulator, then its answer is replaced by
+ *       an EC2 error (status and XML body), so the SDK parses it as it would a real one. For
+ *       read-only calls, or where the side effect does not matter.
+ *   <li>{@link #failBeforeSending}: the request never leaves (as with an IAM denial or a DryRun
+ *       answer).
+ *   <li>{@link #afterSuccess}: runs an action once a matching call has succeeded (e.g. another
+ *       writer).
  * </ul>
  */
 final class FaultInjector implements ExecutionInterceptor {
-  static final Set<String> MUTATING = Set.of("CreateRoute", "ReplaceRoute", "DeleteRoute", "StopInstances");
+  static final Set<String> MUTATING =
+      Set.of("CreateRoute", "ReplaceRoute", "DeleteRoute", "StopInstances");
   static final int ALWAYS = Integer.MAX_VALUE;
 
-  private static final ExecutionAttribute<Rule> ACTIVE = new ExecutionAttribute<>("pgfailover.fault");
+  private static final ExecutionAttribute<Rule> ACTIVE =
+      new ExecutionAttribute<>("pgfailover.fault");
 
   private final Map<String, AtomicInteger> sent = new ConcurrentHashMap<>();
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
@@ -59,18 +63,40 @@ final class FaultInjector implements ExecutionInterceptor {
       String message,
       Runnable action) {}
 
-  FaultInjector replaceResponse(String operation, int times, int status, String code, String message) {
-    rules.add(new Rule(operation, r -> true, new AtomicInteger(times), Mode.REPLACE_RESPONSE, status, code, message, null));
+  FaultInjector replaceResponse(
+      String operation, int times, int status, String code, String message) {
+    rules.add(
+        new Rule(
+            operation,
+            r -> true,
+            new AtomicInteger(times),
+            Mode.REPLACE_RESPONSE,
+            status,
+            code,
+            message,
+            null));
     return this;
   }
 
-  FaultInjector failBeforeSending(String operation, int times, int status, String code, String message) {
-    rules.add(new Rule(operation, r -> true, new AtomicInteger(times), Mode.FAIL_BEFORE_SENDING, status, code, message, null));
+  FaultInjector failBeforeSending(
+      String operation, int times, int status, String code, String message) {
+    rules.add(
+        new Rule(
+            operation,
+            r -> true,
+            new AtomicInteger(times),
+            Mode.FAIL_BEFORE_SENDING,
+            status,
+            code,
+            message,
+            null));
     return this;
   }
 
   FaultInjector afterSuccess(String operation, Predicate<SdkRequest> matches, Runnable action) {
-    rules.add(new Rule(operation, matches, new AtomicInteger(1), Mode.AFTER_SUCCESS, 0, null, null, action));
+    rules.add(
+        new Rule(
+            operation, matches, new AtomicInteger(1), Mode.AFTER_SUCCESS, 0, null, null, action));
     return this;
   }
 
@@ -90,13 +116,16 @@ final class FaultInjector implements ExecutionInterceptor {
   }
 
   @Override
-  public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+  public void beforeTransmission(
+      Context.BeforeTransmission context, ExecutionAttributes attributes) {
     String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
     sent.computeIfAbsent(operation, k -> new AtomicInteger()).incrementAndGet();
     beforeSendHooks.forEach(h -> h.accept(operation));
     attributes.putAttribute(ACTIVE, null);
     for (Rule rule : rules) {
-      if (rule.mode() == Mode.AFTER_SUCCESS || !rule.operation().equals(operation) || !rule.matches().test(context.request())) {
+      if (rule.mode() == Mode.AFTER_SUCCESS
+          || !rule.operation().equals(operation)
+          || !rule.matches().test(context.request())) {
         continue;
       }
       if (rule.remaining().getAndUpdate(n -> n > 0 && n != ALWAYS ? n - 1 : n) <= 0) {
@@ -112,7 +141,8 @@ final class FaultInjector implements ExecutionInterceptor {
                         .errorCode(rule.code())
                         .errorMessage(rule.message())
                         .serviceName("EC2")
-                        .sdkHttpResponse(SdkHttpResponse.builder().statusCode(rule.status()).build())
+                        .sdkHttpResponse(
+                            SdkHttpResponse.builder().statusCode(rule.status()).build())
                         .build())
                 .build();
       }
@@ -122,7 +152,8 @@ final class FaultInjector implements ExecutionInterceptor {
   }
 
   @Override
-  public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+  public SdkHttpResponse modifyHttpResponse(
+      Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
     Rule rule = attributes.getAttribute(ACTIVE);
     if (rule == null) {
       return context.httpResponse();
@@ -134,7 +165,8 @@ final class FaultInjector implements ExecutionInterceptor {
   }
 
   @Override
-  public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+  public Optional<InputStream> modifyHttpResponseContent(
+      Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
     Rule rule = attributes.getAttribute(ACTIVE);
     if (rule == null) {
       return context.responseBody();
@@ -157,8 +189,11 @@ final class FaultInjector implements ExecutionInterceptor {
 
   /** EC2's error document, as the query protocol returns it. */
   private static byte[] body(Rule rule) {
-    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + rule.code()
-            + "</Code><Message>" + rule.message() + "</Message></Error></Errors>"
+    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>"
+            + rule.code()
+            + "</Code><Message>"
+            + rule.message()
+            + "</Message></Error></Errors>"
             + "<RequestID>00000000-fault-injector</RequestID></Response>")
         .getBytes(StandardCharsets.UTF_8);
   }

@@ -43,19 +43,21 @@ class ImdsTest {
 
   private URI start(boolean hang) throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
-      if (hang) {
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        exchange.close();
-        return;
-      }
-      handle(exchange);
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
+          if (hang) {
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            exchange.close();
+            return;
+          }
+          handle(exchange);
+        });
     server.start();
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
@@ -94,7 +96,8 @@ class ImdsTest {
 
     Optional<SelfIdentity> self = imds.discover();
 
-    assertEquals(Optional.of(new SelfIdentity("i-0123456789abcdef0", "eu-west-1", "eu-west-1b")), self);
+    assertEquals(
+        Optional.of(new SelfIdentity("i-0123456789abcdef0", "eu-west-1", "eu-west-1b")), self);
     assertEquals("PUT /latest/api/token", requests.get(0), "the token comes first");
     assertEquals(4, requests.size());
   }
@@ -102,13 +105,19 @@ class ImdsTest {
   @Test
   void emptyWhenTheTokenIsRefused() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
-      respond(exchange, 403, "");
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
+          respond(exchange, 403, "");
+        });
     server.start();
 
-    Optional<SelfIdentity> self = new Imds(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), Duration.ofSeconds(2)).discover();
+    Optional<SelfIdentity> self =
+        new Imds(
+                URI.create("http://127.0.0.1:" + server.getAddress().getPort()),
+                Duration.ofSeconds(2))
+            .discover();
 
     assertEquals(Optional.empty(), self);
     assertEquals(List.of("PUT /latest/api/token"), requests, "no IMDSv1 fallback without a token");
@@ -120,7 +129,9 @@ class ImdsTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
-    assertEquals(Optional.empty(), new Imds(URI.create("http://127.0.0.1:" + port), Duration.ofSeconds(1)).discover());
+    assertEquals(
+        Optional.empty(),
+        new Imds(URI.create("http://127.0.0.1:" + port), Duration.ofSeconds(1)).discover());
   }
 
   @Test

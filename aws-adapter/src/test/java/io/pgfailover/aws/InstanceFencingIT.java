@@ -43,10 +43,16 @@ class InstanceFencingIT {
     assertEquals(FenceResult.Outcome.STOPPED, result.outcome(), result.toString());
     assertTrue(result.fenced());
     assertEquals(Optional.of("running"), result.stateBefore());
-    assertTrue(Set.of("stopping", "stopped").contains(result.stateAfter().orElseThrow()), result.toString());
+    assertTrue(
+        Set.of("stopping", "stopped").contains(result.stateAfter().orElseThrow()),
+        result.toString());
     assertEquals(1, faults.sent("StopInstances"));
-    assertEquals(result.apiCalls(), faults.sent("StopInstances") + faults.sent("DescribeInstances"));
-    assertEquals("running", new Ec2Discovery(clients).describeInstance(vpc.standby().instanceId()).state(), "only the fenced one stops");
+    assertEquals(
+        result.apiCalls(), faults.sent("StopInstances") + faults.sent("DescribeInstances"));
+    assertEquals(
+        "running",
+        new Ec2Discovery(clients).describeInstance(vpc.standby().instanceId()).state(),
+        "only the fenced one stops");
   }
 
   @Test
@@ -86,14 +92,22 @@ class InstanceFencingIT {
   @Test
   void aDeniedStopIsReportedWithThePermission() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
-    faults.failBeforeSending("StopInstances", FaultInjector.ALWAYS, 403, "UnauthorizedOperation", "You are not authorized to perform this operation.");
+    faults.failBeforeSending(
+        "StopInstances",
+        FaultInjector.ALWAYS,
+        403,
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation.");
 
     FenceResult result = fencing.stopInstance(vpc.primary().instanceId(), BOUND);
 
     assertEquals(FenceResult.Outcome.FAILED, result.outcome());
     AwsError error = result.error().orElseThrow();
     assertEquals(AwsError.Kind.AUTHORIZATION, error.kind());
-    assertEquals("ec2:StopInstances", error.action(), "named after the call when AWS's message does not say");
+    assertEquals(
+        "ec2:StopInstances",
+        error.action(),
+        "named after the call when AWS's message does not say");
     assertEquals(1, faults.sent("StopInstances"));
   }
 }

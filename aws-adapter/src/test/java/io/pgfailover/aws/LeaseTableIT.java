@@ -38,7 +38,10 @@ class LeaseTableIT {
     assertEquals(Optional.empty(), table.read("c"));
     LeaseTable.Item a = table.take("c", "a", Optional.empty(), D).orElseThrow();
     assertEquals(1, a.token());
-    assertEquals(Optional.empty(), table.take("c", "b", Optional.empty(), D), "the item exists: b must not overwrite it");
+    assertEquals(
+        Optional.empty(),
+        table.take("c", "b", Optional.empty(), D),
+        "the item exists: b must not overwrite it");
     assertEquals(a, table.read("c").orElseThrow());
   }
 
@@ -46,7 +49,10 @@ class LeaseTableIT {
   void takeOverNeedsTheExactItemSeenAndRaisesTheToken() {
     LeaseTable.Item a = table.take("c", "a", Optional.empty(), D).orElseThrow();
     LeaseTable.Item renewed = table.renew("c", "a", a.token(), D).orElseThrow();
-    assertEquals(Optional.empty(), table.take("c", "b", Optional.of(a), D), "a renewed after b looked: the take must fail");
+    assertEquals(
+        Optional.empty(),
+        table.take("c", "b", Optional.of(a), D),
+        "a renewed after b looked: the take must fail");
     LeaseTable.Item b = table.take("c", "b", Optional.of(renewed), D).orElseThrow();
     assertEquals(2, b.token());
     assertEquals("b", table.read("c").orElseThrow().owner());
@@ -67,7 +73,8 @@ class LeaseTableIT {
     assertTrue(table.release("c", "a", a.token()));
     LeaseTable.Item released = table.read("c").orElseThrow();
     assertTrue(released.released());
-    assertEquals(Optional.empty(), table.renew("c", "a", a.token(), D), "a released lease is not renewed");
+    assertEquals(
+        Optional.empty(), table.renew("c", "a", a.token(), D), "a released lease is not renewed");
     assertEquals(2, table.take("c", "b", Optional.of(released), D).orElseThrow().token());
   }
 

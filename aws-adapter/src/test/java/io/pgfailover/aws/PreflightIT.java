@@ -40,8 +40,11 @@ class PreflightIT {
 
   private static Preflight.Request request(VpcFixture vpc) {
     return new Preflight.Request(
-        Optional.of(vpc.vpcId()), vpc.vipCidr(), vpc.routeTableIds(),
-        List.of(vpc.primary().instanceId(), vpc.standby().instanceId()), false);
+        Optional.of(vpc.vpcId()),
+        vpc.vipCidr(),
+        vpc.routeTableIds(),
+        List.of(vpc.primary().instanceId(), vpc.standby().instanceId()),
+        false);
   }
 
   @Test
@@ -53,7 +56,9 @@ class PreflightIT {
     assertTrue(Preflight.passed(findings), findings::toString);
     Finding identity = only(findings, "identity");
     assertEquals(Severity.OK, identity.severity());
-    assertTrue(identity.message().contains("arn:aws:") && identity.message().contains("123456789012"), identity.message());
+    assertTrue(
+        identity.message().contains("arn:aws:") && identity.message().contains("123456789012"),
+        identity.message());
     for (String table : vpc.routeTableIds()) {
       Finding f = only(findings, table);
       assertEquals(Severity.OK, f.severity(), f::toString);
@@ -61,7 +66,8 @@ class PreflightIT {
     }
     assertEquals(Severity.OK, only(findings, vpc.primary().instanceId()).severity());
     assertEquals(Severity.OK, only(findings, "virtual IP " + vpc.vipCidr()).severity());
-    // With an endpoint override, permissions are not probed: moto would carry out a DryRun ReplaceRoute.
+    // With an endpoint override, permissions are not probed: moto would carry out a DryRun
+    // ReplaceRoute.
     assertEquals(Severity.WARN, only(findings, "permissions").severity());
     assertEquals(0, faults.sentMutating());
   }
@@ -70,7 +76,11 @@ class PreflightIT {
   void sourceDestCheckEnabledFailsWithTheCommandThatFixesIt() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
     String standby = vpc.standby().instanceId();
-    aws.ec2Client().modifyInstanceAttribute(r -> r.instanceId(standby).sourceDestCheck(AttributeBooleanValue.builder().value(true).build()));
+    aws.ec2Client()
+        .modifyInstanceAttribute(
+            r ->
+                r.instanceId(standby)
+                    .sourceDestCheck(AttributeBooleanValue.builder().value(true).build()));
 
     List<Finding> findings = run(request(vpc));
 
@@ -78,23 +88,38 @@ class PreflightIT {
     Finding f = only(findings, standby);
     assertEquals(Severity.FAIL, f.severity());
     assertTrue(f.message().contains("source/dest check is enabled"), f.message());
-    assertEquals(Optional.of("aws ec2 modify-instance-attribute --instance-id " + standby + " --no-source-dest-check"), f.fix());
+    assertEquals(
+        Optional.of(
+            "aws ec2 modify-instance-attribute --instance-id "
+                + standby
+                + " --no-source-dest-check"),
+        f.fix());
   }
 
   @Test
   void aRouteTableOfAnotherVpcFails() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
     String otherVpc = aws.ec2Client().createVpc(r -> r.cidrBlock("10.1.0.0/16")).vpc().vpcId();
-    String foreign = aws.ec2Client().createRouteTable(r -> r.vpcId(otherVpc)).routeTable().routeTableId();
+    String foreign =
+        aws.ec2Client().createRouteTable(r -> r.vpcId(otherVpc)).routeTable().routeTableId();
     List<String> tables = new ArrayList<>(vpc.routeTableIds());
     tables.add(foreign);
 
     List<Finding> findings =
-        run(new Preflight.Request(Optional.empty(), vpc.vipCidr(), tables, List.of(vpc.primary().instanceId(), vpc.standby().instanceId()), false));
+        run(
+            new Preflight.Request(
+                Optional.empty(),
+                vpc.vipCidr(),
+                tables,
+                List.of(vpc.primary().instanceId(), vpc.standby().instanceId()),
+                false));
 
     Finding f = only(findings, foreign);
     assertEquals(Severity.FAIL, f.severity());
-    assertTrue(f.message().contains("belongs to " + otherVpc) && f.message().contains("expected " + vpc.vpcId()), f.message());
+    assertTrue(
+        f.message().contains("belongs to " + otherVpc)
+            && f.message().contains("expected " + vpc.vpcId()),
+        f.message());
   }
 
   @Test
@@ -102,7 +127,8 @@ class PreflightIT {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).vipRoute(false).create();
     Preflight.Request strict = request(vpc);
     Preflight.Request lenient =
-        new Preflight.Request(strict.vpcId(), strict.vipCidr(), strict.routeTableIds(), strict.instanceIds(), true);
+        new Preflight.Request(
+            strict.vpcId(), strict.vipCidr(), strict.routeTableIds(), strict.instanceIds(), true);
 
     List<Finding> refused = run(strict);
     clients.close();
@@ -111,7 +137,9 @@ class PreflightIT {
     for (String table : vpc.routeTableIds()) {
       Finding f = only(refused, table);
       assertEquals(Severity.FAIL, f.severity());
-      assertTrue(f.fix().orElseThrow().startsWith("aws ec2 create-route --route-table-id " + table), f.fix().orElseThrow());
+      assertTrue(
+          f.fix().orElseThrow().startsWith("aws ec2 create-route --route-table-id " + table),
+          f.fix().orElseThrow());
       assertEquals(Severity.WARN, only(allowed, table).severity());
     }
     assertTrue(Preflight.passed(allowed), allowed::toString);
@@ -124,8 +152,13 @@ class PreflightIT {
     String missingInstance = "i-0123456789abcdef0";
 
     List<Finding> findings =
-        run(new Preflight.Request(Optional.of(vpc.vpcId()), "10.0.200.1/32", List.of(vpc.routeTableIds().get(0), missingTable),
-            List.of(vpc.primary().instanceId(), missingInstance), false));
+        run(
+            new Preflight.Request(
+                Optional.of(vpc.vpcId()),
+                "10.0.200.1/32",
+                List.of(vpc.routeTableIds().get(0), missingTable),
+                List.of(vpc.primary().instanceId(), missingInstance),
+                false));
 
     assertEquals(Severity.FAIL, only(findings, missingTable).severity());
     assertEquals(Severity.FAIL, only(findings, missingInstance).severity());
@@ -137,11 +170,23 @@ class PreflightIT {
   @Test
   void dryRunProbesReportAllowedAndMissingPermissions() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
-    // What real EC2 answers to DryRun calls; thrown before sending, so moto never sees (and never performs) them.
-    faults.failBeforeSending("ReplaceRoute", FaultInjector.ALWAYS, 412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
-    faults.failBeforeSending("StopInstances", FaultInjector.ALWAYS, 403, "UnauthorizedOperation",
-        "You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/pgfailover/i-0abc"
-            + " is not authorized to perform: ec2:StopInstances on resource: arn:aws:ec2:us-east-1:123456789012:instance/*");
+    // What real EC2 answers to DryRun calls; thrown before sending, so moto never sees (and never
+    // performs) them.
+    faults.failBeforeSending(
+        "ReplaceRoute",
+        FaultInjector.ALWAYS,
+        412,
+        "DryRunOperation",
+        "Request would have succeeded, but DryRun flag is set.");
+    faults.failBeforeSending(
+        "StopInstances",
+        FaultInjector.ALWAYS,
+        403,
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation. User:"
+            + " arn:aws:sts::123456789012:assumed-role/pgfailover/i-0abc is not authorized to"
+            + " perform: ec2:StopInstances on resource:"
+            + " arn:aws:ec2:us-east-1:123456789012:instance/*");
 
     List<Finding> findings = run(request(vpc), s -> s.withDryRunProbes(true));
 
@@ -157,7 +202,10 @@ class PreflightIT {
     }
     assertEquals(2, faults.sent("ReplaceRoute"));
     assertEquals(2, faults.sent("StopInstances"));
-    assertEquals("running", new Ec2Discovery(clients).describeInstance(vpc.primary().instanceId()).state(), "nothing was stopped");
+    assertEquals(
+        "running",
+        new Ec2Discovery(clients).describeInstance(vpc.primary().instanceId()).state(),
+        "nothing was stopped");
   }
 
   private static Finding only(List<Finding> findings, String subject) {

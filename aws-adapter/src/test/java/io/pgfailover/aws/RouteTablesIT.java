@@ -45,15 +45,18 @@ class RouteTablesIT {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
     RouteTarget standby = RouteTarget.networkInterface(vpc.standby().eniId());
 
-    RouteSwitchResult result = routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
+    RouteSwitchResult result =
+        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
 
     assertTrue(result.allOk(), result::summary);
     for (TableResult table : result.tables()) {
       assertEquals(Outcome.REPLACED, table.outcome());
-      assertEquals(Optional.of(RouteTarget.networkInterface(vpc.primary().eniId())), table.before());
+      assertEquals(
+          Optional.of(RouteTarget.networkInterface(vpc.primary().eniId())), table.before());
       assertEquals(Optional.of(standby), table.after());
     }
-    assertEquals(vpc.routeTableIds(), result.tables().stream().map(TableResult::routeTableId).toList());
+    assertEquals(
+        vpc.routeTableIds(), result.tables().stream().map(TableResult::routeTableId).toList());
     assertEquals(2, faults.sent("ReplaceRoute"));
     assertEquals(4, result.apiCalls(), "read, two replaces, read back");
     for (String table : vpc.routeTableIds()) {
@@ -66,7 +69,8 @@ class RouteTablesIT {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
     RouteTarget standby = RouteTarget.instance(vpc.standby().instanceId());
 
-    RouteSwitchResult result = routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
+    RouteSwitchResult result =
+        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
 
     assertTrue(result.allOk(), result::summary);
     assertEquals(List.of(Outcome.REPLACED, Outcome.REPLACED), outcomes(result));
@@ -80,10 +84,16 @@ class RouteTablesIT {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).routeTables(3).create();
 
     RouteSwitchResult result =
-        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), RouteTarget.networkInterface(vpc.primary().eniId()), true);
+        routeTables()
+            .pointRoute(
+                vpc.vipCidr(),
+                vpc.routeTableIds(),
+                RouteTarget.networkInterface(vpc.primary().eniId()),
+                true);
 
     assertTrue(result.allOk(), result::summary);
-    assertEquals(List.of(Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED), outcomes(result));
+    assertEquals(
+        List.of(Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED), outcomes(result));
     assertEquals(0, faults.sentMutating(), "no write for tables already on the target");
     assertEquals(2, result.apiCalls(), "one read, one read back");
   }
@@ -92,10 +102,20 @@ class RouteTablesIT {
   void writesOnlyTheTablesThatAreOff() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).routeTables(3).create();
     String already = vpc.routeTableIds().get(1);
-    aws.ec2Client().replaceRoute(r -> r.routeTableId(already).destinationCidrBlock(vpc.vipCidr()).networkInterfaceId(vpc.standby().eniId()));
+    aws.ec2Client()
+        .replaceRoute(
+            r ->
+                r.routeTableId(already)
+                    .destinationCidrBlock(vpc.vipCidr())
+                    .networkInterfaceId(vpc.standby().eniId()));
 
     RouteSwitchResult result =
-        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), RouteTarget.networkInterface(vpc.standby().eniId()), false);
+        routeTables()
+            .pointRoute(
+                vpc.vipCidr(),
+                vpc.routeTableIds(),
+                RouteTarget.networkInterface(vpc.standby().eniId()),
+                false);
 
     assertEquals(List.of(Outcome.REPLACED, Outcome.UNCHANGED, Outcome.REPLACED), outcomes(result));
     assertEquals(2, faults.sent("ReplaceRoute"));
@@ -107,7 +127,8 @@ class RouteTablesIT {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).vipRoute(false).create();
     RouteTarget primary = RouteTarget.networkInterface(vpc.primary().eniId());
 
-    RouteSwitchResult result = routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), primary, true);
+    RouteSwitchResult result =
+        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), primary, true);
 
     assertTrue(result.allOk(), result::summary);
     for (TableResult table : result.tables()) {
@@ -128,7 +149,12 @@ class RouteTablesIT {
     String table = vpc.routeTableIds().get(0);
 
     RouteSwitchResult result =
-        routeTables().pointRoute(vpc.vipCidr(), List.of(table), RouteTarget.networkInterface(vpc.primary().eniId()), false);
+        routeTables()
+            .pointRoute(
+                vpc.vipCidr(),
+                List.of(table),
+                RouteTarget.networkInterface(vpc.primary().eniId()),
+                false);
 
     assertFalse(result.allOk());
     TableResult only = result.tables().get(0);
@@ -149,11 +175,14 @@ class RouteTablesIT {
     faults.afterSuccess(
         "ReplaceRoute",
         r -> ((ReplaceRouteRequest) r).routeTableId().equals(lost),
-        () -> otherWriter.deleteRoute(d -> d.routeTableId(lost).destinationCidrBlock(vpc.vipCidr())));
+        () ->
+            otherWriter.deleteRoute(d -> d.routeTableId(lost).destinationCidrBlock(vpc.vipCidr())));
     RouteTarget standby = RouteTarget.networkInterface(vpc.standby().eniId());
 
-    // creating is not allowed, yet re-creating a route that existed when the switch began is a repair
-    RouteSwitchResult result = routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
+    // creating is not allowed, yet re-creating a route that existed when the switch began is a
+    // repair
+    RouteSwitchResult result =
+        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
 
     assertTrue(result.allOk(), result::summary);
     assertEquals(List.of(Outcome.REPAIRED, Outcome.REPLACED), outcomes(result));
@@ -170,10 +199,21 @@ class RouteTablesIT {
     faults.afterSuccess(
         "ReplaceRoute",
         r -> ((ReplaceRouteRequest) r).routeTableId().equals(reverted),
-        () -> aws.ec2Client().replaceRoute(x -> x.routeTableId(reverted).destinationCidrBlock(vpc.vipCidr()).networkInterfaceId(vpc.primary().eniId())));
+        () ->
+            aws.ec2Client()
+                .replaceRoute(
+                    x ->
+                        x.routeTableId(reverted)
+                            .destinationCidrBlock(vpc.vipCidr())
+                            .networkInterfaceId(vpc.primary().eniId())));
 
     RouteSwitchResult result =
-        routeTables().pointRoute(vpc.vipCidr(), vpc.routeTableIds(), RouteTarget.networkInterface(vpc.standby().eniId()), false);
+        routeTables()
+            .pointRoute(
+                vpc.vipCidr(),
+                vpc.routeTableIds(),
+                RouteTarget.networkInterface(vpc.standby().eniId()),
+                false);
 
     assertEquals(List.of(Outcome.REPLACED, Outcome.REPAIRED), outcomes(result));
     assertEquals(3, faults.sent("ReplaceRoute"));
@@ -187,7 +227,9 @@ class RouteTablesIT {
     List<String> tables = List.of(vpc.routeTableIds().get(0), missing, vpc.routeTableIds().get(1));
 
     RouteSwitchResult result =
-        routeTables().pointRoute(vpc.vipCidr(), tables, RouteTarget.networkInterface(vpc.standby().eniId()), false);
+        routeTables()
+            .pointRoute(
+                vpc.vipCidr(), tables, RouteTarget.networkInterface(vpc.standby().eniId()), false);
 
     assertFalse(result.allOk());
     assertEquals(tables, result.tables().stream().map(TableResult::routeTableId).toList());
@@ -200,7 +242,8 @@ class RouteTablesIT {
   @Test
   void switchesTenTablesConcurrently() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).routeTables(10).create();
-    // Every ReplaceRoute waits here until all ten are in flight: a serial switch could never release it.
+    // Every ReplaceRoute waits here until all ten are in flight: a serial switch could never
+    // release it.
     CountDownLatch allInFlight = new CountDownLatch(10);
     AtomicBoolean released = new AtomicBoolean(true);
     faults.beforeSending(
@@ -218,10 +261,17 @@ class RouteTablesIT {
           }
         });
     RouteTarget standby = RouteTarget.networkInterface(vpc.standby().eniId());
-    clients = Emulated.clients(aws, faults, s -> s.withTimeouts(java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(15)).withRetryDeadline(java.time.Duration.ofSeconds(15)));
+    clients =
+        Emulated.clients(
+            aws,
+            faults,
+            s ->
+                s.withTimeouts(java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(15))
+                    .withRetryDeadline(java.time.Duration.ofSeconds(15)));
     RouteTables routeTables = new RouteTables(clients);
 
-    RouteSwitchResult result = routeTables.pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
+    RouteSwitchResult result =
+        routeTables.pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false);
 
     assertTrue(released.get(), "the ten ReplaceRoute calls were not in flight together");
     assertTrue(result.allOk(), result::summary);
@@ -241,9 +291,11 @@ class RouteTablesIT {
     String withRoute = vpc.routeTableIds().get(0);
     String withoutRoute = vpc.routeTableIds().get(1);
     String missing = "rtb-0123456789abcdef0";
-    aws.ec2Client().deleteRoute(r -> r.routeTableId(withoutRoute).destinationCidrBlock(vpc.vipCidr()));
+    aws.ec2Client()
+        .deleteRoute(r -> r.routeTableId(withoutRoute).destinationCidrBlock(vpc.vipCidr()));
 
-    Map<String, RouteState> states = routeTables().readRoutes(vpc.vipCidr(), List.of(withRoute, withoutRoute, missing));
+    Map<String, RouteState> states =
+        routeTables().readRoutes(vpc.vipCidr(), List.of(withRoute, withoutRoute, missing));
 
     assertEquals(List.of(withRoute, withoutRoute, missing), new ArrayList<>(states.keySet()));
     RouteState active = states.get(withRoute);
@@ -259,7 +311,13 @@ class RouteTablesIT {
   }
 
   private static Optional<Route> vipRoute(VpcFixture vpc, String table) {
-    return aws.ec2Client().describeRouteTables(r -> r.routeTableIds(table)).routeTables().get(0).routes().stream()
+    return aws
+        .ec2Client()
+        .describeRouteTables(r -> r.routeTableIds(table))
+        .routeTables()
+        .get(0)
+        .routes()
+        .stream()
         .filter(route -> vpc.vipCidr().equals(route.destinationCidrBlock()))
         .findFirst();
   }

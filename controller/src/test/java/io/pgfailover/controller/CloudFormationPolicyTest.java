@@ -27,19 +27,23 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Reads cloudformation/pgfailover.yaml and pins what the controller's role may do: exactly the least-privilege
- * set of issue 5, nothing more. Also checks the template against the code that depends on it (the systemd
- * unit it embeds, the outputs StackConfig reads).
+ * Reads cloudformation/pgfailover.yaml and pins what the controller's role may do: exactly the
+ * least-privilege set of issue 5, nothing more. Also checks the template against the code that
+ * depends on it (the systemd unit it embeds, the outputs StackConfig reads).
  */
 class CloudFormationPolicyTest {
   private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
-  private static final String ARN_PREFIX = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:";
+  private static final String ARN_PREFIX =
+      "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:";
 
   private static Map<String, Object> template;
 
   @BeforeAll
   static void readTemplate() throws IOException {
-    template = map(new Yaml(new CfnConstructor()).load(Files.readString(REPO.resolve("cloudformation/pgfailover.yaml"))));
+    template =
+        map(
+            new Yaml(new CfnConstructor())
+                .load(Files.readString(REPO.resolve("cloudformation/pgfailover.yaml"))));
   }
 
   @Test
@@ -47,14 +51,23 @@ class CloudFormationPolicyTest {
     List<Map<String, Object>> statements = statements("ControllerRole", "pgfailover-controller");
     Map<String, Object> bySid = new LinkedHashMap<>();
     statements.forEach(s -> bySid.put((String) s.get("Sid"), s));
-    assertEquals(List.of("MovePrivateRoutes", "FenceThisClustersInstances", "HoldTheLease", "ReadEc2State", "WhoAmI"), List.copyOf(bySid.keySet()));
+    assertEquals(
+        List.of(
+            "MovePrivateRoutes",
+            "FenceThisClustersInstances",
+            "HoldTheLease",
+            "ReadEc2State",
+            "WhoAmI"),
+        List.copyOf(bySid.keySet()));
     statements.forEach(s -> assertEquals("Allow", s.get("Effect")));
 
-    // Route writes (the virtual IP's, and NAT egress failover's 0.0.0.0/0): only on the two private route
+    // Route writes (the virtual IP's, and NAT egress failover's 0.0.0.0/0): only on the two private
+    // route
     // tables, by ARN.
     Map<String, Object> routes = map(bySid.get("MovePrivateRoutes"));
     assertEquals(Set.of("ec2:ReplaceRoute", "ec2:CreateRoute"), actions(routes));
-    assertEquals(Set.of(
+    assertEquals(
+        Set.of(
             Map.of("Fn::Sub", ARN_PREFIX + "route-table/${PrivateRouteTableA}"),
             Map.of("Fn::Sub", ARN_PREFIX + "route-table/${PrivateRouteTableB}")),
         Set.copyOf(list(routes.get("Resource"))));
@@ -64,18 +77,31 @@ class CloudFormationPolicyTest {
     Map<String, Object> fence = map(bySid.get("FenceThisClustersInstances"));
     assertEquals(Set.of("ec2:StopInstances"), actions(fence));
     assertEquals(Map.of("Fn::Sub", ARN_PREFIX + "instance/*"), fence.get("Resource"));
-    assertEquals(Map.of("StringEquals", Map.of("aws:ResourceTag/pgfailover:cluster", Map.of("Ref", "ClusterName"))), fence.get("Condition"));
+    assertEquals(
+        Map.of(
+            "StringEquals",
+            Map.of("aws:ResourceTag/pgfailover:cluster", Map.of("Ref", "ClusterName"))),
+        fence.get("Condition"));
 
     // The lease: item reads and conditional writes on the stack's lease table only.
     Map<String, Object> lease = map(bySid.get("HoldTheLease"));
-    assertEquals(Set.of("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), actions(lease));
+    assertEquals(
+        Set.of(
+            "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        actions(lease));
     assertEquals(Map.of("Fn::GetAtt", List.of("LeaseTable", "Arn")), lease.get("Resource"));
     assertFalse(lease.containsKey("Condition"));
 
     // Reads that EC2 cannot scope to resources, and who-am-I.
     Map<String, Object> reads = map(bySid.get("ReadEc2State"));
-    assertEquals(Set.of("ec2:DescribeRouteTables", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeInstanceAttribute", "ec2:DescribeVpcs"), actions(reads));
+    assertEquals(
+        Set.of(
+            "ec2:DescribeRouteTables",
+            "ec2:DescribeInstances",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeInstanceAttribute",
+            "ec2:DescribeVpcs"),
+        actions(reads));
     assertEquals("*", reads.get("Resource"));
     Map<String, Object> sts = map(bySid.get("WhoAmI"));
     assertEquals(Set.of("sts:GetCallerIdentity"), actions(sts));
@@ -89,12 +115,14 @@ class CloudFormationPolicyTest {
         for (Object s : list(map(map(policy).get("PolicyDocument")).get("Statement"))) {
           Map<String, Object> statement = map(s);
           String where = role + "/" + map(policy).get("PolicyName") + "/" + statement.get("Sid");
-          assertFalse(statement.containsKey("NotAction") || statement.containsKey("NotResource"), where);
+          assertFalse(
+              statement.containsKey("NotAction") || statement.containsKey("NotResource"), where);
           for (String action : actions(statement)) {
             assertFalse(action.contains("*"), where + " has a wildcard action " + action);
             boolean readOnly = action.matches("ec2:Describe\\w+|sts:GetCallerIdentity");
             if (!readOnly) {
-              assertFalse(resources(statement).contains("*"), where + ": " + action + " on Resource \"*\"");
+              assertFalse(
+                  resources(statement).contains("*"), where + ": " + action + " on Resource \"*\"");
             }
           }
         }
@@ -105,8 +133,13 @@ class CloudFormationPolicyTest {
   @Test
   void theControllerRoleHasOnlyTheFailoverPolicyTheBootPolicyAndSessionManager() {
     Map<String, Object> role = properties("ControllerRole");
-    assertEquals(List.of(Map.of("Fn::Sub", "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")), role.get("ManagedPolicyArns"));
-    List<String> names = list(role.get("Policies")).stream().map(p -> (String) map(p).get("PolicyName")).toList();
+    assertEquals(
+        List.of(
+            Map.of(
+                "Fn::Sub", "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")),
+        role.get("ManagedPolicyArns"));
+    List<String> names =
+        list(role.get("Policies")).stream().map(p -> (String) map(p).get("PolicyName")).toList();
     assertEquals(List.of("pgfailover-controller", "pgfailover-controller-bootstrap"), names);
 
     // Boot-time reads, each on one resource: the jar, the database password, this stack's outputs.
@@ -116,14 +149,24 @@ class CloudFormationPolicyTest {
       bootActions.put((String) s.get("Sid"), actions(s));
       bootResources.put((String) s.get("Sid"), s.get("Resource"));
     }
-    assertEquals(Map.of(
-        "ReadControllerJar", Set.of("s3:GetObject"),
-        "ReadControllerDbPassword", Set.of("secretsmanager:GetSecretValue"),
-        "ReadStackOutputs", Set.of("cloudformation:DescribeStacks")), bootActions);
-    assertEquals(Map.of("Ref", "ControllerDbPassword"), bootResources.get("ReadControllerDbPassword"));
+    assertEquals(
+        Map.of(
+            "ReadControllerJar", Set.of("s3:GetObject"),
+            "ReadControllerDbPassword", Set.of("secretsmanager:GetSecretValue"),
+            "ReadStackOutputs", Set.of("cloudformation:DescribeStacks")),
+        bootActions);
+    assertEquals(
+        Map.of("Ref", "ControllerDbPassword"), bootResources.get("ReadControllerDbPassword"));
     assertEquals(Map.of("Ref", "AWS::StackId"), bootResources.get("ReadStackOutputs"));
-    assertEquals(List.of("arn:${AWS::Partition}:s3:::${BucketAndKey}",
-            Map.of("BucketAndKey", Map.of("Fn::Select", List.of(1, Map.of("Fn::Split", List.of("s3://", Map.of("Ref", "ArtifactUrl"))))))),
+    assertEquals(
+        List.of(
+            "arn:${AWS::Partition}:s3:::${BucketAndKey}",
+            Map.of(
+                "BucketAndKey",
+                Map.of(
+                    "Fn::Select",
+                    List.of(
+                        1, Map.of("Fn::Split", List.of("s3://", Map.of("Ref", "ArtifactUrl"))))))),
         map(bootResources.get("ReadControllerJar")).get("Fn::Sub"));
   }
 
@@ -134,7 +177,9 @@ class CloudFormationPolicyTest {
       assertEquals(Map.of("Ref", "ClusterName"), tags(db).get("pgfailover:cluster"), db);
     }
     for (String nat : List.of("NatInstanceA", "NatInstanceB")) {
-      assertFalse(tags(nat).containsKey("pgfailover:cluster"), nat + " must not be stoppable by the controller");
+      assertFalse(
+          tags(nat).containsKey("pgfailover:cluster"),
+          nat + " must not be stoppable by the controller");
     }
   }
 
@@ -144,13 +189,22 @@ class CloudFormationPolicyTest {
     for (var e : resources().entrySet()) {
       Map<String, Object> r = map(e.getValue());
       Map<String, Object> p = map(r.get("Properties"));
-      if ("AWS::EC2::Route".equals(r.get("Type")) && Map.of("Fn::Sub", "${VirtualIp}/32").equals(p.get("DestinationCidrBlock"))) {
+      if ("AWS::EC2::Route".equals(r.get("Type"))
+          && Map.of("Fn::Sub", "${VirtualIp}/32").equals(p.get("DestinationCidrBlock"))) {
         routed.add((String) map(p.get("RouteTableId")).get("Ref"));
-        assertEquals(Map.of("Ref", "DbEniA"), p.get("NetworkInterfaceId"), e.getKey() + " starts on pg-a's ENI");
+        assertEquals(
+            Map.of("Ref", "DbEniA"),
+            p.get("NetworkInterfaceId"),
+            e.getKey() + " starts on pg-a's ENI");
       }
     }
     assertEquals(Set.of("PrivateRouteTableA", "PrivateRouteTableB"), routed);
-    assertEquals(Map.of("Fn::Join", List.of(",", List.of(Map.of("Ref", "PrivateRouteTableA"), Map.of("Ref", "PrivateRouteTableB")))),
+    assertEquals(
+        Map.of(
+            "Fn::Join",
+            List.of(
+                ",",
+                List.of(Map.of("Ref", "PrivateRouteTableA"), Map.of("Ref", "PrivateRouteTableB")))),
         map(outputs().get("RouteTableIds")).get("Value"));
   }
 
@@ -167,15 +221,23 @@ class CloudFormationPolicyTest {
   void theLeaseTableIsOnDemandKeyedByClusterAndBothControllersStart() {
     Map<String, Object> table = properties("LeaseTable");
     assertEquals("PAY_PER_REQUEST", table.get("BillingMode"));
-    assertEquals(List.of(Map.of("AttributeName", "cluster", "KeyType", "HASH")), table.get("KeySchema"));
-    assertEquals(List.of(Map.of("AttributeName", "cluster", "AttributeType", "S")), table.get("AttributeDefinitions"));
+    assertEquals(
+        List.of(Map.of("AttributeName", "cluster", "KeyType", "HASH")), table.get("KeySchema"));
+    assertEquals(
+        List.of(Map.of("AttributeName", "cluster", "AttributeType", "S")),
+        table.get("AttributeDefinitions"));
     Map<String, Object> data = map(properties("NatLaunchTemplate").get("LaunchTemplateData"));
     String script = (String) map(map(data.get("UserData")).get("Fn::Base64")).get("Fn::Sub");
-    assertTrue(script.contains("\nsystemctl enable pgfailover.service\n"), "enabled on every NAT/control instance, not only in one AZ");
+    assertTrue(
+        script.contains("\nsystemctl enable pgfailover.service\n"),
+        "enabled on every NAT/control instance, not only in one AZ");
     assertFalse(script.contains("if [ \"$AZ\" = "), "no AZ decides which controller runs");
     assertTrue(script.contains("--this-instance \"$SELF\""), "each config names its own instance");
     // A then B in both lists: StackConfig pairs NatInstanceIds[i] with RouteTableIds[i].
-    assertEquals(Map.of("Fn::Join", List.of(",", List.of(Map.of("Ref", "NatInstanceA"), Map.of("Ref", "NatInstanceB")))),
+    assertEquals(
+        Map.of(
+            "Fn::Join",
+            List.of(",", List.of(Map.of("Ref", "NatInstanceA"), Map.of("Ref", "NatInstanceB")))),
         map(outputs().get("NatInstanceIds")).get("Value"));
   }
 
@@ -185,21 +247,30 @@ class CloudFormationPolicyTest {
     String script = (String) map(map(data.get("UserData")).get("Fn::Base64")).get("Fn::Sub");
     int start = script.indexOf("<<'UNIT'\n") + "<<'UNIT'\n".length();
     int end = script.indexOf("\nUNIT\n", start);
-    assertTrue(start > "<<'UNIT'\n".length() && end > start, "the boot script writes the unit with a <<'UNIT' heredoc");
-    assertEquals(Files.readString(REPO.resolve("scripts/systemd/pgfailover.service")), script.substring(start, end + 1));
+    assertTrue(
+        start > "<<'UNIT'\n".length() && end > start,
+        "the boot script writes the unit with a <<'UNIT' heredoc");
+    assertEquals(
+        Files.readString(REPO.resolve("scripts/systemd/pgfailover.service")),
+        script.substring(start, end + 1));
   }
 
   @Test
   void everyInstanceRequiresImdsV2AndEveryDatabaseEniHasSourceDestCheckOff() {
     for (String lt : List.of("NatLaunchTemplate", "DbLaunchTemplate")) {
-      Map<String, Object> metadata = map(map(properties(lt).get("LaunchTemplateData")).get("MetadataOptions"));
+      Map<String, Object> metadata =
+          map(map(properties(lt).get("LaunchTemplateData")).get("MetadataOptions"));
       assertEquals("required", metadata.get("HttpTokens"), lt);
     }
     for (String instance : List.of("NatInstanceA", "NatInstanceB", "DbInstanceA", "DbInstanceB")) {
       Map<String, Object> lt = map(properties(instance).get("LaunchTemplate"));
-      assertTrue(Set.of("NatLaunchTemplate", "DbLaunchTemplate").contains(map(lt.get("LaunchTemplateId")).get("Ref")), instance);
+      assertTrue(
+          Set.of("NatLaunchTemplate", "DbLaunchTemplate")
+              .contains(map(lt.get("LaunchTemplateId")).get("Ref")),
+          instance);
       Map<String, Object> eni = map(list(properties(instance).get("NetworkInterfaces")).get(0));
-      assertEquals("0", eni.get("DeviceIndex"), instance + " takes its ENI as the primary interface");
+      assertEquals(
+          "0", eni.get("DeviceIndex"), instance + " takes its ENI as the primary interface");
       String eniName = (String) map(eni.get("NetworkInterfaceId")).get("Ref");
       assertEquals(false, properties(eniName).get("SourceDestCheck"), eniName);
     }
@@ -234,7 +305,8 @@ class CloudFormationPolicyTest {
 
   private static Map<String, Object> tags(String logicalId) {
     Map<String, Object> tags = new LinkedHashMap<>();
-    list(properties(logicalId).get("Tags")).forEach(t -> tags.put((String) map(t).get("Key"), map(t).get("Value")));
+    list(properties(logicalId).get("Tags"))
+        .forEach(t -> tags.put((String) map(t).get("Key"), map(t).get("Value")));
     return tags;
   }
 
@@ -267,28 +339,53 @@ class CloudFormationPolicyTest {
   }
 
   /**
-   * Reads CloudFormation's short-form intrinsics as their long form: {@code !Ref X} becomes {@code {Ref: X}},
-   * {@code !Sub s} becomes {@code {Fn::Sub: s}}, {@code !GetAtt A.B} becomes {@code {Fn::GetAtt: [A, B]}}.
+   * Reads CloudFormation's short-form intrinsics as their long form: {@code !Ref X} becomes {@code
+   * {Ref: X}}, {@code !Sub s} becomes {@code {Fn::Sub: s}}, {@code !GetAtt A.B} becomes {@code
+   * {Fn::GetAtt: [A, B]}}.
    */
   static final class CfnConstructor extends SafeConstructor {
-    private static final List<String> FUNCTIONS = List.of("Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If",
-        "ImportValue", "Join", "Not", "And", "Or", "Select", "Split", "Sub", "Transform", "Contains", "EachMemberEquals",
-        "EachMemberIn", "ValueOf", "ValueOfAll", "RefAll", "Length", "ToJsonString");
+    private static final List<String> FUNCTIONS =
+        List.of(
+            "Base64",
+            "Cidr",
+            "Equals",
+            "FindInMap",
+            "GetAZs",
+            "If",
+            "ImportValue",
+            "Join",
+            "Not",
+            "And",
+            "Or",
+            "Select",
+            "Split",
+            "Sub",
+            "Transform",
+            "Contains",
+            "EachMemberEquals",
+            "EachMemberIn",
+            "ValueOf",
+            "ValueOfAll",
+            "RefAll",
+            "Length",
+            "ToJsonString");
 
     CfnConstructor() {
       super(new LoaderOptions());
       yamlConstructors.put(new Tag("!Ref"), new Intrinsic("Ref"));
       yamlConstructors.put(new Tag("!Condition"), new Intrinsic("Condition"));
-      yamlConstructors.put(new Tag("!GetAtt"), new AbstractConstruct() {
-        @Override
-        public Object construct(Node node) {
-          if (node instanceof ScalarNode s) {
-            String[] parts = s.getValue().split("\\.", 2);
-            return Map.of("Fn::GetAtt", List.of(parts[0], parts[1]));
-          }
-          return Map.of("Fn::GetAtt", constructSequence((SequenceNode) node));
-        }
-      });
+      yamlConstructors.put(
+          new Tag("!GetAtt"),
+          new AbstractConstruct() {
+            @Override
+            public Object construct(Node node) {
+              if (node instanceof ScalarNode s) {
+                String[] parts = s.getValue().split("\\.", 2);
+                return Map.of("Fn::GetAtt", List.of(parts[0], parts[1]));
+              }
+              return Map.of("Fn::GetAtt", constructSequence((SequenceNode) node));
+            }
+          });
       for (String f : FUNCTIONS) {
         yamlConstructors.put(new Tag("!" + f), new Intrinsic("Fn::" + f));
       }

@@ -45,38 +45,44 @@ import software.amazon.awssdk.services.ec2.model.Route;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
 
 /**
- * Creates cloudformation/pgfailover.yaml on moto's CloudFormation (over HTTP), then drives the adapter's
- * preflight and route switch against the route tables and instances the stack made, and writes the controller
- * config from the stack outputs with {@code failoverctl config from-stack}.
+ * Creates cloudformation/pgfailover.yaml on moto's CloudFormation (over HTTP), then drives the
+ * adapter's preflight and route switch against the route tables and instances the stack made, and
+ * writes the controller config from the stack outputs with {@code failoverctl config from-stack}.
  *
  * <p>What moto (5.2.x) does not do, measured, and how this test deals with it:
  *
  * <ol>
- *   <li>{@code AWS::EC2::Instance} ignores {@code NetworkInterfaces} and {@code LaunchTemplate}: each instance gets
- *       a fresh primary ENI in the default VPC instead of the stack's ENI in its private subnet, and no IMDSv2,
- *       profile or user data. The stack's ENIs exist, unattached. So the route tables (which name the stack's
- *       ENIs) and the instances disagree on the emulator; the preflight findings that follow from it are asserted
- *       as exactly those, and everything else must be OK. On AWS the instances take the stack's ENIs.
- *   <li>{@code SourceDestCheck: false} is ignored on ENIs and instances: preflight reports it, as asserted.
- *   <li>{@code GetAtt <instance>.PrimaryNetworkInterfaceId} does not exist: the template never uses it (the ENIs
- *       are separate resources, which moto creates and routes to).
- *   <li>{@code AWS::SecretsManager::Secret} and {@code AWS::EC2::EIPAssociation} are skipped (moto logs "No Moto
- *       CloudFormation support"); Rules are not evaluated; user data never runs (no PostgreSQL, no NAT).
- *   <li>delete-stack leaves resources behind: this test never deletes; the extension resets moto per test.
+ *   <li>{@code AWS::EC2::Instance} ignores {@code NetworkInterfaces} and {@code LaunchTemplate}:
+ *       each instance gets a fresh primary ENI in the default VPC instead of the stack's ENI in its
+ *       private subnet, and no IMDSv2, profile or user data. The stack's ENIs exist, unattached. So
+ *       the route tables (which name the stack's ENIs) and the instances disagree on the emulator;
+ *       the preflight findings that follow from it are asserted as exactly those, and everything
+ *       else must be OK. On AWS the instances take the stack's ENIs.
+ *   <li>{@code SourceDestCheck: false} is ignored on ENIs and instances: preflight reports it, as
+ *       asserted.
+ *   <li>{@code GetAtt <instance>.PrimaryNetworkInterfaceId} does not exist: the template never uses
+ *       it (the ENIs are separate resources, which moto creates and routes to).
+ *   <li>{@code AWS::SecretsManager::Secret} and {@code AWS::EC2::EIPAssociation} are skipped (moto
+ *       logs "No Moto CloudFormation support"); Rules are not evaluated; user data never runs (no
+ *       PostgreSQL, no NAT).
+ *   <li>delete-stack leaves resources behind: this test never deletes; the extension resets moto
+ *       per test.
  * </ol>
  *
- * The SSM-typed AMI parameter does resolve on moto (it ships the public Amazon Linux parameters), so the template
- * runs with its defaults apart from the two AZs.
+ * The SSM-typed AMI parameter does resolve on moto (it ships the public Amazon Linux parameters),
+ * so the template runs with its defaults apart from the two AZs.
  */
 class StackOnEmulatorIT {
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
 
-  private static final Path TEMPLATE = Path.of(System.getProperty("user.dir")).getParent().resolve("cloudformation/pgfailover.yaml");
+  private static final Path TEMPLATE =
+      Path.of(System.getProperty("user.dir")).getParent().resolve("cloudformation/pgfailover.yaml");
   private static final String STACK = "orders";
 
   @BeforeAll
   static void emulatorCredentialsForTheCommand() {
-    // from-stack uses the SDK's default credential chain, as on an instance; system properties are its first link.
+    // from-stack uses the SDK's default credential chain, as on an instance; system properties are
+    // its first link.
     System.setProperty("aws.accessKeyId", "test");
     System.setProperty("aws.secretAccessKey", "test");
   }
@@ -88,7 +94,8 @@ class StackOnEmulatorIT {
   }
 
   @Test
-  void theStackCarriesAPreflightARouteSwitchAndAGeneratedConfig(@TempDir Path dir) throws Exception {
+  void theStackCarriesAPreflightARouteSwitchAndAGeneratedConfig(@TempDir Path dir)
+      throws Exception {
     Map<String, String> out = createStack();
     List<String> tables = List.of(out.get("RouteTableIds").split(","));
     String vip = out.get("VirtualIp");
@@ -97,50 +104,90 @@ class StackOnEmulatorIT {
     assertEquals("192.168.255.10/32", vip);
     assertEquals(2, tables.size());
 
-    // The private route tables as the stack made them: the virtual IP on pg-a, egress through the same AZ's NAT.
+    // The private route tables as the stack made them: the virtual IP on pg-a, egress through the
+    // same AZ's NAT.
     List<String> natEnis = List.of(out.get("NatEniIds").split(","));
-    List<RouteTable> described = aws.ec2Client().describeRouteTables(r -> r.routeTableIds(tables)).routeTables();
+    List<RouteTable> described =
+        aws.ec2Client().describeRouteTables(r -> r.routeTableIds(tables)).routeTables();
     assertEquals(2, described.size());
     for (RouteTable table : described) {
       String id = table.routeTableId();
       assertEquals(out.get("VpcId"), table.vpcId(), id);
       assertEquals(eniA, route(table, vip).networkInterfaceId(), id);
-      assertEquals(natEnis.get(tables.indexOf(id)), route(table, "0.0.0.0/0").networkInterfaceId(), id + " egress through its own AZ's NAT");
+      assertEquals(
+          natEnis.get(tables.indexOf(id)),
+          route(table, "0.0.0.0/0").networkInterfaceId(),
+          id + " egress through its own AZ's NAT");
     }
 
-    try (AwsClients clients = AwsClients.builder(AwsSettings.defaults(aws.region()).withEndpoint(aws.endpoint()))
-        .credentialsProvider(aws.credentialsProvider()).build()) {
+    try (AwsClients clients =
+        AwsClients.builder(AwsSettings.defaults(aws.region()).withEndpoint(aws.endpoint()))
+            .credentialsProvider(aws.credentialsProvider())
+            .build()) {
       // Preflight against what the stack made.
-      List<Finding> findings = new Preflight(clients).run(new Preflight.Request(Optional.of(out.get("VpcId")), vip, tables,
-          List.of(out.get("NodeAInstanceId"), out.get("NodeBInstanceId")), false));
+      List<Finding> findings =
+          new Preflight(clients)
+              .run(
+                  new Preflight.Request(
+                      Optional.of(out.get("VpcId")),
+                      vip,
+                      tables,
+                      List.of(out.get("NodeAInstanceId"), out.get("NodeBInstanceId")),
+                      false));
       assertPreflightFindsOnlyTheEmulatorGaps(findings, out, tables);
 
       // Route switch to pg-b's ENI, idempotent, and back.
       RouteTables routes = new RouteTables(clients);
-      RouteSwitchResult toB = routes.pointRoute(vip, tables, RouteTarget.networkInterface(eniB), false);
+      RouteSwitchResult toB =
+          routes.pointRoute(vip, tables, RouteTarget.networkInterface(eniB), false);
       assertTrue(toB.allOk(), toB::summary);
-      assertEquals(List.of(Outcome.REPLACED, Outcome.REPLACED), toB.tables().stream().map(RouteSwitchResult.TableResult::outcome).toList());
+      assertEquals(
+          List.of(Outcome.REPLACED, Outcome.REPLACED),
+          toB.tables().stream().map(RouteSwitchResult.TableResult::outcome).toList());
       for (String id : tables) {
-        assertEquals(Optional.of(RouteTarget.networkInterface(eniB)), routes.readRoutes(vip, tables).get(id).target(), id);
+        assertEquals(
+            Optional.of(RouteTarget.networkInterface(eniB)),
+            routes.readRoutes(vip, tables).get(id).target(),
+            id);
       }
-      RouteSwitchResult again = routes.pointRoute(vip, tables, RouteTarget.networkInterface(eniB), false);
-      assertEquals(List.of(Outcome.UNCHANGED, Outcome.UNCHANGED), again.tables().stream().map(RouteSwitchResult.TableResult::outcome).toList());
-      RouteSwitchResult back = routes.pointRoute(vip, tables, RouteTarget.networkInterface(eniA), false);
+      RouteSwitchResult again =
+          routes.pointRoute(vip, tables, RouteTarget.networkInterface(eniB), false);
+      assertEquals(
+          List.of(Outcome.UNCHANGED, Outcome.UNCHANGED),
+          again.tables().stream().map(RouteSwitchResult.TableResult::outcome).toList());
+      RouteSwitchResult back =
+          routes.pointRoute(vip, tables, RouteTarget.networkInterface(eniA), false);
       assertTrue(back.allOk(), back::summary);
       Map<String, RouteState> now = routes.readRoutes(vip, tables);
-      tables.forEach(id -> assertEquals(Optional.of(RouteTarget.networkInterface(eniA)), now.get(id).target(), id));
+      tables.forEach(
+          id ->
+              assertEquals(
+                  Optional.of(RouteTarget.networkInterface(eniA)), now.get(id).target(), id));
       // The switch wrote only the virtual-IP route: egress still goes through each AZ's own NAT.
-      for (RouteTable table : aws.ec2Client().describeRouteTables(r -> r.routeTableIds(tables)).routeTables()) {
-        assertEquals(natEnis.get(tables.indexOf(table.routeTableId())), route(table, "0.0.0.0/0").networkInterfaceId());
+      for (RouteTable table :
+          aws.ec2Client().describeRouteTables(r -> r.routeTableIds(tables)).routeTables()) {
+        assertEquals(
+            natEnis.get(tables.indexOf(table.routeTableId())),
+            route(table, "0.0.0.0/0").networkInterfaceId());
       }
     }
 
-    // The controller's config from the outputs, through the command the NAT instance's boot script runs.
+    // The controller's config from the outputs, through the command the NAT instance's boot script
+    // runs.
     Path config = dir.resolve("controller.yaml");
     StringWriter err = new StringWriter();
     CommandLine cmd = new CommandLine(new ConfigFromStack());
     cmd.setErr(new PrintWriter(err, true));
-    int exit = cmd.execute("--stack", STACK, "--region", aws.region(), "--endpoint", aws.endpoint().toString(), "--out", config.toString());
+    int exit =
+        cmd.execute(
+            "--stack",
+            STACK,
+            "--region",
+            aws.region(),
+            "--endpoint",
+            aws.endpoint().toString(),
+            "--out",
+            config.toString());
     assertEquals(ExitCodes.OK, exit, err::toString);
     ControllerConfig c = ConfigLoader.load(config);
     assertEquals("orders-db", c.cluster());
@@ -148,17 +195,49 @@ class StackOnEmulatorIT {
     assertEquals(Optional.of(aws.endpoint()), c.aws().endpoint());
     assertEquals(vip, c.virtualIp());
     assertEquals(tables, c.routeTables());
-    assertEquals(List.of(out.get("NodeAInstanceId"), out.get("NodeBInstanceId")), c.nodes().stream().map(n -> n.instanceId()).toList());
+    assertEquals(
+        List.of(out.get("NodeAInstanceId"), out.get("NodeBInstanceId")),
+        c.nodes().stream().map(n -> n.instanceId()).toList());
     assertEquals(List.of(eniA, eniB), c.nodes().stream().map(n -> n.eniId()).toList());
-    assertEquals(List.of(out.get("NodeAPrivateIp"), out.get("NodeBPrivateIp")), c.nodes().stream().map(n -> n.host()).toList());
-    assertEquals(Optional.of(c.nodes().get(0)), c.nodeByTarget(eniA), "the route target the stack set names pg-a");
+    assertEquals(
+        List.of(out.get("NodeAPrivateIp"), out.get("NodeBPrivateIp")),
+        c.nodes().stream().map(n -> n.host()).toList());
+    assertEquals(
+        Optional.of(c.nodes().get(0)),
+        c.nodeByTarget(eniA),
+        "the route target the stack set names pg-a");
 
     // A second run does not replace the file without --force, and does with it.
     String before = Files.readString(config);
-    assertEquals(ExitCodes.REFUSED, cmd.execute("--stack", STACK, "--region", aws.region(), "--endpoint", aws.endpoint().toString(), "--out", config.toString()));
-    assertEquals(ExitCodes.OK, new CommandLine(new ConfigFromStack()).execute("--stack", STACK, "--region", aws.region(),
-        "--endpoint", aws.endpoint().toString(), "--out", config.toString(), "--force", "--fencing", "stop-instance"));
-    assertTrue(!before.equals(Files.readString(config)) && Files.readString(config).contains("fencing: stop-instance"));
+    assertEquals(
+        ExitCodes.REFUSED,
+        cmd.execute(
+            "--stack",
+            STACK,
+            "--region",
+            aws.region(),
+            "--endpoint",
+            aws.endpoint().toString(),
+            "--out",
+            config.toString()));
+    assertEquals(
+        ExitCodes.OK,
+        new CommandLine(new ConfigFromStack())
+            .execute(
+                "--stack",
+                STACK,
+                "--region",
+                aws.region(),
+                "--endpoint",
+                aws.endpoint().toString(),
+                "--out",
+                config.toString(),
+                "--force",
+                "--fencing",
+                "stop-instance"));
+    assertTrue(
+        !before.equals(Files.readString(config))
+            && Files.readString(config).contains("fencing: stop-instance"));
   }
 
   @Test
@@ -166,63 +245,128 @@ class StackOnEmulatorIT {
     StringWriter err = new StringWriter();
     CommandLine cmd = new CommandLine(new ConfigFromStack());
     cmd.setErr(new PrintWriter(err, true));
-    assertEquals(ExitCodes.FAILED, cmd.execute("--stack", "no-such-stack", "--region", aws.region(), "--endpoint", aws.endpoint().toString()));
-    assertTrue(err.toString().contains("no-such-stack") && err.toString().contains("check the stack name and --region"), err::toString);
+    assertEquals(
+        ExitCodes.FAILED,
+        cmd.execute(
+            "--stack",
+            "no-such-stack",
+            "--region",
+            aws.region(),
+            "--endpoint",
+            aws.endpoint().toString()));
+    assertTrue(
+        err.toString().contains("no-such-stack")
+            && err.toString().contains("check the stack name and --region"),
+        err::toString);
   }
 
   /**
-   * Everything preflight can check on the emulator is OK: identity, the virtual IP outside the VPC, both route
-   * tables in the stack's VPC with the virtual-IP route present. The only FAILs are the two instance gaps listed
-   * in the class comment, and the only WARNs their consequence (the route names the stack's ENI, which moto did
-   * not attach) plus the permission probes, which an emulator cannot answer.
+   * Everything preflight can check on the emulator is OK: identity, the virtual IP outside the VPC,
+   * both route tables in the stack's VPC with the virtual-IP route present. The only FAILs are the
+   * two instance gaps listed in the class comment, and the only WARNs their consequence (the route
+   * names the stack's ENI, which moto did not attach) plus the permission probes, which an emulator
+   * cannot answer.
    */
-  private static void assertPreflightFindsOnlyTheEmulatorGaps(List<Finding> findings, Map<String, String> out, List<String> tables) {
+  private static void assertPreflightFindsOnlyTheEmulatorGaps(
+      List<Finding> findings, Map<String, String> out, List<String> tables) {
     String all = findings.stream().map(Finding::toString).collect(Collectors.joining("\n"));
     List<String> instances = List.of(out.get("NodeAInstanceId"), out.get("NodeBInstanceId"));
-    assertTrue(findings.stream().anyMatch(f -> f.subject().equals("identity") && f.severity() == Finding.Severity.OK), all);
-    assertTrue(findings.stream().anyMatch(f -> f.subject().equals("virtual IP " + out.get("VirtualIp")) && f.severity() == Finding.Severity.OK), all);
+    assertTrue(
+        findings.stream()
+            .anyMatch(f -> f.subject().equals("identity") && f.severity() == Finding.Severity.OK),
+        all);
+    assertTrue(
+        findings.stream()
+            .anyMatch(
+                f ->
+                    f.subject().equals("virtual IP " + out.get("VirtualIp"))
+                        && f.severity() == Finding.Severity.OK),
+        all);
     for (Finding f : findings) {
       switch (f.severity()) {
-        case OK -> { }
-        case FAIL -> assertTrue(instances.contains(f.subject())
-            && (f.message().startsWith("instance is in ") || f.message().startsWith("source/dest check is enabled")), "unexpected FAIL: " + f + "\n" + all);
-        case WARN -> assertTrue((tables.contains(f.subject()) && f.message().contains("not at a PostgreSQL instance"))
-            || f.subject().equals("permissions"), "unexpected WARN: " + f + "\n" + all);
+        case OK -> {}
+        case FAIL ->
+            assertTrue(
+                instances.contains(f.subject())
+                    && (f.message().startsWith("instance is in ")
+                        || f.message().startsWith("source/dest check is enabled")),
+                "unexpected FAIL: " + f + "\n" + all);
+        case WARN ->
+            assertTrue(
+                (tables.contains(f.subject())
+                        && f.message().contains("not at a PostgreSQL instance"))
+                    || f.subject().equals("permissions"),
+                "unexpected WARN: " + f + "\n" + all);
       }
     }
     for (String table : tables) {
-      assertTrue(findings.stream().anyMatch(f -> f.subject().equals(table) && f.message().contains("points at " + out.get("NodeAEniId"))), all);
+      assertTrue(
+          findings.stream()
+              .anyMatch(
+                  f ->
+                      f.subject().equals(table)
+                          && f.message().contains("points at " + out.get("NodeAEniId"))),
+          all);
     }
   }
 
   private static Route route(RouteTable table, String destination) {
-    return table.routes().stream().filter(r -> destination.equals(r.destinationCidrBlock())).findFirst()
-        .orElseThrow(() -> new AssertionError(table.routeTableId() + " has no route for " + destination + ": " + table.routes()));
+    return table.routes().stream()
+        .filter(r -> destination.equals(r.destinationCidrBlock()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    table.routeTableId()
+                        + " has no route for "
+                        + destination
+                        + ": "
+                        + table.routes()));
   }
 
   private Map<String, String> createStack() throws Exception {
     String body = Files.readString(TEMPLATE);
-    try (CloudFormationClient cfn = CloudFormationClient.builder()
-        .endpointOverride(aws.endpoint())
-        .region(Region.of(aws.region()))
-        .credentialsProvider(aws.credentialsProvider())
-        .httpClient(UrlConnectionHttpClient.create())
-        .build()) {
-      cfn.createStack(r -> r.stackName(STACK)
-          .templateBody(body)
-          .capabilities(Capability.CAPABILITY_IAM)
-          .parameters(
-              Parameter.builder().parameterKey("ClusterName").parameterValue("orders-db").build(),
-              Parameter.builder().parameterKey("AvailabilityZoneA").parameterValue(aws.region() + "a").build(),
-              Parameter.builder().parameterKey("AvailabilityZoneB").parameterValue(aws.region() + "b").build()));
-      Stack stack = cfn.waiter().waitUntilStackCreateComplete(r -> r.stackName(STACK)).matched().response()
-          .orElseThrow(() -> new AssertionError("stack creation did not complete")).stacks().get(0);
+    try (CloudFormationClient cfn =
+        CloudFormationClient.builder()
+            .endpointOverride(aws.endpoint())
+            .region(Region.of(aws.region()))
+            .credentialsProvider(aws.credentialsProvider())
+            .httpClient(UrlConnectionHttpClient.create())
+            .build()) {
+      cfn.createStack(
+          r ->
+              r.stackName(STACK)
+                  .templateBody(body)
+                  .capabilities(Capability.CAPABILITY_IAM)
+                  .parameters(
+                      Parameter.builder()
+                          .parameterKey("ClusterName")
+                          .parameterValue("orders-db")
+                          .build(),
+                      Parameter.builder()
+                          .parameterKey("AvailabilityZoneA")
+                          .parameterValue(aws.region() + "a")
+                          .build(),
+                      Parameter.builder()
+                          .parameterKey("AvailabilityZoneB")
+                          .parameterValue(aws.region() + "b")
+                          .build()));
+      Stack stack =
+          cfn.waiter()
+              .waitUntilStackCreateComplete(r -> r.stackName(STACK))
+              .matched()
+              .response()
+              .orElseThrow(() -> new AssertionError("stack creation did not complete"))
+              .stacks()
+              .get(0);
       assertEquals(StackStatus.CREATE_COMPLETE, stack.stackStatus(), stack.stackStatusReason());
       Map<String, String> outputs = new LinkedHashMap<>();
       for (Output o : stack.outputs()) {
         outputs.put(o.outputKey(), o.outputValue());
       }
-      assertTrue(outputs.keySet().containsAll(StackConfig.requiredOutputs()), "outputs: " + outputs.keySet());
+      assertTrue(
+          outputs.keySet().containsAll(StackConfig.requiredOutputs()),
+          "outputs: " + outputs.keySet());
       return outputs;
     }
   }

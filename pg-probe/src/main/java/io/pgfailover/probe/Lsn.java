@@ -4,8 +4,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A WAL position (pg_lsn): an unsigned 64-bit byte offset, written by PostgreSQL as two hexadecimal halves,
- * e.g. {@code 16/B374D848}.
+ * A WAL position (pg_lsn): an unsigned 64-bit byte offset, written by PostgreSQL as two hexadecimal
+ * halves, e.g. {@code 16/B374D848}.
  */
 public record Lsn(long value) implements Comparable<Lsn> {
 
@@ -15,7 +15,9 @@ public record Lsn(long value) implements Comparable<Lsn> {
     Matcher m = TEXT.matcher(text == null ? "" : text.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "invalid LSN '" + text + "': expected two hexadecimal numbers of up to 8 digits separated by '/',"
+          "invalid LSN '"
+              + text
+              + "': expected two hexadecimal numbers of up to 8 digits separated by '/',"
               + " e.g. 16/B374D848");
     }
     return new Lsn((Long.parseLong(m.group(1), 16) << 32) | Long.parseLong(m.group(2), 16));
@@ -33,6 +35,8 @@ public record Lsn(long value) implements Comparable<Lsn> {
 
   @Override
   public String toString() {
-    return Long.toHexString(value >>> 32).toUpperCase() + "/" + Long.toHexString(value & 0xFFFFFFFFL).toUpperCase();
+    return Long.toHexString(value >>> 32).toUpperCase()
+        + "/"
+        + Long.toHexString(value & 0xFFFFFFFFL).toUpperCase();
   }
 }

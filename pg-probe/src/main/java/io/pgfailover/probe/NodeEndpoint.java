@@ -8,11 +8,12 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * How to reach one PostgreSQL node. {@code jdbcProperties} go to the PostgreSQL JDBC driver unchanged (TLS:
- * {@code sslmode}, {@code sslrootcert}, {@code sslcert}, {@code sslkey}, ...); credentials and timeouts are
- * not accepted there because the probe owns them.
+ * How to reach one PostgreSQL node. {@code jdbcProperties} go to the PostgreSQL JDBC driver
+ * unchanged (TLS: {@code sslmode}, {@code sslrootcert}, {@code sslcert}, {@code sslkey}, ...);
+ * credentials and timeouts are not accepted there because the probe owns them.
  *
- * @param name the operator's name for the node, e.g. {@code pg-a}; used in logs and as the heartbeat key
+ * @param name the operator's name for the node, e.g. {@code pg-a}; used in logs and as the
+ *     heartbeat key
  */
 public record NodeEndpoint(
     String name,
@@ -24,12 +25,13 @@ public record NodeEndpoint(
     Map<String, String> jdbcProperties) {
 
   /** Properties the probe sets itself, with the setting an operator should change instead. */
-  private static final Map<String, String> RESERVED = Map.of(
-      "user", "NodeEndpoint.user",
-      "password", "NodeEndpoint.password (a PasswordSource)",
-      "connecttimeout", "ProbeSettings.deadline",
-      "sockettimeout", "ProbeSettings.deadline",
-      "logintimeout", "ProbeSettings.deadline");
+  private static final Map<String, String> RESERVED =
+      Map.of(
+          "user", "NodeEndpoint.user",
+          "password", "NodeEndpoint.password (a PasswordSource)",
+          "connecttimeout", "ProbeSettings.deadline",
+          "sockettimeout", "ProbeSettings.deadline",
+          "logintimeout", "ProbeSettings.deadline");
 
   public NodeEndpoint {
     requireText(name, "name", "e.g. pg-a");
@@ -37,15 +39,24 @@ public record NodeEndpoint(
     requireText(database, "database", "e.g. postgres");
     requireText(user, "user", "a role with pg_monitor, e.g. pgfailover");
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("node " + name + ": port " + port + " must be between 1 and 65535");
+      throw new IllegalArgumentException(
+          "node " + name + ": port " + port + " must be between 1 and 65535");
     }
-    Objects.requireNonNull(password, "node " + name + ": password source must be set (env, file or pgpass)");
-    Objects.requireNonNull(jdbcProperties, "node " + name + ": jdbcProperties must be set (may be empty)");
+    Objects.requireNonNull(
+        password, "node " + name + ": password source must be set (env, file or pgpass)");
+    Objects.requireNonNull(
+        jdbcProperties, "node " + name + ": jdbcProperties must be set (may be empty)");
     for (String key : jdbcProperties.keySet()) {
       String instead = RESERVED.get(key.toLowerCase(Locale.ROOT));
       if (instead != null) {
         throw new IllegalArgumentException(
-            "node " + name + ": jdbcProperties must not set '" + key + "'; set " + instead + " instead");
+            "node "
+                + name
+                + ": jdbcProperties must not set '"
+                + key
+                + "'; set "
+                + instead
+                + " instead");
       }
     }
     jdbcProperties = Map.copyOf(jdbcProperties);
@@ -67,19 +78,34 @@ public record NodeEndpoint(
 
   private static void requireText(String value, String field, String example) {
     if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException("NodeEndpoint." + field + " must not be empty (" + example + ")");
+      throw new IllegalArgumentException(
+          "NodeEndpoint." + field + " must not be empty (" + example + ")");
     }
   }
 
   /** Masks driver properties that may hold secrets (e.g. sslpassword). */
   @Override
   public String toString() {
-    Set<String> secret = jdbcProperties.keySet().stream()
-        .filter(k -> k.toLowerCase(Locale.ROOT).contains("password"))
-        .collect(Collectors.toSet());
+    Set<String> secret =
+        jdbcProperties.keySet().stream()
+            .filter(k -> k.toLowerCase(Locale.ROOT).contains("password"))
+            .collect(Collectors.toSet());
     Map<String, String> shown = new TreeMap<>(jdbcProperties);
     secret.forEach(k -> shown.put(k, "***"));
-    return "NodeEndpoint[name=" + name + ", host=" + host + ", port=" + port + ", database=" + database
-        + ", user=" + user + ", password=" + password + ", jdbcProperties=" + shown + "]";
+    return "NodeEndpoint[name="
+        + name
+        + ", host="
+        + host
+        + ", port="
+        + port
+        + ", database="
+        + database
+        + ", user="
+        + user
+        + ", password="
+        + password
+        + ", jdbcProperties="
+        + shown
+        + "]";
   }
 }

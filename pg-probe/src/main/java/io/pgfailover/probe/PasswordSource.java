@@ -4,15 +4,16 @@ import io.pgfailover.probe.internal.Passwords;
 import java.nio.file.Path;
 
 /**
- * Where a node's password comes from. Sources are read on every connection, so a rotated password is picked
- * up without a restart. {@code toString()} never shows a password.
+ * Where a node's password comes from. Sources are read on every connection, so a rotated password
+ * is picked up without a restart. {@code toString()} never shows a password.
  */
 public interface PasswordSource {
 
   /**
    * The password for a connection to {@code host:port/database} as {@code user}.
    *
-   * @throws IllegalStateException when the source cannot give one; the message names the source and the fix
+   * @throws IllegalStateException when the source cannot give one; the message names the source and
+   *     the fix
    */
   String password(String host, int port, String database, String user);
 
@@ -22,8 +23,8 @@ public interface PasswordSource {
   }
 
   /**
-   * The first line of a file (trailing newline removed), e.g. a mounted secret. The file must not be readable
-   * by group or others (chmod 600), like libpq's rule for .pgpass.
+   * The first line of a file (trailing newline removed), e.g. a mounted secret. The file must not
+   * be readable by group or others (chmod 600), like libpq's rule for .pgpass.
    */
   static PasswordSource fromFile(Path file) {
     return new Passwords.File(file);
@@ -31,8 +32,8 @@ public interface PasswordSource {
 
   /**
    * libpq's password file: {@code $PGPASSFILE}, else {@code ~/.pgpass}; lines {@code
-   * host:port:database:username:password}, {@code *} matches anything, {@code \:} and {@code \\} escape, the first
-   * matching line wins. The file must be chmod 600.
+   * host:port:database:username:password}, {@code *} matches anything, {@code \:} and {@code \\}
+   * escape, the first matching line wins. The file must be chmod 600.
    */
   static PasswordSource pgpass() {
     return Passwords.Pgpass.standardLocation();

@@ -33,17 +33,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Bounded probes and promotion of PostgreSQL nodes over JDBC.
  *
- * <p>Contract: {@link #probe} and {@link #probeAll} never throw and return within the deadline (plus
- * scheduling noise): each probe runs on a worker thread; when the deadline passes the caller stops waiting,
- * aborts the connection's socket and reports {@link Reachability#TIMEOUT}. Each probe uses its own short-lived
- * connection (see the README for the measurement behind that choice). {@link #promote} returns a result, not an
- * exception, for every outcome. Instances are thread-safe; close them to stop the worker threads.
+ * <p>Contract: {@link #probe} and {@link #probeAll} never throw and return within the deadline
+ * (plus scheduling noise): each probe runs on a worker thread; when the deadline passes the caller
+ * stops waiting, aborts the connection's socket and reports {@link Reachability#TIMEOUT}. Each
+ * probe uses its own short-lived connection (see the README for the measurement behind that
+ * choice). {@link #promote} returns a result, not an exception, for every outcome. Instances are
+ * thread-safe; close them to stop the worker threads.
  */
 public final class PgProbe implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PgProbe.class);
+
   /** pg_promote waits in whole seconds; shorter promotion timeouts cannot be honoured. */
   public static final Duration MIN_PROMOTION_TIMEOUT = Duration.ofSeconds(1);
+
   private static final long CONFIRM_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final ProbeSettings settings;
@@ -59,13 +62,16 @@ public final class PgProbe implements AutoCloseable {
     this.settings = java.util.Objects.requireNonNull(settings, "settings");
     this.clock = java.util.Objects.requireNonNull(clock, "clock");
     AtomicInteger n = new AtomicInteger();
-    ThreadFactory daemons = r -> {
-      Thread t = new Thread(r, "pg-probe-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-    // Unbounded on purpose: a worker stuck on a frozen node is abandoned at the deadline and ends by itself at
-    // the driver's socket timeout, so at most about (deadline + 1 s) / interval workers per frozen node exist.
+    ThreadFactory daemons =
+        r -> {
+          Thread t = new Thread(r, "pg-probe-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        };
+    // Unbounded on purpose: a worker stuck on a frozen node is abandoned at the deadline and ends
+    // by itself at
+    // the driver's socket timeout, so at most about (deadline + 1 s) / interval workers per frozen
+    // node exist.
     this.workers = Executors.newCachedThreadPool(daemons);
   }
 
@@ -78,7 +84,10 @@ public final class PgProbe implements AutoCloseable {
     return probeAll(List.of(node)).get(0);
   }
 
-  /** Observes several nodes in parallel under one deadline; results are in the order of {@code nodes}. */
+  /**
+   * Observes several nodes in parallel under one deadline; results are in the order of {@code
+   * nodes}.
+   */
   public List<ProbeResult> probeAll(List<NodeEndpoint> nodes) {
     return probeAll(nodes, settings.writeCheck());
   }
@@ -101,86 +110,148 @@ public final class PgProbe implements AutoCloseable {
   }
 
   /**
-   * Promotes a standby and confirms it: {@code pg_promote(wait => true)}, then probes until the node is out of
-   * recovery on a newer timeline. A node that is already a primary is left alone ({@code ALREADY_PRIMARY}). An
-   * unreachable node, a node whose role cannot be read, a refused {@code pg_promote} or a promotion not
-   * confirmed within {@code timeout} give {@code FAILED} with the reason. Returns within {@code timeout} plus
-   * one probe deadline. Checking that no other primary exists is the caller's job.
+   * Promotes a standby and confirms it: {@code pg_promote(wait => true)}, then probes until the
+   * node is out of recovery on a newer timeline. A node that is already a primary is left alone
+   * ({@code ALREADY_PRIMARY}). An unreachable node, a node whose role cannot be read, a refused
+   * {@code pg_promote} or a promotion not confirmed within {@code timeout} give {@code FAILED} with
+   * the reason. Returns within {@code timeout} plus one probe deadline. Checking that no other
+   * primary exists is the caller's job.
    */
   public PromotionResult promote(NodeEndpoint standby, Duration timeout) {
     if (timeout == null || timeout.compareTo(MIN_PROMOTION_TIMEOUT) < 0) {
       throw new IllegalArgumentException(
-          "promotion timeout " + timeout + " must be at least " + MIN_PROMOTION_TIMEOUT
+          "promotion timeout "
+              + timeout
+              + " must be at least "
+              + MIN_PROMOTION_TIMEOUT
               + " (pg_promote waits in whole seconds)");
     }
     long startNanos = System.nanoTime();
     long endNanos = startNanos + timeout.toNanos();
     ProbeResult before = probeAll(List.of(standby), false).get(0);
     if (!before.reachable()) {
-      return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), OptionalLong.empty(),
-          "node " + standby.name() + " is unreachable (" + before.reachability() + ": "
-              + before.error().orElse("") + "); not promoted");
+      return finish(
+          standby,
+          startNanos,
+          PromotionResult.Outcome.FAILED,
+          before.timeline(),
+          OptionalLong.empty(),
+          "node "
+              + standby.name()
+              + " is unreachable ("
+              + before.reachability()
+              + ": "
+              + before.error().orElse("")
+              + "); not promoted");
     }
     if (before.role() == Role.PRIMARY) {
-      return finish(standby, startNanos, PromotionResult.Outcome.ALREADY_PRIMARY, before.timeline(),
-          before.timeline(), null);
+      return finish(
+          standby,
+          startNanos,
+          PromotionResult.Outcome.ALREADY_PRIMARY,
+          before.timeline(),
+          before.timeline(),
+          null);
     }
     if (before.role() != Role.STANDBY || before.timeline().isEmpty()) {
-      return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), OptionalLong.empty(),
+      return finish(
+          standby,
+          startNanos,
+          PromotionResult.Outcome.FAILED,
+          before.timeline(),
+          OptionalLong.empty(),
           "node " + standby.name() + " did not report a role and timeline; not promoted");
     }
     long waitSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(endNanos - System.nanoTime()));
-    log.info("event=promote_started node={} timeline={} replay_lsn={} wait_s={}", standby.name(),
-        before.timeline().getAsLong(), before.replayLsn().map(Lsn::toString).orElse("none"), waitSeconds);
+    log.info(
+        "event=promote_started node={} timeline={} replay_lsn={} wait_s={}",
+        standby.name(),
+        before.timeline().getAsLong(),
+        before.replayLsn().map(Lsn::toString).orElse("none"),
+        waitSeconds);
     PromoteCall call = callPgPromote(standby, waitSeconds, endNanos);
     if (call.error != null && !call.notInRecovery && !call.connectionLost) {
-      return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), OptionalLong.empty(),
+      return finish(
+          standby,
+          startNanos,
+          PromotionResult.Outcome.FAILED,
+          before.timeline(),
+          OptionalLong.empty(),
           "pg_promote on " + standby.name() + " failed: " + call.error);
     }
     ProbeResult after;
     do {
       after = probeAll(List.of(standby), false).get(0);
-      if (after.isPrimary() && after.timeline().isPresent()
+      if (after.isPrimary()
+          && after.timeline().isPresent()
           && after.timeline().getAsLong() > before.timeline().getAsLong()) {
-        // pg_promote reporting "not in recovery" means someone else promoted it between our probe and our call.
-        return finish(standby, startNanos,
-            call.notInRecovery ? PromotionResult.Outcome.ALREADY_PRIMARY : PromotionResult.Outcome.PROMOTED,
-            before.timeline(), after.timeline(), null);
+        // pg_promote reporting "not in recovery" means someone else promoted it between our probe
+        // and our call.
+        return finish(
+            standby,
+            startNanos,
+            call.notInRecovery
+                ? PromotionResult.Outcome.ALREADY_PRIMARY
+                : PromotionResult.Outcome.PROMOTED,
+            before.timeline(),
+            after.timeline(),
+            null);
       }
-      LockSupport.parkNanos(Math.min(CONFIRM_POLL_NANOS, Math.max(0, endNanos - System.nanoTime())));
+      LockSupport.parkNanos(
+          Math.min(CONFIRM_POLL_NANOS, Math.max(0, endNanos - System.nanoTime())));
     } while (System.nanoTime() < endNanos);
-    String seen = after.reachable()
-        ? "role " + after.role() + " timeline " + after.timeline()
-        : after.reachability() + ": " + after.error().orElse("");
-    return finish(standby, startNanos, PromotionResult.Outcome.FAILED, before.timeline(), after.timeline(),
-        "promotion of " + standby.name() + " not confirmed within " + timeout + " (pg_promote: "
-            + (call.error != null ? call.error : call.promoted ? "done" : "not finished in " + waitSeconds + " s")
-            + "; last probe: " + seen + "); it may still complete: probe the node before acting again");
+    String seen =
+        after.reachable()
+            ? "role " + after.role() + " timeline " + after.timeline()
+            : after.reachability() + ": " + after.error().orElse("");
+    return finish(
+        standby,
+        startNanos,
+        PromotionResult.Outcome.FAILED,
+        before.timeline(),
+        after.timeline(),
+        "promotion of "
+            + standby.name()
+            + " not confirmed within "
+            + timeout
+            + " (pg_promote: "
+            + (call.error != null
+                ? call.error
+                : call.promoted ? "done" : "not finished in " + waitSeconds + " s")
+            + "; last probe: "
+            + seen
+            + "); it may still complete: probe the node before acting again");
   }
 
   /** The outcome of the pg_promote call itself. */
-  private record PromoteCall(boolean promoted, String error, boolean notInRecovery, boolean connectionLost) {}
+  private record PromoteCall(
+      boolean promoted, String error, boolean notInRecovery, boolean connectionLost) {}
 
   private PromoteCall callPgPromote(NodeEndpoint node, long waitSeconds, long endNanos) {
-    Duration budget = Duration.ofNanos(Math.max(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
+    Duration budget =
+        Duration.ofNanos(Math.max(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
     AtomicReference<Connection> open = new AtomicReference<>();
     Future<PromoteCall> f;
     try {
-      f = workers.submit(() -> {
-        try (Connection c = ProbeConnections.open(node, budget.plusSeconds(1))) {
-          open.set(c);
-          try (Statement s = c.createStatement();
-              ResultSet rs = s.executeQuery("SELECT pg_promote(true, " + waitSeconds + ")")) {
-            rs.next();
-            return new PromoteCall(rs.getBoolean(1), null, false, false);
-          }
-        } catch (SQLException e) {
-          // 55000 object_not_in_prerequisite_state: "recovery is not in progress".
-          boolean notInRecovery = "55000".equals(e.getSQLState());
-          boolean lost = !notInRecovery && e.getSQLState() != null && e.getSQLState().startsWith("08");
-          return new PromoteCall(false, NodeQueries.describe(e), notInRecovery, lost);
-        }
-      });
+      f =
+          workers.submit(
+              () -> {
+                try (Connection c = ProbeConnections.open(node, budget.plusSeconds(1))) {
+                  open.set(c);
+                  try (Statement s = c.createStatement();
+                      ResultSet rs =
+                          s.executeQuery("SELECT pg_promote(true, " + waitSeconds + ")")) {
+                    rs.next();
+                    return new PromoteCall(rs.getBoolean(1), null, false, false);
+                  }
+                } catch (SQLException e) {
+                  // 55000 object_not_in_prerequisite_state: "recovery is not in progress".
+                  boolean notInRecovery = "55000".equals(e.getSQLState());
+                  boolean lost =
+                      !notInRecovery && e.getSQLState() != null && e.getSQLState().startsWith("08");
+                  return new PromoteCall(false, NodeQueries.describe(e), notInRecovery, lost);
+                }
+              });
     } catch (RejectedExecutionException e) {
       return new PromoteCall(false, "the probe is closed", false, false);
     }
@@ -197,16 +268,32 @@ public final class PgProbe implements AutoCloseable {
     }
   }
 
-  private PromotionResult finish(NodeEndpoint node, long startNanos, PromotionResult.Outcome outcome,
-      OptionalLong before, OptionalLong after, String error) {
+  private PromotionResult finish(
+      NodeEndpoint node,
+      long startNanos,
+      PromotionResult.Outcome outcome,
+      OptionalLong before,
+      OptionalLong after,
+      String error) {
     Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-    PromotionResult result = new PromotionResult(outcome, before, after, elapsed, Optional.ofNullable(error));
+    PromotionResult result =
+        new PromotionResult(outcome, before, after, elapsed, Optional.ofNullable(error));
     if (outcome == PromotionResult.Outcome.FAILED) {
-      log.warn("event=promote_failed node={} timeline_before={} elapsed_ms={} error=\"{}\"", node.name(),
-          format(before), elapsed.toMillis(), quoted(error));
+      log.warn(
+          "event=promote_failed node={} timeline_before={} elapsed_ms={} error=\"{}\"",
+          node.name(),
+          format(before),
+          elapsed.toMillis(),
+          quoted(error));
     } else {
-      log.info("event=promote_finished node={} outcome={} timeline_before={} timeline_after={} elapsed_ms={}",
-          node.name(), outcome, format(before), format(after), elapsed.toMillis());
+      log.info(
+          "event=promote_finished node={} outcome={} timeline_before={} timeline_after={}"
+              + " elapsed_ms={}",
+          node.name(),
+          outcome,
+          format(before),
+          format(after),
+          elapsed.toMillis());
     }
     return result;
   }
@@ -222,14 +309,25 @@ public final class PgProbe implements AutoCloseable {
 
   private static void logResult(ProbeResult r) {
     if (!r.reachable()) {
-      log.warn("event=probe_failed node={} kind={} latency_ms={} error=\"{}\"", r.node(), r.reachability(),
-          r.latency().toMillis(), quoted(r.error().orElse("")));
+      log.warn(
+          "event=probe_failed node={} kind={} latency_ms={} error=\"{}\"",
+          r.node(),
+          r.reachability(),
+          r.latency().toMillis(),
+          quoted(r.error().orElse("")));
     } else if (r.writeCheck().isPresent() && !r.writeCheck().get().ok()) {
-      log.warn("event=write_check_failed node={} latency_ms={} error=\"{}\"", r.node(), r.latency().toMillis(),
+      log.warn(
+          "event=write_check_failed node={} latency_ms={} error=\"{}\"",
+          r.node(),
+          r.latency().toMillis(),
           quoted(r.writeCheck().get().error().orElse("")));
     } else if (log.isDebugEnabled()) {
-      log.debug("event=probe_ok node={} role={} timeline={} latency_ms={}", r.node(), r.role(),
-          format(r.timeline()), r.latency().toMillis());
+      log.debug(
+          "event=probe_ok node={} role={} timeline={} latency_ms={}",
+          r.node(),
+          r.role(),
+          format(r.timeline()),
+          r.latency().toMillis());
     }
   }
 
@@ -238,7 +336,8 @@ public final class PgProbe implements AutoCloseable {
       return;
     }
     try {
-      c.abort(Runnable::run); // closes the socket without waiting for the server; unblocks a stuck read
+      c.abort(
+          Runnable::run); // closes the socket without waiting for the server; unblocks a stuck read
     } catch (SQLException | RuntimeException e) {
       log.debug("event=probe_abort_failed error=\"{}\"", e.toString());
     }
@@ -270,8 +369,9 @@ public final class PgProbe implements AutoCloseable {
       try {
         f = workers.submit(this::run);
       } catch (RejectedExecutionException e) {
-        f = java.util.concurrent.CompletableFuture.completedFuture(
-            failure(Reachability.OTHER, "the probe is closed"));
+        f =
+            java.util.concurrent.CompletableFuture.completedFuture(
+                failure(Reachability.OTHER, "the probe is closed"));
       }
       this.future = f;
     }
@@ -287,9 +387,10 @@ public final class PgProbe implements AutoCloseable {
         }
         Observation o = NodeQueries.observe(c);
         observation = o;
-        Optional<WriteCheck> check = writeCheck && o.role() == Role.PRIMARY
-            ? Optional.of(NodeQueries.writeCheck(c, node.name(), settings.writeCheckTimeout()))
-            : Optional.empty();
+        Optional<WriteCheck> check =
+            writeCheck && o.role() == Role.PRIMARY
+                ? Optional.of(NodeQueries.writeCheck(c, node.name(), settings.writeCheckTimeout()))
+                : Optional.empty();
         return reachable(o, check, elapsed());
       } catch (Exception e) {
         return failure(FailureClassifier.classify(e), NodeQueries.describe(e));
@@ -306,12 +407,17 @@ public final class PgProbe implements AutoCloseable {
 
     ProbeResult await(long deadlineNanos) {
       try {
-        ProbeResult r = future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        ProbeResult r =
+            future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         return r != null ? r : timedOut();
       } catch (TimeoutException e) {
         return timedOut();
       } catch (ExecutionException e) {
-        log.error("event=probe_bug node={} error=\"{}\"", node.name(), e.getCause().toString(), e.getCause());
+        log.error(
+            "event=probe_bug node={} error=\"{}\"",
+            node.name(),
+            e.getCause().toString(),
+            e.getCause());
         return failure(Reachability.OTHER, "unexpected: " + e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -324,12 +430,20 @@ public final class PgProbe implements AutoCloseable {
       abandon();
       Observation o = observation;
       if (o != null) {
-        // Reads answered but the heartbeat write did not finish: reachable, yet it cannot write in time.
-        return reachable(o, Optional.of(WriteCheck.failed(
-            "write check did not finish within the probe deadline " + settings.deadline())), elapsed());
+        // Reads answered but the heartbeat write did not finish: reachable, yet it cannot write in
+        // time.
+        return reachable(
+            o,
+            Optional.of(
+                WriteCheck.failed(
+                    "write check did not finish within the probe deadline " + settings.deadline())),
+            elapsed());
       }
-      return failure(Reachability.TIMEOUT,
-          "no answer within the probe deadline " + settings.deadline() + " (connect, login and queries)");
+      return failure(
+          Reachability.TIMEOUT,
+          "no answer within the probe deadline "
+              + settings.deadline()
+              + " (connect, login and queries)");
     }
 
     private void abandon() {
@@ -343,9 +457,20 @@ public final class PgProbe implements AutoCloseable {
     }
 
     private ProbeResult reachable(Observation o, Optional<WriteCheck> check, Duration latency) {
-      return new ProbeResult(node.name(), observedAt, latency, Reachability.REACHABLE, Optional.empty(), o.role(),
-          o.timeline(), o.currentLsn(), o.receiveLsn(), o.replayLsn(), o.walReceiver(),
-          Optional.of(o.serverVersion()), check);
+      return new ProbeResult(
+          node.name(),
+          observedAt,
+          latency,
+          Reachability.REACHABLE,
+          Optional.empty(),
+          o.role(),
+          o.timeline(),
+          o.currentLsn(),
+          o.receiveLsn(),
+          o.replayLsn(),
+          o.walReceiver(),
+          Optional.of(o.serverVersion()),
+          check);
     }
 
     private ProbeResult failure(Reachability kind, String error) {

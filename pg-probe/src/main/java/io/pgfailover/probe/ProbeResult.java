@@ -7,13 +7,15 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * One immutable observation of one node. When {@code reachability} is not {@link Reachability#REACHABLE} only
- * {@code node}, {@code observedAt}, {@code latency} and {@code error} are meaningful and the rest is empty.
+ * One immutable observation of one node. When {@code reachability} is not {@link
+ * Reachability#REACHABLE} only {@code node}, {@code observedAt}, {@code latency} and {@code error}
+ * are meaningful and the rest is empty.
  *
  * @param observedAt when the probe started (from the probe's clock)
- * @param latency wall time of the whole probe: connect, login, queries (and the write check when enabled)
- * @param timeline the node's current timeline: on a primary the timeline it writes WAL on; on a standby the
- *     timeline its WAL receiver last received, else that of its last restartpoint
+ * @param latency wall time of the whole probe: connect, login, queries (and the write check when
+ *     enabled)
+ * @param timeline the node's current timeline: on a primary the timeline it writes WAL on; on a
+ *     standby the timeline its WAL receiver last received, else that of its last restartpoint
  * @param currentLsn the primary's current WAL write position
  * @param receiveLsn the last WAL position a standby received and flushed
  * @param replayLsn the last WAL position a standby replayed
@@ -49,7 +51,8 @@ public record ProbeResult(
     Objects.requireNonNull(serverVersion, "serverVersion");
     Objects.requireNonNull(writeCheck, "writeCheck");
     if (reachability != Reachability.REACHABLE && error.isEmpty()) {
-      throw new IllegalArgumentException("an unreachable result must say why: reachability=" + reachability);
+      throw new IllegalArgumentException(
+          "an unreachable result must say why: reachability=" + reachability);
     }
   }
 
@@ -59,9 +62,20 @@ public record ProbeResult(
     if (reachability == Reachability.REACHABLE) {
       throw new IllegalArgumentException("unreachable() needs a failure kind, not REACHABLE");
     }
-    return new ProbeResult(node, observedAt, latency, reachability, Optional.of(error), Role.UNKNOWN,
-        OptionalLong.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty());
+    return new ProbeResult(
+        node,
+        observedAt,
+        latency,
+        reachability,
+        Optional.of(error),
+        Role.UNKNOWN,
+        OptionalLong.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty());
   }
 
   public boolean reachable() {

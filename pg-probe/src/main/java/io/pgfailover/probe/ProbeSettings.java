@@ -7,17 +7,19 @@ import java.util.Objects;
  * How a probe behaves.
  *
  * @param deadline bound on one whole probe: connect, login, queries and write check (default 1 s)
- * @param writeCheckTimeout {@code statement_timeout} for the heartbeat write; shorter than {@code deadline}
- *     because it runs inside it (default 500 ms)
- * @param writeCheck whether to write a heartbeat row on a primary (default off: it needs CREATE on the
- *     database or a pre-created {@code pgfailover} schema)
+ * @param writeCheckTimeout {@code statement_timeout} for the heartbeat write; shorter than {@code
+ *     deadline} because it runs inside it (default 500 ms)
+ * @param writeCheck whether to write a heartbeat row on a primary (default off: it needs CREATE on
+ *     the database or a pre-created {@code pgfailover} schema)
  */
 public record ProbeSettings(Duration deadline, Duration writeCheckTimeout, boolean writeCheck) {
 
   public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(1);
   public static final Duration DEFAULT_WRITE_CHECK_TIMEOUT = Duration.ofMillis(500);
+
   /** Below this, connect plus one SCRAM login on a LAN does not fit. */
   public static final Duration MIN_DEADLINE = Duration.ofMillis(50);
+
   public static final Duration MAX_DEADLINE = Duration.ofMinutes(5);
 
   public ProbeSettings {
@@ -25,7 +27,12 @@ public record ProbeSettings(Duration deadline, Duration writeCheckTimeout, boole
     Objects.requireNonNull(writeCheckTimeout, "writeCheckTimeout must be set, e.g. PT0.5S");
     if (deadline.compareTo(MIN_DEADLINE) < 0 || deadline.compareTo(MAX_DEADLINE) > 0) {
       throw new IllegalArgumentException(
-          "deadline " + deadline + " is out of range: use between " + MIN_DEADLINE + " and " + MAX_DEADLINE);
+          "deadline "
+              + deadline
+              + " is out of range: use between "
+              + MIN_DEADLINE
+              + " and "
+              + MAX_DEADLINE);
     }
     if (writeCheckTimeout.isNegative() || writeCheckTimeout.isZero()) {
       throw new IllegalArgumentException(
@@ -33,13 +40,18 @@ public record ProbeSettings(Duration deadline, Duration writeCheckTimeout, boole
     }
     if (writeCheckTimeout.toMillis() < 1) {
       throw new IllegalArgumentException(
-          "writeCheckTimeout " + writeCheckTimeout + " is below statement_timeout's 1 ms resolution");
+          "writeCheckTimeout "
+              + writeCheckTimeout
+              + " is below statement_timeout's 1 ms resolution");
     }
     if (writeCheckTimeout.compareTo(deadline) >= 0) {
       throw new IllegalArgumentException(
-          "writeCheckTimeout " + writeCheckTimeout + " must be shorter than deadline " + deadline
-              + " because the write check runs inside the probe deadline; lower writeCheckTimeout or raise"
-              + " deadline");
+          "writeCheckTimeout "
+              + writeCheckTimeout
+              + " must be shorter than deadline "
+              + deadline
+              + " because the write check runs inside the probe deadline; lower writeCheckTimeout"
+              + " or raise deadline");
     }
   }
 

@@ -4,15 +4,23 @@ package io.pgfailover.probe;
 public enum Reachability {
   /** Connected, logged in and answered every query within the deadline. */
   REACHABLE,
-  /** Nothing listens on the port (connection refused): the server is down or the address is wrong. */
+  /**
+   * Nothing listens on the port (connection refused): the server is down or the address is wrong.
+   */
   REFUSED,
   /** No answer within the probe deadline: frozen server, dropped packets, or overload. */
   TIMEOUT,
-  /** The server rejected the credentials or pg_hba.conf rejected the connection (SQLSTATE 28P01, 28000). */
+  /**
+   * The server rejected the credentials or pg_hba.conf rejected the connection (SQLSTATE 28P01,
+   * 28000).
+   */
   AUTH_FAILED,
   /** max_connections or a role/database connection limit reached (SQLSTATE 53300). */
   TOO_MANY_CONNECTIONS,
-  /** Up but not yet accepting connections: starting, in crash recovery, not yet consistent (SQLSTATE 57P03). */
+  /**
+   * Up but not yet accepting connections: starting, in crash recovery, not yet consistent (SQLSTATE
+   * 57P03).
+   */
   STARTING_UP,
   /** Shutting down, or the session was terminated by an administrator (SQLSTATE 57P03, 57P01). */
   SHUTTING_DOWN,

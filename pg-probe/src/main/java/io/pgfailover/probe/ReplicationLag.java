@@ -9,9 +9,10 @@ public final class ReplicationLag {
   private ReplicationLag() {}
 
   /**
-   * WAL the standby has not yet replayed: the primary's current LSN minus the standby's replay LSN, clamped at
-   * zero (the two probes are not simultaneous, so a standby can look slightly ahead). Empty unless {@code
-   * primary} is a reachable primary and {@code standby} a reachable standby with a replay position.
+   * WAL the standby has not yet replayed: the primary's current LSN minus the standby's replay LSN,
+   * clamped at zero (the two probes are not simultaneous, so a standby can look slightly ahead).
+   * Empty unless {@code primary} is a reachable primary and {@code standby} a reachable standby
+   * with a replay position.
    */
   public static OptionalLong bytes(ProbeResult primary, ProbeResult standby) {
     if (!primary.isPrimary() || !standby.isStandby()) {
@@ -21,8 +22,8 @@ public final class ReplicationLag {
   }
 
   /**
-   * WAL a standby has received but not yet replayed, for when the primary is gone: how much replay remains
-   * before a promotion completes. Empty unless {@code standby} is a reachable standby.
+   * WAL a standby has received but not yet replayed, for when the primary is gone: how much replay
+   * remains before a promotion completes. Empty unless {@code standby} is a reachable standby.
    */
   public static OptionalLong receiveReplayGap(ProbeResult standby) {
     if (!standby.isStandby()) {

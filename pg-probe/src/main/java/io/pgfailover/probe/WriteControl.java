@@ -14,14 +14,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stopping and resuming writes on a primary, and waiting for a standby to replay up to a position: the steps
- * of a switchover that loses nothing. Results are values, never exceptions; every call is bounded.
+ * Stopping and resuming writes on a primary, and waiting for a standby to replay up to a position:
+ * the steps of a switchover that loses nothing. Results are values, never exceptions; every call is
+ * bounded.
  *
- * <p>Writes are stopped with {@code ALTER SYSTEM SET default_transaction_read_only = on}, a reload, and the end
- * of every client session: their open transactions roll back, so no acknowledged commit is lost, and new
- * sessions start read-only. (A client that explicitly turns read-only off again is not stopped; the route moves
- * away from this node right after.) The setting persists in {@code postgresql.auto.conf}, so a restart does not
- * silently re-open writes; {@link #allowWrites} removes it, and promotion calls it on the new primary.
+ * <p>Writes are stopped with {@code ALTER SYSTEM SET default_transaction_read_only = on}, a reload,
+ * and the end of every client session: their open transactions roll back, so no acknowledged commit
+ * is lost, and new sessions start read-only. (A client that explicitly turns read-only off again is
+ * not stopped; the route moves away from this node right after.) The setting persists in {@code
+ * postgresql.auto.conf}, so a restart does not silently re-open writes; {@link #allowWrites}
+ * removes it, and promotion calls it on the new primary.
  */
 public final class WriteControl {
   private static final Logger log = LoggerFactory.getLogger(WriteControl.class);
@@ -29,23 +31,34 @@ public final class WriteControl {
 
   private final Duration callBudget;
 
-  /** @param callBudget bound for one connect + statements (the catch-up wait has its own timeout) */
+  /**
+   * @param callBudget bound for one connect + statements (the catch-up wait has its own timeout)
+   */
   public WriteControl(Duration callBudget) {
     this.callBudget = callBudget;
   }
 
-  /** What a write-control step did. {@code lsn}: the primary's WAL position after the step, when read. */
-  public record Result(boolean ok, boolean changed, Optional<Lsn> lsn, int sessionsEnded, Optional<String> error) {
+  /**
+   * What a write-control step did. {@code lsn}: the primary's WAL position after the step, when
+   * read.
+   */
+  public record Result(
+      boolean ok, boolean changed, Optional<Lsn> lsn, int sessionsEnded, Optional<String> error) {
     static Result failed(String error) {
       return new Result(false, false, Optional.empty(), 0, Optional.of(error));
     }
   }
 
-  /** Makes a primary refuse writes and ends client sessions. Idempotent: a second call ends nothing new. */
+  /**
+   * Makes a primary refuse writes and ends client sessions. Idempotent: a second call ends nothing
+   * new.
+   */
   public Result stopWrites(NodeEndpoint primary) {
-    try (Connection c = ProbeConnections.open(primary, callBudget); Statement s = c.createStatement()) {
+    try (Connection c = ProbeConnections.open(primary, callBudget);
+        Statement s = c.createStatement()) {
       c.setAutoCommit(true);
-      boolean wasReadOnly = query(s, "SELECT current_setting('default_transaction_read_only')").equals("on");
+      boolean wasReadOnly =
+          query(s, "SELECT current_setting('default_transaction_read_only')").equals("on");
       if (query(s, "SELECT pg_is_in_recovery()::text").equals("true")) {
         return Result.failed(primary.name() + " is a standby, not a primary: nothing to stop");
       }
@@ -53,75 +66,130 @@ public final class WriteControl {
       s.execute("SELECT pg_reload_conf()");
       awaitSetting(primary, "on");
       int ended = 0;
-      try (ResultSet rs = s.executeQuery("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE"
+                  + " backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
         rs.next();
         ended = rs.getInt(1);
       }
       Lsn lsn = Lsn.parse(query(s, "SELECT pg_current_wal_lsn()::text"));
-      log.info("event=writes_stopped node={} sessions_ended={} lsn={} was_read_only={}", primary.name(), ended, lsn, wasReadOnly);
+      log.info(
+          "event=writes_stopped node={} sessions_ended={} lsn={} was_read_only={}",
+          primary.name(),
+          ended,
+          lsn,
+          wasReadOnly);
       return new Result(true, !wasReadOnly || ended > 0, Optional.of(lsn), ended, Optional.empty());
     } catch (SQLException | RuntimeException e) {
-      return Result.failed("stopping writes on " + primary.name() + " failed: " + NodeQueries.describe(e));
+      return Result.failed(
+          "stopping writes on " + primary.name() + " failed: " + NodeQueries.describe(e));
     }
   }
 
   /** Removes a write stop (primary or standby alike). Idempotent. */
   public Result allowWrites(NodeEndpoint node) {
-    try (Connection c = ProbeConnections.open(node, callBudget); Statement s = c.createStatement()) {
+    try (Connection c = ProbeConnections.open(node, callBudget);
+        Statement s = c.createStatement()) {
       c.setAutoCommit(true);
-      String set = query(s, "SELECT coalesce((SELECT setting FROM pg_file_settings WHERE name = 'default_transaction_read_only' AND applied ORDER BY seqno DESC LIMIT 1), 'off')");
+      String set =
+          query(
+              s,
+              "SELECT coalesce((SELECT setting FROM pg_file_settings WHERE name ="
+                  + " 'default_transaction_read_only' AND applied ORDER BY seqno DESC LIMIT 1),"
+                  + " 'off')");
       s.execute("ALTER SYSTEM RESET default_transaction_read_only");
       s.execute("SELECT pg_reload_conf()");
       log.info("event=writes_allowed node={} was_stopped={}", node.name(), set.equals("on"));
       return new Result(true, set.equals("on"), Optional.empty(), 0, Optional.empty());
     } catch (SQLException | RuntimeException e) {
-      return Result.failed("allowing writes on " + node.name() + " failed: " + NodeQueries.describe(e));
+      return Result.failed(
+          "allowing writes on " + node.name() + " failed: " + NodeQueries.describe(e));
     }
   }
 
   /** The primary's current WAL write position. */
   public Optional<Lsn> currentLsn(NodeEndpoint primary) {
-    try (Connection c = ProbeConnections.open(primary, callBudget); Statement s = c.createStatement()) {
+    try (Connection c = ProbeConnections.open(primary, callBudget);
+        Statement s = c.createStatement()) {
       return Optional.of(Lsn.parse(query(s, "SELECT pg_current_wal_lsn()::text")));
     } catch (SQLException | RuntimeException e) {
       return Optional.empty();
     }
   }
 
-  /** Waits until {@code standby} has replayed WAL up to {@code target}, polling within {@code timeout}. */
+  /**
+   * Waits until {@code standby} has replayed WAL up to {@code target}, polling within {@code
+   * timeout}.
+   */
   public Result awaitReplay(NodeEndpoint standby, Lsn target, Duration timeout) {
     long end = System.nanoTime() + timeout.toNanos();
     String last = "not asked yet";
-    try (Connection c = ProbeConnections.open(standby, callBudget); Statement s = c.createStatement()) {
+    try (Connection c = ProbeConnections.open(standby, callBudget);
+        Statement s = c.createStatement()) {
       while (true) {
         String replayed = query(s, "SELECT coalesce(pg_last_wal_replay_lsn()::text, '0/0')");
         Lsn lsn = Lsn.parse(replayed);
         if (lsn.compareTo(target) >= 0) {
-          log.info("event=standby_caught_up node={} replay_lsn={} target={}", standby.name(), lsn, target);
+          log.info(
+              "event=standby_caught_up node={} replay_lsn={} target={}",
+              standby.name(),
+              lsn,
+              target);
           return new Result(true, true, Optional.of(lsn), 0, Optional.empty());
         }
         last = replayed;
         if (System.nanoTime() > end) {
-          return new Result(false, false, Optional.of(lsn), 0, Optional.of(standby.name() + " replayed only up to " + lsn + " of " + target + " within " + timeout.toMillis() + " ms"));
+          return new Result(
+              false,
+              false,
+              Optional.of(lsn),
+              0,
+              Optional.of(
+                  standby.name()
+                      + " replayed only up to "
+                      + lsn
+                      + " of "
+                      + target
+                      + " within "
+                      + timeout.toMillis()
+                      + " ms"));
         }
         LockSupport.parkNanos(POLL_NANOS);
       }
     } catch (SQLException | RuntimeException e) {
-      return Result.failed("waiting for " + standby.name() + " to replay " + target + " failed (last seen " + last + "): " + NodeQueries.describe(e));
+      return Result.failed(
+          "waiting for "
+              + standby.name()
+              + " to replay "
+              + target
+              + " failed (last seen "
+              + last
+              + "): "
+              + NodeQueries.describe(e));
     }
   }
 
-  /** New sessions must see the setting before client sessions are ended, or a reconnect could still write. */
+  /**
+   * New sessions must see the setting before client sessions are ended, or a reconnect could still
+   * write.
+   */
   private void awaitSetting(NodeEndpoint node, String expected) throws SQLException {
     long end = System.nanoTime() + callBudget.toNanos();
     while (true) {
-      try (Connection c = ProbeConnections.open(node, callBudget); Statement s = c.createStatement()) {
+      try (Connection c = ProbeConnections.open(node, callBudget);
+          Statement s = c.createStatement()) {
         if (query(s, "SHOW default_transaction_read_only").equals(expected)) {
           return;
         }
       }
       if (System.nanoTime() > end) {
-        throw new SQLException("the reload did not apply default_transaction_read_only=" + expected + " within " + callBudget.toMillis() + " ms");
+        throw new SQLException(
+            "the reload did not apply default_transaction_read_only="
+                + expected
+                + " within "
+                + callBudget.toMillis()
+                + " ms");
       }
       LockSupport.parkNanos(POLL_NANOS);
     }

@@ -17,14 +17,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A primary that stops answering. The bounds asserted here are the probe's never-hang guarantee (a
- * correctness property), not a speed measurement: a probe of a dead or frozen node must return by its deadline
- * (+10 % for scheduling), whatever the driver's whole-second timeouts would do. Each test restores the pair.
+ * correctness property), not a speed measurement: a probe of a dead or frozen node must return by
+ * its deadline (+10 % for scheduling), whatever the driver's whole-second timeouts would do. Each
+ * test restores the pair.
  */
 class FailureIT {
 
   @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
 
-  /** 300 ms and 1.5 s are not whole seconds: the driver's own timeouts could not give these bounds. */
+  /**
+   * 300 ms and 1.5 s are not whole seconds: the driver's own timeouts could not give these bounds.
+   */
   @ParameterizedTest(name = "deadline {0} ms")
   @ValueSource(ints = {300, 1000, 1500})
   void frozenPrimaryIsTimeoutWithinTheDeadline(int deadlineMs) throws Exception {
@@ -62,15 +65,23 @@ class FailureIT {
         long start = System.nanoTime();
         ProbeResult r = probe.probe(endpoint(primary));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        assertTrue(Set.of(Reachability.REFUSED, Reachability.TIMEOUT).contains(r.reachability()), r.toString());
-        assertTrue(took.compareTo(deadline.plus(deadline.dividedBy(10))) <= 0, "probe took " + took);
+        assertTrue(
+            Set.of(Reachability.REFUSED, Reachability.TIMEOUT).contains(r.reachability()),
+            r.toString());
+        assertTrue(
+            took.compareTo(deadline.plus(deadline.dividedBy(10))) <= 0, "probe took " + took);
 
-        // The standby stays a standby; its receiver stops streaming; the receive/replay gap is still readable.
-        Waits.until("standby to notice the lost primary", Duration.ofSeconds(15), () -> {
-          ProbeResult s = probe.probe(endpoint(standby));
-          return s.isStandby() && s.walReceiver().map(w -> !w.streaming()).orElse(true)
-              && ReplicationLag.receiveReplayGap(s).isPresent();
-        });
+        // The standby stays a standby; its receiver stops streaming; the receive/replay gap is
+        // still readable.
+        Waits.until(
+            "standby to notice the lost primary",
+            Duration.ofSeconds(15),
+            () -> {
+              ProbeResult s = probe.probe(endpoint(standby));
+              return s.isStandby()
+                  && s.walReceiver().map(w -> !w.streaming()).orElse(true)
+                  && ReplicationLag.receiveReplayGap(s).isPresent();
+            });
       } finally {
         pg.start(primary);
         pg.pair().awaitStreaming(standby);

@@ -12,10 +12,10 @@ class LsnTest {
 
   @ParameterizedTest
   @CsvSource({
-      "0/0, 0",
-      "0/16B3748, 23803720",
-      "16/B374D848, 97500059720",
-      "FFFFFFFF/FFFFFFFF, -1",
+    "0/0, 0",
+    "0/16B3748, 23803720",
+    "16/B374D848, 97500059720",
+    "FFFFFFFF/FFFFFFFF, -1",
   })
   void parsesAndPrintsPostgresNotation(String text, long value) {
     Lsn lsn = Lsn.parse(text);
@@ -24,11 +24,17 @@ class LsnTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "16", "16/", "/B374D848", "16/B374D848/1", "G/0", "123456789/0", " 1 /2"})
+  @ValueSource(
+      strings = {"", "16", "16/", "/B374D848", "16/B374D848/1", "G/0", "123456789/0", " 1 /2"})
   void rejectsMalformedTextNamingTheExpectedForm(String text) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lsn.parse(text));
-    assertEquals("invalid LSN '" + text + "': expected two hexadecimal numbers of up to 8 digits separated by"
-        + " '/', e.g. 16/B374D848", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Lsn.parse(text));
+    assertEquals(
+        "invalid LSN '"
+            + text
+            + "': expected two hexadecimal numbers of up to 8 digits separated by"
+            + " '/', e.g. 16/B374D848",
+        e.getMessage());
   }
 
   @org.junit.jupiter.api.Test

@@ -28,29 +28,42 @@ class PasswordSourceTest {
   void fileReadableByGroupOrOthersIsRefusedWithTheFix() throws IOException {
     Path f = privateFile("s3cret\n");
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> PasswordSource.fromFile(f).password("h", 5432, "db", "u"));
-    assertEquals("password file " + f + " is accessible by group or others (rw-r--r--); run chmod 600 " + f,
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> PasswordSource.fromFile(f).password("h", 5432, "db", "u"));
+    assertEquals(
+        "password file " + f + " is accessible by group or others (rw-r--r--); run chmod 600 " + f,
         e.getMessage());
   }
 
   @Test
   void missingAndEmptyFilesSaySo() throws IOException {
     Path missing = dir.resolve("nope");
-    assertEquals("password file " + missing + " does not exist", assertThrows(IllegalStateException.class,
-        () -> PasswordSource.fromFile(missing).password("h", 1, "d", "u")).getMessage());
+    assertEquals(
+        "password file " + missing + " does not exist",
+        assertThrows(
+                IllegalStateException.class,
+                () -> PasswordSource.fromFile(missing).password("h", 1, "d", "u"))
+            .getMessage());
     Path empty = privateFile("");
-    assertEquals("password file " + empty + " is empty; put the password on its first line",
-        assertThrows(IllegalStateException.class, () -> PasswordSource.fromFile(empty).password("h", 1, "d", "u"))
+    assertEquals(
+        "password file " + empty + " is empty; put the password on its first line",
+        assertThrows(
+                IllegalStateException.class,
+                () -> PasswordSource.fromFile(empty).password("h", 1, "d", "u"))
             .getMessage());
   }
 
   @Test
   void unsetEnvironmentVariableIsNamed() {
     String unset = "PGFAILOVER_TEST_SURELY_UNSET_VARIABLE";
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> PasswordSource.fromEnv(unset).password("h", 1, "d", "u"));
-    assertEquals("password environment variable " + unset + " is not set; export it or use a password file",
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> PasswordSource.fromEnv(unset).password("h", 1, "d", "u"));
+    assertEquals(
+        "password environment variable " + unset + " is not set; export it or use a password file",
         e.getMessage());
   }
 
@@ -62,23 +75,31 @@ class PasswordSourceTest {
 
   @Test
   void pgpassFirstMatchingLineWinsWithWildcardsAndEscapes() throws IOException {
-    Path f = privateFile(String.join("\n",
-        "# comment",
-        "",
-        "malformed:line",
-        "db1.internal:5432:app:monitor:first",
-        "db1.internal:5432:*:monitor:second",
-        "*:*:*:monitor:wild",
-        "we\\:ird:5433:d\\\\b:u:pa:ss\\:word\\\\",
-        ""));
+    Path f =
+        privateFile(
+            String.join(
+                "\n",
+                "# comment",
+                "",
+                "malformed:line",
+                "db1.internal:5432:app:monitor:first",
+                "db1.internal:5432:*:monitor:second",
+                "*:*:*:monitor:wild",
+                "we\\:ird:5433:d\\\\b:u:pa:ss\\:word\\\\",
+                ""));
     PasswordSource pgpass = PasswordSource.pgpass(f);
     assertEquals("first", pgpass.password("db1.internal", 5432, "app", "monitor"));
     assertEquals("second", pgpass.password("db1.internal", 5432, "postgres", "monitor"));
     assertEquals("wild", pgpass.password("db2.internal", 6432, "app", "monitor"));
     assertEquals("pa:ss:word\\", pgpass.password("we:ird", 5433, "d\\b", "u"));
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> pgpass.password("db1.internal", 5432, "app", "other"));
-    assertEquals("pgpass file " + f + " has no line matching db1.internal:5432:app:other; add one (fields may be *)",
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> pgpass.password("db1.internal", 5432, "app", "other"));
+    assertEquals(
+        "pgpass file "
+            + f
+            + " has no line matching db1.internal:5432:app:other; add one (fields may be *)",
         e.getMessage());
   }
 
@@ -94,17 +115,26 @@ class PasswordSourceTest {
   void pgpassWithLoosePermissionsIsRefused() throws IOException {
     Path f = privateFile("*:*:*:*:p\n");
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw----"));
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> PasswordSource.pgpass(f).password("h", 1, "d", "u"));
-    assertEquals("pgpass file " + f + " is accessible by group or others (rw-rw----); run chmod 600 " + f,
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> PasswordSource.pgpass(f).password("h", 1, "d", "u"));
+    assertEquals(
+        "pgpass file " + f + " is accessible by group or others (rw-rw----); run chmod 600 " + f,
         e.getMessage());
   }
 
   @Test
   void toStringNeverShowsThePassword() {
     assertFalse(PasswordSource.literal("hunter2").toString().contains("hunter2"));
-    NodeEndpoint node = new NodeEndpoint("pg-a", "h", 5432, "postgres", "u", PasswordSource.literal("hunter2"),
-        java.util.Map.of("sslmode", "verify-full", "sslpassword", "keypass"));
+    NodeEndpoint node =
+        new NodeEndpoint(
+            "pg-a",
+            "h",
+            5432,
+            "postgres",
+            "u",
+            PasswordSource.literal("hunter2"),
+            java.util.Map.of("sslmode", "verify-full", "sslpassword", "keypass"));
     assertFalse(node.toString().contains("hunter2"), node.toString());
     assertFalse(node.toString().contains("keypass"), node.toString());
     assertEquals("env(PGPASSWORD_PG_A)", PasswordSource.fromEnv("PGPASSWORD_PG_A").toString());

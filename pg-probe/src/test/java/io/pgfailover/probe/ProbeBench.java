@@ -16,10 +16,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Benchmark, not a test (run by bench/probe.sh): probe latency p50/p99 and probes per second for 1, 10 and 50
- * probed nodes, each round probing all nodes in parallel, on a real local pair. Compares the two connection
- * strategies: a new connection per probe (what PgProbe does) and one long-lived connection per node running the
- * same query.
+ * Benchmark, not a test (run by bench/probe.sh): probe latency p50/p99 and probes per second for 1,
+ * 10 and 50 probed nodes, each round probing all nodes in parallel, on a real local pair. Compares
+ * the two connection strategies: a new connection per probe (what PgProbe does) and one long-lived
+ * connection per node running the same query.
  */
 public final class ProbeBench {
 
@@ -30,13 +30,19 @@ public final class ProbeBench {
     Duration deadline = Duration.ofMillis(intArg(args, "--deadline-ms=", 1000));
     Duration warmup = Duration.ofSeconds(1);
     ProbeSettings settings = new ProbeSettings(deadline, deadline.dividedBy(2), false);
-    try (PostgresPair pair = PostgresPair.start(); PgProbe probe = new PgProbe(settings)) {
-      System.out.printf("# %d CPUs, Java %s, %s, deadline %d ms, %d s per row (after %d s warm-up)%n",
-          Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-          TestNodes.query(pair.primary(), "SELECT version()").replaceAll(" on .*", ""), deadline.toMillis(),
-          measure.toSeconds(), warmup.toSeconds());
-      System.out.printf("%-20s %6s %9s %9s %9s %12s %9s%n", "strategy", "nodes", "probes", "p50_ms", "p99_ms",
-          "probes/s", "failed");
+    try (PostgresPair pair = PostgresPair.start();
+        PgProbe probe = new PgProbe(settings)) {
+      System.out.printf(
+          "# %d CPUs, Java %s, %s, deadline %d ms, %d s per row (after %d s warm-up)%n",
+          Runtime.getRuntime().availableProcessors(),
+          System.getProperty("java.version"),
+          TestNodes.query(pair.primary(), "SELECT version()").replaceAll(" on .*", ""),
+          deadline.toMillis(),
+          measure.toSeconds(),
+          warmup.toSeconds());
+      System.out.printf(
+          "%-20s %6s %9s %9s %9s %12s %9s%n",
+          "strategy", "nodes", "probes", "p50_ms", "p99_ms", "probes/s", "failed");
       for (int n : NODE_COUNTS) {
         List<NodeEndpoint> nodes = endpoints(pair, n);
         run("new-connection", n, warmup, null, () -> probe.probeAll(nodes));
@@ -53,7 +59,10 @@ public final class ProbeBench {
     }
   }
 
-  /** The same servers probed repeatedly: half the endpoints point at the primary, half at the standby. */
+  /**
+   * The same servers probed repeatedly: half the endpoints point at the primary, half at the
+   * standby.
+   */
   private static List<NodeEndpoint> endpoints(PostgresPair pair, int n) {
     List<NodeEndpoint> nodes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -67,7 +76,8 @@ public final class ProbeBench {
     List<ProbeResult> probe() throws Exception;
   }
 
-  private static Stats run(String name, int n, Duration length, Stats stats, Round round) throws Exception {
+  private static Stats run(String name, int n, Duration length, Stats stats, Round round)
+      throws Exception {
     long start = System.nanoTime();
     long end = start + length.toNanos();
     while (System.nanoTime() < end) {
@@ -103,8 +113,15 @@ public final class ProbeBench {
     void print(String strategy, int n) {
       long[] sorted = Arrays.copyOf(latencies, count);
       Arrays.sort(sorted);
-      System.out.printf("%-20s %6d %9d %9.2f %9.2f %12.0f %9d%n", strategy, n, count, percentile(sorted, 50),
-          percentile(sorted, 99), count / (wallNanos / 1e9), failed);
+      System.out.printf(
+          "%-20s %6d %9d %9.2f %9.2f %12.0f %9d%n",
+          strategy,
+          n,
+          count,
+          percentile(sorted, 50),
+          percentile(sorted, 99),
+          count / (wallNanos / 1e9),
+          failed);
     }
 
     private static double percentile(long[] sorted, int p) {
@@ -118,11 +135,13 @@ public final class ProbeBench {
     private final List<NodeEndpoint> nodes;
     private final Duration deadline;
     private final Connection[] connections;
-    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "bench-reused");
-      t.setDaemon(true);
-      return t;
-    });
+    private final ExecutorService workers =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "bench-reused");
+              t.setDaemon(true);
+              return t;
+            });
 
     ReusedConnections(List<NodeEndpoint> nodes, Duration deadline) throws SQLException {
       this.nodes = nodes;
@@ -152,13 +171,27 @@ public final class ProbeBench {
       NodeEndpoint node = nodes.get(i);
       try {
         NodeQueries.Observation o = NodeQueries.observe(connections[i]);
-        return new ProbeResult(node.name(), java.time.Instant.now(), Duration.ofNanos(System.nanoTime() - start),
-            Reachability.REACHABLE, java.util.Optional.empty(), o.role(), o.timeline(), o.currentLsn(),
-            o.receiveLsn(), o.replayLsn(), o.walReceiver(), java.util.Optional.of(o.serverVersion()),
+        return new ProbeResult(
+            node.name(),
+            java.time.Instant.now(),
+            Duration.ofNanos(System.nanoTime() - start),
+            Reachability.REACHABLE,
+            java.util.Optional.empty(),
+            o.role(),
+            o.timeline(),
+            o.currentLsn(),
+            o.receiveLsn(),
+            o.replayLsn(),
+            o.walReceiver(),
+            java.util.Optional.of(o.serverVersion()),
             java.util.Optional.empty());
       } catch (SQLException e) {
-        return ProbeResult.unreachable(node.name(), java.time.Instant.now(),
-            Duration.ofNanos(System.nanoTime() - start), Reachability.OTHER, e.toString());
+        return ProbeResult.unreachable(
+            node.name(),
+            java.time.Instant.now(),
+            Duration.ofNanos(System.nanoTime() - start),
+            Reachability.OTHER,
+            e.toString());
       }
     }
 

@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Probes of a healthy pair: nothing here kills or promotes, so the tests share one pair in any order. */
+/**
+ * Probes of a healthy pair: nothing here kills or promotes, so the tests share one pair in any
+ * order.
+ */
 class ProbeIT {
 
   @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
@@ -44,7 +47,8 @@ class ProbeIT {
   void reportsRolesTimelinesPositionsAndTheWalReceiver() {
     PgNode primaryNode = pg.primary();
     Instant before = Instant.now();
-    List<ProbeResult> results = probe.probeAll(List.of(endpoint(primaryNode), endpoint(pg.standby())));
+    List<ProbeResult> results =
+        probe.probeAll(List.of(endpoint(primaryNode), endpoint(pg.standby())));
     ProbeResult primary = results.get(0);
     ProbeResult standby = results.get(1);
 
@@ -53,8 +57,12 @@ class ProbeIT {
     assertEquals(Role.PRIMARY, primary.role());
     assertEquals(OptionalLong.of(1), primary.timeline());
     assertTrue(primary.currentLsn().isPresent());
-    assertTrue(primary.receiveLsn().isEmpty() && primary.replayLsn().isEmpty() && primary.walReceiver().isEmpty());
-    assertTrue(primary.serverVersion().orElseThrow().startsWith("15"), primary.serverVersion().toString());
+    assertTrue(
+        primary.receiveLsn().isEmpty()
+            && primary.replayLsn().isEmpty()
+            && primary.walReceiver().isEmpty());
+    assertTrue(
+        primary.serverVersion().orElseThrow().startsWith("15"), primary.serverVersion().toString());
     assertTrue(primary.writeCheck().isEmpty(), "write check is off by default");
     assertFalse(primary.observedAt().isBefore(before.minusMillis(1)));
     assertTrue(primary.latency().compareTo(Duration.ofSeconds(1)) < 0);
@@ -69,8 +77,11 @@ class ProbeIT {
     assertTrue(receiver.streaming());
     assertEquals(primaryNode.host(), receiver.senderHost());
     assertEquals(primaryNode.port(), receiver.senderPort());
-    // wal_receiver_timeout is 4 s in the harness: the receiver hears from the primary at least every 2 s.
-    assertTrue(receiver.sinceLastMessage().orElseThrow().compareTo(Duration.ofSeconds(4)) < 0, receiver.toString());
+    // wal_receiver_timeout is 4 s in the harness: the receiver hears from the primary at least
+    // every 2 s.
+    assertTrue(
+        receiver.sinceLastMessage().orElseThrow().compareTo(Duration.ofSeconds(4)) < 0,
+        receiver.toString());
     assertTrue(ReplicationLag.bytes(primary, standby).isPresent());
   }
 
@@ -80,29 +91,41 @@ class ProbeIT {
     PgNode standby = pg.standby();
     execute(standby, "SELECT pg_wal_replay_pause()");
     try {
-      Waits.until("replay to pause", Duration.ofSeconds(10),
+      Waits.until(
+          "replay to pause",
+          Duration.ofSeconds(10),
           () -> "paused".equals(query(standby, "SELECT pg_get_wal_replay_pause_state()")));
-      execute(primary, "CREATE TABLE lag_load AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g");
+      execute(
+          primary,
+          "CREATE TABLE lag_load AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1,"
+              + " 20000) g");
       long twoMegabytes = 2L << 20;
-      Waits.until("lag and receive/replay gap above 2 MB", Duration.ofSeconds(20), () -> {
-        List<ProbeResult> r = probe.probeAll(List.of(endpoint(primary), endpoint(standby)));
-        return ReplicationLag.bytes(r.get(0), r.get(1)).orElse(0) > twoMegabytes
-            && ReplicationLag.receiveReplayGap(r.get(1)).orElse(0) > twoMegabytes;
-      });
+      Waits.until(
+          "lag and receive/replay gap above 2 MB",
+          Duration.ofSeconds(20),
+          () -> {
+            List<ProbeResult> r = probe.probeAll(List.of(endpoint(primary), endpoint(standby)));
+            return ReplicationLag.bytes(r.get(0), r.get(1)).orElse(0) > twoMegabytes
+                && ReplicationLag.receiveReplayGap(r.get(1)).orElse(0) > twoMegabytes;
+          });
     } finally {
       execute(standby, "SELECT pg_wal_replay_resume()");
     }
     // "About zero": a checkpoint or other background record may land between the two probes.
-    Waits.until("lag back to about zero", Duration.ofSeconds(20), () -> {
-      List<ProbeResult> r = probe.probeAll(List.of(endpoint(primary), endpoint(standby)));
-      return ReplicationLag.bytes(r.get(0), r.get(1)).orElse(Long.MAX_VALUE) < 8192
-          && ReplicationLag.receiveReplayGap(r.get(1)).orElse(Long.MAX_VALUE) < 8192;
-    });
+    Waits.until(
+        "lag back to about zero",
+        Duration.ofSeconds(20),
+        () -> {
+          List<ProbeResult> r = probe.probeAll(List.of(endpoint(primary), endpoint(standby)));
+          return ReplicationLag.bytes(r.get(0), r.get(1)).orElse(Long.MAX_VALUE) < 8192
+              && ReplicationLag.receiveReplayGap(r.get(1)).orElse(Long.MAX_VALUE) < 8192;
+        });
   }
 
   @Test
   void wrongPasswordIsAuthFailed() {
-    ProbeResult r = probe.probe(endpoint(pg.primary()).withPassword(PasswordSource.literal("wrong")));
+    ProbeResult r =
+        probe.probe(endpoint(pg.primary()).withPassword(PasswordSource.literal("wrong")));
     assertEquals(Reachability.AUTH_FAILED, r.reachability(), r.toString());
     assertTrue(r.error().orElseThrow().startsWith("SQLSTATE 28P01"), r.error().orElseThrow());
     assertEquals(Role.UNKNOWN, r.role());
@@ -111,8 +134,14 @@ class ProbeIT {
   @Test
   void roleConnectionLimitIsTooManyConnections() throws Exception {
     execute(pg.primary(), "CREATE ROLE limited LOGIN PASSWORD 'limited' CONNECTION LIMIT 0");
-    NodeEndpoint limited = NodeEndpoint.of("pg-a", pg.primary().host(), pg.primary().port(), "postgres", "limited",
-        PasswordSource.literal("limited"));
+    NodeEndpoint limited =
+        NodeEndpoint.of(
+            "pg-a",
+            pg.primary().host(),
+            pg.primary().port(),
+            "postgres",
+            "limited",
+            PasswordSource.literal("limited"));
     ProbeResult r = probe.probe(limited);
     assertEquals(Reachability.TOO_MANY_CONNECTIONS, r.reachability(), r.toString());
   }
@@ -120,11 +149,14 @@ class ProbeIT {
   @Test
   void closedPortIsRefused() throws Exception {
     int closedPort;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    ProbeResult r = probe.probe(NodeEndpoint.of("nowhere", "127.0.0.1", closedPort, "postgres", "u",
-        PasswordSource.literal("x")));
+    ProbeResult r =
+        probe.probe(
+            NodeEndpoint.of(
+                "nowhere", "127.0.0.1", closedPort, "postgres", "u", PasswordSource.literal("x")));
     assertEquals(Reachability.REFUSED, r.reachability(), r.toString());
   }
 
@@ -134,11 +166,23 @@ class ProbeIT {
     Path pgpass = dir.resolve("pgpass");
     Files.writeString(pgpass, "127.0.0.1:*:postgres:monitor:monitor-pw\n");
     Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
-    Waits.until("role to replicate", Duration.ofSeconds(10),
-        () -> "1".equals(query(pg.standby(), "SELECT count(*) FROM pg_roles WHERE rolname = 'monitor'")));
+    Waits.until(
+        "role to replicate",
+        Duration.ofSeconds(10),
+        () ->
+            "1"
+                .equals(
+                    query(
+                        pg.standby(), "SELECT count(*) FROM pg_roles WHERE rolname = 'monitor'")));
     for (PgNode node : List.of(pg.primary(), pg.standby())) {
-      NodeEndpoint monitor = NodeEndpoint.of("pg-" + node.name(), node.host(), node.port(), "postgres", "monitor",
-          PasswordSource.pgpass(pgpass));
+      NodeEndpoint monitor =
+          NodeEndpoint.of(
+              "pg-" + node.name(),
+              node.host(),
+              node.port(),
+              "postgres",
+              "monitor",
+              PasswordSource.pgpass(pgpass));
       ProbeResult r = probe.probe(monitor);
       assertEquals(Reachability.REACHABLE, r.reachability(), r.toString());
       assertEquals(OptionalLong.of(1), r.timeline());
@@ -151,19 +195,29 @@ class ProbeIT {
   @Test
   void writeCheckWritesAHeartbeatThatReplicates() throws Exception {
     try (PgProbe writing = new PgProbe(ProbeSettings.defaults().withWriteCheck(true))) {
-      List<ProbeResult> r = writing.probeAll(List.of(endpoint(pg.primary()), endpoint(pg.standby())));
+      List<ProbeResult> r =
+          writing.probeAll(List.of(endpoint(pg.primary()), endpoint(pg.standby())));
       assertEquals(WriteCheck.passed(), r.get(0).writeCheck().orElseThrow(), r.get(0).toString());
       assertTrue(r.get(1).writeCheck().isEmpty(), "no write check on a standby");
     }
-    Waits.until("heartbeat to replicate", Duration.ofSeconds(10),
-        () -> "1".equals(query(pg.standby(), "SELECT count(*) FROM pgfailover.heartbeat WHERE node = 'pg-a'")));
+    Waits.until(
+        "heartbeat to replicate",
+        Duration.ofSeconds(10),
+        () ->
+            "1"
+                .equals(
+                    query(
+                        pg.standby(),
+                        "SELECT count(*) FROM pgfailover.heartbeat WHERE node = 'pg-a'")));
   }
 
   @Test
   void writeCheckThatBlocksIsCancelledByItsStatementTimeout() throws Exception {
     PgNode primary = pg.primary();
     try (PgProbe writing = new PgProbe(ProbeSettings.defaults().withWriteCheck(true))) {
-      assertTrue(writing.probe(endpoint(primary)).writeCheck().orElseThrow().ok(), "creates the heartbeat row");
+      assertTrue(
+          writing.probe(endpoint(primary)).writeCheck().orElseThrow().ok(),
+          "creates the heartbeat row");
       try (java.sql.Connection holder = primary.connect()) {
         holder.setAutoCommit(false);
         try (java.sql.Statement s = holder.createStatement()) {
@@ -182,9 +236,12 @@ class ProbeIT {
   @Test
   void writeCheckCatchesAReadOnlyPrimary() throws Exception {
     PgNode primary = pg.primary();
-    execute(primary, "ALTER SYSTEM SET default_transaction_read_only = on", "SELECT pg_reload_conf()");
+    execute(
+        primary, "ALTER SYSTEM SET default_transaction_read_only = on", "SELECT pg_reload_conf()");
     try (PgProbe writing = new PgProbe(ProbeSettings.defaults().withWriteCheck(true))) {
-      Waits.until("read-only to take effect", Duration.ofSeconds(10),
+      Waits.until(
+          "read-only to take effect",
+          Duration.ofSeconds(10),
           () -> "on".equals(query(primary, "SHOW default_transaction_read_only")));
       ProbeResult r = writing.probe(endpoint(primary));
       assertEquals(Reachability.REACHABLE, r.reachability(), r.toString());
@@ -193,9 +250,14 @@ class ProbeIT {
       assertFalse(check.ok());
       assertTrue(check.error().orElseThrow().startsWith("SQLSTATE 25006"), check.toString());
     } finally {
-      execute(primary, "SET default_transaction_read_only = off",
-          "ALTER SYSTEM RESET default_transaction_read_only", "SELECT pg_reload_conf()");
-      Waits.until("read-write again", Duration.ofSeconds(10),
+      execute(
+          primary,
+          "SET default_transaction_read_only = off",
+          "ALTER SYSTEM RESET default_transaction_read_only",
+          "SELECT pg_reload_conf()");
+      Waits.until(
+          "read-write again",
+          Duration.ofSeconds(10),
           () -> "off".equals(query(primary, "SHOW default_transaction_read_only")));
     }
   }

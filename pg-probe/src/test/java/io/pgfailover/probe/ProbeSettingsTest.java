@@ -20,51 +20,90 @@ class ProbeSettingsTest {
 
   @Test
   void writeCheckTimeoutMustFitInsideTheDeadline() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new ProbeSettings(Duration.ofSeconds(1), Duration.ofSeconds(2), true));
-    assertEquals("writeCheckTimeout PT2S must be shorter than deadline PT1S because the write check runs inside"
-        + " the probe deadline; lower writeCheckTimeout or raise deadline", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new ProbeSettings(Duration.ofSeconds(1), Duration.ofSeconds(2), true));
+    assertEquals(
+        "writeCheckTimeout PT2S must be shorter than deadline PT1S because the write check runs"
+            + " inside the probe deadline; lower writeCheckTimeout or raise deadline",
+        e.getMessage());
   }
 
   @Test
   void deadlineOutOfRangeNamesTheRange() {
-    assertEquals("deadline PT0.01S is out of range: use between PT0.05S and PT5M",
-        assertThrows(IllegalArgumentException.class,
-            () -> new ProbeSettings(Duration.ofMillis(10), Duration.ofMillis(5), false)).getMessage());
-    assertEquals("deadline PT10M is out of range: use between PT0.05S and PT5M",
-        assertThrows(IllegalArgumentException.class,
-            () -> new ProbeSettings(Duration.ofMinutes(10), Duration.ofMillis(5), false)).getMessage());
+    assertEquals(
+        "deadline PT0.01S is out of range: use between PT0.05S and PT5M",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ProbeSettings(Duration.ofMillis(10), Duration.ofMillis(5), false))
+            .getMessage());
+    assertEquals(
+        "deadline PT10M is out of range: use between PT0.05S and PT5M",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ProbeSettings(Duration.ofMinutes(10), Duration.ofMillis(5), false))
+            .getMessage());
   }
 
   @Test
   void nonPositiveWriteCheckTimeoutIsRejected() {
-    assertEquals("writeCheckTimeout PT0S must be positive, e.g. PT0.5S",
-        assertThrows(IllegalArgumentException.class,
-            () -> new ProbeSettings(Duration.ofSeconds(1), Duration.ZERO, false)).getMessage());
-    assertEquals("writeCheckTimeout PT0.0000005S is below statement_timeout's 1 ms resolution",
-        assertThrows(IllegalArgumentException.class,
-            () -> new ProbeSettings(Duration.ofSeconds(1), Duration.ofNanos(500), false)).getMessage());
+    assertEquals(
+        "writeCheckTimeout PT0S must be positive, e.g. PT0.5S",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ProbeSettings(Duration.ofSeconds(1), Duration.ZERO, false))
+            .getMessage());
+    assertEquals(
+        "writeCheckTimeout PT0.0000005S is below statement_timeout's 1 ms resolution",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ProbeSettings(Duration.ofSeconds(1), Duration.ofNanos(500), false))
+            .getMessage());
   }
 
   @Test
   void nullsNameTheField() {
-    assertEquals("deadline must be set, e.g. PT1S", assertThrows(NullPointerException.class,
-        () -> new ProbeSettings(null, Duration.ofMillis(5), false)).getMessage());
+    assertEquals(
+        "deadline must be set, e.g. PT1S",
+        assertThrows(
+                NullPointerException.class,
+                () -> new ProbeSettings(null, Duration.ofMillis(5), false))
+            .getMessage());
   }
 
   @Test
   void endpointValidationNamesTheFieldAndTheFix() {
     PasswordSource pw = PasswordSource.literal("x");
-    assertEquals("node pg-a: port 0 must be between 1 and 65535", assertThrows(IllegalArgumentException.class,
-        () -> NodeEndpoint.of("pg-a", "h", 0, "postgres", "u", pw)).getMessage());
-    assertEquals("NodeEndpoint.host must not be empty (a DNS name or IP address)",
-        assertThrows(IllegalArgumentException.class, () -> NodeEndpoint.of("pg-a", " ", 5432, "postgres", "u", pw))
+    assertEquals(
+        "node pg-a: port 0 must be between 1 and 65535",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> NodeEndpoint.of("pg-a", "h", 0, "postgres", "u", pw))
             .getMessage());
-    assertEquals("node pg-a: jdbcProperties must not set 'socketTimeout'; set ProbeSettings.deadline instead",
-        assertThrows(IllegalArgumentException.class, () -> new NodeEndpoint("pg-a", "h", 5432, "postgres", "u", pw,
-            Map.of("socketTimeout", "5"))).getMessage());
-    assertEquals("node pg-a: jdbcProperties must not set 'password'; set NodeEndpoint.password (a PasswordSource)"
-        + " instead", assertThrows(IllegalArgumentException.class, () -> new NodeEndpoint("pg-a", "h", 5432,
-            "postgres", "u", pw, Map.of("password", "x"))).getMessage());
+    assertEquals(
+        "NodeEndpoint.host must not be empty (a DNS name or IP address)",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> NodeEndpoint.of("pg-a", " ", 5432, "postgres", "u", pw))
+            .getMessage());
+    assertEquals(
+        "node pg-a: jdbcProperties must not set 'socketTimeout'; set ProbeSettings.deadline"
+            + " instead",
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    new NodeEndpoint(
+                        "pg-a", "h", 5432, "postgres", "u", pw, Map.of("socketTimeout", "5")))
+            .getMessage());
+    assertEquals(
+        "node pg-a: jdbcProperties must not set 'password'; set NodeEndpoint.password (a"
+            + " PasswordSource) instead",
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    new NodeEndpoint(
+                        "pg-a", "h", 5432, "postgres", "u", pw, Map.of("password", "x")))
+            .getMessage());
   }
 }

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Promotion on a real pair; the failover test re-makes the pair's standby so the tests run in any order. */
+/**
+ * Promotion on a real pair; the failover test re-makes the pair's standby so the tests run in any
+ * order.
+ */
 class PromotionIT {
 
   @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
@@ -49,11 +52,18 @@ class PromotionIT {
   @Test
   void promotingAnUnreachableNodeFailsClearly() throws Exception {
     int closedPort;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    NodeEndpoint gone = NodeEndpoint.of("pg-gone", "127.0.0.1", closedPort, "postgres", "postgres",
-        PasswordSource.literal("x"));
+    NodeEndpoint gone =
+        NodeEndpoint.of(
+            "pg-gone",
+            "127.0.0.1",
+            closedPort,
+            "postgres",
+            "postgres",
+            PasswordSource.literal("x"));
     PromotionResult r = probe.promote(gone, Duration.ofSeconds(10));
     assertEquals(Outcome.FAILED, r.outcome());
     String error = r.error().orElseThrow();

@@ -14,37 +14,67 @@ class ReplicationLagTest {
 
   @Test
   void lagIsPrimaryCurrentMinusStandbyReplay() {
-    assertEquals(OptionalLong.of(0x100), ReplicationLag.bytes(primary("0/3000100"), standby("0/3000100", "0/3000000")));
+    assertEquals(
+        OptionalLong.of(0x100),
+        ReplicationLag.bytes(primary("0/3000100"), standby("0/3000100", "0/3000000")));
   }
 
   @Test
   void standbySeeminglyAheadClampsToZero() {
     // The primary was probed a moment before the standby, which has since replayed more.
-    assertEquals(OptionalLong.of(0), ReplicationLag.bytes(primary("0/3000000"), standby("0/3000200", "0/3000200")));
+    assertEquals(
+        OptionalLong.of(0),
+        ReplicationLag.bytes(primary("0/3000000"), standby("0/3000200", "0/3000200")));
   }
 
   @Test
   void noLagWithoutAReachablePrimaryAndStandby() {
-    ProbeResult down = ProbeResult.unreachable("pg-a", T, Duration.ofSeconds(1), Reachability.TIMEOUT, "timeout");
+    ProbeResult down =
+        ProbeResult.unreachable("pg-a", T, Duration.ofSeconds(1), Reachability.TIMEOUT, "timeout");
     assertEquals(OptionalLong.empty(), ReplicationLag.bytes(down, standby("0/1", "0/1")));
-    assertEquals(OptionalLong.empty(), ReplicationLag.bytes(standby("0/1", "0/1"), standby("0/1", "0/1")));
+    assertEquals(
+        OptionalLong.empty(), ReplicationLag.bytes(standby("0/1", "0/1"), standby("0/1", "0/1")));
   }
 
   @Test
   void receiveReplayGapOfAStandbyAlone() {
-    assertEquals(OptionalLong.of(0x1000), ReplicationLag.receiveReplayGap(standby("0/5001000", "0/5000000")));
+    assertEquals(
+        OptionalLong.of(0x1000),
+        ReplicationLag.receiveReplayGap(standby("0/5001000", "0/5000000")));
     assertEquals(OptionalLong.empty(), ReplicationLag.receiveReplayGap(primary("0/1")));
   }
 
   private static ProbeResult primary(String current) {
-    return new ProbeResult("pg-a", T, Duration.ofMillis(3), Reachability.REACHABLE, Optional.empty(), Role.PRIMARY,
-        OptionalLong.of(1), Optional.of(Lsn.parse(current)), Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.of("15.8"), Optional.empty());
+    return new ProbeResult(
+        "pg-a",
+        T,
+        Duration.ofMillis(3),
+        Reachability.REACHABLE,
+        Optional.empty(),
+        Role.PRIMARY,
+        OptionalLong.of(1),
+        Optional.of(Lsn.parse(current)),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.of("15.8"),
+        Optional.empty());
   }
 
   private static ProbeResult standby(String receive, String replay) {
-    return new ProbeResult("pg-b", T, Duration.ofMillis(3), Reachability.REACHABLE, Optional.empty(), Role.STANDBY,
-        OptionalLong.of(1), Optional.empty(), Optional.of(Lsn.parse(receive)), Optional.of(Lsn.parse(replay)),
-        Optional.empty(), Optional.of("15.8"), Optional.empty());
+    return new ProbeResult(
+        "pg-b",
+        T,
+        Duration.ofMillis(3),
+        Reachability.REACHABLE,
+        Optional.empty(),
+        Role.STANDBY,
+        OptionalLong.of(1),
+        Optional.empty(),
+        Optional.of(Lsn.parse(receive)),
+        Optional.of(Lsn.parse(replay)),
+        Optional.empty(),
+        Optional.of("15.8"),
+        Optional.empty());
   }
 }

@@ -15,7 +15,10 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 
-/** Maps whatever an SDK call threw to an {@link AwsError}: the kind decides retrying, the rest is for people. */
+/**
+ * Maps whatever an SDK call threw to an {@link AwsError}: the kind decides retrying, the rest is
+ * for people.
+ */
 public final class ErrorClassifier {
   private static final Set<String> THROTTLING_CODES =
       Set.of(
@@ -57,8 +60,12 @@ public final class ErrorClassifier {
           "IncorrectInstanceState",
           "DryRunOperation");
 
-  /** "... is not authorized to perform: ec2:ReplaceRoute on resource: ..." in EC2's and STS's messages. */
-  private static final Pattern PERMISSION_IN_MESSAGE = Pattern.compile("perform: ([a-z0-9-]+:[A-Za-z0-9*]+)");
+  /**
+   * "... is not authorized to perform: ec2:ReplaceRoute on resource: ..." in EC2's and STS's
+   * messages.
+   */
+  private static final Pattern PERMISSION_IN_MESSAGE =
+      Pattern.compile("perform: ([a-z0-9-]+:[A-Za-z0-9*]+)");
 
   private ErrorClassifier() {}
 
@@ -66,28 +73,48 @@ public final class ErrorClassifier {
    * @param action the IAM action called, e.g. {@code ec2:ReplaceRoute}
    * @param resourceId the resource the call was about, or null
    */
-  public static AwsError classify(Throwable thrown, String action, String resourceId, int attempts) {
+  public static AwsError classify(
+      Throwable thrown, String action, String resourceId, int attempts) {
     Throwable t = unwrap(thrown);
     Optional<String> resource = Optional.ofNullable(resourceId);
     if (t instanceof AwsServiceException service) {
-      String code = service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorCode();
+      String code =
+          service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorCode();
       String message =
           service.awsErrorDetails() != null && service.awsErrorDetails().errorMessage() != null
               ? service.awsErrorDetails().errorMessage()
               : String.valueOf(service.getMessage());
       Kind kind = kindOf(code, service.statusCode());
-      String named = kind == Kind.AUTHORIZATION ? permissionNamedIn(message).orElse(action) : action;
+      String named =
+          kind == Kind.AUTHORIZATION ? permissionNamedIn(message).orElse(action) : action;
       return new AwsError(
-          kind, named, resource, Optional.ofNullable(code), message + " (HTTP " + service.statusCode() + ")", attempts);
+          kind,
+          named,
+          resource,
+          Optional.ofNullable(code),
+          message + " (HTTP " + service.statusCode() + ")",
+          attempts);
     }
     if (hasCause(t, ApiCallTimeoutException.class)
         || hasCause(t, ApiCallAttemptTimeoutException.class)
         || hasCause(t, HttpTimeoutException.class)
         || hasCause(t, InterruptedIOException.class)) {
-      return new AwsError(Kind.TIMEOUT, action, resource, Optional.empty(), String.valueOf(t.getMessage()), attempts);
+      return new AwsError(
+          Kind.TIMEOUT,
+          action,
+          resource,
+          Optional.empty(),
+          String.valueOf(t.getMessage()),
+          attempts);
     }
     if (hasCause(t, IOException.class)) {
-      return new AwsError(Kind.NETWORK, action, resource, Optional.empty(), String.valueOf(t.getMessage()), attempts);
+      return new AwsError(
+          Kind.NETWORK,
+          action,
+          resource,
+          Optional.empty(),
+          String.valueOf(t.getMessage()),
+          attempts);
     }
     return new AwsError(Kind.OTHER, action, resource, Optional.empty(), t.toString(), attempts);
   }

@@ -5,24 +5,28 @@ import java.util.regex.Pattern;
 
 /** An IPv4 CIDR block, just enough to check that the virtual IP lies outside the VPC. */
 public record Ipv4Cidr(long network, int prefix) {
-  private static final Pattern FORM = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
+  private static final Pattern FORM =
+      Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
 
   public static Ipv4Cidr parse(String text) {
     Matcher m = text == null ? null : FORM.matcher(text.trim());
     if (m == null || !m.matches()) {
-      throw new IllegalArgumentException("not an IPv4 CIDR block like 192.168.240.10/32: '" + text + "'");
+      throw new IllegalArgumentException(
+          "not an IPv4 CIDR block like 192.168.240.10/32: '" + text + "'");
     }
     long address = 0;
     for (int i = 1; i <= 4; i++) {
       int octet = Integer.parseInt(m.group(i));
       if (octet > 255) {
-        throw new IllegalArgumentException("not an IPv4 CIDR block (octet " + octet + " > 255): '" + text + "'");
+        throw new IllegalArgumentException(
+            "not an IPv4 CIDR block (octet " + octet + " > 255): '" + text + "'");
       }
       address = (address << 8) | octet;
     }
     int prefix = Integer.parseInt(m.group(5));
     if (prefix > 32) {
-      throw new IllegalArgumentException("not an IPv4 CIDR block (prefix /" + prefix + " > 32): '" + text + "'");
+      throw new IllegalArgumentException(
+          "not an IPv4 CIDR block (prefix /" + prefix + " > 32): '" + text + "'");
     }
     return new Ipv4Cidr(address & mask(prefix), prefix);
   }
@@ -39,7 +43,14 @@ public record Ipv4Cidr(long network, int prefix) {
   /** Canonical text, e.g. 192.168.240.10/32, as EC2 returns it in routes. */
   @Override
   public String toString() {
-    return ((network >> 24) & 0xFF) + "." + ((network >> 16) & 0xFF) + "." + ((network >> 8) & 0xFF) + "."
-        + (network & 0xFF) + "/" + prefix;
+    return ((network >> 24) & 0xFF)
+        + "."
+        + ((network >> 16) & 0xFF)
+        + "."
+        + ((network >> 8) & 0xFF)
+        + "."
+        + (network & 0xFF)
+        + "/"
+        + prefix;
   }
 }

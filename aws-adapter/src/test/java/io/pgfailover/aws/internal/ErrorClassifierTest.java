@@ -48,10 +48,15 @@ class ErrorClassifierTest {
   void authorizationNamesThePermissionFromAwsMessage() {
     AwsError error =
         ErrorClassifier.classify(
-            ec2Error(403, "UnauthorizedOperation",
-                "You are not authorized to perform this operation. User: arn:aws:iam::1:user/x is not authorized to perform:"
-                    + " ec2:CreateRoute on resource: arn:aws:ec2:us-east-1:1:route-table/rtb-1"),
-            "ec2:ReplaceRoute", "rtb-1", 1);
+            ec2Error(
+                403,
+                "UnauthorizedOperation",
+                "You are not authorized to perform this operation. User: arn:aws:iam::1:user/x is"
+                    + " not authorized to perform: ec2:CreateRoute on resource:"
+                    + " arn:aws:ec2:us-east-1:1:route-table/rtb-1"),
+            "ec2:ReplaceRoute",
+            "rtb-1",
+            1);
     assertEquals(Kind.AUTHORIZATION, error.kind());
     assertEquals("ec2:CreateRoute", error.action(), "AWS's message wins over the call's name");
     assertEquals(Optional.of("rtb-1"), error.resourceId());
@@ -61,31 +66,42 @@ class ErrorClassifierTest {
   @Test
   void authorizationFallsBackToTheCallsAction() {
     AwsError error =
-        ErrorClassifier.classify(ec2Error(403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
-            "ec2:ReplaceRoute", "rtb-1", 1);
+        ErrorClassifier.classify(
+            ec2Error(
+                403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
+            "ec2:ReplaceRoute",
+            "rtb-1",
+            1);
     assertEquals("ec2:ReplaceRoute", error.action());
     assertEquals(
-        "ec2:ReplaceRoute on rtb-1 failed: AUTHORIZATION UnauthorizedOperation (missing permission ec2:ReplaceRoute):"
-            + " You are not authorized to perform this operation. (HTTP 403)",
+        "ec2:ReplaceRoute on rtb-1 failed: AUTHORIZATION UnauthorizedOperation (missing permission"
+            + " ec2:ReplaceRoute): You are not authorized to perform this operation. (HTTP 403)",
         error.describe());
   }
 
   @Test
   void clientSideTimeoutsAndConnectionFailuresAreRetryable() {
     AwsError timeout =
-        ErrorClassifier.classify(ApiCallAttemptTimeoutException.create(2000), "ec2:DescribeRouteTables", null, 1);
+        ErrorClassifier.classify(
+            ApiCallAttemptTimeoutException.create(2000), "ec2:DescribeRouteTables", null, 1);
     assertEquals(Kind.TIMEOUT, timeout.kind());
     AwsError refused =
         ErrorClassifier.classify(
-            SdkClientException.builder().message("Unable to execute HTTP request").cause(new ConnectException("Connection refused")).build(),
-            "ec2:DescribeRouteTables", null, 1);
+            SdkClientException.builder()
+                .message("Unable to execute HTTP request")
+                .cause(new ConnectException("Connection refused"))
+                .build(),
+            "ec2:DescribeRouteTables",
+            null,
+            1);
     assertEquals(Kind.NETWORK, refused.kind());
     assertEquals(true, refused.kind().retryable());
   }
 
   @Test
   void anythingElseIsOtherAndNotRetried() {
-    AwsError error = ErrorClassifier.classify(new IllegalStateException("bug"), "ec2:ReplaceRoute", "rtb-1", 1);
+    AwsError error =
+        ErrorClassifier.classify(new IllegalStateException("bug"), "ec2:ReplaceRoute", "rtb-1", 1);
     assertEquals(Kind.OTHER, error.kind());
     assertEquals(false, error.kind().retryable());
   }
@@ -95,7 +111,12 @@ class ErrorClassifierTest {
         Ec2Exception.builder()
             .statusCode(status)
             .message(message)
-            .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(message).serviceName("EC2").build())
+            .awsErrorDetails(
+                AwsErrorDetails.builder()
+                    .errorCode(code)
+                    .errorMessage(message)
+                    .serviceName("EC2")
+                    .build())
             .build();
   }
 }

@@ -20,7 +20,8 @@ class FullJitterBackoffTest {
     long[] expected = {100, 200, 400, 800, 1600, 2000, 2000};
     for (int attempt = 1; attempt <= expected.length; attempt++) {
       assertEquals(expected[attempt - 1], backoff.ceilingMillis(attempt), "attempt " + attempt);
-      assertEquals(expected[attempt - 1], backoff.apply(attempt), "random 1.0 waits the whole ceiling");
+      assertEquals(
+          expected[attempt - 1], backoff.apply(attempt), "random 1.0 waits the whole ceiling");
     }
     assertEquals(2000, backoff.ceilingMillis(1_000), "no overflow on very late attempts");
   }
@@ -39,11 +40,15 @@ class FullJitterBackoffTest {
       Set<Long> seen = new HashSet<>();
       for (int i = 0; i < 200; i++) {
         long wait = backoff.apply(attempt);
-        assertTrue(wait >= 0 && wait <= backoff.ceilingMillis(attempt), "attempt " + attempt + " waited " + wait);
+        assertTrue(
+            wait >= 0 && wait <= backoff.ceilingMillis(attempt),
+            "attempt " + attempt + " waited " + wait);
         assertTrue(wait <= CAP.toMillis());
         seen.add(wait);
       }
-      assertTrue(seen.size() > 20, "waits for attempt " + attempt + " are not jittered: " + seen.size() + " distinct");
+      assertTrue(
+          seen.size() > 20,
+          "waits for attempt " + attempt + " are not jittered: " + seen.size() + " distinct");
     }
   }
 
@@ -51,6 +56,9 @@ class FullJitterBackoffTest {
   void rejectsACapBelowTheBase() {
     assertEquals(
         "backoff cap (PT0.05S) must be >= base (PT0.1S)",
-        assertThrows(IllegalArgumentException.class, () -> new FullJitterBackoff(BASE, Duration.ofMillis(50), Math::random)).getMessage());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new FullJitterBackoff(BASE, Duration.ofMillis(50), Math::random))
+            .getMessage());
   }
 }

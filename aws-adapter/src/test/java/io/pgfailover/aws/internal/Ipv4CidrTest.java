@@ -25,7 +25,8 @@ class Ipv4CidrTest {
 
   @Test
   void rejectsWhatIsNotAnIpv4Cidr() {
-    for (String bad : new String[] {"192.168.240.10", "300.1.1.1/32", "10.0.0.0/33", "fd00::1/128", ""}) {
+    for (String bad :
+        new String[] {"192.168.240.10", "300.1.1.1/32", "10.0.0.0/33", "fd00::1/128", ""}) {
       assertThrows(IllegalArgumentException.class, () -> Ipv4Cidr.parse(bad), bad);
     }
   }

@@ -30,13 +30,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin HTTP API on the JDK's HttpServer: GET /health, /status, /metrics; POST /failover, /switchover
- * (bearer token from a file only its owner can read). Requests are handed to the control loop's queue, so an
- * operator and the automatic loop never act at the same time.
+ * The admin HTTP API on the JDK's HttpServer: GET /health, /status, /metrics; POST /failover,
+ * /switchover (bearer token from a file only its owner can read). Requests are handed to the
+ * control loop's queue, so an operator and the automatic loop never act at the same time.
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
-  /** How long a POST waits for the loop to carry the request out (promotion and route switch included). */
+
+  /**
+   * How long a POST waits for the loop to carry the request out (promotion and route switch
+   * included).
+   */
   static final Duration REQUEST_WAIT = Duration.ofMinutes(3);
 
   private final HttpServer server;
@@ -47,30 +51,41 @@ public final class AdminServer implements AutoCloseable {
   private final Clock clock;
   private final Optional<byte[]> token;
 
-  public AdminServer(ControllerConfig config, ControlLoop loop, EventLog events, Metrics metrics, Clock clock) throws IOException {
+  public AdminServer(
+      ControllerConfig config, ControlLoop loop, EventLog events, Metrics metrics, Clock clock)
+      throws IOException {
     this.config = config;
     this.loop = loop;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
     this.token = config.admin().tokenFile().map(AdminServer::readToken);
-    InetSocketAddress listen = new InetSocketAddress(config.admin().listen().getHostString(), config.admin().listen().getPort());
+    InetSocketAddress listen =
+        new InetSocketAddress(
+            config.admin().listen().getHostString(), config.admin().listen().getPort());
     this.server = HttpServer.create(listen, 16);
-    server.setExecutor(Executors.newFixedThreadPool(4, r -> {
-      Thread t = new Thread(r, "admin-http");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "admin-http");
+              t.setDaemon(true);
+              return t;
+            }));
     server.createContext("/health", this::health);
     server.createContext("/status", this::status);
-    server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4", metrics.render()));
+    server.createContext(
+        "/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4", metrics.render()));
     server.createContext("/failover", ex -> request(ex, true));
     server.createContext("/switchover", ex -> request(ex, false));
   }
 
   public void start() {
     server.start();
-    log.info("event=admin_listening address={} token={}", address(), token.isPresent() ? "required" : "absent (POST refused)");
+    log.info(
+        "event=admin_listening address={} token={}",
+        address(),
+        token.isPresent() ? "required" : "absent (POST refused)");
   }
 
   public InetSocketAddress address() {
@@ -81,23 +96,34 @@ public final class AdminServer implements AutoCloseable {
   public static byte[] readToken(Path file) {
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-      if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-        throw new IllegalStateException("admin token file " + file + " is readable by group or others; fix: chmod 600 " + file);
+      if (perms.stream()
+          .anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+        throw new IllegalStateException(
+            "admin token file " + file + " is readable by group or others; fix: chmod 600 " + file);
       }
       byte[] t = Files.readString(file).strip().getBytes(StandardCharsets.UTF_8);
       if (t.length < 16) {
-        throw new IllegalStateException("admin token in " + file + " is shorter than 16 characters; fix: head -c 32 /dev/urandom | base64 > " + file);
+        throw new IllegalStateException(
+            "admin token in "
+                + file
+                + " is shorter than 16 characters; fix: head -c 32 /dev/urandom | base64 > "
+                + file);
       }
       return t;
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read admin token file " + file + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot read admin token file " + file + ": " + e.getMessage(), e);
     }
   }
 
   private void health(HttpExchange ex) throws IOException {
     Optional<LoopReport> last = loop.last();
     long ageMs = last.map(r -> Duration.between(r.at(), clock.instant()).toMillis()).orElse(-1L);
-    boolean fresh = last.isPresent() && ageMs <= config.probe().interval().toMillis() * 3 + config.probe().timeout().toMillis() * 2;
+    boolean fresh =
+        last.isPresent()
+            && ageMs
+                <= config.probe().interval().toMillis() * 3
+                    + config.probe().timeout().toMillis() * 2;
     ObjectNode body = StatusView.JSON.createObjectNode();
     body.put("status", fresh ? "ok" : "stalled");
     body.put("last_loop_age_ms", ageMs);
@@ -110,7 +136,12 @@ public final class AdminServer implements AutoCloseable {
       send(ex, 503, "application/json", "{\"error\":\"no loop has run yet\"}");
       return;
     }
-    send(ex, 200, "application/json", StatusView.toJson(config, last.get(), events.tail(20), loop.leadership().view()).toString());
+    send(
+        ex,
+        200,
+        "application/json",
+        StatusView.toJson(config, last.get(), events.tail(20), loop.leadership().view())
+            .toString());
   }
 
   private void request(HttpExchange ex, boolean failover) throws IOException {
@@ -119,13 +150,23 @@ public final class AdminServer implements AutoCloseable {
       return;
     }
     if (token.isEmpty()) {
-      send(ex, 403, "application/json", "{\"error\":\"no admin.tokenFile configured: POST endpoints are off\"}");
+      send(
+          ex,
+          403,
+          "application/json",
+          "{\"error\":\"no admin.tokenFile configured: POST endpoints are off\"}");
       return;
     }
     String auth = Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")).orElse("");
-    byte[] given = auth.startsWith("Bearer ") ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+    byte[] given =
+        auth.startsWith("Bearer ")
+            ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8)
+            : new byte[0];
     if (!MessageDigest.isEqual(given, token.get())) {
-      log.warn("event=admin_denied path={} remote={}", ex.getRequestURI().getPath(), ex.getRemoteAddress());
+      log.warn(
+          "event=admin_denied path={} remote={}",
+          ex.getRequestURI().getPath(),
+          ex.getRemoteAddress());
       send(ex, 401, "application/json", "{\"error\":\"missing or wrong bearer token\"}");
       return;
     }
@@ -139,7 +180,10 @@ public final class AdminServer implements AutoCloseable {
     }
     Request r;
     if (failover) {
-      r = new Request.Failover(body.hasNonNull("to") ? Optional.of(body.get("to").asText()) : Optional.empty(), body.path("force").asBoolean(false));
+      r =
+          new Request.Failover(
+              body.hasNonNull("to") ? Optional.of(body.get("to").asText()) : Optional.empty(),
+              body.path("force").asBoolean(false));
     } else if (body.hasNonNull("to")) {
       r = new Request.Switchover(body.get("to").asText());
     } else {
@@ -151,7 +195,13 @@ public final class AdminServer implements AutoCloseable {
       LoopReport report = loop.submit(r).get(REQUEST_WAIT.toMillis(), TimeUnit.MILLISECONDS);
       send(ex, httpStatus(report), "application/json", result(report).toString());
     } catch (java.util.concurrent.TimeoutException e) {
-      send(ex, 504, "application/json", "{\"error\":\"the loop did not finish the request in " + REQUEST_WAIT.toSeconds() + " s; check status\"}");
+      send(
+          ex,
+          504,
+          "application/json",
+          "{\"error\":\"the loop did not finish the request in "
+              + REQUEST_WAIT.toSeconds()
+              + " s; check status\"}");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       send(ex, 503, "application/json", "{\"error\":\"the daemon is shutting down\"}");
@@ -182,7 +232,8 @@ public final class AdminServer implements AutoCloseable {
     return o;
   }
 
-  private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+  private static void send(HttpExchange ex, int status, String type, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
     ex.sendResponseHeaders(status, bytes.length);

@@ -12,20 +12,32 @@ import io.pgfailover.controller.loop.LoopReport;
 import java.util.List;
 import java.util.Locale;
 
-/** The status document ({@code GET /status}, {@code failoverctl status --json}) and its human table. */
+/**
+ * The status document ({@code GET /status}, {@code failoverctl status --json}) and its human table.
+ */
 public final class StatusView {
-  public static final ObjectMapper JSON = new ObjectMapper()
-      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
-      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  public static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+          .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
   private StatusView() {}
 
-  public static ObjectNode toJson(ControllerConfig config, LoopReport r, List<JsonNode> recentEvents) {
-    return toJson(config, r, recentEvents, io.pgfailover.controller.lease.Leadership.single().view());
+  public static ObjectNode toJson(
+      ControllerConfig config, LoopReport r, List<JsonNode> recentEvents) {
+    return toJson(
+        config, r, recentEvents, io.pgfailover.controller.lease.Leadership.single().view());
   }
 
-  /** With this controller's place in the pair: LEADER, FOLLOWER, UNKNOWN (lease store unreachable) or SINGLE. */
-  public static ObjectNode toJson(ControllerConfig config, LoopReport r, List<JsonNode> recentEvents, io.pgfailover.controller.lease.Leadership.View leadership) {
+  /**
+   * With this controller's place in the pair: LEADER, FOLLOWER, UNKNOWN (lease store unreachable)
+   * or SINGLE.
+   */
+  public static ObjectNode toJson(
+      ControllerConfig config,
+      LoopReport r,
+      List<JsonNode> recentEvents,
+      io.pgfailover.controller.lease.Leadership.View leadership) {
     ObjectNode root = JSON.createObjectNode();
     root.put("cluster", config.cluster());
     root.put("at", r.at().toString());
@@ -55,12 +67,14 @@ public final class StatusView {
         o.timeline().ifPresent(t -> j.put("timeline", t));
         o.walPosition().ifPresent(p -> j.put("wal_position", lsn(p)));
         o.writable().ifPresent(w -> j.put("writable", w));
-        o.witness().ifPresent(w -> {
-          ObjectNode wj = j.putObject("wal_receiver");
-          wj.put("streaming", w.streaming());
-          wj.put("sender", w.senderHost() + ":" + w.senderPort());
-          wj.put("last_message_ms_ago", w.sinceLastMessage().toMillis());
-        });
+        o.witness()
+            .ifPresent(
+                w -> {
+                  ObjectNode wj = j.putObject("wal_receiver");
+                  wj.put("streaming", w.streaming());
+                  wj.put("sender", w.senderHost() + ":" + w.senderPort());
+                  wj.put("last_message_ms_ago", w.sinceLastMessage().toMillis());
+                });
       }
       j.put("consecutive_failures", r.failures().getOrDefault(n.name(), 0));
     }
@@ -69,10 +83,12 @@ public final class StatusView {
       ObjectNode j = routes.addObject();
       j.put("route_table", rs.routeTable());
       j.put("status", rs.status().name());
-      rs.target().ifPresent(t -> {
-        j.put("target", t);
-        config.nodeByTarget(t).ifPresent(n -> j.put("node", n.name()));
-      });
+      rs.target()
+          .ifPresent(
+              t -> {
+                j.put("target", t);
+                config.nodeByTarget(t).ifPresent(n -> j.put("node", n.name()));
+              });
     }
     r.timeline().ifPresent(t -> root.set("last_failover", JSON.valueToTree(t)));
     ArrayNode ev = root.putArray("recent_events");
@@ -83,41 +99,112 @@ public final class StatusView {
   /** The human table of {@code failoverctl status}. */
   public static String render(JsonNode s) {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "cluster %s   virtual IP %s   at %s%n", s.path("cluster").asText(), s.path("virtual_ip").asText(), s.path("at").asText()));
-    out.append(String.format(Locale.ROOT, "%s: %s%n", s.path("reason").asText(), s.path("message").asText()));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "cluster %s   virtual IP %s   at %s%n",
+            s.path("cluster").asText(),
+            s.path("virtual_ip").asText(),
+            s.path("at").asText()));
+    out.append(
+        String.format(
+            Locale.ROOT, "%s: %s%n", s.path("reason").asText(), s.path("message").asText()));
     JsonNode ctl = s.path("controller");
     if (!ctl.isMissingNode() && !"SINGLE".equals(ctl.path("role").asText())) {
-      out.append(String.format(Locale.ROOT, "controller %s: %s (leader %s, fencing token %d) %s%n", ctl.path("id").asText(), ctl.path("role").asText(),
-          ctl.path("leader").asText("none"), ctl.path("fencing_token").asLong(), ctl.path("detail").asText()));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "controller %s: %s (leader %s, fencing token %d) %s%n",
+              ctl.path("id").asText(),
+              ctl.path("role").asText(),
+              ctl.path("leader").asText("none"),
+              ctl.path("fencing_token").asLong(),
+              ctl.path("detail").asText()));
     }
     for (JsonNode step : s.path("actions_taken")) {
       out.append("  done: ").append(step.asText()).append('\n');
     }
     out.append('\n');
-    out.append(String.format(Locale.ROOT, "%-10s %-9s %-8s %-4s %-14s %-20s %s%n", "NODE", "ROLE", "STATE", "TL", "WAL", "ENI", "NOTE"));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%-10s %-9s %-8s %-4s %-14s %-20s %s%n",
+            "NODE",
+            "ROLE",
+            "STATE",
+            "TL",
+            "WAL",
+            "ENI",
+            "NOTE"));
     for (JsonNode n : s.path("nodes")) {
-      String note = n.has("failure") ? n.path("failure").asText() + ", " + n.path("consecutive_failures").asInt() + " failed probe(s)" : "";
+      String note =
+          n.has("failure")
+              ? n.path("failure").asText()
+                  + ", "
+                  + n.path("consecutive_failures").asInt()
+                  + " failed probe(s)"
+              : "";
       if (n.has("wal_receiver")) {
         JsonNode w = n.path("wal_receiver");
-        note = (w.path("streaming").asBoolean() ? "streaming from " : "not streaming, last ") + w.path("sender").asText() + ", heard " + w.path("last_message_ms_ago").asLong() + " ms ago";
+        note =
+            (w.path("streaming").asBoolean() ? "streaming from " : "not streaming, last ")
+                + w.path("sender").asText()
+                + ", heard "
+                + w.path("last_message_ms_ago").asLong()
+                + " ms ago";
       }
       if (n.has("writable") && !n.path("writable").asBoolean()) {
         note = "NOT WRITABLE " + note;
       }
-      out.append(String.format(Locale.ROOT, "%-10s %-9s %-8s %-4s %-14s %-20s %s%n", n.path("name").asText(), n.path("role").asText(), n.path("reachable").asBoolean() ? "up" : "DOWN", n.path("timeline").asText("-"), n.path("wal_position").asText("-"), n.path("eni_id").asText(), note));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "%-10s %-9s %-8s %-4s %-14s %-20s %s%n",
+              n.path("name").asText(),
+              n.path("role").asText(),
+              n.path("reachable").asBoolean() ? "up" : "DOWN",
+              n.path("timeline").asText("-"),
+              n.path("wal_position").asText("-"),
+              n.path("eni_id").asText(),
+              note));
     }
-    out.append(String.format(Locale.ROOT, "%n%-24s %-10s %s%n", "ROUTE TABLE", "STATUS", "VIRTUAL IP -> "));
+    out.append(
+        String.format(
+            Locale.ROOT, "%n%-24s %-10s %s%n", "ROUTE TABLE", "STATUS", "VIRTUAL IP -> "));
     for (JsonNode t : s.path("route_tables")) {
-      out.append(String.format(Locale.ROOT, "%-24s %-10s %s%n", t.path("route_table").asText(), t.path("status").asText(), t.has("target") ? t.path("target").asText() + (t.has("node") ? " (" + t.path("node").asText() + ")" : " (not a configured node)") : "-"));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "%-24s %-10s %s%n",
+              t.path("route_table").asText(),
+              t.path("status").asText(),
+              t.has("target")
+                  ? t.path("target").asText()
+                      + (t.has("node")
+                          ? " (" + t.path("node").asText() + ")"
+                          : " (not a configured node)")
+                  : "-"));
     }
     if (s.has("last_failover")) {
       JsonNode f = s.path("last_failover");
-      out.append(String.format(Locale.ROOT, "%nlast failover: %s %s -> %s completed=%s %s%n", f.path("kind").asText(), f.path("from").asText(), f.path("to").asText(), f.path("completed").asText(), f.path("phasesMs").toString()));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "%nlast failover: %s %s -> %s completed=%s %s%n",
+              f.path("kind").asText(),
+              f.path("from").asText(),
+              f.path("to").asText(),
+              f.path("completed").asText(),
+              f.path("phasesMs").toString()));
     }
     if (s.path("recent_events").size() > 0) {
       out.append("\nrecent events:\n");
       for (JsonNode e : s.path("recent_events")) {
-        out.append("  ").append(e.path("ts").asText()).append(' ').append(e.path("event").asText()).append(' ')
+        out.append("  ")
+            .append(e.path("ts").asText())
+            .append(' ')
+            .append(e.path("event").asText())
+            .append(' ')
             .append(describeEvent(e))
             .append('\n');
       }
@@ -130,10 +217,20 @@ public final class StatusView {
       return e.path("message").asText();
     }
     if (e.has("action")) {
-      return e.path("action").asText() + " " + e.path("node").asText("") + (e.has("ok") ? " ok=" + e.path("ok").asText() : "") + (e.has("detail") ? " " + e.path("detail").asText() : "");
+      return e.path("action").asText()
+          + " "
+          + e.path("node").asText("")
+          + (e.has("ok") ? " ok=" + e.path("ok").asText() : "")
+          + (e.has("detail") ? " " + e.path("detail").asText() : "");
     }
     if (e.has("phases_ms")) {
-      return e.path("from").asText() + " -> " + e.path("to").asText() + " completed=" + e.path("completed").asText() + " " + e.path("phases_ms");
+      return e.path("from").asText()
+          + " -> "
+          + e.path("to").asText()
+          + " completed="
+          + e.path("completed").asText()
+          + " "
+          + e.path("phases_ms");
     }
     return e.has("kind") ? e.path("kind").asText() : "";
   }

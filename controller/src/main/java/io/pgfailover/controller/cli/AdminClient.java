@@ -15,7 +15,8 @@ import java.util.Optional;
 
 /** Talks to a running daemon's admin API; {@link #probe} tells whether one runs at all. */
 final class AdminClient {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   private final URI base;
   private final ControllerConfig config;
 
@@ -28,10 +29,17 @@ final class AdminClient {
     this.base = URI.create("http://" + host + ":" + config.admin().listen().getPort());
   }
 
-  /** Whether a daemon answers /health (any HTTP answer counts: a stalled daemon is still the actor). */
+  /**
+   * Whether a daemon answers /health (any HTTP answer counts: a stalled daemon is still the actor).
+   */
   boolean probe() {
     try {
-      http.send(HttpRequest.newBuilder(base.resolve("/health")).timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.discarding());
+      http.send(
+          HttpRequest.newBuilder(base.resolve("/health"))
+              .timeout(Duration.ofSeconds(2))
+              .GET()
+              .build(),
+          HttpResponse.BodyHandlers.discarding());
       return true;
     } catch (IOException e) {
       return false;
@@ -42,21 +50,39 @@ final class AdminClient {
   }
 
   Optional<JsonNode> status() throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/status")).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
-    return r.statusCode() == 200 ? Optional.of(StatusView.JSON.readTree(r.body())) : Optional.empty();
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(base.resolve("/status"))
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() == 200
+        ? Optional.of(StatusView.JSON.readTree(r.body()))
+        : Optional.empty();
   }
 
   record Answer(int httpStatus, JsonNode body) {}
 
   Answer post(String path, String json) throws IOException, InterruptedException {
-    byte[] token = config.admin().tokenFile().map(AdminServer::readToken).orElseThrow(() -> new IllegalStateException("admin.tokenFile is not configured: the daemon refuses POST requests"));
-    HttpRequest req = HttpRequest.newBuilder(base.resolve(path))
-        .timeout(Duration.ofMinutes(4))
-        .header("Authorization", "Bearer " + new String(token, StandardCharsets.UTF_8))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json))
-        .build();
+    byte[] token =
+        config
+            .admin()
+            .tokenFile()
+            .map(AdminServer::readToken)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "admin.tokenFile is not configured: the daemon refuses POST requests"));
+    HttpRequest req =
+        HttpRequest.newBuilder(base.resolve(path))
+            .timeout(Duration.ofMinutes(4))
+            .header("Authorization", "Bearer " + new String(token, StandardCharsets.UTF_8))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build();
     HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    return new Answer(r.statusCode(), StatusView.JSON.readTree(r.body().isEmpty() ? "{}" : r.body()));
+    return new Answer(
+        r.statusCode(), StatusView.JSON.readTree(r.body().isEmpty() ? "{}" : r.body()));
   }
 }

@@ -34,45 +34,79 @@ import software.amazon.awssdk.services.cloudformation.model.Stack;
 import software.amazon.awssdk.services.cloudformation.model.StackStatus;
 
 /**
- * {@code failoverctl config from-stack}: writes the controller's configuration from the outputs of the pgfailover
- * CloudFormation stack. The NAT/control instance's boot script runs it (and retries until the stack is
- * complete); an operator can run it anywhere with credentials that may call {@code cloudformation:DescribeStacks}.
+ * {@code failoverctl config from-stack}: writes the controller's configuration from the outputs of
+ * the pgfailover CloudFormation stack. The NAT/control instance's boot script runs it (and retries
+ * until the stack is complete); an operator can run it anywhere with credentials that may call
+ * {@code cloudformation:DescribeStacks}.
  *
- * <p>Exit codes ({@link ExitCodes}): 0 written; 1 the stack cannot be read or is not finished; 3 its outputs do
- * not make a valid configuration; 4 not allowed to describe the stack; 5 the file exists and --force is absent.
+ * <p>Exit codes ({@link ExitCodes}): 0 written; 1 the stack cannot be read or is not finished; 3
+ * its outputs do not make a valid configuration; 4 not allowed to describe the stack; 5 the file
+ * exists and --force is absent.
  */
 @Command(
     name = "from-stack",
     mixinStandardHelpOptions = true,
-    description = "Write the controller's config from the outputs of the pgfailover CloudFormation stack.")
+    description =
+        "Write the controller's config from the outputs of the pgfailover CloudFormation stack.")
 public final class ConfigFromStack implements Callable<Integer> {
-  /** Finished states whose outputs describe what exists. A failed creation (ROLLBACK_COMPLETE) has none that matter. */
-  private static final Set<StackStatus> USABLE = Set.of(StackStatus.CREATE_COMPLETE, StackStatus.UPDATE_COMPLETE,
-      StackStatus.UPDATE_ROLLBACK_COMPLETE, StackStatus.IMPORT_COMPLETE, StackStatus.IMPORT_ROLLBACK_COMPLETE);
+  /**
+   * Finished states whose outputs describe what exists. A failed creation (ROLLBACK_COMPLETE) has
+   * none that matter.
+   */
+  private static final Set<StackStatus> USABLE =
+      Set.of(
+          StackStatus.CREATE_COMPLETE,
+          StackStatus.UPDATE_COMPLETE,
+          StackStatus.UPDATE_ROLLBACK_COMPLETE,
+          StackStatus.IMPORT_COMPLETE,
+          StackStatus.IMPORT_ROLLBACK_COMPLETE);
 
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
 
-  @Option(names = "--stack", required = true, paramLabel = "NAME", description = "the stack name (or id)")
+  @Option(
+      names = "--stack",
+      required = true,
+      paramLabel = "NAME",
+      description = "the stack name (or id)")
   String stack;
 
-  @Option(names = "--region", paramLabel = "REGION", description = "the stack's region (default: AWS_REGION or the profile's region)")
+  @Option(
+      names = "--region",
+      paramLabel = "REGION",
+      description = "the stack's region (default: AWS_REGION or the profile's region)")
   String region;
 
-  @Option(names = "--endpoint", paramLabel = "URL", description = "CloudFormation (and EC2) endpoint of an emulator; also written to the config")
+  @Option(
+      names = "--endpoint",
+      paramLabel = "URL",
+      description = "CloudFormation (and EC2) endpoint of an emulator; also written to the config")
   URI endpoint;
 
-  @Option(names = "--out", paramLabel = "FILE", description = "where to write the config (default: standard output)")
+  @Option(
+      names = "--out",
+      paramLabel = "FILE",
+      description = "where to write the config (default: standard output)")
   Path out;
 
-  @Option(names = "--this-instance", paramLabel = "ID", description = "the NAT/control instance this config is for: names it in the lease and sets up NAT egress failover for the peer AZ")
+  @Option(
+      names = "--this-instance",
+      paramLabel = "ID",
+      description =
+          "the NAT/control instance this config is for: names it in the lease and sets up NAT"
+              + " egress failover for the peer AZ")
   String thisInstance;
 
   @Option(names = "--force", description = "overwrite --out if it exists")
   boolean force;
 
-  @Option(names = "--fencing", paramLabel = "MODE", defaultValue = "none",
-      description = "failover.fencing in the config: none (default) or stop-instance (the stack's role may stop this cluster's instances)")
+  @Option(
+      names = "--fencing",
+      paramLabel = "MODE",
+      defaultValue = "none",
+      description =
+          "failover.fencing in the config: none (default) or stop-instance (the stack's role may"
+              + " stop this cluster's instances)")
   String fencing;
 
   @ArgGroup(exclusive = true, multiplicity = "0..1")
@@ -80,13 +114,24 @@ public final class ConfigFromStack implements Callable<Integer> {
 
   /** Where the controller will find the database password: never the password itself. */
   static final class PasswordSource {
-    @Option(names = "--password-file", paramLabel = "FILE", description = "a file (mode 0600) holding the password (default: " + StackConfig.DEFAULT_PASSWORD_FILE + ", which the stack writes)")
+    @Option(
+        names = "--password-file",
+        paramLabel = "FILE",
+        description =
+            "a file (mode 0600) holding the password (default: "
+                + StackConfig.DEFAULT_PASSWORD_FILE
+                + ", which the stack writes)")
     Path file;
 
-    @Option(names = "--password-env", paramLabel = "VAR", description = "an environment variable holding the password")
+    @Option(
+        names = "--password-env",
+        paramLabel = "VAR",
+        description = "an environment variable holding the password")
     String env;
 
-    @Option(names = "--pgpass", description = "use the libpq password file (~/.pgpass or PGPASSFILE)")
+    @Option(
+        names = "--pgpass",
+        description = "use the libpq password file (~/.pgpass or PGPASSFILE)")
     boolean pgpass;
 
     PasswordConfig toConfig() {
@@ -112,31 +157,54 @@ public final class ConfigFromStack implements Callable<Integer> {
     }
     FailoverPolicy.Fencing fencingMode;
     try {
-      fencingMode = FailoverPolicy.Fencing.valueOf(fencing.trim().replace('-', '_').toUpperCase(Locale.ROOT));
+      fencingMode =
+          FailoverPolicy.Fencing.valueOf(fencing.trim().replace('-', '_').toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       err.println("failoverctl: --fencing " + fencing + " is not known: use none or stop-instance");
       err.flush();
       return ExitCodes.USAGE;
     }
-    StackConfig.Options options = new StackConfig.Options(
-        password == null ? StackConfig.Options.defaults().password() : password.toConfig(), Optional.ofNullable(endpoint), fencingMode, Optional.ofNullable(thisInstance));
+    StackConfig.Options options =
+        new StackConfig.Options(
+            password == null ? StackConfig.Options.defaults().password() : password.toConfig(),
+            Optional.ofNullable(endpoint),
+            fencingMode,
+            Optional.ofNullable(thisInstance));
 
     Stack described;
     try (CloudFormationClient cfn = client()) {
-      described = cfn.describeStacks(r -> r.stackName(stack)).stacks().stream().findFirst().orElse(null);
+      described =
+          cfn.describeStacks(r -> r.stackName(stack)).stacks().stream().findFirst().orElse(null);
     } catch (CloudFormationException e) {
-      boolean denied = e.statusCode() == 403 || Optional.ofNullable(e.awsErrorDetails()).map(d -> d.errorCode()).filter(c -> c.contains("AccessDenied")).isPresent();
+      boolean denied =
+          e.statusCode() == 403
+              || Optional.ofNullable(e.awsErrorDetails())
+                  .map(d -> d.errorCode())
+                  .filter(c -> c.contains("AccessDenied"))
+                  .isPresent();
       if (denied) {
-        err.println("failoverctl: not allowed to describe stack " + stack + ": " + e.awsErrorDetails().errorMessage()
-            + " (fix: allow cloudformation:DescribeStacks on the stack for these credentials)");
+        err.println(
+            "failoverctl: not allowed to describe stack "
+                + stack
+                + ": "
+                + e.awsErrorDetails().errorMessage()
+                + " (fix: allow cloudformation:DescribeStacks on the stack for these credentials)");
         err.flush();
         return ExitCodes.PERMISSION;
       }
-      err.println("failoverctl: cannot read stack " + stack + ": " + message(e) + " (fix: check the stack name and --region)");
+      err.println(
+          "failoverctl: cannot read stack "
+              + stack
+              + ": "
+              + message(e)
+              + " (fix: check the stack name and --region)");
       err.flush();
       return ExitCodes.FAILED;
     } catch (SdkClientException e) {
-      err.println("failoverctl: cannot reach CloudFormation: " + e.getMessage() + " (fix: pass --region, and check credentials and network)");
+      err.println(
+          "failoverctl: cannot reach CloudFormation: "
+              + e.getMessage()
+              + " (fix: pass --region, and check credentials and network)");
       err.flush();
       return ExitCodes.FAILED;
     }
@@ -146,8 +214,13 @@ public final class ConfigFromStack implements Callable<Integer> {
       return ExitCodes.FAILED;
     }
     if (!USABLE.contains(described.stackStatus())) {
-      err.println("failoverctl: stack " + stack + " is " + described.stackStatusAsString()
-          + ": its outputs are not final (fix: wait for CREATE_COMPLETE or UPDATE_COMPLETE; a failed creation must be deleted and deployed again)");
+      err.println(
+          "failoverctl: stack "
+              + stack
+              + " is "
+              + described.stackStatusAsString()
+              + ": its outputs are not final (fix: wait for CREATE_COMPLETE or UPDATE_COMPLETE; a"
+              + " failed creation must be deleted and deployed again)");
       err.flush();
       return ExitCodes.FAILED;
     }
@@ -172,20 +245,36 @@ public final class ConfigFromStack implements Callable<Integer> {
     try {
       write(out, yaml, force);
     } catch (FileAlreadyExistsException e) {
-      err.println("failoverctl: refusing to overwrite " + out + " (it appeared meanwhile): pass --force to replace it");
+      err.println(
+          "failoverctl: refusing to overwrite "
+              + out
+              + " (it appeared meanwhile): pass --force to replace it");
       err.flush();
       return ExitCodes.REFUSED;
     }
-    err.println("failoverctl: wrote " + out + " from stack " + stack + " (" + described.stackStatusAsString()
-        + "); check it with: failoverctl config check --config " + out);
+    err.println(
+        "failoverctl: wrote "
+            + out
+            + " from stack "
+            + stack
+            + " ("
+            + described.stackStatusAsString()
+            + "); check it with: failoverctl config check --config "
+            + out);
     err.flush();
     return ExitCodes.OK;
   }
 
   private CloudFormationClient client() {
-    CloudFormationClientBuilder b = CloudFormationClient.builder()
-        .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(ATTEMPT_TIMEOUT).socketTimeout(ATTEMPT_TIMEOUT).build())
-        .overrideConfiguration(o -> o.apiCallTimeout(CALL_TIMEOUT).apiCallAttemptTimeout(ATTEMPT_TIMEOUT));
+    CloudFormationClientBuilder b =
+        CloudFormationClient.builder()
+            .httpClient(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(ATTEMPT_TIMEOUT)
+                    .socketTimeout(ATTEMPT_TIMEOUT)
+                    .build())
+            .overrideConfiguration(
+                o -> o.apiCallTimeout(CALL_TIMEOUT).apiCallAttemptTimeout(ATTEMPT_TIMEOUT));
     if (region != null) {
       b.region(Region.of(region));
     }
@@ -195,14 +284,17 @@ public final class ConfigFromStack implements Callable<Integer> {
     return b.build();
   }
 
-  /** Writes through a temporary file in the same directory, so a reader never sees half a config. */
+  /**
+   * Writes through a temporary file in the same directory, so a reader never sees half a config.
+   */
   private static void write(Path target, String yaml, boolean replace) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
     try {
       Files.writeString(tmp, yaml, StandardCharsets.UTF_8);
       if (replace) {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } else {
         Files.move(tmp, target); // throws FileAlreadyExistsException rather than replace
       }
@@ -212,6 +304,8 @@ public final class ConfigFromStack implements Callable<Integer> {
   }
 
   private static String message(CloudFormationException e) {
-    return e.awsErrorDetails() != null && e.awsErrorDetails().errorMessage() != null ? e.awsErrorDetails().errorMessage() : e.getMessage();
+    return e.awsErrorDetails() != null && e.awsErrorDetails().errorMessage() != null
+        ? e.awsErrorDetails().errorMessage()
+        : e.getMessage();
   }
 }

@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
     name = "failoverctl",
     mixinStandardHelpOptions = true,
     versionProvider = Failoverctl.Version.class,
-    description = "PostgreSQL failover controller for AWS: moves the virtual IP's routes to the primary.",
+    description =
+        "PostgreSQL failover controller for AWS: moves the virtual IP's routes to the primary.",
     subcommands = {
       Failoverctl.Run.class,
       Failoverctl.Status.class,
@@ -59,9 +60,12 @@ public final class Failoverctl {
   static final String DEFAULT_CONFIG = "/etc/pgfailover/controller.yaml";
 
   public static void main(String[] args) {
-    // The daemon logs every event; a one-shot command prints its own result, so only warnings are logged.
+    // The daemon logs every event; a one-shot command prints its own result, so only warnings are
+    // logged.
     if (args.length == 0 || !args[0].equals("run")) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+      System.setProperty(
+          "org.slf4j.simpleLogger.defaultLogLevel",
+          System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     }
     System.exit(execute(args));
   }
@@ -76,32 +80,43 @@ public final class Failoverctl {
     CommandLine cl = new CommandLine(new Failoverctl());
     cl.setOut(out);
     cl.setErr(err);
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof ConfigException ce) {
-        cmd.getErr().println(ce.getMessage());
-        return ExitCodes.CONFIG;
-      }
-      cmd.getErr().println("failoverctl: " + e.getMessage());
-      return ExitCodes.FAILED;
-    });
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof ConfigException ce) {
+            cmd.getErr().println(ce.getMessage());
+            return ExitCodes.CONFIG;
+          }
+          cmd.getErr().println("failoverctl: " + e.getMessage());
+          return ExitCodes.FAILED;
+        });
     return cl.execute(args);
   }
 
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Optional.ofNullable(Failoverctl.class.getPackage().getImplementationVersion()).orElse("dev");
-      return new String[] {"failoverctl " + v + " (java " + System.getProperty("java.version") + ")"};
+      String v =
+          Optional.ofNullable(Failoverctl.class.getPackage().getImplementationVersion())
+              .orElse("dev");
+      return new String[] {
+        "failoverctl " + v + " (java " + System.getProperty("java.version") + ")"
+      };
     }
   }
 
   /** Options every command that needs the configuration shares. */
   static class ConfigOption {
-    @Option(names = {"-c", "--config"}, description = "controller YAML (default: $PGFAILOVER_CONFIG or " + DEFAULT_CONFIG + ")")
+    @Option(
+        names = {"-c", "--config"},
+        description = "controller YAML (default: $PGFAILOVER_CONFIG or " + DEFAULT_CONFIG + ")")
     Path config;
 
     ControllerConfig load() throws ConfigException {
-      Path p = config != null ? config : Path.of(Optional.ofNullable(System.getenv("PGFAILOVER_CONFIG")).orElse(DEFAULT_CONFIG));
+      Path p =
+          config != null
+              ? config
+              : Path.of(
+                  Optional.ofNullable(System.getenv("PGFAILOVER_CONFIG")).orElse(DEFAULT_CONFIG));
       return ConfigLoader.load(p);
     }
   }
@@ -116,22 +131,36 @@ public final class Failoverctl {
       Clock clock = Clock.systemUTC();
       AtomicBoolean running = new AtomicBoolean(true);
       CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        running.set(false);
-        try {
-          stopped.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    running.set(false);
+                    try {
+                      stopped.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }));
       Metrics metrics = new Metrics();
       EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
       try (Backends backends = Wiring.connect(config);
-          ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, metrics, clock, Wiring.leadership(config, backends, events), backends.natEgress());
+          ControlLoop loop =
+              new ControlLoop(
+                  config,
+                  backends.postgres(),
+                  backends.routeTables(),
+                  backends.fencer(),
+                  events,
+                  metrics,
+                  clock,
+                  Wiring.leadership(config, backends, events),
+                  backends.natEgress());
           AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
         admin.start();
         loop.run(running::get);
-        // A clean stop hands the lease back, so the peer takes over without waiting out the duration.
+        // A clean stop hands the lease back, so the peer takes over without waiting out the
+        // duration.
         loop.leadership().release();
       } finally {
         stopped.countDown();
@@ -140,7 +169,10 @@ public final class Failoverctl {
     }
   }
 
-  @Command(name = "status", description = "Show the nodes, the route tables and recent events (from the daemon if one runs).")
+  @Command(
+      name = "status",
+      description =
+          "Show the nodes, the route tables and recent events (from the daemon if one runs).")
   static final class Status implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption opts = new ConfigOption();
 
@@ -159,7 +191,15 @@ public final class Failoverctl {
         status = fromDaemon.get();
       } else {
         try (Backends backends = Wiring.connect(config);
-            ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()), new Metrics(), Clock.systemUTC())) {
+            ControlLoop loop =
+                new ControlLoop(
+                    config,
+                    backends.postgres(),
+                    backends.routeTables(),
+                    backends.fencer(),
+                    new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
+                    new Metrics(),
+                    Clock.systemUTC())) {
           LoopReport r = loop.peek();
           ObjectNode s = StatusView.toJson(config, r, EventLog.tail(config.eventLog(), 20));
           s.put("source", "direct (no daemon answered on " + config.admin().listenText() + ")");
@@ -169,11 +209,16 @@ public final class Failoverctl {
       PrintWriter out = spec.commandLine().getOut();
       out.print(json ? status.toPrettyString() + "\n" : StatusView.render(status));
       out.flush();
-      return Reason.HEALTHY.name().equals(status.path("reason").asText()) ? ExitCodes.OK : ExitCodes.UNHEALTHY;
+      return Reason.HEALTHY.name().equals(status.path("reason").asText())
+          ? ExitCodes.OK
+          : ExitCodes.UNHEALTHY;
     }
   }
 
-  /** Shared by failover and switchover: the daemon's API when one runs, else the same loop code directly. */
+  /**
+   * Shared by failover and switchover: the daemon's API when one runs, else the same loop code
+   * directly.
+   */
   abstract static class ManualCommand implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption opts = new ConfigOption();
 
@@ -192,7 +237,11 @@ public final class Failoverctl {
       if (client.probe()) {
         AdminClient.Answer a = client.post(path(), body(request()));
         if (a.httpStatus() == 401 || a.httpStatus() == 403) {
-          spec.commandLine().getErr().println("failoverctl: the daemon refused the request: " + a.body().path("error").asText());
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "failoverctl: the daemon refused the request: "
+                      + a.body().path("error").asText());
           return ExitCodes.PERMISSION;
         }
         result = a.body();
@@ -201,14 +250,25 @@ public final class Failoverctl {
         Clock clock = Clock.systemUTC();
         EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
         try (Backends backends = Wiring.connect(config);
-            ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), events, new Metrics(), clock, Wiring.leadership(config, backends, events))) {
-          // In a pair, acting directly needs the lease (a free one is taken at once) unless the lease store is
+            ControlLoop loop =
+                new ControlLoop(
+                    config,
+                    backends.postgres(),
+                    backends.routeTables(),
+                    backends.fencer(),
+                    events,
+                    new Metrics(),
+                    clock,
+                    Wiring.leadership(config, backends, events))) {
+          // In a pair, acting directly needs the lease (a free one is taken at once) unless the
+          // lease store is
           // unreachable and the operator said --force.
           loop.submit(request());
           LoopReport r = loop.runOnce();
           loop.leadership().release();
           result = AdminServer.result(r);
-          ((ObjectNode) result).put("via", "direct (no daemon answered on " + config.admin().listenText() + ")");
+          ((ObjectNode) result)
+              .put("via", "direct (no daemon answered on " + config.admin().listenText() + ")");
         }
       }
       out.println(result.toPrettyString());
@@ -222,7 +282,9 @@ public final class Failoverctl {
         return leaseRefused ? ExitCodes.REFUSED : ExitCodes.FAILED;
       }
       String reason = result.path("reason").asText();
-      return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name()) ? ExitCodes.OK : ExitCodes.REFUSED;
+      return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name())
+          ? ExitCodes.OK
+          : ExitCodes.REFUSED;
     }
 
     private static String body(Request r) {
@@ -242,7 +304,11 @@ public final class Failoverctl {
     @Option(names = "--to", description = "the standby to promote (default: the most advanced)")
     String to;
 
-    @Option(names = "--force", description = "skip the witness and lag guards; fail over even from a reachable primary (its writes are stopped first)")
+    @Option(
+        names = "--force",
+        description =
+            "skip the witness and lag guards; fail over even from a reachable primary (its writes"
+                + " are stopped first)")
     boolean force;
 
     @Override
@@ -256,7 +322,11 @@ public final class Failoverctl {
     }
   }
 
-  @Command(name = "switchover", description = "Planned move of the primary role, losing nothing: stop writes, catch up, promote, repoint.")
+  @Command(
+      name = "switchover",
+      description =
+          "Planned move of the primary role, losing nothing: stop writes, catch up, promote,"
+              + " repoint.")
   static final class SwitchoverCmd extends ManualCommand {
     @Option(names = "--to", required = true, description = "the standby to become primary")
     String to;
@@ -272,7 +342,11 @@ public final class Failoverctl {
     }
   }
 
-  @Command(name = "preflight", description = "Check the config, PostgreSQL reachability and the AWS side (identity, route tables, instances, permissions).")
+  @Command(
+      name = "preflight",
+      description =
+          "Check the config, PostgreSQL reachability and the AWS side (identity, route tables,"
+              + " instances, permissions).")
   static final class Preflight implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption opts = new ConfigOption();
 
@@ -283,19 +357,43 @@ public final class Failoverctl {
       ControllerConfig config = opts.load();
       PrintWriter out = spec.commandLine().getOut();
       List<Backends.Check> checks = new ArrayList<>();
-      checks.add(new Backends.Check("OK", "config", "valid: " + config.nodes().size() + " nodes, " + config.routeTables().size() + " route tables", ""));
+      checks.add(
+          new Backends.Check(
+              "OK",
+              "config",
+              "valid: "
+                  + config.nodes().size()
+                  + " nodes, "
+                  + config.routeTables().size()
+                  + " route tables",
+              ""));
       try (Backends backends = Wiring.connect(config)) {
         for (NodeConfig n : config.nodes()) {
           NodeObservation o = backends.postgres().probe(n);
-          checks.add(o.reachable()
-              ? new Backends.Check("OK", "node " + n.name(), "reachable as " + o.role() + " on timeline " + o.timeline().orElse(0), "")
-              : new Backends.Check("FAIL", "node " + n.name(), "not reachable: " + o.failure().orElse("unknown"), "check host/port/user/password and pg_hba.conf for the controller's address"));
+          checks.add(
+              o.reachable()
+                  ? new Backends.Check(
+                      "OK",
+                      "node " + n.name(),
+                      "reachable as " + o.role() + " on timeline " + o.timeline().orElse(0),
+                      "")
+                  : new Backends.Check(
+                      "FAIL",
+                      "node " + n.name(),
+                      "not reachable: " + o.failure().orElse("unknown"),
+                      "check host/port/user/password and pg_hba.conf for the controller's"
+                          + " address"));
         }
         checks.addAll(backends.awsPreflight());
       }
       boolean failed = false;
       for (Backends.Check c : checks) {
-        out.printf("%-5s %-28s %s%s%n", c.severity(), c.subject(), c.message(), c.fix().isEmpty() ? "" : "\n      fix: " + c.fix());
+        out.printf(
+            "%-5s %-28s %s%s%n",
+            c.severity(),
+            c.subject(),
+            c.message(),
+            c.fix().isEmpty() ? "" : "\n      fix: " + c.fix());
         failed |= c.failed();
       }
       out.flush();
@@ -303,9 +401,14 @@ public final class Failoverctl {
     }
   }
 
-  @Command(name = "config", description = "Configuration tools.", subcommands = {ConfigCmd.Check.class, ConfigFromStack.class})
+  @Command(
+      name = "config",
+      description = "Configuration tools.",
+      subcommands = {ConfigCmd.Check.class, ConfigFromStack.class})
   static final class ConfigCmd {
-    @Command(name = "check", description = "Validate a configuration file; prints every error with its line and fix.")
+    @Command(
+        name = "check",
+        description = "Validate a configuration file; prints every error with its line and fix.")
     static final class Check implements Callable<Integer> {
       @CommandLine.Mixin ConfigOption opts = new ConfigOption();
 
@@ -315,7 +418,14 @@ public final class Failoverctl {
       public Integer call() {
         try {
           ControllerConfig c = opts.load();
-          spec.commandLine().getOut().printf("config ok: cluster %s, %d nodes, %d route tables, detection after ~%d ms%n", c.cluster(), c.nodes().size(), c.routeTables().size(), ConfigLoader.detectionTime(c.probe()).toMillis());
+          spec.commandLine()
+              .getOut()
+              .printf(
+                  "config ok: cluster %s, %d nodes, %d route tables, detection after ~%d ms%n",
+                  c.cluster(),
+                  c.nodes().size(),
+                  c.routeTables().size(),
+                  ConfigLoader.detectionTime(c.probe()).toMillis());
           spec.commandLine().getOut().flush();
           return ExitCodes.OK;
         } catch (ConfigException e) {

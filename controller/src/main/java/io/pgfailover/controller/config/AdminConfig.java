@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * The admin HTTP API.
  *
- * @param tokenFile holds the bearer token for POST endpoints; without it those endpoints are refused
+ * @param tokenFile holds the bearer token for POST endpoints; without it those endpoints are
+ *     refused
  */
 public record AdminConfig(InetSocketAddress listen, Optional<Path> tokenFile) {
   public static final String DEFAULT_LISTEN = "127.0.0.1:8008";

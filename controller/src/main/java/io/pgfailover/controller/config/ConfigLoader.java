@@ -22,9 +22,9 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /**
- * Builds the one {@link ControllerConfig} from YAML. Every problem is collected (unknown keys, missing fields,
- * bad durations, CIDRs and ids, cross-field rules) and reported together with line numbers and a fix; a bad
- * value is never swapped for a default.
+ * Builds the one {@link ControllerConfig} from YAML. Every problem is collected (unknown keys,
+ * missing fields, bad durations, CIDRs and ids, cross-field rules) and reported together with line
+ * numbers and a fix; a bad value is never swapped for a default.
  */
 public final class ConfigLoader {
   static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
@@ -32,7 +32,8 @@ public final class ConfigLoader {
   static final Pattern ROUTE_TABLE_ID = Pattern.compile("rtb-[0-9a-f]{8,17}");
   static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
   static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d");
-  static final Pattern IPV4_32 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/32");
+  static final Pattern IPV4_32 =
+      Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/32");
 
   private ConfigLoader() {}
 
@@ -41,7 +42,14 @@ public final class ConfigLoader {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException(List.of(new ConfigError(file.toString(), 0, "(file)", "cannot be read: " + e.getMessage(), "check the path and that this user may read it")));
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  file.toString(),
+                  0,
+                  "(file)",
+                  "cannot be read: " + e.getMessage(),
+                  "check the path and that this user may read it")));
     }
     return parse(text, file.toString());
   }
@@ -53,10 +61,20 @@ public final class ConfigLoader {
       root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(yaml));
     } catch (MarkedYAMLException e) {
       int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
-      throw new ConfigException(List.of(new ConfigError(source, line, "(syntax)", "not valid YAML: " + e.getProblem(), "fix the YAML syntax at that line (indentation, a missing colon or quote)")));
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  source,
+                  line,
+                  "(syntax)",
+                  "not valid YAML: " + e.getProblem(),
+                  "fix the YAML syntax at that line (indentation, a missing colon or quote)")));
     }
     if (root == null) {
-      throw new ConfigException(List.of(new ConfigError(source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
     }
     YamlFields top = new YamlFields(root, "", errors);
     ControllerConfig config = read(top);
@@ -68,137 +86,280 @@ public final class ConfigLoader {
 
   private static ControllerConfig read(YamlFields top) {
     Errors errors = top.errors();
-    String cluster = top.requiredMatching("cluster", NAME, "a cluster name (lower-case letters, digits, - _ .)", "orders-db");
+    String cluster =
+        top.requiredMatching(
+            "cluster", NAME, "a cluster name (lower-case letters, digits, - _ .)", "orders-db");
 
     YamlFields awsFields = top.object("aws");
     if (top.get("aws").isEmpty()) {
       errors.add(top.node(), "aws", "is required but missing", "add aws: {region: eu-west-1}");
     }
-    String region = awsFields.node() == null ? "" : awsFields.requiredMatching("region", REGION, "an AWS region", "eu-west-1");
+    String region =
+        awsFields.node() == null
+            ? ""
+            : awsFields.requiredMatching("region", REGION, "an AWS region", "eu-west-1");
     AwsConfig aws = new AwsConfig(region, awsFields.uri("endpoint"));
     awsFields.rejectUnknown();
 
-    String vip = top.requiredString("virtualIp", "add virtualIp: 172.31.255.10/32 (an address outside the VPC CIDR)");
+    String vip =
+        top.requiredString(
+            "virtualIp", "add virtualIp: 172.31.255.10/32 (an address outside the VPC CIDR)");
     top.get("virtualIp").ifPresent(n -> checkVirtualIp(vip, n, errors));
 
-    List<String> routeTables = top.list("routeTables", true, "list the route tables whose virtual-IP route follows the primary, e.g. routeTables: [rtb-0123456789abcdef0]", item -> {
-      String id = new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
-      if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
-        errors.add(item.node(), item.path(), "\"" + id + "\" is not a route table id", "write it like rtb-0123456789abcdef0");
-      }
-      return id;
-    });
-    top.get("routeTables").filter(n -> routeTables.isEmpty()).ifPresent(n -> errors.add(n, "routeTables", "is empty", "list at least one route table id"));
+    List<String> routeTables =
+        top.list(
+            "routeTables",
+            true,
+            "list the route tables whose virtual-IP route follows the primary, e.g. routeTables:"
+                + " [rtb-0123456789abcdef0]",
+            item -> {
+              String id =
+                  new YamlFields(null, item.path(), errors)
+                      .scalar(item.node(), item.path())
+                      .orElse("");
+              if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
+                errors.add(
+                    item.node(),
+                    item.path(),
+                    "\"" + id + "\" is not a route table id",
+                    "write it like rtb-0123456789abcdef0");
+              }
+              return id;
+            });
+    top.get("routeTables")
+        .filter(n -> routeTables.isEmpty())
+        .ifPresent(
+            n -> errors.add(n, "routeTables", "is empty", "list at least one route table id"));
     duplicates(routeTables, top.get("routeTables").orElse(null), "routeTables", errors);
     boolean createRoute = top.bool("createRouteIfMissing", false);
 
-    List<NodeConfig> nodes = top.list("nodes", true, "list the primary and the standby under nodes:", item -> node(new YamlFields(item.node(), item.path(), errors)));
+    List<NodeConfig> nodes =
+        top.list(
+            "nodes",
+            true,
+            "list the primary and the standby under nodes:",
+            item -> node(new YamlFields(item.node(), item.path(), errors)));
     if (top.get("nodes").isPresent() && nodes.size() < 2) {
-      errors.add(top.get("nodes").get(), "nodes", "has " + nodes.size() + " node(s)", "list at least two nodes: a primary and a standby");
+      errors.add(
+          top.get("nodes").get(),
+          "nodes",
+          "has " + nodes.size() + " node(s)",
+          "list at least two nodes: a primary and a standby");
     }
-    duplicates(nodes.stream().map(NodeConfig::name).toList(), top.get("nodes").orElse(null), "nodes[].name", errors);
-    duplicates(nodes.stream().map(NodeConfig::eniId).toList(), top.get("nodes").orElse(null), "nodes[].eniId", errors);
-    duplicates(nodes.stream().map(NodeConfig::instanceId).toList(), top.get("nodes").orElse(null), "nodes[].instanceId", errors);
+    duplicates(
+        nodes.stream().map(NodeConfig::name).toList(),
+        top.get("nodes").orElse(null),
+        "nodes[].name",
+        errors);
+    duplicates(
+        nodes.stream().map(NodeConfig::eniId).toList(),
+        top.get("nodes").orElse(null),
+        "nodes[].eniId",
+        errors);
+    duplicates(
+        nodes.stream().map(NodeConfig::instanceId).toList(),
+        top.get("nodes").orElse(null),
+        "nodes[].instanceId",
+        errors);
 
     YamlFields p = top.object("probe");
-    ProbePolicy probe = new ProbePolicy(
-        p.duration("interval", ProbePolicy.DEFAULT_INTERVAL),
-        p.duration("timeout", ProbePolicy.DEFAULT_TIMEOUT),
-        (int) p.integer("failureThreshold", ProbePolicy.DEFAULT_FAILURE_THRESHOLD, 1, 100),
-        p.bool("writeCheck", true),
-        p.duration("routeRefresh", ProbePolicy.DEFAULT_ROUTE_REFRESH));
+    ProbePolicy probe =
+        new ProbePolicy(
+            p.duration("interval", ProbePolicy.DEFAULT_INTERVAL),
+            p.duration("timeout", ProbePolicy.DEFAULT_TIMEOUT),
+            (int) p.integer("failureThreshold", ProbePolicy.DEFAULT_FAILURE_THRESHOLD, 1, 100),
+            p.bool("writeCheck", true),
+            p.duration("routeRefresh", ProbePolicy.DEFAULT_ROUTE_REFRESH));
     p.rejectUnknown();
-    // The loop probes once per interval: a probe longer than the interval would overlap the next one.
+    // The loop probes once per interval: a probe longer than the interval would overlap the next
+    // one.
     if (probe.timeout().compareTo(probe.interval()) > 0) {
-      errors.add(p.get("timeout").orElse(p.node()), "probe.timeout", probe.timeout().toMillis() + " ms is longer than probe.interval (" + probe.interval().toMillis() + " ms)", "make probe.timeout at most probe.interval");
+      errors.add(
+          p.get("timeout").orElse(p.node()),
+          "probe.timeout",
+          probe.timeout().toMillis()
+              + " ms is longer than probe.interval ("
+              + probe.interval().toMillis()
+              + " ms)",
+          "make probe.timeout at most probe.interval");
     }
     if (probe.interval().toMillis() < 100) {
-      errors.add(p.get("interval").orElse(p.node()), "probe.interval", "is below 100 ms", "use 100ms or more");
+      errors.add(
+          p.get("interval").orElse(p.node()),
+          "probe.interval",
+          "is below 100 ms",
+          "use 100ms or more");
     }
     if (probe.routeRefresh().compareTo(probe.interval()) < 0) {
-      errors.add(p.get("routeRefresh").orElse(p.node()), "probe.routeRefresh", "is shorter than probe.interval", "make probe.routeRefresh at least probe.interval (30s is a good value)");
+      errors.add(
+          p.get("routeRefresh").orElse(p.node()),
+          "probe.routeRefresh",
+          "is shorter than probe.interval",
+          "make probe.routeRefresh at least probe.interval (30s is a good value)");
     }
 
     YamlFields f = top.object("failover");
-    FailoverPolicy failover = new FailoverPolicy(
-        f.bool("automatic", true),
-        f.bytes("maxLagBytes", FailoverPolicy.DEFAULT_MAX_LAG_BYTES),
-        f.enumValue("fencing", FailoverPolicy.Fencing.class, FailoverPolicy.Fencing.NONE),
-        f.duration("witnessWindow", FailoverPolicy.DEFAULT_WITNESS_WINDOW),
-        f.duration("promoteTimeout", FailoverPolicy.DEFAULT_PROMOTE_TIMEOUT));
+    FailoverPolicy failover =
+        new FailoverPolicy(
+            f.bool("automatic", true),
+            f.bytes("maxLagBytes", FailoverPolicy.DEFAULT_MAX_LAG_BYTES),
+            f.enumValue("fencing", FailoverPolicy.Fencing.class, FailoverPolicy.Fencing.NONE),
+            f.duration("witnessWindow", FailoverPolicy.DEFAULT_WITNESS_WINDOW),
+            f.duration("promoteTimeout", FailoverPolicy.DEFAULT_PROMOTE_TIMEOUT));
     f.rejectUnknown();
 
     YamlFields a = top.object("admin");
     String listen = a.optionalString("listen").orElse(AdminConfig.DEFAULT_LISTEN);
-    InetSocketAddress address = hostPort(listen, a.get("listen").orElse(a.node()), "admin.listen", errors);
+    InetSocketAddress address =
+        hostPort(listen, a.get("listen").orElse(a.node()), "admin.listen", errors);
     AdminConfig admin = new AdminConfig(address, a.optionalString("tokenFile").map(Path::of));
     a.rejectUnknown();
 
-    Path eventLog = Path.of(top.optionalString("eventLog").orElse("/var/lib/pgfailover/events.jsonl"));
+    Path eventLog =
+        Path.of(top.optionalString("eventLog").orElse("/var/lib/pgfailover/events.jsonl"));
     Optional<LeaseConfig> lease = top.get("lease").map(n -> lease(top.object("lease"), probe));
     Optional<NatConfig> nat = top.get("nat").map(n -> nat(top.object("nat")));
     top.rejectUnknown();
-    return new ControllerConfig(cluster, aws, vip, routeTables, createRoute, nodes, probe, failover, admin, eventLog, lease, nat);
+    return new ControllerConfig(
+        cluster,
+        aws,
+        vip,
+        routeTables,
+        createRoute,
+        nodes,
+        probe,
+        failover,
+        admin,
+        eventLog,
+        lease,
+        nat);
   }
 
   static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9_.-]{3,255}");
 
   private static LeaseConfig lease(YamlFields l, ProbePolicy probe) {
     Errors errors = l.errors();
-    String table = l.requiredMatching("table", TABLE_NAME, "a DynamoDB table name", "orders-db-lease");
+    String table =
+        l.requiredMatching("table", TABLE_NAME, "a DynamoDB table name", "orders-db-lease");
     String controller = l.optionalString("controller").orElse(defaultControllerName());
     if (!NAME.matcher(controller).matches()) {
-      errors.add(l.get("controller").orElse(l.node()), "lease.controller", "\"" + controller + "\" is not a controller name", "write lower-case letters, digits, - _ . e.g. controller: nat-a");
+      errors.add(
+          l.get("controller").orElse(l.node()),
+          "lease.controller",
+          "\"" + controller + "\" is not a controller name",
+          "write lower-case letters, digits, - _ . e.g. controller: nat-a");
     }
-    LeaseConfig c = new LeaseConfig(table, controller,
-        l.duration("duration", LeaseConfig.DEFAULT_DURATION),
-        l.duration("renewInterval", LeaseConfig.DEFAULT_RENEW_INTERVAL),
-        l.duration("callTimeout", LeaseConfig.DEFAULT_CALL_TIMEOUT),
-        l.duration("safetyMargin", LeaseConfig.DEFAULT_SAFETY_MARGIN));
+    LeaseConfig c =
+        new LeaseConfig(
+            table,
+            controller,
+            l.duration("duration", LeaseConfig.DEFAULT_DURATION),
+            l.duration("renewInterval", LeaseConfig.DEFAULT_RENEW_INTERVAL),
+            l.duration("callTimeout", LeaseConfig.DEFAULT_CALL_TIMEOUT),
+            l.duration("safetyMargin", LeaseConfig.DEFAULT_SAFETY_MARGIN));
     l.rejectUnknown();
     // The loop renews: it cannot renew more often than it runs.
     if (c.renewInterval().compareTo(probe.interval()) < 0) {
-      errors.add(l.get("renewInterval").orElse(l.node()), "lease.renewInterval", c.renewInterval().toMillis() + " ms is shorter than probe.interval (" + probe.interval().toMillis() + " ms)", "make lease.renewInterval at least probe.interval");
+      errors.add(
+          l.get("renewInterval").orElse(l.node()),
+          "lease.renewInterval",
+          c.renewInterval().toMillis()
+              + " ms is shorter than probe.interval ("
+              + probe.interval().toMillis()
+              + " ms)",
+          "make lease.renewInterval at least probe.interval");
     }
     // The margin must cover a call that was checked but not yet sent.
     if (c.safetyMargin().compareTo(c.callTimeout()) < 0) {
-      errors.add(l.get("safetyMargin").orElse(l.node()), "lease.safetyMargin", c.safetyMargin().toMillis() + " ms is shorter than lease.callTimeout (" + c.callTimeout().toMillis() + " ms)", "make lease.safetyMargin at least lease.callTimeout");
+      errors.add(
+          l.get("safetyMargin").orElse(l.node()),
+          "lease.safetyMargin",
+          c.safetyMargin().toMillis()
+              + " ms is shorter than lease.callTimeout ("
+              + c.callTimeout().toMillis()
+              + " ms)",
+          "make lease.safetyMargin at least lease.callTimeout");
     }
-    // A renewal is due every renewInterval, the loop may see it one probe interval late, and one renewal may
+    // A renewal is due every renewInterval, the loop may see it one probe interval late, and one
+    // renewal may
     // time out and be retried: all of that must fit before the leader has to stop acting.
-    Duration needed = c.renewInterval().plus(probe.interval()).plus(c.callTimeout().multipliedBy(2)).plus(c.safetyMargin());
+    Duration needed =
+        c.renewInterval()
+            .plus(probe.interval())
+            .plus(c.callTimeout().multipliedBy(2))
+            .plus(c.safetyMargin());
     if (c.duration().compareTo(needed) <= 0) {
-      errors.add(l.get("duration").orElse(l.node()), "lease.duration", c.duration().toMillis() + " ms is not longer than renewInterval + probe.interval + 2 × callTimeout + safetyMargin (" + needed.toMillis() + " ms)",
-          "make lease.duration longer than " + needed.toMillis() + " ms, or shorten lease.renewInterval");
+      errors.add(
+          l.get("duration").orElse(l.node()),
+          "lease.duration",
+          c.duration().toMillis()
+              + " ms is not longer than renewInterval + probe.interval + 2 × callTimeout +"
+              + " safetyMargin ("
+              + needed.toMillis()
+              + " ms)",
+          "make lease.duration longer than "
+              + needed.toMillis()
+              + " ms, or shorten lease.renewInterval");
     }
     return c;
   }
 
   private static NatConfig nat(YamlFields n) {
     Errors errors = n.errors();
-    String self = n.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef0");
+    String self =
+        n.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef0");
     YamlFields peer = n.object("peer");
     if (n.get("peer").isEmpty()) {
-      errors.add(n.node(), "nat.peer", "is required but missing", "add peer: {instanceId: i-..., routeTables: [rtb-...]}");
+      errors.add(
+          n.node(),
+          "nat.peer",
+          "is required but missing",
+          "add peer: {instanceId: i-..., routeTables: [rtb-...]}");
     }
-    String peerId = peer.node() == null ? "" : peer.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef1");
-    List<String> tables = peer.node() == null ? List.of() : peer.list("routeTables", true, "list the peer AZ's private route tables, e.g. routeTables: [rtb-0123456789abcdef1]", item -> {
-      String id = new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
-      if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
-        errors.add(item.node(), item.path(), "\"" + id + "\" is not a route table id", "write it like rtb-0123456789abcdef0");
-      }
-      return id;
-    });
+    String peerId =
+        peer.node() == null
+            ? ""
+            : peer.requiredMatching(
+                "instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef1");
+    List<String> tables =
+        peer.node() == null
+            ? List.of()
+            : peer.list(
+                "routeTables",
+                true,
+                "list the peer AZ's private route tables, e.g. routeTables:"
+                    + " [rtb-0123456789abcdef1]",
+                item -> {
+                  String id =
+                      new YamlFields(null, item.path(), errors)
+                          .scalar(item.node(), item.path())
+                          .orElse("");
+                  if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
+                    errors.add(
+                        item.node(),
+                        item.path(),
+                        "\"" + id + "\" is not a route table id",
+                        "write it like rtb-0123456789abcdef0");
+                  }
+                  return id;
+                });
     duplicates(tables, peer.get("routeTables").orElse(null), "nat.peer.routeTables", errors);
-    Optional<InetSocketAddress> check = peer.optionalString("healthCheck").map(v -> hostPort(v, peer.get("healthCheck").get(), "nat.peer.healthCheck", errors));
+    Optional<InetSocketAddress> check =
+        peer.optionalString("healthCheck")
+            .map(v -> hostPort(v, peer.get("healthCheck").get(), "nat.peer.healthCheck", errors));
     if (peer.node() != null) {
       peer.rejectUnknown();
     }
-    int threshold = (int) n.integer("failureThreshold", NatConfig.DEFAULT_FAILURE_THRESHOLD, 1, 100);
+    int threshold =
+        (int) n.integer("failureThreshold", NatConfig.DEFAULT_FAILURE_THRESHOLD, 1, 100);
     boolean failback = n.bool("failback", true);
     n.rejectUnknown();
     if (!self.isEmpty() && self.equals(peerId)) {
-      errors.add(peer.get("instanceId").orElse(n.node()), "nat.peer.instanceId", "is this controller's own instance (nat.instanceId)", "name the other AZ's NAT instance");
+      errors.add(
+          peer.get("instanceId").orElse(n.node()),
+          "nat.peer.instanceId",
+          "is this controller's own instance (nat.instanceId)",
+          "name the other AZ's NAT instance");
     }
     return new NatConfig(self, peerId, tables, check, threshold, failback);
   }
@@ -213,34 +374,51 @@ public final class ConfigLoader {
       }
     }
     String name = host.toLowerCase().replaceAll("[^a-z0-9_.-]", "-");
-    return name.isEmpty() || !Character.isLetterOrDigit(name.charAt(0)) ? "controller" : name.substring(0, Math.min(name.length(), 63));
+    return name.isEmpty() || !Character.isLetterOrDigit(name.charAt(0))
+        ? "controller"
+        : name.substring(0, Math.min(name.length(), 63));
   }
 
   private static NodeConfig node(YamlFields n) {
     Errors errors = n.errors();
-    String name = n.requiredMatching("name", NAME, "a node name (lower-case letters, digits, - _ .)", "pg-a");
-    String instanceId = n.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef0");
+    String name =
+        n.requiredMatching("name", NAME, "a node name (lower-case letters, digits, - _ .)", "pg-a");
+    String instanceId =
+        n.requiredMatching("instanceId", INSTANCE_ID, "an EC2 instance id", "i-0123456789abcdef0");
     String eniId = n.requiredMatching("eniId", ENI_ID, "an ENI id", "eni-0123456789abcdef0");
     String host = n.requiredString("host", "add host: the node's private IP or DNS name");
     int port = (int) n.integer("port", 5432, 1, 65535);
     String database = n.optionalString("database").orElse("postgres");
-    String user = n.requiredString("user", "add user: the role the controller logs in as (needs pg_monitor; superuser or pg_promote rights to promote)");
+    String user =
+        n.requiredString(
+            "user",
+            "add user: the role the controller logs in as (needs pg_monitor; superuser or"
+                + " pg_promote rights to promote)");
     PasswordConfig password = password(n.object("password"), n.get("password").isPresent());
     Map<String, String> jdbc = new LinkedHashMap<>();
     YamlFields j = n.object("jdbc");
-    n.get("jdbc").ifPresent(node -> {
-      if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m) {
-        m.getValue().forEach(t -> {
-          String key = ((ScalarNode) t.getKeyNode()).getValue();
-          j.optionalString(key).ifPresent(v -> jdbc.put(key, v));
-        });
-      }
-    });
+    n.get("jdbc")
+        .ifPresent(
+            node -> {
+              if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m) {
+                m.getValue()
+                    .forEach(
+                        t -> {
+                          String key = ((ScalarNode) t.getKeyNode()).getValue();
+                          j.optionalString(key).ifPresent(v -> jdbc.put(key, v));
+                        });
+              }
+            });
     if (jdbc.containsKey("password")) {
-      errors.add(n.get("jdbc").get(), n.child("jdbc.password"), "a password must not be written in the config", "use password: {env: VAR} or password: {file: /path}");
+      errors.add(
+          n.get("jdbc").get(),
+          n.child("jdbc.password"),
+          "a password must not be written in the config",
+          "use password: {env: VAR} or password: {file: /path}");
     }
     n.rejectUnknown();
-    return new NodeConfig(name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
+    return new NodeConfig(
+        name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
   }
 
   private static PasswordConfig password(YamlFields p, boolean present) {
@@ -253,13 +431,20 @@ public final class ConfigLoader {
     p.rejectUnknown();
     int given = (env.isPresent() ? 1 : 0) + (file.isPresent() ? 1 : 0) + (pgpass ? 1 : 0);
     if (given != 1) {
-      p.errors().add(p.node(), p.path(), "needs exactly one of env, file, pgpass", "write password: {env: PGFAILOVER_PASSWORD}, {file: /etc/pgfailover/pg-password} or {pgpass: true}");
+      p.errors()
+          .add(
+              p.node(),
+              p.path(),
+              "needs exactly one of env, file, pgpass",
+              "write password: {env: PGFAILOVER_PASSWORD}, {file: /etc/pgfailover/pg-password} or"
+                  + " {pgpass: true}");
       return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
     }
     if (env.isPresent()) {
       return new PasswordConfig(PasswordConfig.Kind.ENV, env.get());
     }
-    return file.map(f -> new PasswordConfig(PasswordConfig.Kind.FILE, f)).orElse(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""));
+    return file.map(f -> new PasswordConfig(PasswordConfig.Kind.FILE, f))
+        .orElse(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""));
   }
 
   private static void checkVirtualIp(String vip, Node at, Errors errors) {
@@ -269,7 +454,11 @@ public final class ConfigLoader {
       ok = Integer.parseInt(m.group(i)) <= 255;
     }
     if (!ok) {
-      errors.add(at, "virtualIp", "\"" + vip + "\" is not an IPv4 /32 CIDR", "write one address with /32, e.g. 172.31.255.10/32, outside the VPC CIDR");
+      errors.add(
+          at,
+          "virtualIp",
+          "\"" + vip + "\" is not an IPv4 /32 CIDR",
+          "write one address with /32, e.g. 172.31.255.10/32, outside the VPC CIDR");
     }
   }
 

@@ -7,10 +7,13 @@ import java.util.Optional;
 /**
  * The whole controller configuration: built once by {@link ConfigLoader}, validated, immutable.
  *
- * @param virtualIp the virtual IP as a /32 CIDR outside the VPC's range, e.g. {@code 172.31.255.10/32}
- * @param createRouteIfMissing create the virtual-IP route in a table that lacks it (else that is an error)
+ * @param virtualIp the virtual IP as a /32 CIDR outside the VPC's range, e.g. {@code
+ *     172.31.255.10/32}
+ * @param createRouteIfMissing create the virtual-IP route in a table that lacks it (else that is an
+ *     error)
  * @param lease the controller pair's lease; empty in single-controller mode
- * @param nat NAT egress failover for the peer AZ; empty when this controller does not watch a peer NAT
+ * @param nat NAT egress failover for the peer AZ; empty when this controller does not watch a peer
+ *     NAT
  */
 public record ControllerConfig(
     String cluster,
@@ -32,8 +35,30 @@ public record ControllerConfig(
   }
 
   /** Without the pair features (tests and callers that predate them). */
-  public ControllerConfig(String cluster, AwsConfig aws, String virtualIp, List<String> routeTables, boolean createRouteIfMissing, List<NodeConfig> nodes, ProbePolicy probe, FailoverPolicy failover, AdminConfig admin, Path eventLog) {
-    this(cluster, aws, virtualIp, routeTables, createRouteIfMissing, nodes, probe, failover, admin, eventLog, Optional.empty(), Optional.empty());
+  public ControllerConfig(
+      String cluster,
+      AwsConfig aws,
+      String virtualIp,
+      List<String> routeTables,
+      boolean createRouteIfMissing,
+      List<NodeConfig> nodes,
+      ProbePolicy probe,
+      FailoverPolicy failover,
+      AdminConfig admin,
+      Path eventLog) {
+    this(
+        cluster,
+        aws,
+        virtualIp,
+        routeTables,
+        createRouteIfMissing,
+        nodes,
+        probe,
+        failover,
+        admin,
+        eventLog,
+        Optional.empty(),
+        Optional.empty());
   }
 
   public Optional<NodeConfig> node(String name) {

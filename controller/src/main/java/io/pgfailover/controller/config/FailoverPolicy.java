@@ -6,10 +6,12 @@ import java.time.Duration;
  * What the controller may do on its own when the primary fails.
  *
  * @param automatic false: detect and alarm only; an operator runs {@code failoverctl failover}
- * @param maxLagBytes refuse automatic promotion of a standby further behind than this (bytes of WAL)
- * @param witnessWindow a standby whose WAL receiver heard from the primary within this window proves the
- *     primary alive, so the controller's own path is what broke; keep the standby's {@code
- *     wal_receiver_timeout} at or below twice this window so an idle primary still sends keepalives in it
+ * @param maxLagBytes refuse automatic promotion of a standby further behind than this (bytes of
+ *     WAL)
+ * @param witnessWindow a standby whose WAL receiver heard from the primary within this window
+ *     proves the primary alive, so the controller's own path is what broke; keep the standby's
+ *     {@code wal_receiver_timeout} at or below twice this window so an idle primary still sends
+ *     keepalives in it
  * @param promoteTimeout how long {@code pg_promote} may take before the attempt counts as failed
  */
 public record FailoverPolicy(

@@ -6,15 +6,15 @@ import java.time.Duration;
  * The controller pair's lease in DynamoDB (absent: single-controller mode, as before).
  *
  * <p>A leader renews every {@code renewInterval} and stops acting once its own monotonic clock says
- * {@code duration − safetyMargin} passed since the last renewal it sent; a follower takes over only after
- * seeing the same lease item unchanged for {@code duration} by its own clock. No clocks are compared across
- * hosts.
+ * {@code duration − safetyMargin} passed since the last renewal it sent; a follower takes over only
+ * after seeing the same lease item unchanged for {@code duration} by its own clock. No clocks are
+ * compared across hosts.
  *
  * @param table the DynamoDB table (partition key {@code cluster}, a string)
  * @param controller this controller's name in the lease item and logs (a process id is appended)
  * @param callTimeout bound on one DynamoDB call, retries included
- * @param safetyMargin how long before anyone may take over a leader stops acting: covers a call already
- *     checked but not yet sent, and clock-rate drift
+ * @param safetyMargin how long before anyone may take over a leader stops acting: covers a call
+ *     already checked but not yet sent, and clock-rate drift
  */
 public record LeaseConfig(
     String table,

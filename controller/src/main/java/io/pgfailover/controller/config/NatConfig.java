@@ -5,14 +5,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * NAT egress failover: this controller's own NAT instance, and the peer NAT instance whose AZ's private route
- * tables it takes over (their {@code 0.0.0.0/0} route) while the peer is gone.
+ * NAT egress failover: this controller's own NAT instance, and the peer NAT instance whose AZ's
+ * private route tables it takes over (their {@code 0.0.0.0/0} route) while the peer is gone.
  *
  * @param instanceId this controller's NAT instance: the target the peer AZ's default routes move to
  * @param peerInstanceId the peer NAT instance, the normal target of {@code peerRouteTables}
  * @param peerRouteTables the peer AZ's private route tables
- * @param peerHealthCheck optional host:port on the peer that must accept a TCP connection (catches an AZ cut
- *     off while EC2 still says running); without it only the instance state counts
+ * @param peerHealthCheck optional host:port on the peer that must accept a TCP connection (catches
+ *     an AZ cut off while EC2 still says running); without it only the instance state counts
  * @param failureThreshold consecutive failed checks before the peer counts as gone
  * @param failback point the peer AZ's routes back at the peer once it is healthy again
  */

@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * One PostgreSQL server and the EC2 resources it runs on.
  *
- * @param eniId the route target for the virtual IP (preferred over the instance id: it survives a stop/start)
+ * @param eniId the route target for the virtual IP (preferred over the instance id: it survives a
+ *     stop/start)
  * @param jdbc extra pgjdbc properties passed through unchanged, e.g. {@code sslmode: verify-full}
  */
 public record NodeConfig(

@@ -5,12 +5,16 @@ import java.time.Duration;
 /**
  * How the loop watches the nodes.
  *
- * <p>Detection time is about {@code interval × failureThreshold}: the defaults (1 s, 1 s, 3) detect a dead
- * primary in about 3 s. A lower threshold fails over faster but turns a short network blip into a failover.
+ * <p>Detection time is about {@code interval × failureThreshold}: the defaults (1 s, 1 s, 3) detect
+ * a dead primary in about 3 s. A lower threshold fails over faster but turns a short network blip
+ * into a failover.
  *
- * @param timeout one deadline for connect, login and queries of one probe; must not exceed the interval
- * @param routeRefresh how often the route tables are re-read when nothing changed (EC2 calls cost quota)
- * @param writeCheck also write a heartbeat row on the primary, catching one that is up but cannot write
+ * @param timeout one deadline for connect, login and queries of one probe; must not exceed the
+ *     interval
+ * @param routeRefresh how often the route tables are re-read when nothing changed (EC2 calls cost
+ *     quota)
+ * @param writeCheck also write a heartbeat row on the primary, catching one that is up but cannot
+ *     write
  */
 public record ProbePolicy(
     Duration interval,

@@ -19,9 +19,9 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Reads one YAML mapping field by field and records every problem with its line, instead of stopping at the
- * first. Each getter returns a value even on error (a placeholder) so that reading can go on; the caller
- * checks {@link Errors#isEmpty()} at the end.
+ * Reads one YAML mapping field by field and records every problem with its line, instead of
+ * stopping at the first. Each getter returns a value even on error (a placeholder) so that reading
+ * can go on; the caller checks {@link Errors#isEmpty()} at the end.
  */
 final class YamlFields {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
@@ -36,7 +36,9 @@ final class YamlFields {
     }
 
     void add(Node at, String path, String problem, String fix) {
-      list.add(new ConfigError(source, at == null ? 0 : at.getStartMark().getLine() + 1, path, problem, fix));
+      list.add(
+          new ConfigError(
+              source, at == null ? 0 : at.getStartMark().getLine() + 1, path, problem, fix));
     }
 
     boolean isEmpty() {
@@ -64,7 +66,11 @@ final class YamlFields {
         }
       }
     } else if (node != null && !isNull(node)) {
-      errors.add(node, path.isEmpty() ? "(top level)" : path, "must be a mapping of key: value", "indent the fields under " + (path.isEmpty() ? "the file's top level" : path));
+      errors.add(
+          node,
+          path.isEmpty() ? "(top level)" : path,
+          "must be a mapping of key: value",
+          "indent the fields under " + (path.isEmpty() ? "the file's top level" : path));
     }
   }
 
@@ -122,7 +128,11 @@ final class YamlFields {
     String v = scalar(n.get(), child(key)).orElse("");
     Matcher m = DURATION.matcher(v.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      errors.add(n.get(), child(key), "\"" + v + "\" is not a duration", "write a number and a unit, e.g. 1s, 500ms, 2m");
+      errors.add(
+          n.get(),
+          child(key),
+          "\"" + v + "\" is not a duration",
+          "write a number and a unit, e.g. 1s, 500ms, 2m");
       return dflt;
     }
     long amount = Long.parseLong(m.group(1));
@@ -143,17 +153,28 @@ final class YamlFields {
     try {
       long parsed = Long.parseLong(v.trim());
       if (parsed < min || parsed > max) {
-        errors.add(n.get(), child(key), parsed + " is out of range", "use a whole number from " + min + " to " + max);
+        errors.add(
+            n.get(),
+            child(key),
+            parsed + " is out of range",
+            "use a whole number from " + min + " to " + max);
         return dflt;
       }
       return parsed;
     } catch (NumberFormatException e) {
-      errors.add(n.get(), child(key), "\"" + v + "\" is not a whole number", "use a whole number from " + min + " to " + max);
+      errors.add(
+          n.get(),
+          child(key),
+          "\"" + v + "\" is not a whole number",
+          "use a whole number from " + min + " to " + max);
       return dflt;
     }
   }
 
-  /** A size in bytes: a plain number, or with a unit (kB, MB, GB; powers of 1024 as PostgreSQL does). */
+  /**
+   * A size in bytes: a plain number, or with a unit (kB, MB, GB; powers of 1024 as PostgreSQL
+   * does).
+   */
   long bytes(String key, long dflt) {
     Optional<Node> n = get(key);
     if (n.isEmpty()) {
@@ -162,15 +183,20 @@ final class YamlFields {
     String v = scalar(n.get(), child(key)).orElse("").trim();
     Matcher m = Pattern.compile("(\\d+)\\s*(|B|kB|MB|GB)").matcher(v);
     if (!m.matches()) {
-      errors.add(n.get(), child(key), "\"" + v + "\" is not a size", "write bytes or a size like 16MB, 512kB, 1GB");
+      errors.add(
+          n.get(),
+          child(key),
+          "\"" + v + "\" is not a size",
+          "write bytes or a size like 16MB, 512kB, 1GB");
       return dflt;
     }
-    long unit = switch (m.group(2)) {
-      case "kB" -> 1024L;
-      case "MB" -> 1024L * 1024;
-      case "GB" -> 1024L * 1024 * 1024;
-      default -> 1L;
-    };
+    long unit =
+        switch (m.group(2)) {
+          case "kB" -> 1024L;
+          case "MB" -> 1024L * 1024;
+          case "GB" -> 1024L * 1024 * 1024;
+          default -> 1L;
+        };
     return Long.parseLong(m.group(1)) * unit;
   }
 
@@ -184,7 +210,8 @@ final class YamlFields {
       case "true", "yes", "on" -> true;
       case "false", "no", "off" -> false;
       default -> {
-        errors.add(n.get(), child(key), "\"" + v + "\" is not true or false", "write true or false");
+        errors.add(
+            n.get(), child(key), "\"" + v + "\" is not true or false", "write true or false");
         yield dflt;
       }
     };
@@ -205,7 +232,11 @@ final class YamlFields {
     for (E e : type.getEnumConstants()) {
       names.add(e.name().replace('_', '-').toLowerCase(Locale.ROOT));
     }
-    errors.add(n.get(), child(key), "\"" + v + "\" is not one of " + names, "write one of " + String.join(", ", names));
+    errors.add(
+        n.get(),
+        child(key),
+        "\"" + v + "\" is not one of " + names,
+        "write one of " + String.join(", ", names));
     return dflt;
   }
 
@@ -221,7 +252,11 @@ final class YamlFields {
       }
       return Optional.of(uri);
     } catch (IllegalArgumentException e) {
-      errors.add(byKey.get(key).getValueNode(), child(key), "\"" + v.get() + "\" is not a URL", "write it like http://127.0.0.1:5000");
+      errors.add(
+          byKey.get(key).getValueNode(),
+          child(key),
+          "\"" + v.get() + "\" is not a URL",
+          "write it like http://127.0.0.1:5000");
       return Optional.empty();
     }
   }
@@ -230,7 +265,10 @@ final class YamlFields {
     return new YamlFields(get(key).orElse(null), child(key), errors);
   }
 
-  /** The items of a sequence; each function call gets the item node and its path like {@code nodes[0]}. */
+  /**
+   * The items of a sequence; each function call gets the item node and its path like {@code
+   * nodes[0]}.
+   */
   <T> List<T> list(String key, boolean required, String fix, Function<Item, T> each) {
     Optional<Node> n = get(key);
     List<T> out = new ArrayList<>();
@@ -258,8 +296,13 @@ final class YamlFields {
     for (Map.Entry<String, NodeTuple> e : byKey.entrySet()) {
       if (!read.contains(e.getKey())) {
         String near = closest(e.getKey(), read);
-        errors.add(e.getValue().getKeyNode(), child(e.getKey()), "unknown key",
-            near == null ? "remove it; known keys here: " + String.join(", ", read) : "did you mean " + near + "? Known keys here: " + String.join(", ", read));
+        errors.add(
+            e.getValue().getKeyNode(),
+            child(e.getKey()),
+            "unknown key",
+            near == null
+                ? "remove it; known keys here: " + String.join(", ", read)
+                : "did you mean " + near + "? Known keys here: " + String.join(", ", read));
       }
     }
   }
@@ -276,7 +319,11 @@ final class YamlFields {
     if (n instanceof ScalarNode s) {
       return Optional.of(s.getValue());
     }
-    errors.add(n, at, "must be a single value, not a " + (n instanceof SequenceNode ? "list" : "mapping"), "write " + at.substring(at.lastIndexOf('.') + 1) + ": value");
+    errors.add(
+        n,
+        at,
+        "must be a single value, not a " + (n instanceof SequenceNode ? "list" : "mapping"),
+        "write " + at.substring(at.lastIndexOf('.') + 1) + ": value");
     return Optional.empty();
   }
 

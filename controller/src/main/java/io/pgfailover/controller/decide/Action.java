@@ -1,11 +1,15 @@
 package io.pgfailover.controller.decide;
 
-/** One step the actuator carries out. Every action is idempotent and re-checks before it mutates. */
+/**
+ * One step the actuator carries out. Every action is idempotent and re-checks before it mutates.
+ */
 public sealed interface Action {
   /** A short name for logs and the event history. */
   String name();
 
-  /** Point every route table's virtual-IP route at {@code targetId} (the node's ENI), then verify. */
+  /**
+   * Point every route table's virtual-IP route at {@code targetId} (the node's ENI), then verify.
+   */
   record PointRoutes(String node, String targetId) implements Action {
     public String name() {
       return "point_routes";
@@ -15,8 +19,8 @@ public sealed interface Action {
   /**
    * Promote a standby; a node already primary is left as it is.
    *
-   * @param abortIfPrimary re-probe this (failed) node just before promoting and abort if it answers as a
-   *     primary again: the snapshot the decision saw may be a second old
+   * @param abortIfPrimary re-probe this (failed) node just before promoting and abort if it answers
+   *     as a primary again: the snapshot the decision saw may be a second old
    */
   record Promote(String node, java.util.Optional<String> abortIfPrimary) implements Action {
     public String name() {
@@ -53,10 +57,12 @@ public sealed interface Action {
   }
 
   /**
-   * Point the peer AZ's private route tables' {@code 0.0.0.0/0} at this controller's NAT instance ({@code to}
-   * SELF) while the peer NAT is gone, or back at the peer's ({@code to} PEER).
+   * Point the peer AZ's private route tables' {@code 0.0.0.0/0} at this controller's NAT instance
+   * ({@code to} SELF) while the peer NAT is gone, or back at the peer's ({@code to} PEER).
    */
-  record PointEgressRoutes(io.pgfailover.controller.port.NatEgress.Holder to, String instanceId, String why) implements Action {
+  record PointEgressRoutes(
+      io.pgfailover.controller.port.NatEgress.Holder to, String instanceId, String why)
+      implements Action {
     public String name() {
       return "point_egress_routes";
     }

@@ -17,23 +17,25 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The controller's decisions: a pure function from a snapshot, the history and the configuration (plus an
- * optional operator request) to a {@link Decision}. No I/O, no clock: table-driven tests cover it.
+ * The controller's decisions: a pure function from a snapshot, the history and the configuration
+ * (plus an optional operator request) to a {@link Decision}. No I/O, no clock: table-driven tests
+ * cover it.
  *
  * <p>Never two primaries behind the virtual IP. The guards, in the order they apply:
  *
  * <ol>
- *   <li>A node is promoted only when no reachable node reports itself primary (or an operator forces it,
- *       and then the old primary's writes are stopped first).
- *   <li>Before promoting, a standby that still hears from the primary (its WAL receiver streams and got a
- *       message within the witness window) proves the primary alive: only the controller's path to it
- *       broke, so nothing is promoted.
- *   <li>The candidate must not be behind on timeline: a standby whose timeline is older than the newest
- *       primary ever seen would fork history.
- *   <li>When two nodes report themselves primary (an old primary came back), the route goes to, or stays
- *       with, the newest timeline; the other is fenced (if configured) or alarmed, never promoted or routed.
- *   <li>A primary whose timeline is older than the newest seen is stale even when it is the only one
- *       reachable: it is never routed to.
+ *   <li>A node is promoted only when no reachable node reports itself primary (or an operator
+ *       forces it, and then the old primary's writes are stopped first).
+ *   <li>Before promoting, a standby that still hears from the primary (its WAL receiver streams and
+ *       got a message within the witness window) proves the primary alive: only the controller's
+ *       path to it broke, so nothing is promoted.
+ *   <li>The candidate must not be behind on timeline: a standby whose timeline is older than the
+ *       newest primary ever seen would fork history.
+ *   <li>When two nodes report themselves primary (an old primary came back), the route goes to, or
+ *       stays with, the newest timeline; the other is fenced (if configured) or alarmed, never
+ *       promoted or routed.
+ *   <li>A primary whose timeline is older than the newest seen is stale even when it is the only
+ *       one reachable: it is never routed to.
  * </ol>
  */
 public final class Decider {
@@ -51,12 +53,24 @@ public final class Decider {
     }
     Optional<String> failed = failedPrimary(snapshot, history);
     if (failed.isEmpty()) {
-      return alarmOnly(Reason.NO_PRIMARY, AlarmKind.NO_PRIMARY, "no node reports itself primary and none is known to have been: nothing to fail over from; check the nodes");
+      return alarmOnly(
+          Reason.NO_PRIMARY,
+          AlarmKind.NO_PRIMARY,
+          "no node reports itself primary and none is known to have been: nothing to fail over"
+              + " from; check the nodes");
     }
     int failures = history.failures(failed.get());
     int threshold = config.probe().failureThreshold();
     if (failures < threshold) {
-      return Decision.nothing(Reason.PRIMARY_SUSPECT, String.format(Locale.ROOT, "waiting: primary %s failed %d/%d probes (%s)", failed.get(), failures, threshold, failureOf(snapshot, failed.get())));
+      return Decision.nothing(
+          Reason.PRIMARY_SUSPECT,
+          String.format(
+              Locale.ROOT,
+              "waiting: primary %s failed %d/%d probes (%s)",
+              failed.get(),
+              failures,
+              threshold,
+              failureOf(snapshot, failed.get())));
     }
     return failover(snapshot, history, failed.get(), Optional.empty(), false, false);
   }
@@ -76,53 +90,128 @@ public final class Decider {
     List<String> notes = new ArrayList<>();
 
     if (primaries.size() > 1 && primaries.get(1).timeline().orElse(0) == newestTimeline) {
-      return alarmOnly(Reason.TWO_PRIMARIES, AlarmKind.TWO_PRIMARIES, "two primaries on the same timeline " + newestTimeline + " (" + names(primaries) + "): cannot tell which is newer, routes left as they are; stop one by hand");
+      return alarmOnly(
+          Reason.TWO_PRIMARIES,
+          AlarmKind.TWO_PRIMARIES,
+          "two primaries on the same timeline "
+              + newestTimeline
+              + " ("
+              + names(primaries)
+              + "): cannot tell which is newer, routes left as they are; stop one by hand");
     }
     if (newestTimeline < h.highestPrimaryTimeline()) {
       // Guard 5: the newest primary is down and an older one came back.
       List<Action> fence = fenceIfWritable(newest);
       List<Action> all = new ArrayList<>(fence);
-      all.add(new Alarm(AlarmKind.STALE_PRIMARY, "primary " + newest.node() + " is on timeline " + newestTimeline + " but timeline " + h.highestPrimaryTimeline() + " was seen: never routing to it"));
-      return new Decision(Reason.STALE_PRIMARY, "stale primary " + newest.node() + " (timeline " + newestTimeline + " < " + h.highestPrimaryTimeline() + ") is not routed to" + (fence.isEmpty() ? "" : "; fencing it"), all);
+      all.add(
+          new Alarm(
+              AlarmKind.STALE_PRIMARY,
+              "primary "
+                  + newest.node()
+                  + " is on timeline "
+                  + newestTimeline
+                  + " but timeline "
+                  + h.highestPrimaryTimeline()
+                  + " was seen: never routing to it"));
+      return new Decision(
+          Reason.STALE_PRIMARY,
+          "stale primary "
+              + newest.node()
+              + " (timeline "
+              + newestTimeline
+              + " < "
+              + h.highestPrimaryTimeline()
+              + ") is not routed to"
+              + (fence.isEmpty() ? "" : "; fencing it"),
+          all);
     }
     for (NodeObservation stale : primaries.subList(1, primaries.size())) {
       // Guard 4: an old primary came back next to the newer one.
       actions.addAll(fenceIfWritable(stale));
-      actions.add(new Alarm(AlarmKind.TWO_PRIMARIES, "old primary " + stale.node() + " is up on timeline " + stale.timeline().orElse(0) + " beside " + newest.node() + " on " + newestTimeline + (stale.writable().orElse(true) ? "" : " (read-only)") + ": it needs re-joining as a standby"));
-      notes.add("old primary " + stale.node() + " is up on older timeline " + stale.timeline().orElse(0) + (stale.writable().orElse(true) ? "" : " (read-only)"));
+      actions.add(
+          new Alarm(
+              AlarmKind.TWO_PRIMARIES,
+              "old primary "
+                  + stale.node()
+                  + " is up on timeline "
+                  + stale.timeline().orElse(0)
+                  + " beside "
+                  + newest.node()
+                  + " on "
+                  + newestTimeline
+                  + (stale.writable().orElse(true) ? "" : " (read-only)")
+                  + ": it needs re-joining as a standby"));
+      notes.add(
+          "old primary "
+              + stale.node()
+              + " is up on older timeline "
+              + stale.timeline().orElse(0)
+              + (stale.writable().orElse(true) ? "" : " (read-only)"));
     }
 
     String eni = nodeConfig(newest.node()).eniId();
     List<RouteState> wrong = s.routes().stream().filter(r -> !r.pointsAt(eni)).toList();
-    boolean allUnknown = !s.routes().isEmpty() && s.routes().stream().allMatch(r -> r.status() == RouteState.Status.UNKNOWN);
+    boolean allUnknown =
+        !s.routes().isEmpty()
+            && s.routes().stream().allMatch(r -> r.status() == RouteState.Status.UNKNOWN);
     boolean repoint = false;
     if (allUnknown) {
       notes.add("route tables could not be read");
     } else if (!wrong.isEmpty()) {
       actions.add(new Action.PointRoutes(newest.node(), eni));
       repoint = true;
-      notes.add("repointing " + wrong.size() + " route table(s) (" + wrong.stream().map(this::describe).collect(Collectors.joining(", ")) + ") to " + newest.node());
+      notes.add(
+          "repointing "
+              + wrong.size()
+              + " route table(s) ("
+              + wrong.stream().map(this::describe).collect(Collectors.joining(", "))
+              + ") to "
+              + newest.node());
     }
     if (newest.writable().filter(w -> !w).isPresent()) {
-      actions.add(new Alarm(AlarmKind.PRIMARY_NOT_WRITABLE, "primary " + newest.node() + " accepts connections but its write check failed (read-only or disk full?)"));
+      actions.add(
+          new Alarm(
+              AlarmKind.PRIMARY_NOT_WRITABLE,
+              "primary "
+                  + newest.node()
+                  + " accepts connections but its write check failed (read-only or disk full?)"));
       notes.add("primary " + newest.node() + " cannot write");
     }
     for (NodeConfig n : config.nodes()) {
       NodeObservation o = s.nodes().get(n.name());
-      if (o != null && !o.reachable() && h.failures(n.name()) >= config.probe().failureThreshold()) {
-        actions.add(new Alarm(AlarmKind.STANDBY_DOWN, "standby " + n.name() + " is down (" + o.failure().orElse("unreachable") + "): no failover target until it is back"));
+      if (o != null
+          && !o.reachable()
+          && h.failures(n.name()) >= config.probe().failureThreshold()) {
+        actions.add(
+            new Alarm(
+                AlarmKind.STANDBY_DOWN,
+                "standby "
+                    + n.name()
+                    + " is down ("
+                    + o.failure().orElse("unreachable")
+                    + "): no failover target until it is back"));
         notes.add("standby " + n.name() + " down");
       }
     }
-    Reason reason = primaries.size() > 1 ? Reason.TWO_PRIMARIES : repoint ? Reason.REPOINT_ROUTES : allUnknown ? Reason.ROUTES_UNKNOWN : Reason.HEALTHY;
-    String head = reason == Reason.HEALTHY ? "no action: route on " + newest.node() + ", primary healthy" : "primary " + newest.node() + " (timeline " + newestTimeline + ")";
+    Reason reason =
+        primaries.size() > 1
+            ? Reason.TWO_PRIMARIES
+            : repoint ? Reason.REPOINT_ROUTES : allUnknown ? Reason.ROUTES_UNKNOWN : Reason.HEALTHY;
+    String head =
+        reason == Reason.HEALTHY
+            ? "no action: route on " + newest.node() + ", primary healthy"
+            : "primary " + newest.node() + " (timeline " + newestTimeline + ")";
     String message = notes.isEmpty() ? head : head + "; " + String.join("; ", notes);
     return new Decision(reason, message, actions);
   }
 
   private Decision manualFailover(Snapshot s, History h, Request.Failover request) {
     if (request.to().isPresent() && config.node(request.to().get()).isEmpty()) {
-      return refused("no node named " + request.to().get() + "; known nodes: " + config.nodes().stream().map(NodeConfig::name).collect(Collectors.joining(", ")));
+      return refused(
+          "no node named "
+              + request.to().get()
+              + "; known nodes: "
+              + config.nodes().stream().map(NodeConfig::name).collect(Collectors.joining(", ")));
     }
     List<NodeObservation> primaries = primaries(s);
     if (!primaries.isEmpty()) {
@@ -131,7 +220,11 @@ public final class Decider {
         return refused(live.node() + " is already the primary");
       }
       if (!request.force()) {
-        return refused("primary " + live.node() + " is healthy: use switchover to move it without losing writes, or failover --force");
+        return refused(
+            "primary "
+                + live.node()
+                + " is healthy: use switchover to move it without losing writes, or failover"
+                + " --force");
       }
       return failover(s, h, live.node(), request.to(), true, true);
     }
@@ -148,7 +241,10 @@ public final class Decider {
     }
     List<NodeObservation> primaries = primaries(s);
     if (primaries.size() != 1) {
-      return refused(primaries.isEmpty() ? "no reachable primary: a switchover needs a healthy one; use failover" : "more than one primary (" + names(primaries) + "): resolve that first");
+      return refused(
+          primaries.isEmpty()
+              ? "no reachable primary: a switchover needs a healthy one; use failover"
+              : "more than one primary (" + names(primaries) + "): resolve that first");
     }
     NodeObservation primary = primaries.get(0);
     if (primary.node().equals(request.to())) {
@@ -160,14 +256,28 @@ public final class Decider {
     }
     OptionalLong lag = lag(primary.walPosition(), target.walPosition());
     if (lag.isPresent() && lag.getAsLong() > config.failover().maxLagBytes()) {
-      return refused(request.to() + " is " + lag.getAsLong() + " bytes behind (limit " + config.failover().maxLagBytes() + "): writes would stop until it catches up; wait and retry");
+      return refused(
+          request.to()
+              + " is "
+              + lag.getAsLong()
+              + " bytes behind (limit "
+              + config.failover().maxLagBytes()
+              + "): writes would stop until it catches up; wait and retry");
     }
-    List<Action> actions = List.of(
-        new Action.StopWrites(primary.node()),
-        new Action.AwaitCatchUp(request.to(), primary.node()),
-        new Action.Promote(request.to(), Optional.empty()),
-        new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId()));
-    return new Decision(Reason.SWITCHOVER, "switchover " + primary.node() + " -> " + request.to() + ": stop writes, catch up, promote, repoint", actions);
+    List<Action> actions =
+        List.of(
+            new Action.StopWrites(primary.node()),
+            new Action.AwaitCatchUp(request.to(), primary.node()),
+            new Action.Promote(request.to(), Optional.empty()),
+            new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId()));
+    return new Decision(
+        Reason.SWITCHOVER,
+        "switchover "
+            + primary.node()
+            + " -> "
+            + request.to()
+            + ": stop writes, catch up, promote, repoint",
+        actions);
   }
 
   /**
@@ -175,58 +285,150 @@ public final class Decider {
    *
    * @param manual an operator asked: the automatic-off switch does not apply
    */
-  private Decision failover(Snapshot s, History h, String failed, Optional<String> to, boolean force, boolean manual) {
+  private Decision failover(
+      Snapshot s, History h, String failed, Optional<String> to, boolean force, boolean manual) {
     FailoverPolicy policy = config.failover();
     NodeConfig failedNode = nodeConfig(failed);
     if (!force) {
       // Guard 2: a standby that still hears from the primary proves it alive.
-      Optional<NodeObservation> witness = s.nodes().values().stream()
-          .filter(NodeObservation::isStandby)
-          .filter(o -> o.witness().filter(w -> w.streaming() && w.sinceLastMessage().compareTo(policy.witnessWindow()) < 0 && streamsFrom(w, failedNode)).isPresent())
-          .findFirst();
+      Optional<NodeObservation> witness =
+          s.nodes().values().stream()
+              .filter(NodeObservation::isStandby)
+              .filter(
+                  o ->
+                      o.witness()
+                          .filter(
+                              w ->
+                                  w.streaming()
+                                      && w.sinceLastMessage().compareTo(policy.witnessWindow()) < 0
+                                      && streamsFrom(w, failedNode))
+                          .isPresent())
+              .findFirst();
       if (witness.isPresent()) {
         Witness w = witness.get().witness().get();
-        String msg = String.format(Locale.ROOT, "no failover: primary %s unreachable from the controller (%s) but standby %s heard from it %.1f s ago: the controller's path is broken", failed, failureOf(s, failed), witness.get().node(), w.sinceLastMessage().toMillis() / 1000.0);
-        return new Decision(Reason.PRIMARY_ALIVE_PER_WITNESS, msg, List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
+        String msg =
+            String.format(
+                Locale.ROOT,
+                "no failover: primary %s unreachable from the controller (%s) but standby %s heard"
+                    + " from it %.1f s ago: the controller's path is broken",
+                failed,
+                failureOf(s, failed),
+                witness.get().node(),
+                w.sinceLastMessage().toMillis() / 1000.0);
+        return new Decision(
+            Reason.PRIMARY_ALIVE_PER_WITNESS,
+            msg,
+            List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
       }
-      // Guard 2b: a timeout says nothing about the primary itself (loss, a partition of our path, a pause), and
-      // a standby whose replication connection just dropped under the same loss shows no WAL receiver while it
-      // reconnects. So what it heard recently still counts, for the witness window. A refused connection is
+      // Guard 2b: a timeout says nothing about the primary itself (loss, a partition of our path, a
+      // pause), and
+      // a standby whose replication connection just dropped under the same loss shows no WAL
+      // receiver while it
+      // reconnects. So what it heard recently still counts, for the witness window. A refused
+      // connection is
       // the primary's host answering that nothing listens: that case needs no such wait.
       if (failureOf(s, failed).equals("timeout")) {
-        Optional<Map.Entry<String, History.Heard>> recent = h.lastHeard().entrySet().stream()
-            .filter(e -> !e.getKey().equals(failed))
-            .filter(e -> Duration.between(e.getValue().at(), s.at()).compareTo(policy.witnessWindow()) < 0)
-            .filter(e -> streamsFrom(new Witness(true, e.getValue().senderHost(), e.getValue().senderPort(), Duration.ZERO), failedNode))
-            .findFirst();
+        Optional<Map.Entry<String, History.Heard>> recent =
+            h.lastHeard().entrySet().stream()
+                .filter(e -> !e.getKey().equals(failed))
+                .filter(
+                    e ->
+                        Duration.between(e.getValue().at(), s.at())
+                                .compareTo(policy.witnessWindow())
+                            < 0)
+                .filter(
+                    e ->
+                        streamsFrom(
+                            new Witness(
+                                true,
+                                e.getValue().senderHost(),
+                                e.getValue().senderPort(),
+                                Duration.ZERO),
+                            failedNode))
+                .findFirst();
         if (recent.isPresent()) {
-          String msg = String.format(Locale.ROOT, "no failover yet: primary %s times out from the controller but standby %s heard from it %.1f s ago (its WAL receiver is not streaming now): waiting out the %d s witness window", failed, recent.get().getKey(), Duration.between(recent.get().getValue().at(), s.at()).toMillis() / 1000.0, policy.witnessWindow().toSeconds());
-          return new Decision(Reason.PRIMARY_ALIVE_PER_WITNESS, msg, List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
+          String msg =
+              String.format(
+                  Locale.ROOT,
+                  "no failover yet: primary %s times out from the controller but standby %s heard"
+                      + " from it %.1f s ago (its WAL receiver is not streaming now): waiting out"
+                      + " the %d s witness window",
+                  failed,
+                  recent.get().getKey(),
+                  Duration.between(recent.get().getValue().at(), s.at()).toMillis() / 1000.0,
+                  policy.witnessWindow().toSeconds());
+          return new Decision(
+              Reason.PRIMARY_ALIVE_PER_WITNESS,
+              msg,
+              List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
         }
       }
     }
-    List<NodeObservation> candidates = s.nodes().values().stream()
-        .filter(NodeObservation::isStandby)
-        .filter(o -> !o.node().equals(failed))
-        .filter(o -> to.isEmpty() || to.get().equals(o.node()))
-        .sorted(Comparator.comparingLong((NodeObservation o) -> o.timeline().orElse(0)).thenComparingLong(o -> o.walPosition().orElse(0)).reversed())
-        .toList();
+    List<NodeObservation> candidates =
+        s.nodes().values().stream()
+            .filter(NodeObservation::isStandby)
+            .filter(o -> !o.node().equals(failed))
+            .filter(o -> to.isEmpty() || to.get().equals(o.node()))
+            .sorted(
+                Comparator.comparingLong((NodeObservation o) -> o.timeline().orElse(0))
+                    .thenComparingLong(o -> o.walPosition().orElse(0))
+                    .reversed())
+            .toList();
     if (candidates.isEmpty()) {
-      String which = to.map(t -> "standby " + t + " is not reachable as a standby").orElse("no standby is reachable");
-      return alarmOnly(Reason.NO_CANDIDATE, AlarmKind.NO_FAILOVER_CANDIDATE, "primary " + failed + " failed (" + failureOf(s, failed) + ") but " + which + ": no promotion");
+      String which =
+          to.map(t -> "standby " + t + " is not reachable as a standby")
+              .orElse("no standby is reachable");
+      return alarmOnly(
+          Reason.NO_CANDIDATE,
+          AlarmKind.NO_FAILOVER_CANDIDATE,
+          "primary "
+              + failed
+              + " failed ("
+              + failureOf(s, failed)
+              + ") but "
+              + which
+              + ": no promotion");
     }
     NodeObservation candidate = candidates.get(0);
     long candidateTimeline = candidate.timeline().orElse(0);
     if (!force && candidateTimeline < h.highestPrimaryTimeline()) {
       // Guard 3: promoting a standby behind on timeline would fork history.
-      return alarmOnly(Reason.NO_CANDIDATE, AlarmKind.NO_FAILOVER_CANDIDATE, "standby " + candidate.node() + " is on timeline " + candidateTimeline + ", older than timeline " + h.highestPrimaryTimeline() + " already seen: not promoting it");
+      return alarmOnly(
+          Reason.NO_CANDIDATE,
+          AlarmKind.NO_FAILOVER_CANDIDATE,
+          "standby "
+              + candidate.node()
+              + " is on timeline "
+              + candidateTimeline
+              + ", older than timeline "
+              + h.highestPrimaryTimeline()
+              + " already seen: not promoting it");
     }
     OptionalLong lag = lag(h.lastWalPosition(failed), candidate.walPosition());
     if (!force && lag.isPresent() && lag.getAsLong() > policy.maxLagBytes()) {
-      return alarmOnly(Reason.LAG_TOO_HIGH, AlarmKind.STANDBY_LAG_TOO_HIGH, "primary " + failed + " failed but standby " + candidate.node() + " is " + lag.getAsLong() + " bytes behind its last known position (limit " + policy.maxLagBytes() + "): not promoting automatically; an operator may run failover --force");
+      return alarmOnly(
+          Reason.LAG_TOO_HIGH,
+          AlarmKind.STANDBY_LAG_TOO_HIGH,
+          "primary "
+              + failed
+              + " failed but standby "
+              + candidate.node()
+              + " is "
+              + lag.getAsLong()
+              + " bytes behind its last known position (limit "
+              + policy.maxLagBytes()
+              + "): not promoting automatically; an operator may run failover --force");
     }
     if (!manual && !policy.automatic()) {
-      return alarmOnly(Reason.AUTOMATIC_FAILOVER_OFF, AlarmKind.AUTOMATIC_FAILOVER_OFF, "primary " + failed + " failed (" + failureOf(s, failed) + "); automatic failover is off: run failoverctl failover to promote " + candidate.node());
+      return alarmOnly(
+          Reason.AUTOMATIC_FAILOVER_OFF,
+          AlarmKind.AUTOMATIC_FAILOVER_OFF,
+          "primary "
+              + failed
+              + " failed ("
+              + failureOf(s, failed)
+              + "); automatic failover is off: run failoverctl failover to promote "
+              + candidate.node());
     }
     List<Action> actions = new ArrayList<>();
     boolean oldStillUp = s.node(failed).filter(NodeObservation::isPrimary).isPresent();
@@ -236,15 +438,30 @@ public final class Decider {
     if (policy.fencing() == FailoverPolicy.Fencing.STOP_INSTANCE) {
       actions.add(new Action.Fence(failed, failedNode.instanceId()));
     }
-    actions.add(new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
+    actions.add(
+        new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
     actions.add(new Action.PointRoutes(candidate.node(), nodeConfig(candidate.node()).eniId()));
-    String why = String.format(Locale.ROOT, "%s %s failed %d probes (%s)%s, lag %s", manual ? "operator failover:" : "primary", failed, h.failures(failed), failureOf(s, failed), witnessNote(s, failed), lag.isPresent() ? lag.getAsLong() + " bytes" : "unknown");
-    return new Decision(manual ? Reason.MANUAL_FAILOVER : Reason.FAILOVER, "promoting " + candidate.node() + ": " + why, actions);
+    String why =
+        String.format(
+            Locale.ROOT,
+            "%s %s failed %d probes (%s)%s, lag %s",
+            manual ? "operator failover:" : "primary",
+            failed,
+            h.failures(failed),
+            failureOf(s, failed),
+            witnessNote(s, failed),
+            lag.isPresent() ? lag.getAsLong() + " bytes" : "unknown");
+    return new Decision(
+        manual ? Reason.MANUAL_FAILOVER : Reason.FAILOVER,
+        "promoting " + candidate.node() + ": " + why,
+        actions);
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {
-    // A primary that refuses writes (stopped by a switchover) cannot fork history: leave it for re-joining.
-    if (config.failover().fencing() != FailoverPolicy.Fencing.STOP_INSTANCE || stale.writable().filter(w -> !w).isPresent()) {
+    // A primary that refuses writes (stopped by a switchover) cannot fork history: leave it for
+    // re-joining.
+    if (config.failover().fencing() != FailoverPolicy.Fencing.STOP_INSTANCE
+        || stale.writable().filter(w -> !w).isPresent()) {
       return List.of();
     }
     return List.of(new Action.Fence(stale.node(), nodeConfig(stale.node()).instanceId()));
@@ -254,11 +471,17 @@ public final class Decider {
   private static List<NodeObservation> primaries(Snapshot s) {
     return s.nodes().values().stream()
         .filter(NodeObservation::isPrimary)
-        .sorted(Comparator.comparingLong((NodeObservation o) -> o.timeline().orElse(0)).reversed().thenComparing(NodeObservation::node))
+        .sorted(
+            Comparator.comparingLong((NodeObservation o) -> o.timeline().orElse(0))
+                .reversed()
+                .thenComparing(NodeObservation::node))
         .toList();
   }
 
-  /** The primary that is gone: the one last seen as primary, else the node the route tables point at. */
+  /**
+   * The primary that is gone: the one last seen as primary, else the node the route tables point
+   * at.
+   */
   private Optional<String> failedPrimary(Snapshot s, History h) {
     if (h.lastPrimary().isPresent()) {
       return h.lastPrimary();
@@ -268,18 +491,21 @@ public final class Decider {
         .map(r -> config.nodeByTarget(r.target().get()).map(NodeConfig::name))
         .flatMap(Optional::stream)
         .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()))
-        .entrySet().stream()
+        .entrySet()
+        .stream()
         .max(java.util.Map.Entry.comparingByValue())
         .map(java.util.Map.Entry::getKey);
   }
 
   /**
-   * Whether a WAL receiver streams from this node. A sender matching no configured node is counted as the
-   * primary: the witness may then only delay a failover, never cause a wrong one.
+   * Whether a WAL receiver streams from this node. A sender matching no configured node is counted
+   * as the primary: the witness may then only delay a failover, never cause a wrong one.
    */
   private boolean streamsFrom(Witness w, NodeConfig node) {
     boolean matchesNode = node.host().equals(w.senderHost()) && node.port() == w.senderPort();
-    boolean matchesAny = config.nodes().stream().anyMatch(n -> n.host().equals(w.senderHost()) && n.port() == w.senderPort());
+    boolean matchesAny =
+        config.nodes().stream()
+            .anyMatch(n -> n.host().equals(w.senderHost()) && n.port() == w.senderPort());
     return matchesNode || !matchesAny;
   }
 
@@ -288,15 +514,28 @@ public final class Decider {
         .filter(NodeObservation::isStandby)
         .filter(o -> !o.node().equals(failed))
         .findFirst()
-        .map(o -> o.witness()
-            .filter(Witness::streaming)
-            .map(w -> String.format(Locale.ROOT, ", standby %s last heard from it %.1f s ago", o.node(), w.sinceLastMessage().toMillis() / 1000.0))
-            .orElse(", standby " + o.node() + " is not streaming from it"))
+        .map(
+            o ->
+                o.witness()
+                    .filter(Witness::streaming)
+                    .map(
+                        w ->
+                            String.format(
+                                Locale.ROOT,
+                                ", standby %s last heard from it %.1f s ago",
+                                o.node(),
+                                w.sinceLastMessage().toMillis() / 1000.0))
+                    .orElse(", standby " + o.node() + " is not streaming from it"))
         .orElse("");
   }
 
   private static String failureOf(Snapshot s, String node) {
-    return s.node(node).flatMap(NodeObservation::failure).orElse(s.node(node).map(o -> o.reachable() ? "reachable" : "unreachable").orElse("not probed"));
+    return s.node(node)
+        .flatMap(NodeObservation::failure)
+        .orElse(
+            s.node(node)
+                .map(o -> o.reachable() ? "reachable" : "unreachable")
+                .orElse("not probed"));
   }
 
   private static OptionalLong lag(OptionalLong ahead, OptionalLong behind) {
@@ -307,17 +546,27 @@ public final class Decider {
   }
 
   private String describe(RouteState r) {
-    return r.routeTable() + " " + switch (r.status()) {
-      case TARGET -> "on " + config.nodeByTarget(r.target().get()).map(NodeConfig::name).orElse(r.target().get());
-      case ABSENT -> "has no route";
-      case BLACKHOLE -> "blackhole";
-      case TABLE_MISSING -> "missing";
-      case UNKNOWN -> "unread";
-    };
+    return r.routeTable()
+        + " "
+        + switch (r.status()) {
+          case TARGET ->
+              "on "
+                  + config
+                      .nodeByTarget(r.target().get())
+                      .map(NodeConfig::name)
+                      .orElse(r.target().get());
+          case ABSENT -> "has no route";
+          case BLACKHOLE -> "blackhole";
+          case TABLE_MISSING -> "missing";
+          case UNKNOWN -> "unread";
+        };
   }
 
   private NodeConfig nodeConfig(String name) {
-    return config.node(name).orElseThrow(() -> new IllegalStateException("snapshot names a node the config lacks: " + name));
+    return config
+        .node(name)
+        .orElseThrow(
+            () -> new IllegalStateException("snapshot names a node the config lacks: " + name));
   }
 
   private static Decision alarmOnly(Reason reason, AlarmKind kind, String message) {
@@ -325,7 +574,8 @@ public final class Decider {
   }
 
   private static Decision refused(String message) {
-    return alarmOnly(Reason.REQUEST_REFUSED, AlarmKind.REQUEST_REFUSED, "request refused: " + message);
+    return alarmOnly(
+        Reason.REQUEST_REFUSED, AlarmKind.REQUEST_REFUSED, "request refused: " + message);
   }
 
   private static String names(List<NodeObservation> nodes) {

@@ -7,9 +7,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * What the loop remembers between snapshots, rebuilt purely from them: consecutive probe failures per node,
- * each node's last healthy observation, and the newest timeline any primary has shown. A restarted controller
- * starts empty and relearns it within a few loops; {@link #seedTimeline} lets it start from the event history.
+ * What the loop remembers between snapshots, rebuilt purely from them: consecutive probe failures
+ * per node, each node's last healthy observation, and the newest timeline any primary has shown. A
+ * restarted controller starts empty and relearns it within a few loops; {@link #seedTimeline} lets
+ * it start from the event history.
  */
 public record History(
     Map<String, Integer> consecutiveFailures,
@@ -20,9 +21,9 @@ public record History(
     Map<String, Heard> lastHeard) {
 
   /**
-   * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's clock:
-   * the snapshot's time minus the standby's own "time since last message". Kept across loops because a WAL
-   * receiver that lost its connection shows nothing until it reconnects.
+   * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's
+   * clock: the snapshot's time minus the standby's own "time since last message". Kept across loops
+   * because a WAL receiver that lost its connection shows nothing until it reconnects.
    */
   public record Heard(Instant at, String senderHost, int senderPort) {}
 
@@ -39,7 +40,13 @@ public record History(
 
   /** A history that already knows a timeline, e.g. read back from the event log after a restart. */
   public History seedTimeline(long timeline, Optional<String> primary) {
-    return new History(consecutiveFailures, failingSince, lastHealthy, Math.max(timeline, highestPrimaryTimeline), primary.or(() -> lastPrimary), lastHeard);
+    return new History(
+        consecutiveFailures,
+        failingSince,
+        lastHealthy,
+        Math.max(timeline, highestPrimaryTimeline),
+        primary.or(() -> lastPrimary),
+        lastHeard);
   }
 
   /** The history after one more snapshot. */
@@ -51,10 +58,15 @@ public record History(
     Optional<String> primary = lastPrimary;
     Map<String, Heard> heard = new HashMap<>(lastHeard);
     for (NodeObservation o : s.nodes().values()) {
-      o.witness().filter(w -> o.isStandby() && w.streaming()).ifPresent(w -> {
-        Heard now = new Heard(s.at().minus(w.sinceLastMessage()), w.senderHost(), w.senderPort());
-        heard.merge(o.node(), now, (old, fresh) -> fresh.at().isAfter(old.at()) ? fresh : old);
-      });
+      o.witness()
+          .filter(w -> o.isStandby() && w.streaming())
+          .ifPresent(
+              w -> {
+                Heard now =
+                    new Heard(s.at().minus(w.sinceLastMessage()), w.senderHost(), w.senderPort());
+                heard.merge(
+                    o.node(), now, (old, fresh) -> fresh.at().isAfter(old.at()) ? fresh : old);
+              });
       if (o.reachable()) {
         failures.put(o.node(), 0);
         since.remove(o.node());

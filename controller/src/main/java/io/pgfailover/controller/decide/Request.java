@@ -11,6 +11,8 @@ public sealed interface Request {
    */
   record Failover(Optional<String> to, boolean force) implements Request {}
 
-  /** A planned switch that loses nothing: stop writes, let the standby catch up, promote, repoint. */
+  /**
+   * A planned switch that loses nothing: stop writes, let the standby catch up, promote, repoint.
+   */
   record Switchover(String to) implements Request {}
 }

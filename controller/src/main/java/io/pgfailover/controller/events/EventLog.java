@@ -19,20 +19,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The append-only event history: one JSON object per line, one line per decision and per action (before and
- * after). Written before the matching log line returns, so a controller killed mid-failover leaves a record
- * of how far it got.
+ * The append-only event history: one JSON object per line, one line per decision and per action
+ * (before and after). Written before the matching log line returns, so a controller killed
+ * mid-failover leaves a record of how far it got.
  */
 public final class EventLog {
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
-  static final ObjectMapper JSON = new ObjectMapper()
-      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
-      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+          .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
   private final Path file;
   private final Clock clock;
   private final String cluster;
-  /** Fields written into every event after {@code event}: the controller pair's fencing token and role. */
+
+  /**
+   * Fields written into every event after {@code event}: the controller pair's fencing token and
+   * role.
+   */
   private volatile java.util.function.Supplier<Map<String, ?>> annotations = Map::of;
 
   public EventLog(Path file, Clock clock, String cluster) {
@@ -45,11 +50,15 @@ public final class EventLog {
         Files.createDirectories(dir);
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the event log's directory for " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot create the event log's directory for " + file + ": " + e.getMessage(), e);
     }
   }
 
-  /** Adds fields to every event from now on (the lease's fencing token); the supplier must not block. */
+  /**
+   * Adds fields to every event from now on (the lease's fencing token); the supplier must not
+   * block.
+   */
   public void annotate(java.util.function.Supplier<Map<String, ?>> fields) {
     this.annotations = fields;
   }
@@ -63,7 +72,12 @@ public final class EventLog {
     annotations.get().forEach((k, v) -> line.set(k, JSON.valueToTree(v)));
     fields.forEach((k, v) -> line.set(k, JSON.valueToTree(v)));
     try {
-      Files.write(file, (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+      Files.write(
+          file,
+          (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8),
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND,
+          StandardOpenOption.WRITE);
     } catch (IOException e) {
       // Losing history must not stop a failover; the log line still tells the story.
       log.error("event=event_log_write_failed file={} error=\"{}\"", file, e.getMessage());
@@ -110,7 +124,9 @@ public final class EventLog {
     List<JsonNode> out = new ArrayList<>();
     for (String raw : lines.subList(0, Math.min(n, lines.size()))) {
       try {
-        out.add(JSON.readTree(new String(raw.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)));
+        out.add(
+            JSON.readTree(
+                new String(raw.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)));
       } catch (IOException e) {
         // A torn last line (killed mid-write) is skipped, not fatal.
       }

@@ -14,36 +14,50 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which controller of the pair may act: the holder of the lease in the {@link LeaseStore}. The loop calls
- * {@link #tick} once per iteration (renew, or watch and take over) and {@link #beforeMutating} before every
- * action that changes PostgreSQL or AWS.
+ * Which controller of the pair may act: the holder of the lease in the {@link LeaseStore}. The loop
+ * calls {@link #tick} once per iteration (renew, or watch and take over) and {@link
+ * #beforeMutating} before every action that changes PostgreSQL or AWS.
  *
- * <p>Why two controllers can never both act (times are each host's own monotonic clock, never compared):
+ * <p>Why two controllers can never both act (times are each host's own monotonic clock, never
+ * compared):
  *
  * <ol>
- *   <li>A leader counts its lease from the moment it <em>sent</em> its last successful renewal (or take), s.
- *       The write took effect after s.
- *   <li>It acts only while {@code now < s + duration − safetyMargin}, and before every mutating action it
- *       renews once more (a conditional write on its owner and token) and re-checks that bound.
- *   <li>A follower takes over only with a conditional write on the exact renewal id it read, after seeing that
- *       id unchanged for a full {@code duration} counted from when its read <em>returned</em> — which is after
- *       the write took effect, so after s. So it takes over at s + duration at the earliest: at least
- *       {@code safetyMargin} after the old leader stopped acting.
- *   <li>If the leader renewed in between, the renewal id changed and the take fails its condition. If the
- *       follower took over first, the token grew, and the leader's renewal before its next action fails its
- *       condition: a leader frozen past its lease (GC pause, stopped VM) that thaws does not act.
- *   <li>Every write's outcome that is unknown (timeout, unreachable) counts as not renewed: the leader keeps
- *       only the window of its last <em>confirmed</em> renewal, so an unreachable store makes it stop acting.
+ *   <li>A leader counts its lease from the moment it <em>sent</em> its last successful renewal (or
+ *       take), s. The write took effect after s.
+ *   <li>It acts only while {@code now < s + duration − safetyMargin}, and before every mutating
+ *       action it renews once more (a conditional write on its owner and token) and re-checks that
+ *       bound.
+ *   <li>A follower takes over only with a conditional write on the exact renewal id it read, after
+ *       seeing that id unchanged for a full {@code duration} counted from when its read
+ *       <em>returned</em> — which is after the write took effect, so after s. So it takes over at s
+ *       + duration at the earliest: at least {@code safetyMargin} after the old leader stopped
+ *       acting.
+ *   <li>If the leader renewed in between, the renewal id changed and the take fails its condition.
+ *       If the follower took over first, the token grew, and the leader's renewal before its next
+ *       action fails its condition: a leader frozen past its lease (GC pause, stopped VM) that
+ *       thaws does not act.
+ *   <li>Every write's outcome that is unknown (timeout, unreachable) counts as not renewed: the
+ *       leader keeps only the window of its last <em>confirmed</em> renewal, so an unreachable
+ *       store makes it stop acting.
  * </ol>
  *
- * The residual window is a pause between the last check and the request leaving the process, shorter than
- * {@code safetyMargin} by configuration; EC2 has no conditional write that could carry the token.
+ * The residual window is a pause between the last check and the request leaving the process,
+ * shorter than {@code safetyMargin} by configuration; EC2 has no conditional write that could carry
+ * the token.
  */
 public final class Leadership {
   private static final Logger log = LoggerFactory.getLogger(Leadership.class);
 
-  /** LEADER acts; FOLLOWER watches; UNKNOWN cannot reach the store and does not act; SINGLE has no lease. */
-  public enum Role { SINGLE, LEADER, FOLLOWER, UNKNOWN }
+  /**
+   * LEADER acts; FOLLOWER watches; UNKNOWN cannot reach the store and does not act; SINGLE has no
+   * lease.
+   */
+  public enum Role {
+    SINGLE,
+    LEADER,
+    FOLLOWER,
+    UNKNOWN
+  }
 
   /** What {@code status} shows. */
   public record View(Role role, String me, Optional<String> holder, long token, String detail) {}
@@ -61,11 +75,14 @@ public final class Leadership {
   private final LongSupplier nanos;
   private final EventLog events;
 
-  // Written under this object's lock; volatile so that status and the leader check read them without waiting
+  // Written under this object's lock; volatile so that status and the leader check read them
+  // without waiting
   // for a store call in progress.
   private volatile Held held;
+
   /** Read without the lock by the event log (which may be called from inside this class's lock). */
   private volatile long publishedToken;
+
   private volatile boolean publishedLeader;
   private Watched watched;
   private volatile Optional<String> holder = Optional.empty();
@@ -73,7 +90,12 @@ public final class Leadership {
   private volatile String detail = "";
   private volatile boolean storeReachable = true;
 
-  private Leadership(Optional<LeaseConfig> config, LeaseStore store, String me, LongSupplier nanos, EventLog events) {
+  private Leadership(
+      Optional<LeaseConfig> config,
+      LeaseStore store,
+      String me,
+      LongSupplier nanos,
+      EventLog events) {
     this.config = config;
     this.store = store;
     this.me = me;
@@ -87,9 +109,11 @@ public final class Leadership {
   }
 
   /**
-   * @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}; tests advance their own)
+   * @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}; tests advance their
+   *     own)
    */
-  public static Leadership of(LeaseConfig config, LeaseStore store, LongSupplier nanos, EventLog events) {
+  public static Leadership of(
+      LeaseConfig config, LeaseStore store, LongSupplier nanos, EventLog events) {
     // A process id per start: a restarted controller is a new owner and waits like any follower.
     String me = config.controller() + "/" + UUID.randomUUID().toString().substring(0, 8);
     return new Leadership(Optional.of(config), store, me, nanos, events);
@@ -103,7 +127,10 @@ public final class Leadership {
     return me;
   }
 
-  /** Once per loop: a leader renews when due; a follower watches the item and takes over when it may. */
+  /**
+   * Once per loop: a leader renews when due; a follower watches the item and takes over when it
+   * may.
+   */
   public synchronized void tick() {
     if (config.isEmpty()) {
       return;
@@ -128,22 +155,32 @@ public final class Leadership {
       unreachable(e);
       return;
     }
-    long seenAt = nanos.getAsLong(); // after the read returned: after the write it shows took effect
-    item.ifPresent(l -> {
-      lastToken = Math.max(lastToken, l.token());
-      publishedToken = lastToken;
-      holder = l.released() ? Optional.empty() : Optional.of(l.owner());
-    });
+    long seenAt =
+        nanos.getAsLong(); // after the read returned: after the write it shows took effect
+    item.ifPresent(
+        l -> {
+          lastToken = Math.max(lastToken, l.token());
+          publishedToken = lastToken;
+          holder = l.released() ? Optional.empty() : Optional.of(l.owner());
+        });
     if (item.isEmpty() || item.get().released()) {
       take(item, item.isEmpty() ? "no lease yet" : "released by " + item.get().owner());
     } else if (item.get().owner().equals(me)) {
-      // Our own take whose answer was lost (or our lapsed lease nobody took): a confirmed renewal proves we
+      // Our own take whose answer was lost (or our lapsed lease nobody took): a confirmed renewal
+      // proves we
       // hold it and starts a fresh window; until then we do not lead.
       renewNow(item.get().token());
-    } else if (watched != null && watched.lease().renewal().equals(item.get().renewal()) && watched.lease().token() == item.get().token()) {
+    } else if (watched != null
+        && watched.lease().renewal().equals(item.get().renewal())
+        && watched.lease().token() == item.get().token()) {
       Duration wait = max(c.duration(), item.get().duration());
       if (seenAt - watched.firstSeenNanos() >= wait.toNanos()) {
-        take(item, item.get().owner() + " did not renew for " + Duration.ofNanos(seenAt - watched.firstSeenNanos()).toMillis() + " ms");
+        take(
+            item,
+            item.get().owner()
+                + " did not renew for "
+                + Duration.ofNanos(seenAt - watched.firstSeenNanos()).toMillis()
+                + " ms");
       } else {
         detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
       }
@@ -156,30 +193,42 @@ public final class Leadership {
   /** True while this controller holds a lease whose acting window has not run out. */
   public boolean leads() {
     Held h = held;
-    return config.isEmpty() || (h != null && nanos.getAsLong() - h.sentNanos() < config.get().actingWindow().toNanos());
+    return config.isEmpty()
+        || (h != null && nanos.getAsLong() - h.sentNanos() < config.get().actingWindow().toNanos());
   }
 
   /**
-   * Before every action that changes PostgreSQL or AWS: renew (a conditional write on owner and token) and
-   * check the acting window again. {@code operatorForce}: an operator's {@code failover --force} acts without
-   * the lease only when the store cannot be reached; a reachable store that names another leader still wins.
+   * Before every action that changes PostgreSQL or AWS: renew (a conditional write on owner and
+   * token) and check the acting window again. {@code operatorForce}: an operator's {@code failover
+   * --force} acts without the lease only when the store cannot be reached; a reachable store that
+   * names another leader still wins.
    */
   public synchronized Permit beforeMutating(boolean operatorForce) {
     if (config.isEmpty()) {
       return new Permit(true, 0, "single controller");
     }
     if (held == null && !operatorForce) {
-      return new Permit(false, lastToken, "not the leader: " + (holder.map(h -> h + " holds the lease").orElse("no lease held")));
+      return new Permit(
+          false,
+          lastToken,
+          "not the leader: " + (holder.map(h -> h + " holds the lease").orElse("no lease held")));
     }
     if (held == null) {
       try {
-        tick(); // an operator's request on a follower: take a free or released lease at once, never a held one
+        tick(); // an operator's request on a follower: take a free or released lease at once, never
+        // a held one
       } catch (LeaseStore.Unavailable e) {
         unreachable(e);
       }
       if (held == null) {
         return storeReachable
-            ? new Permit(false, lastToken, "not the leader: " + holder.map(h -> h + " holds the lease; run it there").orElse("the lease could not be taken"))
+            ? new Permit(
+                false,
+                lastToken,
+                "not the leader: "
+                    + holder
+                        .map(h -> h + " holds the lease; run it there")
+                        .orElse("the lease could not be taken"))
             : forced();
       }
     }
@@ -197,7 +246,8 @@ public final class Leadership {
       if (operatorForce) {
         return forced();
       }
-      return new Permit(false, held.token(), "lease store unreachable: not acting on an unconfirmed lease");
+      return new Permit(
+          false, held.token(), "lease store unreachable: not acting on an unconfirmed lease");
     }
     if (!leads()) {
       return new Permit(false, held.token(), "renewal took too long: acting window over");
@@ -225,7 +275,10 @@ public final class Leadership {
     return publishedToken;
   }
 
-  /** Whether this controller holds the lease (for annotating events; {@link #leads} also checks the window). */
+  /**
+   * Whether this controller holds the lease (for annotating events; {@link #leads} also checks the
+   * window).
+   */
   public boolean holdsLease() {
     return config.isEmpty() || publishedLeader;
   }
@@ -241,17 +294,23 @@ public final class Leadership {
 
   /** Never waits for the store: status stays available while a lease call is in progress. */
   public View view() {
-    Role role = config.isEmpty() ? Role.SINGLE : leads() ? Role.LEADER : !storeReachable ? Role.UNKNOWN : Role.FOLLOWER;
+    Role role =
+        config.isEmpty()
+            ? Role.SINGLE
+            : leads() ? Role.LEADER : !storeReachable ? Role.UNKNOWN : Role.FOLLOWER;
     return new View(role, me, role == Role.LEADER ? Optional.of(me) : holder, token(), detail);
   }
 
   /** How long until a follower may take over (the loop wakes then), if it is waiting for that. */
   public synchronized Optional<Duration> takeoverDueIn() {
-    // While the store does not answer a due takeover cannot happen: waking early would only spin the loop.
+    // While the store does not answer a due takeover cannot happen: waking early would only spin
+    // the loop.
     if (config.isEmpty() || held != null || watched == null || !storeReachable) {
       return Optional.empty();
     }
-    long due = watched.firstSeenNanos() + max(config.get().duration(), watched.lease().duration()).toNanos();
+    long due =
+        watched.firstSeenNanos()
+            + max(config.get().duration(), watched.lease().duration()).toNanos();
     return Optional.of(Duration.ofNanos(Math.max(0, due - nanos.getAsLong())));
   }
 
@@ -296,7 +355,9 @@ public final class Leadership {
   }
 
   private Permit forced() {
-    event("lease_overridden", Map.of("why", "operator --force while the lease store is unreachable", "token", lastToken));
+    event(
+        "lease_overridden",
+        Map.of("why", "operator --force while the lease store is unreachable", "token", lastToken));
     return new Permit(true, lastToken, "operator --force; lease store unreachable");
   }
 

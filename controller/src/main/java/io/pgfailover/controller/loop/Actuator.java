@@ -23,14 +23,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries out a decision's actions in order. Each action is logged and written to the event history before
- * and after it runs; the first failure stops the plan, and a write stop that no promotion followed is undone,
- * so the next loop finds a state it can see and repair.
+ * Carries out a decision's actions in order. Each action is logged and written to the event history
+ * before and after it runs; the first failure stops the plan, and a write stop that no promotion
+ * followed is undone, so the next loop finds a state it can see and repair.
  */
 final class Actuator {
   private static final Logger log = LoggerFactory.getLogger(Actuator.class);
-  /** How long a switchover waits for the standby to replay the last WAL before giving up (writes resume). */
+
+  /**
+   * How long a switchover waits for the standby to replay the last WAL before giving up (writes
+   * resume).
+   */
   static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(30);
+
   /** How long fencing waits for the instance to reach stopping/stopped. */
   static final Duration FENCE_BOUND = Duration.ofSeconds(30);
 
@@ -43,18 +48,52 @@ final class Actuator {
   private final Clock clock;
   private final Leadership leadership;
   private final java.util.Optional<io.pgfailover.controller.port.NatEgress> nat;
+
   /** Set by {@link #promote} when its re-check aborted; execute() runs on the loop's one thread. */
   private NodeObservation primaryBack;
 
-  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
-    this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single(), Optional.empty());
+  Actuator(
+      ControllerConfig config,
+      PostgresNodes nodes,
+      RouteTables routes,
+      Fencer fencer,
+      EventLog events,
+      Metrics metrics,
+      Clock clock) {
+    this(
+        config,
+        nodes,
+        routes,
+        fencer,
+        events,
+        metrics,
+        clock,
+        Leadership.single(),
+        Optional.empty());
   }
 
-  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership) {
+  Actuator(
+      ControllerConfig config,
+      PostgresNodes nodes,
+      RouteTables routes,
+      Fencer fencer,
+      EventLog events,
+      Metrics metrics,
+      Clock clock,
+      Leadership leadership) {
     this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
   }
 
-  Actuator(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership, Optional<io.pgfailover.controller.port.NatEgress> nat) {
+  Actuator(
+      ControllerConfig config,
+      PostgresNodes nodes,
+      RouteTables routes,
+      Fencer fencer,
+      EventLog events,
+      Metrics metrics,
+      Clock clock,
+      Leadership leadership,
+      Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.leadership = leadership;
     this.nat = nat;
     this.config = config;
@@ -68,10 +107,13 @@ final class Actuator {
 
   /** What running a plan did. */
   /**
-   * @param primaryBack what the re-check before a promotion saw when it aborted because the failed primary
-   *     answered as primary again: the loop counts it as that node's latest probe
+   * @param primaryBack what the re-check before a promotion saw when it aborted because the failed
+   *     primary answered as primary again: the loop counts it as that node's latest probe
    */
-  record Outcome(boolean ok, List<String> steps, Optional<FailoverTimeline> timeline,
+  record Outcome(
+      boolean ok,
+      List<String> steps,
+      Optional<FailoverTimeline> timeline,
       Optional<NodeObservation> primaryBack) {
     static Outcome nothing() {
       return new Outcome(true, List.of(), Optional.empty(), Optional.empty());
@@ -79,27 +121,48 @@ final class Actuator {
   }
 
   /**
-   * @param timelineStart when the failure was first seen (failover) or the request arrived (manual); a
-   *     timeline is recorded only for plans that promote
+   * @param timelineStart when the failure was first seen (failover) or the request arrived
+   *     (manual); a timeline is recorded only for plans that promote
    */
   Outcome execute(Decision decision, Instant timelineStart) {
     return execute(decision, timelineStart, false);
   }
 
   /**
-   * @param operatorForce an operator's {@code failover --force}: may act without the lease when the lease
-   *     store cannot be reached (see {@link Leadership#beforeMutating})
+   * @param operatorForce an operator's {@code failover --force}: may act without the lease when the
+   *     lease store cannot be reached (see {@link Leadership#beforeMutating})
    */
   Outcome execute(Decision decision, Instant timelineStart, boolean operatorForce) {
     boolean promotes = decision.actions().stream().anyMatch(a -> a instanceof Action.Promote);
     FailoverTimeline.Recorder timeline = null;
     if (promotes) {
-      String to = decision.actions().stream().filter(a -> a instanceof Action.Promote).map(a -> ((Action.Promote) a).node()).findFirst().orElse("");
-      String from = decision.actions().stream().filter(a -> a instanceof Action.StopWrites || a instanceof Action.Fence).map(this::nodeOf).findFirst()
-          .orElse(decision.actions().stream().filter(a -> a instanceof Action.Promote).map(a -> ((Action.Promote) a).abortIfPrimary().orElse("")).findFirst().orElse(""));
-      timeline = new FailoverTimeline.Recorder(decision.reason().name().toLowerCase(), from, to, timelineStart);
-      // An automatic failover counts from the first failed probe; an operator's request from its arrival.
-      timeline.mark(decision.reason() == io.pgfailover.controller.decide.Reason.FAILOVER ? "failure_first_seen" : "requested", timelineStart);
+      String to =
+          decision.actions().stream()
+              .filter(a -> a instanceof Action.Promote)
+              .map(a -> ((Action.Promote) a).node())
+              .findFirst()
+              .orElse("");
+      String from =
+          decision.actions().stream()
+              .filter(a -> a instanceof Action.StopWrites || a instanceof Action.Fence)
+              .map(this::nodeOf)
+              .findFirst()
+              .orElse(
+                  decision.actions().stream()
+                      .filter(a -> a instanceof Action.Promote)
+                      .map(a -> ((Action.Promote) a).abortIfPrimary().orElse(""))
+                      .findFirst()
+                      .orElse(""));
+      timeline =
+          new FailoverTimeline.Recorder(
+              decision.reason().name().toLowerCase(), from, to, timelineStart);
+      // An automatic failover counts from the first failed probe; an operator's request from its
+      // arrival.
+      timeline.mark(
+          decision.reason() == io.pgfailover.controller.decide.Reason.FAILOVER
+              ? "failure_first_seen"
+              : "requested",
+          timelineStart);
       timeline.mark("confirmed", clock.instant());
     }
     primaryBack = null;
@@ -112,11 +175,14 @@ final class Actuator {
         continue; // raised by the loop's Alarms, once per episode
       }
       // Lock before act: in a controller pair, every mutating action first re-confirms the lease (a
-      // conditional renewal in the store) and that its acting window is still open. Scenario it stops:
+      // conditional renewal in the store) and that its acting window is still open. Scenario it
+      // stops:
       //   1. this controller leads, sees the primary die and decides to promote;
       //   2. it freezes (GC pause, a stopped VM) past its lease;
-      //   3. the follower sees the lease unrenewed for a full duration, takes it (token + 1) and fails over;
-      //   4. this controller thaws with its old plan: the renewal here fails its condition, so nothing runs.
+      //   3. the follower sees the lease unrenewed for a full duration, takes it (token + 1) and
+      // fails over;
+      //   4. this controller thaws with its old plan: the renewal here fails its condition, so
+      // nothing runs.
       Leadership.Permit permit = leadership.beforeMutating(operatorForce);
       if (!permit.granted()) {
         Map<String, Object> refused = new LinkedHashMap<>(describe(action));
@@ -148,25 +214,62 @@ final class Actuator {
       }
       promoted |= action instanceof Action.Promote;
     }
-    if (!ok && writesStoppedOn.isPresent() && !promoted && leadership.beforeMutating(false).granted()) {
-      // Nothing was promoted: the old primary is still the only one, so let it take writes again. Only while
-      // the lease is still ours: a new leader may have promoted since, and a read-only old primary is safe.
+    if (!ok
+        && writesStoppedOn.isPresent()
+        && !promoted
+        && leadership.beforeMutating(false).granted()) {
+      // Nothing was promoted: the old primary is still the only one, so let it take writes again.
+      // Only while
+      // the lease is still ours: a new leader may have promoted since, and a read-only old primary
+      // is safe.
       StepResult undo = run(new Action.AllowWrites(writesStoppedOn.get()));
       steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
     }
     boolean didPromote = promoted;
-    // Completed means every step held, routes included; a promotion whose route switch failed is left for the
+    // Completed means every step held, routes included; a promotion whose route switch failed is
+    // left for the
     // next loop to finish (it sees a primary with the routes elsewhere and repoints them).
     boolean completed = ok && promoted;
     Optional<FailoverTimeline> done = Optional.ofNullable(timeline).map(t -> t.finish(completed));
-    done.ifPresent(t -> {
-      events.append("failover_timeline", Map.of("kind", t.kind(), "from", t.from(), "to", t.to(), "completed", t.completed(), "start", t.start().toString(), "phases_ms", t.phasesMs()));
-      log.info("event=failover_timeline kind={} from={} to={} completed={} {}", t.kind(), t.from(), t.to(), t.completed(), t.render());
-      if (didPromote) {
-        metrics.count("pgfailover_failovers_total", "Promotions carried out (failover, manual failover, switchover).", "kind=\"" + t.kind() + "\"");
-        t.phasesMs().forEach((phase, ms) -> metrics.gauge("pgfailover_last_failover_phase_ms", "Milliseconds from first failure to each phase of the last failover.", "phase=\"" + phase + "\"", ms));
-      }
-    });
+    done.ifPresent(
+        t -> {
+          events.append(
+              "failover_timeline",
+              Map.of(
+                  "kind",
+                  t.kind(),
+                  "from",
+                  t.from(),
+                  "to",
+                  t.to(),
+                  "completed",
+                  t.completed(),
+                  "start",
+                  t.start().toString(),
+                  "phases_ms",
+                  t.phasesMs()));
+          log.info(
+              "event=failover_timeline kind={} from={} to={} completed={} {}",
+              t.kind(),
+              t.from(),
+              t.to(),
+              t.completed(),
+              t.render());
+          if (didPromote) {
+            metrics.count(
+                "pgfailover_failovers_total",
+                "Promotions carried out (failover, manual failover, switchover).",
+                "kind=\"" + t.kind() + "\"");
+            t.phasesMs()
+                .forEach(
+                    (phase, ms) ->
+                        metrics.gauge(
+                            "pgfailover_last_failover_phase_ms",
+                            "Milliseconds from first failure to each phase of the last failover.",
+                            "phase=\"" + phase + "\"",
+                            ms));
+          }
+        });
     return new Outcome(ok, steps, done, Optional.ofNullable(primaryBack));
   }
 
@@ -179,7 +282,8 @@ final class Actuator {
   }
 
   private void markVerified(FailoverTimeline.Recorder timeline, String targetId) {
-    // Independent read-back (it also refreshes the loop's route cache): the switch counts once seen.
+    // Independent read-back (it also refreshes the loop's route cache): the switch counts once
+    // seen.
     boolean allOnTarget = routes.read().stream().allMatch(r -> r.pointsAt(targetId));
     if (allOnTarget) {
       timeline.mark("verified", clock.instant());
@@ -208,14 +312,27 @@ final class Actuator {
     after.putAll(result.fields());
     events.append("action_finished", after);
     if (result.ok()) {
-      log.info("event=action_finished action={} ok=true changed={} elapsed_ms={} detail=\"{}\"", action.name(), result.changed(), ms, result.detail());
+      log.info(
+          "event=action_finished action={} ok=true changed={} elapsed_ms={} detail=\"{}\"",
+          action.name(),
+          result.changed(),
+          ms,
+          result.detail());
     } else {
-      log.error("event=action_finished action={} ok=false elapsed_ms={} detail=\"{}\"", action.name(), ms, result.detail());
-      metrics.count("pgfailover_action_failures_total", "Actions that failed, by action.", "action=\"" + action.name() + "\"");
+      log.error(
+          "event=action_finished action={} ok=false elapsed_ms={} detail=\"{}\"",
+          action.name(),
+          ms,
+          result.detail());
+      metrics.count(
+          "pgfailover_action_failures_total",
+          "Actions that failed, by action.",
+          "action=\"" + action.name() + "\"");
     }
     Object calls = result.fields().get("api_calls");
     if (calls instanceof Number n) {
-      metrics.add("pgfailover_ec2_calls_total", "EC2 API calls made by actions.", "", n.longValue());
+      metrics.add(
+          "pgfailover_ec2_calls_total", "EC2 API calls made by actions.", "", n.longValue());
     }
     return result;
   }
@@ -245,7 +362,9 @@ final class Actuator {
       NodeObservation again = nodes.probe(node(p.abortIfPrimary().get()));
       if (again.isPrimary()) {
         primaryBack = again;
-        return StepResult.failed("aborted: " + again.node() + " answers as primary again", Map.of("recheck", "primary_back"));
+        return StepResult.failed(
+            "aborted: " + again.node() + " answers as primary again",
+            Map.of("recheck", "primary_back"));
       }
     }
     return nodes.promote(node(p.node()), config.failover().promoteTimeout());
@@ -256,7 +375,9 @@ final class Actuator {
   }
 
   private String nodeOf(Action a) {
-    return a instanceof Action.StopWrites s ? s.node() : a instanceof Action.Fence f ? f.node() : "";
+    return a instanceof Action.StopWrites s
+        ? s.node()
+        : a instanceof Action.Fence f ? f.node() : "";
   }
 
   private static Map<String, Object> describe(Action action) {
@@ -287,11 +408,12 @@ final class Actuator {
 
   private static String kv(Map<String, Object> m) {
     StringBuilder sb = new StringBuilder();
-    m.forEach((k, v) -> {
-      if (!k.equals("action")) {
-        sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v);
-      }
-    });
+    m.forEach(
+        (k, v) -> {
+          if (!k.equals("action")) {
+            sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v);
+          }
+        });
     return sb.toString();
   }
 }

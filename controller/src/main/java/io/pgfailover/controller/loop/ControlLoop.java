@@ -37,9 +37,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control loop: observe (probe every node in parallel, read the route tables from a cache refreshed on
- * a slower interval and after every change), decide (the pure {@link Decider}), act (the {@link Actuator}).
- * Operator requests are queued and run by the loop's own thread, so two actors never race.
+ * The control loop: observe (probe every node in parallel, read the route tables from a cache
+ * refreshed on a slower interval and after every change), decide (the pure {@link Decider}), act
+ * (the {@link Actuator}). Operator requests are queued and run by the loop's own thread, so two
+ * actors never race.
  */
 public final class ControlLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlLoop.class);
@@ -58,7 +59,11 @@ public final class ControlLoop implements AutoCloseable {
   private final Optional<NatWatch> natWatch;
   private final ExecutorService probePool;
   private final ConcurrentLinkedQueue<Pending> requests = new ConcurrentLinkedQueue<>();
-  /** Released by {@link #submit}: an operator's request starts the next loop at once, not after the pause. */
+
+  /**
+   * Released by {@link #submit}: an operator's request starts the next loop at once, not after the
+   * pause.
+   */
   private final java.util.concurrent.Semaphore wakeup = new java.util.concurrent.Semaphore(0);
 
   private History history = History.empty();
@@ -66,28 +71,57 @@ public final class ControlLoop implements AutoCloseable {
   private Instant routesReadAt = Instant.MIN;
   private boolean routesStale = true;
   private volatile LoopReport last;
-  private final java.util.concurrent.atomic.AtomicLong loops = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong loops =
+      new java.util.concurrent.atomic.AtomicLong();
   private String lastSentence = "";
 
   private record Pending(Request request, Instant arrived, CompletableFuture<LoopReport> result) {}
 
-  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock) {
+  public ControlLoop(
+      ControllerConfig config,
+      PostgresNodes nodes,
+      RouteTables routes,
+      Fencer fencer,
+      EventLog events,
+      Metrics metrics,
+      Clock clock) {
     this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single());
   }
 
-  /** In a controller pair: every loop ticks the lease, and only the leader acts (see {@link Leadership}). */
-  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership) {
+  /**
+   * In a controller pair: every loop ticks the lease, and only the leader acts (see {@link
+   * Leadership}).
+   */
+  public ControlLoop(
+      ControllerConfig config,
+      PostgresNodes nodes,
+      RouteTables routes,
+      Fencer fencer,
+      EventLog events,
+      Metrics metrics,
+      Clock clock,
+      Leadership leadership) {
     this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
   }
 
   /** Also watching the peer NAT instance (the {@code nat:} block): see {@link NatWatch}. */
-  public ControlLoop(ControllerConfig config, PostgresNodes nodes, RouteTables routes, Fencer fencer, EventLog events, Metrics metrics, Clock clock, Leadership leadership, Optional<io.pgfailover.controller.port.NatEgress> nat) {
+  public ControlLoop(
+      ControllerConfig config,
+      PostgresNodes nodes,
+      RouteTables routes,
+      Fencer fencer,
+      EventLog events,
+      Metrics metrics,
+      Clock clock,
+      Leadership leadership,
+      Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.config = config;
     this.leadership = leadership;
     this.nat = config.nat().isPresent() ? nat : Optional.empty();
     this.natWatch = this.nat.isPresent() ? config.nat().map(NatWatch::new) : Optional.empty();
     if (leadership.paired()) {
-      events.annotate(() -> Map.of("lease_token", leadership.token(), "leader", leadership.holdsLease()));
+      events.annotate(
+          () -> Map.of("lease_token", leadership.token(), "leader", leadership.holdsLease()));
     }
     this.nodes = nodes;
     this.routes = routes;
@@ -95,17 +129,23 @@ public final class ControlLoop implements AutoCloseable {
     this.metrics = metrics;
     this.clock = clock;
     this.decider = new Decider(config);
-    this.actuator = new Actuator(config, nodes, routes, fencer, events, metrics, clock, leadership, this.nat);
+    this.actuator =
+        new Actuator(config, nodes, routes, fencer, events, metrics, clock, leadership, this.nat);
     this.alarms = new Alarms(events, metrics);
-    this.probePool = Executors.newFixedThreadPool(config.nodes().size(), r -> {
-      Thread t = new Thread(r, "probe");
-      t.setDaemon(true);
-      return t;
-    });
+    this.probePool =
+        Executors.newFixedThreadPool(
+            config.nodes().size(),
+            r -> {
+              Thread t = new Thread(r, "probe");
+              t.setDaemon(true);
+              return t;
+            });
     this.history = seedFromEvents(events.tail(500));
   }
 
-  /** Queue an operator request; the loop runs it on its next iteration (or {@link #runOnce} does). */
+  /**
+   * Queue an operator request; the loop runs it on its next iteration (or {@link #runOnce} does).
+   */
   public CompletableFuture<LoopReport> submit(Request request) {
     Pending p = new Pending(request, clock.instant(), new CompletableFuture<>());
     requests.add(p);
@@ -113,17 +153,28 @@ public final class ControlLoop implements AutoCloseable {
     return p.result();
   }
 
-  /** Runs loops until {@code keepGoing} says stop, one per probe interval (sooner for an operator's request). */
+  /**
+   * Runs loops until {@code keepGoing} says stop, one per probe interval (sooner for an operator's
+   * request).
+   */
   public void run(BooleanSupplier keepGoing) throws InterruptedException {
-    events.append("controller_started", Map.of("nodes", config.nodes().stream().map(NodeConfig::name).toList(), "route_tables", config.routeTables()));
+    events.append(
+        "controller_started",
+        Map.of(
+            "nodes",
+            config.nodes().stream().map(NodeConfig::name).toList(),
+            "route_tables",
+            config.routeTables()));
     while (keepGoing.getAsBoolean()) {
       Instant start = clock.instant();
       try {
         runOnce();
       } catch (RuntimeException e) {
-        // A bug, not an outage: log it loudly and keep watching; the next loop starts from fresh observations.
+        // A bug, not an outage: log it loudly and keep watching; the next loop starts from fresh
+        // observations.
         log.error("event=loop_bug error=\"{}\"", e.toString(), e);
-        metrics.count("pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
+        metrics.count(
+            "pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
       }
       Duration left = config.probe().interval().minus(Duration.between(start, clock.instant()));
       // A follower wakes when the leader's lease may be taken over, not up to one interval later.
@@ -143,36 +194,82 @@ public final class ControlLoop implements AutoCloseable {
     Pending pending = requests.poll();
     leadership.tick();
     if (leadership.paired()) {
-      metrics.gauge("pgfailover_leader", "1 while this controller holds the pair's lease and may act.", "", leadership.leads() ? 1 : 0);
-      metrics.gauge("pgfailover_lease_token", "The fencing token this controller holds, else the highest it has seen.", "", leadership.token());
+      metrics.gauge(
+          "pgfailover_leader",
+          "1 while this controller holds the pair's lease and may act.",
+          "",
+          leadership.leads() ? 1 : 0);
+      metrics.gauge(
+          "pgfailover_lease_token",
+          "The fencing token this controller holds, else the highest it has seen.",
+          "",
+          leadership.token());
     }
     Snapshot snapshot = observe();
     history = history.next(snapshot);
-    Decision decision = pending == null ? decider.decide(snapshot, history) : decider.decide(snapshot, history, pending.request());
+    Decision decision =
+        pending == null
+            ? decider.decide(snapshot, history)
+            : decider.decide(snapshot, history, pending.request());
     say(decision, pending);
-    Instant timelineStart = pending != null ? pending.arrived() : history.lastPrimary().map(p -> history.failingSince().get(p)).orElse(clock.instant());
-    alarms.update(decision.actions().stream().filter(a -> a instanceof Action.Alarm).map(a -> (Action.Alarm) a).toList(), clock.instant());
+    Instant timelineStart =
+        pending != null
+            ? pending.arrived()
+            : history.lastPrimary().map(p -> history.failingSince().get(p)).orElse(clock.instant());
+    alarms.update(
+        decision.actions().stream()
+            .filter(a -> a instanceof Action.Alarm)
+            .map(a -> (Action.Alarm) a)
+            .toList(),
+        clock.instant());
     boolean force = pending != null && pending.request() instanceof Request.Failover f && f.force();
     Actuator.Outcome outcome;
     if (!decision.mutates()) {
       outcome = Actuator.Outcome.nothing();
     } else if (!leadership.leads() && pending == null) {
-      // A follower decides like the leader (so it is ready to take over) but leaves acting to the leader.
-      outcome = new Actuator.Outcome(true, List.of("not acting: " + leadership.view().detail()), Optional.empty(), Optional.empty());
+      // A follower decides like the leader (so it is ready to take over) but leaves acting to the
+      // leader.
+      outcome =
+          new Actuator.Outcome(
+              true,
+              List.of("not acting: " + leadership.view().detail()),
+              Optional.empty(),
+              Optional.empty());
     } else {
-      outcome = actuator.execute(decision, timelineStart == null ? clock.instant() : timelineStart, force);
+      outcome =
+          actuator.execute(
+              decision, timelineStart == null ? clock.instant() : timelineStart, force);
     }
     if (decision.mutates()) {
       routesStale = true;
     }
-    // A primary that answered the pre-promotion re-check is not failing: without this its failure count kept
-    // growing and the next loop tried to promote again at once (seen under 30 % packet loss: two aborts, then
+    // A primary that answered the pre-promotion re-check is not failing: without this its failure
+    // count kept
+    // growing and the next loop tried to promote again at once (seen under 30 % packet loss: two
+    // aborts, then
     // a promotion beside a live primary).
-    outcome.primaryBack().ifPresent(o -> history = history.next(new Snapshot(clock.instant(), Map.of(o.node(), o), List.of())));
-    LoopReport report = new LoopReport(snapshot.at(), snapshot, decision, outcome.ok(), outcome.steps(), outcome.timeline(), history.consecutiveFailures());
+    outcome
+        .primaryBack()
+        .ifPresent(
+            o ->
+                history =
+                    history.next(new Snapshot(clock.instant(), Map.of(o.node(), o), List.of())));
+    LoopReport report =
+        new LoopReport(
+            snapshot.at(),
+            snapshot,
+            decision,
+            outcome.ok(),
+            outcome.steps(),
+            outcome.timeline(),
+            history.consecutiveFailures());
     last = report;
     loops.incrementAndGet();
-    metrics.gauge("pgfailover_last_loop_timestamp_seconds", "When the last loop ended (Unix time).", "", clock.instant().toEpochMilli() / 1000.0);
+    metrics.gauge(
+        "pgfailover_last_loop_timestamp_seconds",
+        "When the last loop ended (Unix time).",
+        "",
+        clock.instant().toEpochMilli() / 1000.0);
     if (pending != null) {
       pending.result().complete(report);
     }
@@ -180,27 +277,44 @@ public final class ControlLoop implements AutoCloseable {
     return report;
   }
 
-  /** After the database's turn: the peer NAT's health and, when it is gone, its AZ's egress routes. */
+  /**
+   * After the database's turn: the peer NAT's health and, when it is gone, its AZ's egress routes.
+   */
   private void watchPeerNat() {
     if (nat.isEmpty()) {
       return;
     }
     io.pgfailover.controller.port.NatEgress.PeerHealth health = nat.get().checkPeer();
-    natWatch.get().next(health, nat.get().egressHolder()).ifPresent(action -> {
-      log.warn("event=nat_egress_move to={} instance={} why=\"{}\"", action.to(), action.instanceId(), action.why());
-      actuator.egress(action);
-    });
+    natWatch
+        .get()
+        .next(health, nat.get().egressHolder())
+        .ifPresent(
+            action -> {
+              log.warn(
+                  "event=nat_egress_move to={} instance={} why=\"{}\"",
+                  action.to(),
+                  action.instanceId(),
+                  action.why());
+              actuator.egress(action);
+            });
   }
 
   /**
-   * Observe and decide without acting or writing history: what {@code failoverctl status} shows when no
-   * daemon runs.
+   * Observe and decide without acting or writing history: what {@code failoverctl status} shows
+   * when no daemon runs.
    */
   public synchronized LoopReport peek() {
     Snapshot snapshot = observe();
     History h = history.next(snapshot);
     Decision decision = decider.decide(snapshot, h);
-    return new LoopReport(snapshot.at(), snapshot, decision, true, List.of(), Optional.empty(), h.consecutiveFailures());
+    return new LoopReport(
+        snapshot.at(),
+        snapshot,
+        decision,
+        true,
+        List.of(),
+        Optional.empty(),
+        h.consecutiveFailures());
   }
 
   public Optional<LoopReport> last() {
@@ -228,30 +342,37 @@ public final class ControlLoop implements AutoCloseable {
       futures.put(n.name(), probePool.submit(() -> nodes.probe(n)));
     }
     Map<String, NodeObservation> observed = new LinkedHashMap<>();
-    // The probes bound themselves; this outer wait only guards against a probe that breaks its contract.
+    // The probes bound themselves; this outer wait only guards against a probe that breaks its
+    // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
-    futures.forEach((name, f) -> {
-      NodeObservation o;
-      try {
-        o = f.get(waitMs, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        f.cancel(true);
-        o = NodeObservation.unreachable(name, "timeout");
-      } catch (ExecutionException e) {
-        log.error("event=probe_bug node={} error=\"{}\"", name, e.getCause().toString());
-        o = NodeObservation.unreachable(name, "other");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        o = NodeObservation.unreachable(name, "other");
-      }
-      observed.put(name, o);
-      metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
-      if (!o.reachable()) {
-        metrics.count("pgfailover_probe_failures_total", "Failed probes, by node and failure kind.", "node=\"" + name + "\",kind=\"" + o.failure().orElse("other") + "\"");
-      }
-    });
+    futures.forEach(
+        (name, f) -> {
+          NodeObservation o;
+          try {
+            o = f.get(waitMs, TimeUnit.MILLISECONDS);
+          } catch (TimeoutException e) {
+            f.cancel(true);
+            o = NodeObservation.unreachable(name, "timeout");
+          } catch (ExecutionException e) {
+            log.error("event=probe_bug node={} error=\"{}\"", name, e.getCause().toString());
+            o = NodeObservation.unreachable(name, "other");
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            o = NodeObservation.unreachable(name, "other");
+          }
+          observed.put(name, o);
+          metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
+          if (!o.reachable()) {
+            metrics.count(
+                "pgfailover_probe_failures_total",
+                "Failed probes, by node and failure kind.",
+                "node=\"" + name + "\",kind=\"" + o.failure().orElse("other") + "\"");
+          }
+        });
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
-    if (routesStale || noPrimary || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
+    if (routesStale
+        || noPrimary
+        || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
       cachedRoutes = routes.read();
       routesReadAt = at;
       routesStale = cachedRoutes.stream().anyMatch(r -> r.status() == RouteState.Status.UNKNOWN);
@@ -264,7 +385,11 @@ public final class ControlLoop implements AutoCloseable {
     String sentence = d.reason() + ": " + d.message();
     boolean changed = !sentence.equals(lastSentence) || pending != null || d.mutates();
     if (changed) {
-      log.info("event=decision reason={} actions={} message=\"{}\"", d.reason(), d.actions().stream().map(a -> a.name()).toList(), d.message());
+      log.info(
+          "event=decision reason={} actions={} message=\"{}\"",
+          d.reason(),
+          d.actions().stream().map(a -> a.name()).toList(),
+          d.message());
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put("reason", d.reason().name());
       fields.put("message", d.message());
@@ -279,15 +404,25 @@ public final class ControlLoop implements AutoCloseable {
       log.debug("event=decision reason={} message=\"{}\"", d.reason(), d.message());
     }
     lastSentence = sentence;
-    metrics.gauge("pgfailover_healthy", "1 when the last loop found a healthy primary with the routes on it.", "", d.reason() == Reason.HEALTHY ? 1 : 0);
+    metrics.gauge(
+        "pgfailover_healthy",
+        "1 when the last loop found a healthy primary with the routes on it.",
+        "",
+        d.reason() == Reason.HEALTHY ? 1 : 0);
   }
 
-  /** A restarted controller remembers the newest timeline it saw, so it never routes to a stale primary. */
+  /**
+   * A restarted controller remembers the newest timeline it saw, so it never routes to a stale
+   * primary.
+   */
   static History seedFromEvents(List<JsonNode> tail) {
     History h = History.empty();
     for (JsonNode e : tail) {
       if (e.has("highest_timeline")) {
-        Optional<String> primary = e.hasNonNull("last_primary") ? Optional.of(e.get("last_primary").asText()) : Optional.empty();
+        Optional<String> primary =
+            e.hasNonNull("last_primary")
+                ? Optional.of(e.get("last_primary").asText())
+                : Optional.empty();
         h = h.seedTimeline(e.get("highest_timeline").asLong(), primary);
       }
     }

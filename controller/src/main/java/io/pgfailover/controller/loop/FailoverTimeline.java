@@ -7,10 +7,16 @@ import java.util.Map;
 
 /**
  * The phases of one failover or switchover, each in milliseconds since the failure was first seen
- * ({@code failure_first_seen}) or the operator's request arrived ({@code requested}): then confirmed, fenced,
- * promoted, routes_switched, verified.
+ * ({@code failure_first_seen}) or the operator's request arrived ({@code requested}): then
+ * confirmed, fenced, promoted, routes_switched, verified.
  */
-public record FailoverTimeline(String kind, String from, String to, Instant start, Map<String, Long> phasesMs, boolean completed) {
+public record FailoverTimeline(
+    String kind,
+    String from,
+    String to,
+    Instant start,
+    Map<String, Long> phasesMs,
+    boolean completed) {
   public FailoverTimeline {
     // Phases keep the order they happened in.
     phasesMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(phasesMs));
@@ -40,12 +46,21 @@ public record FailoverTimeline(String kind, String from, String to, Instant star
     }
   }
 
-  /** A one-line human rendering: {@code failure_first_seen=0ms confirmed=2950ms promoted=3120ms ...}. */
+  /**
+   * A one-line human rendering: {@code failure_first_seen=0ms confirmed=2950ms promoted=3120ms
+   * ...}.
+   */
   public String render() {
     StringBuilder sb = new StringBuilder();
     phasesMs.entrySet().stream()
         .sorted(Map.Entry.comparingByValue())
-        .forEach(e -> sb.append(sb.length() == 0 ? "" : " ").append(e.getKey()).append('=').append(e.getValue()).append("ms"));
+        .forEach(
+            e ->
+                sb.append(sb.length() == 0 ? "" : " ")
+                    .append(e.getKey())
+                    .append('=')
+                    .append(e.getValue())
+                    .append("ms"));
     return sb.toString();
   }
 }

@@ -12,7 +12,14 @@ import java.util.Optional;
  *
  * @param failures consecutive failed probes per node after this loop
  */
-public record LoopReport(Instant at, Snapshot snapshot, Decision decision, boolean ok, List<String> steps, Optional<FailoverTimeline> timeline, Map<String, Integer> failures) {
+public record LoopReport(
+    Instant at,
+    Snapshot snapshot,
+    Decision decision,
+    boolean ok,
+    List<String> steps,
+    Optional<FailoverTimeline> timeline,
+    Map<String, Integer> failures) {
   public LoopReport {
     steps = List.copyOf(steps);
     failures = Map.copyOf(failures);

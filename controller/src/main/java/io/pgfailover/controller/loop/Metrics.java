@@ -42,10 +42,22 @@ public final class Metrics {
     gauges.forEach((k, v) -> sorted.put(k, Double.toString(v)));
     String lastName = "";
     for (Map.Entry<String, String> e : sorted.entrySet()) {
-      String name = e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
+      String name =
+          e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
       if (!name.equals(lastName)) {
-        out.append("# HELP ").append(name).append(' ').append(help.getOrDefault(name, name)).append('\n');
-        out.append("# TYPE ").append(name).append(' ').append(counters.keySet().stream().anyMatch(k -> k.equals(name) || k.startsWith(name + "{")) ? "counter" : "gauge").append('\n');
+        out.append("# HELP ")
+            .append(name)
+            .append(' ')
+            .append(help.getOrDefault(name, name))
+            .append('\n');
+        out.append("# TYPE ")
+            .append(name)
+            .append(' ')
+            .append(
+                counters.keySet().stream().anyMatch(k -> k.equals(name) || k.startsWith(name + "{"))
+                    ? "counter"
+                    : "gauge")
+            .append('\n');
         lastName = name;
       }
       out.append(e.getKey()).append(' ').append(e.getValue()).append('\n');

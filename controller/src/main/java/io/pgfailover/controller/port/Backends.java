@@ -10,7 +10,9 @@ public interface Backends extends AutoCloseable {
 
   Fencer fencer();
 
-  /** The controller pair's lease store; empty in single-controller mode (no {@code lease:} block). */
+  /**
+   * The controller pair's lease store; empty in single-controller mode (no {@code lease:} block).
+   */
   default java.util.Optional<LeaseStore> leaseStore() {
     return java.util.Optional.empty();
   }
@@ -20,7 +22,9 @@ public interface Backends extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
-  /** The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions. */
+  /**
+   * The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions.
+   */
   List<Check> awsPreflight();
 
   /** One preflight finding: severity OK, WARN or FAIL, with a fix when it is not OK. */

@@ -4,7 +4,8 @@ import io.pgfailover.controller.decide.RouteState;
 import java.util.List;
 
 /**
- * The configured route tables' virtual-IP routes. Implemented over aws-adapter; only it talks to AWS.
+ * The configured route tables' virtual-IP routes. Implemented over aws-adapter; only it talks to
+ * AWS.
  *
  * <p>Contract: never throws for an AWS failure; bounded by the adapter's retry deadline.
  */
@@ -13,9 +14,10 @@ public interface RouteTables {
   List<RouteState> read();
 
   /**
-   * Point every table's virtual-IP route at {@code targetId}: tables already right are not written, the
-   * rest are replaced (or created when allowed), then all are read back and verified. Idempotent; ok only
-   * when every table ends on the target. {@code fields.api_calls} counts the EC2 calls made.
+   * Point every table's virtual-IP route at {@code targetId}: tables already right are not written,
+   * the rest are replaced (or created when allowed), then all are read back and verified.
+   * Idempotent; ok only when every table ends on the target. {@code fields.api_calls} counts the
+   * EC2 calls made.
    */
   StepResult pointAt(String targetId);
 }

@@ -3,8 +3,9 @@ package io.pgfailover.controller.port;
 import java.util.Map;
 
 /**
- * What one step against PostgreSQL or AWS did. Ports return this instead of throwing for every expected
- * failure (unreachable, refused, timed out), so the actuator can log it, record it and stop the plan.
+ * What one step against PostgreSQL or AWS did. Ports return this instead of throwing for every
+ * expected failure (unreachable, refused, timed out), so the actuator can log it, record it and
+ * stop the plan.
  *
  * @param changed false when the step found the desired state already in place and wrote nothing
  * @param fields extra key=value facts for logs and the event history (e.g. timeline, api_calls)

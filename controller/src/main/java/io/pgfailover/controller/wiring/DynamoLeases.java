@@ -26,7 +26,11 @@ final class DynamoLeases implements LeaseStore {
 
   @Override
   public Optional<Lease> take(Optional<Lease> seen, String owner, Duration duration) {
-    return call(() -> table.take(cluster, owner, seen.map(DynamoLeases::item), duration).map(DynamoLeases::lease));
+    return call(
+        () ->
+            table
+                .take(cluster, owner, seen.map(DynamoLeases::item), duration)
+                .map(DynamoLeases::lease));
   }
 
   @Override

@@ -21,10 +21,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link NatEgress} over aws-adapter: DescribeInstances for the peer, the route switch for {@code 0.0.0.0/0}. */
+/**
+ * {@link NatEgress} over aws-adapter: DescribeInstances for the peer, the route switch for {@code
+ * 0.0.0.0/0}.
+ */
 final class Ec2NatEgress implements NatEgress {
   private static final Logger log = LoggerFactory.getLogger(Ec2NatEgress.class);
   static final String DEFAULT_ROUTE = "0.0.0.0/0";
+
   /** EC2 states in which the instance still forwards (or soon will): anything else is gone. */
   private static final Set<String> ALIVE = Set.of("running", "pending");
 
@@ -32,6 +36,7 @@ final class Ec2NatEgress implements NatEgress {
   private final Ec2Discovery discovery;
   private final io.pgfailover.aws.RouteTables tables;
   private final Duration connectTimeout;
+
   /** Each NAT instance's primary ENI (fixed for the instance's life), looked up once. */
   private final Map<String, String> eniOf = new ConcurrentHashMap<>();
 
@@ -51,7 +56,8 @@ final class Ec2NatEgress implements NatEgress {
       if (e.kind() == io.pgfailover.aws.AwsError.Kind.VALIDATION) {
         return new PeerHealth(Peer.GONE, "instance " + config.peerInstanceId() + " not found");
       }
-      return new PeerHealth(Peer.UNKNOWN, "cannot describe " + config.peerInstanceId() + ": " + e.kind());
+      return new PeerHealth(
+          Peer.UNKNOWN, "cannot describe " + config.peerInstanceId() + ": " + e.kind());
     }
     eniOf.putIfAbsent(peer.instanceId(), peer.primaryEniId());
     if (!ALIVE.contains(peer.state())) {
@@ -60,9 +66,18 @@ final class Ec2NatEgress implements NatEgress {
     if (config.peerHealthCheck().isPresent()) {
       InetSocketAddress at = config.peerHealthCheck().get();
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(at.getHostString(), at.getPort()), (int) connectTimeout.toMillis());
+        s.connect(
+            new InetSocketAddress(at.getHostString(), at.getPort()),
+            (int) connectTimeout.toMillis());
       } catch (IOException e) {
-        return new PeerHealth(Peer.GONE, "health check " + at.getHostString() + ":" + at.getPort() + " failed: " + e.getMessage());
+        return new PeerHealth(
+            Peer.GONE,
+            "health check "
+                + at.getHostString()
+                + ":"
+                + at.getPort()
+                + " failed: "
+                + e.getMessage());
       }
     }
     return new PeerHealth(Peer.HEALTHY, "instance " + peer.instanceId() + " is " + peer.state());
@@ -98,7 +113,12 @@ final class Ec2NatEgress implements NatEgress {
     if (eni.isEmpty()) {
       return StepResult.failed("cannot find the primary ENI of " + instance, Map.of());
     }
-    return Ec2Routes.result(tables.pointRoute(DEFAULT_ROUTE, config.peerRouteTables(), RouteTarget.networkInterface(eni.get()), false));
+    return Ec2Routes.result(
+        tables.pointRoute(
+            DEFAULT_ROUTE,
+            config.peerRouteTables(),
+            RouteTarget.networkInterface(eni.get()),
+            false));
   }
 
   private static boolean points(RouteState r, String eni) {

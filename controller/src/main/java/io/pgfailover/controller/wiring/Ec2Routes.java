@@ -37,20 +37,30 @@ final class Ec2Routes implements RouteTables, Fencer {
   public List<RouteState> read() {
     try {
       List<RouteState> out = new ArrayList<>();
-      // The loop reads every interval (or every routeRefresh): retrying longer than one interval only stalls
+      // The loop reads every interval (or every routeRefresh): retrying longer than one interval
+      // only stalls
       // the loop during an EC2 brownout, while the next loop retries anyway.
-      tables.readRoutes(config.virtualIp(), config.routeTables(), config.probe().interval()).values().forEach(r -> out.add(state(r)));
+      tables
+          .readRoutes(config.virtualIp(), config.routeTables(), config.probe().interval())
+          .values()
+          .forEach(r -> out.add(state(r)));
       return out;
     } catch (AwsCallException e) {
       log.warn("event=route_read_failed kind={} error=\"{}\"", e.kind(), e.getMessage());
-      return config.routeTables().stream().map(t -> RouteState.of(t, RouteState.Status.UNKNOWN)).toList();
+      return config.routeTables().stream()
+          .map(t -> RouteState.of(t, RouteState.Status.UNKNOWN))
+          .toList();
     }
   }
 
   static RouteState state(io.pgfailover.aws.RouteState r) {
     return switch (r.status()) {
-      case ACTIVE -> r.target().map(t -> RouteState.pointingAt(r.routeTableId(), t.id()))
-          .orElseGet(() -> new RouteState(r.routeTableId(), RouteState.Status.TARGET, r.otherTarget()));
+      case ACTIVE ->
+          r.target()
+              .map(t -> RouteState.pointingAt(r.routeTableId(), t.id()))
+              .orElseGet(
+                  () ->
+                      new RouteState(r.routeTableId(), RouteState.Status.TARGET, r.otherTarget()));
       case BLACKHOLE -> RouteState.of(r.routeTableId(), RouteState.Status.BLACKHOLE);
       case ABSENT -> RouteState.of(r.routeTableId(), RouteState.Status.ABSENT);
       case TABLE_MISSING -> RouteState.of(r.routeTableId(), RouteState.Status.TABLE_MISSING);
@@ -59,21 +69,38 @@ final class Ec2Routes implements RouteTables, Fencer {
 
   @Override
   public StepResult pointAt(String targetId) {
-    return result(tables.pointRoute(config.virtualIp(), config.routeTables(), RouteTarget.parse(targetId), config.createRouteIfMissing()));
+    return result(
+        tables.pointRoute(
+            config.virtualIp(),
+            config.routeTables(),
+            RouteTarget.parse(targetId),
+            config.createRouteIfMissing()));
   }
 
-  /** A route switch as a step: api_calls and each table's outcome in the fields; ok only if every table is. */
+  /**
+   * A route switch as a step: api_calls and each table's outcome in the fields; ok only if every
+   * table is.
+   */
   static StepResult result(RouteSwitchResult r) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("api_calls", r.apiCalls());
     Map<String, String> perTable = new LinkedHashMap<>();
-    r.tables().forEach(t -> perTable.put(t.routeTableId(), t.outcome().name().toLowerCase() + t.reason().map(x -> ": " + x).orElse("")));
+    r.tables()
+        .forEach(
+            t ->
+                perTable.put(
+                    t.routeTableId(),
+                    t.outcome().name().toLowerCase() + t.reason().map(x -> ": " + x).orElse("")));
     fields.put("tables", perTable);
-    boolean changed = r.tables().stream().anyMatch(t -> t.outcome() != RouteSwitchResult.Outcome.UNCHANGED && t.ok());
+    boolean changed =
+        r.tables().stream()
+            .anyMatch(t -> t.outcome() != RouteSwitchResult.Outcome.UNCHANGED && t.ok());
     if (!r.allOk()) {
       return StepResult.failed(r.summary(), fields);
     }
-    return changed ? StepResult.done(r.summary(), fields) : StepResult.alreadyDone(r.summary(), fields);
+    return changed
+        ? StepResult.done(r.summary(), fields)
+        : StepResult.alreadyDone(r.summary(), fields);
   }
 
   @Override
@@ -82,10 +109,16 @@ final class Ec2Routes implements RouteTables, Fencer {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("api_calls", r.apiCalls());
     r.stateAfter().ifPresent(s -> fields.put("state", s));
-    String detail = instanceId + " " + r.outcome().name().toLowerCase() + r.reason().map(x -> ": " + x).orElse("");
+    String detail =
+        instanceId
+            + " "
+            + r.outcome().name().toLowerCase()
+            + r.reason().map(x -> ": " + x).orElse("");
     if (!r.fenced()) {
       return StepResult.failed(detail, fields);
     }
-    return r.outcome() == FenceResult.Outcome.STOPPED ? StepResult.done(detail, fields) : StepResult.alreadyDone(detail, fields);
+    return r.outcome() == FenceResult.Outcome.STOPPED
+        ? StepResult.done(detail, fields)
+        : StepResult.alreadyDone(detail, fields);
   }
 }

@@ -36,7 +36,8 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
 
   PgProbeNodes(ControllerConfig config) {
     Duration timeout = config.probe().timeout();
-    // The heartbeat write gets half the deadline, so a blocked write still leaves time to report it.
+    // The heartbeat write gets half the deadline, so a blocked write still leaves time to report
+    // it.
     Duration writeTimeout = timeout.dividedBy(2);
     this.probe = new PgProbe(new ProbeSettings(timeout, writeTimeout, config.probe().writeCheck()));
     this.writes = new WriteControl(Duration.ofSeconds(5));
@@ -45,11 +46,12 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
 
   static NodeEndpoint endpoint(NodeConfig n) {
     PasswordConfig p = n.password();
-    PasswordSource source = switch (p.kind()) {
-      case ENV -> PasswordSource.fromEnv(p.value());
-      case FILE -> PasswordSource.fromFile(Path.of(p.value()));
-      case PGPASS -> PasswordSource.pgpass();
-    };
+    PasswordSource source =
+        switch (p.kind()) {
+          case ENV -> PasswordSource.fromEnv(p.value());
+          case FILE -> PasswordSource.fromFile(Path.of(p.value()));
+          case PGPASS -> PasswordSource.pgpass();
+        };
     return new NodeEndpoint(n.name(), n.host(), n.port(), n.database(), n.user(), source, n.jdbc());
   }
 
@@ -62,15 +64,32 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     if (!r.reachable()) {
       return NodeObservation.unreachable(r.node(), kind(r));
     }
-    NodeRole role = switch (r.role()) {
-      case PRIMARY -> NodeRole.PRIMARY;
-      case STANDBY -> NodeRole.STANDBY;
-      default -> NodeRole.UNKNOWN;
-    };
-    Optional<Lsn> position = role == NodeRole.PRIMARY ? r.currentLsn() : r.receiveLsn().or(r::replayLsn);
-    Optional<Witness> witness = r.walReceiver().map(w -> new Witness(w.streaming(), w.senderHost(), w.senderPort(), w.sinceLastMessage().orElse(NEVER)));
-    return new NodeObservation(r.node(), true, Optional.empty(), role, r.timeline(),
-        position.map(l -> OptionalLong.of(l.value())).orElse(OptionalLong.empty()), witness, r.writeCheck().map(WriteCheck::ok));
+    NodeRole role =
+        switch (r.role()) {
+          case PRIMARY -> NodeRole.PRIMARY;
+          case STANDBY -> NodeRole.STANDBY;
+          default -> NodeRole.UNKNOWN;
+        };
+    Optional<Lsn> position =
+        role == NodeRole.PRIMARY ? r.currentLsn() : r.receiveLsn().or(r::replayLsn);
+    Optional<Witness> witness =
+        r.walReceiver()
+            .map(
+                w ->
+                    new Witness(
+                        w.streaming(),
+                        w.senderHost(),
+                        w.senderPort(),
+                        w.sinceLastMessage().orElse(NEVER)));
+    return new NodeObservation(
+        r.node(),
+        true,
+        Optional.empty(),
+        role,
+        r.timeline(),
+        position.map(l -> OptionalLong.of(l.value())).orElse(OptionalLong.empty()),
+        witness,
+        r.writeCheck().map(WriteCheck::ok));
   }
 
   private static String kind(ProbeResult r) {
@@ -91,10 +110,12 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     // A node promoted after a switchover inherits no write stop: clear any left in its settings.
     WriteControl.Result open = writes.allowWrites(ep);
     if (!open.ok()) {
-      return StepResult.failed("promoted, but writes could not be re-enabled: " + open.error().orElse(""), fields);
+      return StepResult.failed(
+          "promoted, but writes could not be re-enabled: " + open.error().orElse(""), fields);
     }
     return r.outcome() == PromotionResult.Outcome.PROMOTED
-        ? StepResult.done("promoted " + node.name() + " to timeline " + r.timelineAfter().orElse(0), fields)
+        ? StepResult.done(
+            "promoted " + node.name() + " to timeline " + r.timelineAfter().orElse(0), fields)
         : StepResult.alreadyDone(node.name() + " is already primary", fields);
   }
 
@@ -114,7 +135,9 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     if (target.isEmpty()) {
       return StepResult.failed("cannot read the WAL position of " + primary.name(), Map.of());
     }
-    return step(writes.awaitReplay(endpoints.get(standby.name()), target.get(), timeout), standby.name() + " replayed up to " + target.get());
+    return step(
+        writes.awaitReplay(endpoints.get(standby.name()), target.get(), timeout),
+        standby.name() + " replayed up to " + target.get());
   }
 
   private static StepResult step(WriteControl.Result r, String success) {
@@ -126,7 +149,9 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     if (!r.ok()) {
       return StepResult.failed(r.error().orElse("failed"), fields);
     }
-    return r.changed() ? StepResult.done(success, fields) : StepResult.alreadyDone(success + " (already)", fields);
+    return r.changed()
+        ? StepResult.done(success, fields)
+        : StepResult.alreadyDone(success + " (already)", fields);
   }
 
   @Override

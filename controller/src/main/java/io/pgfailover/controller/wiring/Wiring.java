@@ -6,9 +6,9 @@ import io.pgfailover.aws.Finding;
 import io.pgfailover.aws.Preflight;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
-import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
+import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.NatEgress;
@@ -23,18 +23,29 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 public final class Wiring {
   private Wiring() {}
 
-  /** Credentials from the default provider chain: the instance profile on EC2, the environment elsewhere. */
+  /**
+   * Credentials from the default provider chain: the instance profile on EC2, the environment
+   * elsewhere.
+   */
   public static Backends connect(ControllerConfig config) {
     return connect(config, Optional.empty());
   }
 
-  /** As {@link #connect(ControllerConfig)}, with explicit credentials (tests against an emulator). */
-  public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials) {
+  /**
+   * As {@link #connect(ControllerConfig)}, with explicit credentials (tests against an emulator).
+   */
+  public static Backends connect(
+      ControllerConfig config, Optional<AwsCredentialsProvider> credentials) {
     return connect(config, credentials, List.of());
   }
 
-  /** As above, with SDK interceptors on every AWS client (tests count the mutating calls this way). */
-  public static Backends connect(ControllerConfig config, Optional<AwsCredentialsProvider> credentials, List<ExecutionInterceptor> interceptors) {
+  /**
+   * As above, with SDK interceptors on every AWS client (tests count the mutating calls this way).
+   */
+  public static Backends connect(
+      ControllerConfig config,
+      Optional<AwsCredentialsProvider> credentials,
+      List<ExecutionInterceptor> interceptors) {
     AwsSettings settings = AwsSettings.defaults(config.aws().region());
     if (config.aws().endpoint().isPresent()) {
       settings = settings.withEndpoint(config.aws().endpoint().get());
@@ -45,8 +56,10 @@ public final class Wiring {
     AwsClients clients = builder.build();
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
-    Optional<LeaseStore> lease = config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
-    Optional<NatEgress> nat = config.nat().map(n -> new Ec2NatEgress(n, clients, config.probe().timeout()));
+    Optional<LeaseStore> lease =
+        config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
+    Optional<NatEgress> nat =
+        config.nat().map(n -> new Ec2NatEgress(n, clients, config.probe().timeout()));
     return new Backends() {
       @Override
       public Optional<LeaseStore> leaseStore() {
@@ -75,7 +88,13 @@ public final class Wiring {
 
       @Override
       public List<Check> awsPreflight() {
-        Preflight.Request request = new Preflight.Request(Optional.empty(), config.virtualIp(), config.routeTables(), config.nodes().stream().map(NodeConfig::instanceId).toList(), config.createRouteIfMissing());
+        Preflight.Request request =
+            new Preflight.Request(
+                Optional.empty(),
+                config.virtualIp(),
+                config.routeTables(),
+                config.nodes().stream().map(NodeConfig::instanceId).toList(),
+                config.createRouteIfMissing());
         return new Preflight(clients).run(request).stream().map(Wiring::check).toList();
       }
 

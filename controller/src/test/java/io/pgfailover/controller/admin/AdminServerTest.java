@@ -17,7 +17,8 @@ class AdminServerTest {
   void aTokenFileOthersCanReadIsRefusedWithTheFix() throws Exception {
     Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> AdminServer.readToken(token));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> AdminServer.readToken(token));
     assertTrue(e.getMessage().contains("fix: chmod 600 " + token), e.getMessage());
   }
 
@@ -25,7 +26,8 @@ class AdminServerTest {
   void aShortTokenIsRefused() throws Exception {
     Path token = Files.writeString(dir.resolve("token"), "short\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> AdminServer.readToken(token));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> AdminServer.readToken(token));
     assertTrue(e.getMessage().contains("shorter than 16 characters"), e.getMessage());
   }
 

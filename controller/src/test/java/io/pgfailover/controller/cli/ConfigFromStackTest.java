@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The checks that come before any AWS call; reading a real stack is covered by StackOnEmulatorIT. */
+/**
+ * The checks that come before any AWS call; reading a real stack is covered by StackOnEmulatorIT.
+ */
 class ConfigFromStackTest {
   private final StringWriter err = new StringWriter();
 
@@ -26,15 +28,29 @@ class ConfigFromStackTest {
   void refusesToOverwriteAnExistingFileWithoutForce(@TempDir Path dir) throws Exception {
     Path out = Files.writeString(dir.resolve("controller.yaml"), "cluster: keep-me\n");
     // The endpoint is never contacted: the refusal comes first.
-    assertEquals(ExitCodes.REFUSED, run("--stack", "s", "--region", "us-east-1", "--endpoint", "http://127.0.0.1:9", "--out", out.toString()));
+    assertEquals(
+        ExitCodes.REFUSED,
+        run(
+            "--stack",
+            "s",
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--out",
+            out.toString()));
     assertEquals("cluster: keep-me\n", Files.readString(out));
-    assertTrue(err.toString().contains("refusing to overwrite " + out + ": pass --force"), err::toString);
+    assertTrue(
+        err.toString().contains("refusing to overwrite " + out + ": pass --force"), err::toString);
   }
 
   @Test
   void rejectsAnUnknownFencingMode() {
-    assertEquals(ExitCodes.USAGE, run("--stack", "s", "--region", "us-east-1", "--fencing", "shoot"));
-    assertTrue(err.toString().contains("--fencing shoot is not known: use none or stop-instance"), err::toString);
+    assertEquals(
+        ExitCodes.USAGE, run("--stack", "s", "--region", "us-east-1", "--fencing", "shoot"));
+    assertTrue(
+        err.toString().contains("--fencing shoot is not known: use none or stop-instance"),
+        err::toString);
   }
 
   @Test
@@ -46,8 +62,11 @@ class ConfigFromStackTest {
 
   @Test
   void anUnreachableEndpointIsAFailureThatNamesTheFix() {
-    // Port 9 on loopback refuses at once (and where no credentials are configured, that fails first: same path).
-    assertEquals(ExitCodes.FAILED, run("--stack", "s", "--region", "us-east-1", "--endpoint", "http://127.0.0.1:9"));
+    // Port 9 on loopback refuses at once (and where no credentials are configured, that fails
+    // first: same path).
+    assertEquals(
+        ExitCodes.FAILED,
+        run("--stack", "s", "--region", "us-east-1", "--endpoint", "http://127.0.0.1:9"));
     assertTrue(err.toString().contains("cannot reach CloudFormation"), err::toString);
   }
 }

@@ -13,7 +13,10 @@ class ConfigLoaderTest {
 
   @Test
   void theExampleConfigLoads() throws Exception {
-    Path example = Path.of(System.getProperty("user.dir")).getParent().resolve("config/controller.example.yaml");
+    Path example =
+        Path.of(System.getProperty("user.dir"))
+            .getParent()
+            .resolve("config/controller.example.yaml");
     ControllerConfig c = ConfigLoader.load(example);
     assertEquals("orders-db", c.cluster());
     assertEquals(2, c.nodes().size());
@@ -27,52 +30,78 @@ class ConfigLoaderTest {
 
   @Test
   void everyErrorIsReportedWithItsLineAndFix() {
-    String yaml = String.join("\n",
-        "cluster: Orders DB",                          // 1 bad name
-        "aws: {region: eu-west-1}",                    // 2
-        "virtualIp: 10.0.0.300/24",                    // 3 bad CIDR
-        "routeTables: [rtb-0123456789abcdef0, rtb-xyz]", // 4 bad id
-        "nodes:",                                      // 5
-        "  - name: pg-a",                              // 6
-        "    instanceId: i-0123456789abcdef0",         // 7
-        "    eniId: eni-0123456789abcdef0",            // 8
-        "    host: 10.0.1.10",                         // 9
-        "    port: 99999",                             // 10 out of range
-        "    user: pgfailover",                        // 11
-        "  - name: pg-b",                              // 12 missing instanceId, eniId
-        "    host: 10.0.2.10",                         // 13
-        "    user: pgfailover",                        // 14
-        "    pasword: {env: X}",                       // 15 unknown key (typo)
-        "probe:",                                      // 16
-        "  interval: 1x",                              // 17 bad duration
-        "  timeout: 2s",                               // 18
-        "failover: {fencing: shoot}",                  // 19 bad enum
-        "");
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "bad.yaml"));
+    String yaml =
+        String.join(
+            "\n",
+            "cluster: Orders DB", // 1 bad name
+            "aws: {region: eu-west-1}", // 2
+            "virtualIp: 10.0.0.300/24", // 3 bad CIDR
+            "routeTables: [rtb-0123456789abcdef0, rtb-xyz]", // 4 bad id
+            "nodes:", // 5
+            "  - name: pg-a", // 6
+            "    instanceId: i-0123456789abcdef0", // 7
+            "    eniId: eni-0123456789abcdef0", // 8
+            "    host: 10.0.1.10", // 9
+            "    port: 99999", // 10 out of range
+            "    user: pgfailover", // 11
+            "  - name: pg-b", // 12 missing instanceId, eniId
+            "    host: 10.0.2.10", // 13
+            "    user: pgfailover", // 14
+            "    pasword: {env: X}", // 15 unknown key (typo)
+            "probe:", // 16
+            "  interval: 1x", // 17 bad duration
+            "  timeout: 2s", // 18
+            "failover: {fencing: shoot}", // 19 bad enum
+            "");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "bad.yaml"));
     List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
     assertContains(lines, "bad.yaml:1: cluster: \"Orders DB\" is not a cluster name");
-    assertContains(lines, "bad.yaml:3: virtualIp: \"10.0.0.300/24\" is not an IPv4 /32 CIDR. Fix: write one address with /32");
-    assertContains(lines, "bad.yaml:4: routeTables[1]: \"rtb-xyz\" is not a route table id. Fix: write it like rtb-0123456789abcdef0");
-    assertContains(lines, "bad.yaml:10: nodes[0].port: 99999 is out of range. Fix: use a whole number from 1 to 65535");
-    assertContains(lines, "bad.yaml:12: nodes[1].instanceId: is required but missing. Fix: add instanceId: i-0123456789abcdef0");
+    assertContains(
+        lines,
+        "bad.yaml:3: virtualIp: \"10.0.0.300/24\" is not an IPv4 /32 CIDR. Fix: write one address"
+            + " with /32");
+    assertContains(
+        lines,
+        "bad.yaml:4: routeTables[1]: \"rtb-xyz\" is not a route table id. Fix: write it like"
+            + " rtb-0123456789abcdef0");
+    assertContains(
+        lines,
+        "bad.yaml:10: nodes[0].port: 99999 is out of range. Fix: use a whole number from 1 to"
+            + " 65535");
+    assertContains(
+        lines,
+        "bad.yaml:12: nodes[1].instanceId: is required but missing. Fix: add instanceId:"
+            + " i-0123456789abcdef0");
     assertContains(lines, "bad.yaml:12: nodes[1].eniId: is required but missing");
-    assertContains(lines, "bad.yaml:15: nodes[1].pasword: unknown key. Fix: did you mean password?");
-    assertContains(lines, "bad.yaml:17: probe.interval: \"1x\" is not a duration. Fix: write a number and a unit, e.g. 1s, 500ms, 2m");
-    assertContains(lines, "bad.yaml:19: failover.fencing: \"shoot\" is not one of [none, stop-instance]");
-    assertContains(lines, "bad.yaml:18: probe.timeout: 2000 ms is longer than probe.interval (1000 ms)");
+    assertContains(
+        lines, "bad.yaml:15: nodes[1].pasword: unknown key. Fix: did you mean password?");
+    assertContains(
+        lines,
+        "bad.yaml:17: probe.interval: \"1x\" is not a duration. Fix: write a number and a unit,"
+            + " e.g. 1s, 500ms, 2m");
+    assertContains(
+        lines, "bad.yaml:19: failover.fencing: \"shoot\" is not one of [none, stop-instance]");
+    assertContains(
+        lines, "bad.yaml:18: probe.timeout: 2000 ms is longer than probe.interval (1000 ms)");
     assertEquals(10, lines.size(), String.join("\n", lines));
   }
 
   @Test
   void crossFieldRulesAreChecked() {
     String yaml = minimal() + "probe: {interval: 1s, timeout: 2s}\n";
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "x.yaml"));
-    assertContains(e.errors().stream().map(ConfigError::toString).toList(), "x.yaml:11: probe.timeout: 2000 ms is longer than probe.interval (1000 ms). Fix: make probe.timeout at most probe.interval");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "x.yaml"));
+    assertContains(
+        e.errors().stream().map(ConfigError::toString).toList(),
+        "x.yaml:11: probe.timeout: 2000 ms is longer than probe.interval (1000 ms). Fix: make"
+            + " probe.timeout at most probe.interval");
   }
 
   @Test
   void missingTopLevelSectionsAreNamed() {
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("cluster: x\n", "m.yaml"));
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse("cluster: x\n", "m.yaml"));
     List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
     assertContains(lines, "aws: is required but missing");
     assertContains(lines, "virtualIp: is required but missing");
@@ -83,20 +112,30 @@ class ConfigLoaderTest {
   @Test
   void aPasswordInTheJdbcBlockIsRefused() {
     String yaml = minimal().replace("user: u}", "user: u, jdbc: {password: hunter2}}");
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "p.yaml"));
-    assertContains(e.errors().stream().map(ConfigError::toString).toList(), "a password must not be written in the config");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "p.yaml"));
+    assertContains(
+        e.errors().stream().map(ConfigError::toString).toList(),
+        "a password must not be written in the config");
   }
 
   @Test
   void yamlSyntaxErrorsCarryTheirLine() {
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("cluster: x\naws: [\n", "s.yaml"));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class, () -> ConfigLoader.parse("cluster: x\naws: [\n", "s.yaml"));
     assertTrue(e.errors().get(0).line() > 0, e.getMessage());
     assertContains(List.of(e.getMessage()), "not valid YAML");
   }
 
   @Test
   void durationsAndSizesParse() throws Exception {
-    ControllerConfig c = ConfigLoader.parse(minimal() + "probe: {interval: 500ms, timeout: 400ms, routeRefresh: 2m}\nfailover: {maxLagBytes: 512kB, witnessWindow: 3s}\n", "ok.yaml");
+    ControllerConfig c =
+        ConfigLoader.parse(
+            minimal()
+                + "probe: {interval: 500ms, timeout: 400ms, routeRefresh: 2m}\n"
+                + "failover: {maxLagBytes: 512kB, witnessWindow: 3s}\n",
+            "ok.yaml");
     assertEquals(Duration.ofMillis(500), c.probe().interval());
     assertEquals(Duration.ofMinutes(2), c.probe().routeRefresh());
     assertEquals(512L * 1024, c.failover().maxLagBytes());
@@ -104,10 +143,17 @@ class ConfigLoaderTest {
 
   @Test
   void theExamplesCommentedPairBlocksLoadWhenUncommented() throws Exception {
-    Path example = Path.of(System.getProperty("user.dir")).getParent().resolve("config/controller.example.yaml");
+    Path example =
+        Path.of(System.getProperty("user.dir"))
+            .getParent()
+            .resolve("config/controller.example.yaml");
     String text = java.nio.file.Files.readString(example);
-    String pair = text.substring(text.indexOf("# lease:")).lines()
-        .filter(l -> l.startsWith("#  ") || l.equals("# lease:") || l.equals("# nat:")).map(l -> l.substring(2)).reduce("", (x, y) -> x + y + "\n");
+    String pair =
+        text.substring(text.indexOf("# lease:"))
+            .lines()
+            .filter(l -> l.startsWith("#  ") || l.equals("# lease:") || l.equals("# nat:"))
+            .map(l -> l.substring(2))
+            .reduce("", (x, y) -> x + y + "\n");
     ControllerConfig c = ConfigLoader.parse(text + pair, "example+pair");
     assertEquals("orders-db-lease", c.lease().orElseThrow().table());
     assertEquals(List.of("rtb-0123456789abcdef1"), c.nat().orElseThrow().peerRouteTables());
@@ -122,12 +168,18 @@ class ConfigLoaderTest {
 
   @Test
   void leaseAndNatBlocksLoadWithTheirDefaults() throws Exception {
-    ControllerConfig c = ConfigLoader.parse(minimal() + String.join("\n",
-        "lease: {table: orders-db-lease, controller: nat-a}",
-        "nat:",
-        "  instanceId: i-0123456789abcdef0",
-        "  peer: {instanceId: i-0123456789abcdef1, routeTables: [rtb-0123456789abcdef1], healthCheck: '10.0.2.5:22'}",
-        ""), "ok.yaml");
+    ControllerConfig c =
+        ConfigLoader.parse(
+            minimal()
+                + String.join(
+                    "\n",
+                    "lease: {table: orders-db-lease, controller: nat-a}",
+                    "nat:",
+                    "  instanceId: i-0123456789abcdef0",
+                    "  peer: {instanceId: i-0123456789abcdef1, routeTables:"
+                        + " [rtb-0123456789abcdef1], healthCheck: '10.0.2.5:22'}",
+                    ""),
+            "ok.yaml");
     LeaseConfig l = c.lease().orElseThrow();
     assertEquals("orders-db-lease", l.table());
     assertEquals("nat-a", l.controller());
@@ -145,38 +197,68 @@ class ConfigLoaderTest {
 
   @Test
   void leaseAndNatErrorsNameTheFieldAndTheFix() {
-    String yaml = minimal() + String.join("\n",
-        "lease:",                                      // 11
-        "  table: x",                                  // 12 too short
-        "  duration: 4s",                              // 13 too short for the rest
-        "  renewInterval: 500ms",                      // 14 shorter than probe.interval
-        "  callTimeout: 1s",                           // 15
-        "  safetyMargin: 500ms",                       // 16 shorter than callTimeout
-        "  ttl: 3s",                                   // 17 unknown
-        "nat:",                                        // 18
-        "  instanceId: i-0123456789abcdef0",           // 19
-        "  peer: {instanceId: i-0123456789abcdef0, routeTables: [rtb-nope]}", // 20 self as peer, bad id
-        "");
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "l.yaml"));
+    String yaml =
+        minimal()
+            + String.join(
+                "\n",
+                "lease:", // 11
+                "  table: x", // 12 too short
+                "  duration: 4s", // 13 too short for the rest
+                "  renewInterval: 500ms", // 14 shorter than probe.interval
+                "  callTimeout: 1s", // 15
+                "  safetyMargin: 500ms", // 16 shorter than callTimeout
+                "  ttl: 3s", // 17 unknown
+                "nat:", // 18
+                "  instanceId: i-0123456789abcdef0", // 19
+                "  peer: {instanceId: i-0123456789abcdef0, routeTables: [rtb-nope]}", // 20 self as
+                // peer, bad
+                // id
+                "");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "l.yaml"));
     List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
     assertContains(lines, "l.yaml:12: lease.table: \"x\" is not a DynamoDB table name");
-    assertContains(lines, "l.yaml:14: lease.renewInterval: 500 ms is shorter than probe.interval (1000 ms). Fix: make lease.renewInterval at least probe.interval");
-    assertContains(lines, "l.yaml:16: lease.safetyMargin: 500 ms is shorter than lease.callTimeout (1000 ms). Fix: make lease.safetyMargin at least lease.callTimeout");
-    assertContains(lines, "l.yaml:13: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 × callTimeout + safetyMargin (4000 ms)");
+    assertContains(
+        lines,
+        "l.yaml:14: lease.renewInterval: 500 ms is shorter than probe.interval (1000 ms). Fix: make"
+            + " lease.renewInterval at least probe.interval");
+    assertContains(
+        lines,
+        "l.yaml:16: lease.safetyMargin: 500 ms is shorter than lease.callTimeout (1000 ms). Fix:"
+            + " make lease.safetyMargin at least lease.callTimeout");
+    assertContains(
+        lines,
+        "l.yaml:13: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 ×"
+            + " callTimeout + safetyMargin (4000 ms)");
     assertContains(lines, "l.yaml:17: lease.ttl: unknown key");
-    assertContains(lines, "l.yaml:20: nat.peer.routeTables[0]: \"rtb-nope\" is not a route table id");
-    assertContains(lines, "l.yaml:20: nat.peer.instanceId: is this controller's own instance (nat.instanceId). Fix: name the other AZ's NAT instance");
+    assertContains(
+        lines, "l.yaml:20: nat.peer.routeTables[0]: \"rtb-nope\" is not a route table id");
+    assertContains(
+        lines,
+        "l.yaml:20: nat.peer.instanceId: is this controller's own instance (nat.instanceId). Fix:"
+            + " name the other AZ's NAT instance");
     assertEquals(7, lines.size(), String.join("\n", lines));
   }
 
   @Test
   void theLeaseDurationRuleCountsEveryTerm() {
-    String ok = minimal() + "lease: {table: tbl, duration: 4001ms, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s}\n";
-    String bad = minimal() + "lease: {table: tbl, duration: 4s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s}\n";
-    assertEquals(Duration.ofMillis(4001), assertDoesNotThrowConfig(ok).lease().orElseThrow().duration());
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(bad, "d.yaml"));
-    assertContains(e.errors().stream().map(ConfigError::toString).toList(),
-        "d.yaml:11: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 × callTimeout + safetyMargin (4000 ms). Fix: make lease.duration longer than 4000 ms, or shorten lease.renewInterval");
+    String ok =
+        minimal()
+            + "lease: {table: tbl, duration: 4001ms, renewInterval: 1s, callTimeout: 500ms,"
+            + " safetyMargin: 1s}\n";
+    String bad =
+        minimal()
+            + "lease: {table: tbl, duration: 4s, renewInterval: 1s, callTimeout: 500ms,"
+            + " safetyMargin: 1s}\n";
+    assertEquals(
+        Duration.ofMillis(4001), assertDoesNotThrowConfig(ok).lease().orElseThrow().duration());
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(bad, "d.yaml"));
+    assertContains(
+        e.errors().stream().map(ConfigError::toString).toList(),
+        "d.yaml:11: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 ×"
+            + " callTimeout + safetyMargin (4000 ms). Fix: make lease.duration longer than 4000 ms,"
+            + " or shorten lease.renewInterval");
   }
 
   private static ControllerConfig assertDoesNotThrowConfig(String yaml) {
@@ -188,14 +270,17 @@ class ConfigLoaderTest {
   }
 
   static String minimal() {
-    return String.join("\n",
+    return String.join(
+        "\n",
         "cluster: c",
         "aws: {region: us-east-1, endpoint: 'http://127.0.0.1:5000'}",
         "virtualIp: 172.31.255.10/32",
         "routeTables: [rtb-0123456789abcdef0]",
         "nodes:",
-        "  - {name: a, instanceId: i-0123456789abcdef0, eniId: eni-0123456789abcdef0, host: h, user: u}",
-        "  - {name: b, instanceId: i-0123456789abcdef1, eniId: eni-0123456789abcdef1, host: h, port: 5433, user: u}",
+        "  - {name: a, instanceId: i-0123456789abcdef0, eniId: eni-0123456789abcdef0, host: h,"
+            + " user: u}",
+        "  - {name: b, instanceId: i-0123456789abcdef1, eniId: eni-0123456789abcdef1, host: h,"
+            + " port: 5433, user: u}",
         "admin: {listen: '127.0.0.1:0'}",
         "eventLog: /tmp/e.jsonl",
         "",
@@ -203,6 +288,11 @@ class ConfigLoaderTest {
   }
 
   static void assertContains(List<String> lines, String expected) {
-    assertTrue(lines.stream().anyMatch(l -> l.contains(expected)), "expected an error containing:\n  " + expected + "\nbut got:\n  " + String.join("\n  ", lines));
+    assertTrue(
+        lines.stream().anyMatch(l -> l.contains(expected)),
+        "expected an error containing:\n  "
+            + expected
+            + "\nbut got:\n  "
+            + String.join("\n  ", lines));
   }
 }

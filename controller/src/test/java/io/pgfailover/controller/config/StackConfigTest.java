@@ -47,8 +47,18 @@ class StackConfigTest {
     assertEquals(false, c.createRouteIfMissing());
     assertEquals(2, c.nodes().size());
     NodeConfig a = c.nodes().get(0);
-    assertEquals(new NodeConfig("pg-a", "i-0123456789abcdef0", "eni-0123456789abcdef0", "10.20.10.10", 5432, "postgres", "pgfailover",
-        new PasswordConfig(PasswordConfig.Kind.FILE, "/etc/pgfailover/pg-password"), Map.of()), a);
+    assertEquals(
+        new NodeConfig(
+            "pg-a",
+            "i-0123456789abcdef0",
+            "eni-0123456789abcdef0",
+            "10.20.10.10",
+            5432,
+            "postgres",
+            "pgfailover",
+            new PasswordConfig(PasswordConfig.Kind.FILE, "/etc/pgfailover/pg-password"),
+            Map.of()),
+        a);
     NodeConfig b = c.nodes().get(1);
     assertEquals("pg-b", b.name());
     assertEquals("eni-0123456789abcdef1", b.eniId());
@@ -56,22 +66,39 @@ class StackConfigTest {
     assertEquals(FailoverPolicy.Fencing.NONE, c.failover().fencing());
     assertTrue(c.failover().automatic());
     assertEquals("127.0.0.1", c.admin().listen().getHostString());
-    assertEquals(Optional.of(java.nio.file.Path.of("/etc/pgfailover/admin-token")), c.admin().tokenFile());
+    assertEquals(
+        Optional.of(java.nio.file.Path.of("/etc/pgfailover/admin-token")), c.admin().tokenFile());
     assertTrue(yaml.startsWith("# pgfailover controller configuration"), yaml);
     assertTrue(yaml.contains("CloudFormation stack orders."), yaml);
   }
 
   @Test
   void carriesTheChosenPasswordSourceEndpointAndFencing() throws Exception {
-    var options = new StackConfig.Options(new PasswordConfig(PasswordConfig.Kind.ENV, "PGFAILOVER_PG_PASSWORD"),
-        Optional.of(URI.create("http://127.0.0.1:5000")), FailoverPolicy.Fencing.STOP_INSTANCE);
-    ControllerConfig c = ConfigLoader.parse(StackConfig.render("s", outputs(), options), "rendered");
-    assertEquals(new PasswordConfig(PasswordConfig.Kind.ENV, "PGFAILOVER_PG_PASSWORD"), c.nodes().get(1).password());
+    var options =
+        new StackConfig.Options(
+            new PasswordConfig(PasswordConfig.Kind.ENV, "PGFAILOVER_PG_PASSWORD"),
+            Optional.of(URI.create("http://127.0.0.1:5000")),
+            FailoverPolicy.Fencing.STOP_INSTANCE);
+    ControllerConfig c =
+        ConfigLoader.parse(StackConfig.render("s", outputs(), options), "rendered");
+    assertEquals(
+        new PasswordConfig(PasswordConfig.Kind.ENV, "PGFAILOVER_PG_PASSWORD"),
+        c.nodes().get(1).password());
     assertEquals(Optional.of(URI.create("http://127.0.0.1:5000")), c.aws().endpoint());
     assertEquals(FailoverPolicy.Fencing.STOP_INSTANCE, c.failover().fencing());
 
-    var pgpass = new StackConfig.Options(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""), Optional.empty(), FailoverPolicy.Fencing.NONE);
-    assertEquals(PasswordConfig.Kind.PGPASS, ConfigLoader.parse(StackConfig.render("s", outputs(), pgpass), "r").nodes().get(0).password().kind());
+    var pgpass =
+        new StackConfig.Options(
+            new PasswordConfig(PasswordConfig.Kind.PGPASS, ""),
+            Optional.empty(),
+            FailoverPolicy.Fencing.NONE);
+    assertEquals(
+        PasswordConfig.Kind.PGPASS,
+        ConfigLoader.parse(StackConfig.render("s", outputs(), pgpass), "r")
+            .nodes()
+            .get(0)
+            .password()
+            .kind());
   }
 
   @Test
@@ -79,10 +106,18 @@ class StackConfigTest {
     Map<String, String> o = outputs();
     o.remove("VirtualIp");
     o.put("NodeBEniId", " ");
-    ConfigException e = assertThrows(ConfigException.class, () -> StackConfig.render("orders", o, StackConfig.Options.defaults()));
-    assertEquals(List.of(
-            "stack orders outputs: VirtualIp: is missing. Fix: wait until the stack is CREATE_COMPLETE or UPDATE_COMPLETE, and check it was made from cloudformation/pgfailover.yaml",
-            "stack orders outputs: NodeBEniId: is missing. Fix: wait until the stack is CREATE_COMPLETE or UPDATE_COMPLETE, and check it was made from cloudformation/pgfailover.yaml"),
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> StackConfig.render("orders", o, StackConfig.Options.defaults()));
+    assertEquals(
+        List.of(
+            "stack orders outputs: VirtualIp: is missing. Fix: wait until the stack is"
+                + " CREATE_COMPLETE or UPDATE_COMPLETE, and check it was made from"
+                + " cloudformation/pgfailover.yaml",
+            "stack orders outputs: NodeBEniId: is missing. Fix: wait until the stack is"
+                + " CREATE_COMPLETE or UPDATE_COMPLETE, and check it was made from"
+                + " cloudformation/pgfailover.yaml"),
         e.errors().stream().map(ConfigError::toString).toList());
   }
 
@@ -90,7 +125,10 @@ class StackConfigTest {
   void refusesOutputsTheLoaderWouldReject() {
     Map<String, String> o = outputs();
     o.put("NodeAEniId", "not-an-eni");
-    ConfigException e = assertThrows(ConfigException.class, () -> StackConfig.render("orders", o, StackConfig.Options.defaults()));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> StackConfig.render("orders", o, StackConfig.Options.defaults()));
     assertEquals(1, e.errors().size(), e::getMessage);
     assertEquals("nodes[0].eniId", e.errors().get(0).path());
     assertTrue(e.errors().get(0).source().contains("stack orders outputs"), e::getMessage);
@@ -100,7 +138,16 @@ class StackConfigTest {
   void requiredOutputsNameTheClusterTheVirtualIpTheRouteTablesAndFourFieldsPerNode() {
     List<String> keys = StackConfig.requiredOutputs();
     assertEquals(6 + 2 * 4, keys.size());
-    assertTrue(keys.containsAll(List.of("ClusterName", "Region", "VirtualIp", "RouteTableIds", "NodeAEniId", "NodeBPrivateIp")), keys::toString);
+    assertTrue(
+        keys.containsAll(
+            List.of(
+                "ClusterName",
+                "Region",
+                "VirtualIp",
+                "RouteTableIds",
+                "NodeAEniId",
+                "NodeBPrivateIp")),
+        keys::toString);
   }
 
   @Test
@@ -108,7 +155,12 @@ class StackConfigTest {
     Map<String, String> o = outputs();
     o.put("LeaseTableName", "orders-db-LeaseTable-ABC123");
     o.put("NatInstanceIds", "i-0aaaaaaaaaaaaaaa0,i-0bbbbbbbbbbbbbbb0");
-    var options = new StackConfig.Options(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""), Optional.empty(), FailoverPolicy.Fencing.NONE, Optional.of("i-0bbbbbbbbbbbbbbb0"));
+    var options =
+        new StackConfig.Options(
+            new PasswordConfig(PasswordConfig.Kind.PGPASS, ""),
+            Optional.empty(),
+            FailoverPolicy.Fencing.NONE,
+            Optional.of("i-0bbbbbbbbbbbbbbb0"));
     ControllerConfig c = ConfigLoader.parse(StackConfig.render("orders", o, options), "rendered");
     assertEquals("orders-db-LeaseTable-ABC123", c.lease().orElseThrow().table());
     assertEquals("i-0bbbbbbbbbbbbbbb0", c.lease().get().controller());
@@ -116,16 +168,29 @@ class StackConfigTest {
     NatConfig nat = c.nat().orElseThrow();
     assertEquals("i-0bbbbbbbbbbbbbbb0", nat.instanceId());
     assertEquals("i-0aaaaaaaaaaaaaaa0", nat.peerInstanceId());
-    assertEquals(List.of("rtb-0123456789abcdef0"), nat.peerRouteTables(), "the peer (A) AZ's private route table");
+    assertEquals(
+        List.of("rtb-0123456789abcdef0"),
+        nat.peerRouteTables(),
+        "the peer (A) AZ's private route table");
 
-    var stranger = new StackConfig.Options(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""), Optional.empty(), FailoverPolicy.Fencing.NONE, Optional.of("i-0ccccccccccccccc0"));
-    ConfigException e = assertThrows(ConfigException.class, () -> StackConfig.render("orders", o, stranger));
-    assertTrue(e.getMessage().contains("NatInstanceIds: does not list this instance i-0ccccccccccccccc0"), e.getMessage());
+    var stranger =
+        new StackConfig.Options(
+            new PasswordConfig(PasswordConfig.Kind.PGPASS, ""),
+            Optional.empty(),
+            FailoverPolicy.Fencing.NONE,
+            Optional.of("i-0ccccccccccccccc0"));
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> StackConfig.render("orders", o, stranger));
+    assertTrue(
+        e.getMessage().contains("NatInstanceIds: does not list this instance i-0ccccccccccccccc0"),
+        e.getMessage());
   }
 
   @Test
   void aStackWithoutTheLeaseTableRendersASingleController() throws Exception {
-    ControllerConfig c = ConfigLoader.parse(StackConfig.render("orders", outputs(), StackConfig.Options.defaults()), "rendered");
+    ControllerConfig c =
+        ConfigLoader.parse(
+            StackConfig.render("orders", outputs(), StackConfig.Options.defaults()), "rendered");
     assertTrue(c.lease().isEmpty());
     assertTrue(c.nat().isEmpty());
   }

@@ -19,14 +19,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Decision tables: each row is a sequence of snapshots; the decision on the last one is checked. */
+/**
+ * Decision tables: each row is a sequence of snapshots; the decision on the last one is checked.
+ */
 class DeciderTest {
   static final String ENI_A = "eni-0aaaaaaaaaaaaaaaa";
   static final String ENI_B = "eni-0bbbbbbbbbbbbbbbb";
   static final String I_A = "i-0aaaaaaaaaaaaaaaa";
 
   static ControllerConfig config(String failoverBlock) {
-    String yaml = """
+    String yaml =
+        """
         cluster: orders-db
         aws: {region: eu-west-1}
         virtualIp: 172.31.255.10/32
@@ -35,7 +38,8 @@ class DeciderTest {
           - {name: pg-a, instanceId: i-0aaaaaaaaaaaaaaaa, eniId: eni-0aaaaaaaaaaaaaaaa, host: 10.0.1.10, user: pgfailover}
           - {name: pg-b, instanceId: i-0bbbbbbbbbbbbbbbb, eniId: eni-0bbbbbbbbbbbbbbbb, host: 10.0.2.10, user: pgfailover}
         probe: {interval: 1s, timeout: 1s, failureThreshold: 3}
-        """ + failoverBlock;
+        """
+            + failoverBlock;
     try {
       return ConfigLoader.parse(yaml, "test.yaml");
     } catch (Exception e) {
@@ -47,18 +51,43 @@ class DeciderTest {
   static final ControllerConfig FENCING = config("failover: {fencing: stop-instance}\n");
   static final ControllerConfig MANUAL_ONLY = config("failover: {automatic: false}\n");
 
-  // ---- builders -------------------------------------------------------------------------------------
+  // ---- builders
+  // -------------------------------------------------------------------------------------
 
   static NodeObservation primary(String node, long timeline, long lsn) {
-    return new NodeObservation(node, true, Optional.empty(), NodeRole.PRIMARY, OptionalLong.of(timeline), OptionalLong.of(lsn), Optional.empty(), Optional.of(true));
+    return new NodeObservation(
+        node,
+        true,
+        Optional.empty(),
+        NodeRole.PRIMARY,
+        OptionalLong.of(timeline),
+        OptionalLong.of(lsn),
+        Optional.empty(),
+        Optional.of(true));
   }
 
   static NodeObservation readOnlyPrimary(String node, long timeline, long lsn) {
-    return new NodeObservation(node, true, Optional.empty(), NodeRole.PRIMARY, OptionalLong.of(timeline), OptionalLong.of(lsn), Optional.empty(), Optional.of(false));
+    return new NodeObservation(
+        node,
+        true,
+        Optional.empty(),
+        NodeRole.PRIMARY,
+        OptionalLong.of(timeline),
+        OptionalLong.of(lsn),
+        Optional.empty(),
+        Optional.of(false));
   }
 
   static NodeObservation standby(String node, long timeline, long lsn, Optional<Witness> witness) {
-    return new NodeObservation(node, true, Optional.empty(), NodeRole.STANDBY, OptionalLong.of(timeline), OptionalLong.of(lsn), witness, Optional.empty());
+    return new NodeObservation(
+        node,
+        true,
+        Optional.empty(),
+        NodeRole.STANDBY,
+        OptionalLong.of(timeline),
+        OptionalLong.of(lsn),
+        witness,
+        Optional.empty());
   }
 
   static NodeObservation standbyNotStreaming(String node, long timeline, long lsn) {
@@ -67,7 +96,11 @@ class DeciderTest {
 
   /** A standby streaming from pg-a that heard from it {@code agoMillis} ago. */
   static NodeObservation standbyHearingA(String node, long lsn, long agoMillis) {
-    return standby(node, 1, lsn, Optional.of(new Witness(true, "10.0.1.10", 5432, Duration.ofMillis(agoMillis))));
+    return standby(
+        node,
+        1,
+        lsn,
+        Optional.of(new Witness(true, "10.0.1.10", 5432, Duration.ofMillis(agoMillis))));
   }
 
   static NodeObservation down(String node) {
@@ -78,14 +111,19 @@ class DeciderTest {
     return NodeObservation.unreachable(node, "timeout");
   }
 
-  /** A snapshot taken {@code seconds} after the epoch, for rows where the time between loops matters. */
+  /**
+   * A snapshot taken {@code seconds} after the epoch, for rows where the time between loops
+   * matters.
+   */
   static Snapshot snapAt(long seconds, List<RouteState> routes, NodeObservation... nodes) {
     Snapshot s = snap(routes, nodes);
     return new Snapshot(Instant.EPOCH.plusSeconds(seconds), s.nodes(), s.routes());
   }
 
   static List<RouteState> routesOn(String eni) {
-    return List.of(RouteState.pointingAt("rtb-0111111111111111a", eni), RouteState.pointingAt("rtb-0222222222222222b", eni));
+    return List.of(
+        RouteState.pointingAt("rtb-0111111111111111a", eni),
+        RouteState.pointingAt("rtb-0222222222222222b", eni));
   }
 
   static Snapshot snap(List<RouteState> routes, NodeObservation... nodes) {
@@ -109,19 +147,29 @@ class DeciderTest {
     return out;
   }
 
-  static final Snapshot HEALTHY = snap(routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200));
-  static final Snapshot A_DOWN_B_DEAF = snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
+  static final Snapshot HEALTHY =
+      snap(routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200));
+  static final Snapshot A_DOWN_B_DEAF =
+      snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
 
-  // ---- the table ------------------------------------------------------------------------------------
+  // ---- the table
+  // ------------------------------------------------------------------------------------
 
-  record Row(String name, ControllerConfig config, List<Snapshot> snapshots, Optional<Request> request, Reason reason, List<String> actions) {
+  record Row(
+      String name,
+      ControllerConfig config,
+      List<Snapshot> snapshots,
+      Optional<Request> request,
+      Reason reason,
+      List<String> actions) {
     @Override
     public String toString() {
       return name;
     }
   }
 
-  static Row row(String name, ControllerConfig c, List<Snapshot> s, Reason reason, String... actions) {
+  static Row row(
+      String name, ControllerConfig c, List<Snapshot> s, Reason reason, String... actions) {
     return new Row(name, c, s, Optional.empty(), reason, List.of(actions));
   }
 
@@ -131,73 +179,338 @@ class DeciderTest {
 
   static Stream<Arguments> rows() {
     return Stream.of(
-        row("healthy, route on primary: nothing", DEFAULTS, List.of(HEALTHY), Reason.HEALTHY),
-        row("route drifted to the standby: repoint to the primary", DEFAULTS,
-            List.of(snap(routesOn(ENI_B), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 100))), Reason.REPOINT_ROUTES, "point_routes"),
-        row("one table absent, one right: repoint", DEFAULTS,
-            List.of(snap(List.of(RouteState.pointingAt("rtb-0111111111111111a", ENI_A), RouteState.of("rtb-0222222222222222b", RouteState.Status.ABSENT)), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 100))), Reason.REPOINT_ROUTES, "point_routes"),
-        row("route tables unreadable: no route action", DEFAULTS,
-            List.of(snap(List.of(RouteState.of("rtb-0111111111111111a", RouteState.Status.UNKNOWN), RouteState.of("rtb-0222222222222222b", RouteState.Status.UNKNOWN)), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 100))), Reason.ROUTES_UNKNOWN),
-        row("primary failed twice of three: wait", DEFAULTS, seq(List.of(HEALTHY), repeat(2, A_DOWN_B_DEAF)), Reason.PRIMARY_SUSPECT),
-        row("primary failed three times, standby deaf: fail over", DEFAULTS, seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)), Reason.FAILOVER, "promote", "point_routes"),
-        row("same with fencing: fence first", FENCING, seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)), Reason.FAILOVER, "fence", "promote", "point_routes"),
-        row("primary unreachable but standby heard it 300 ms ago: no failover, alarm", DEFAULTS,
-            seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 300)))), Reason.PRIMARY_ALIVE_PER_WITNESS, "alarm"),
-        row("standby still 'streaming' but silent past the witness window: fail over", DEFAULTS,
-            seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 7000)))), Reason.FAILOVER, "promote", "point_routes"),
-        row("primary times out, standby reconnecting but heard it 3.2 s ago: wait out the witness window", DEFAULTS,
-            List.of(snapAt(0, routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200)),
-                snapAt(1, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
-                snapAt(2, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
-                snapAt(3, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.PRIMARY_ALIVE_PER_WITNESS, "alarm"),
-        row("primary refuses (crashed), standby heard it 3.2 s ago: fail over at once", DEFAULTS,
-            List.of(snapAt(0, routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200)),
-                snapAt(1, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
-                snapAt(2, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
-                snapAt(3, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.FAILOVER, "promote", "point_routes"),
-        row("primary times out and the standby last heard it 6.2 s ago: fail over", DEFAULTS,
-            List.of(snapAt(0, routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200)),
-                snapAt(4, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
-                snapAt(5, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
-                snapAt(6, routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.FAILOVER, "promote", "point_routes"),
-        row("standby down when the primary dies: no promotion, alarm", DEFAULTS,
-            seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), down("pg-b")))), Reason.NO_CANDIDATE, "alarm"),
-        row("standby lag over the limit: no automatic promotion", DEFAULTS,
-            seq(List.of(snap(routesOn(ENI_A), primary("pg-a", 1, 100_000_000), standbyHearingA("pg-b", 1000, 100))), repeat(3, snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)))), Reason.LAG_TOO_HIGH, "alarm"),
-        row("automatic failover off: alarm only", MANUAL_ONLY, seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)), Reason.AUTOMATIC_FAILOVER_OFF, "alarm"),
-        row("controller restarted mid-failover (promoted, route still on old): repoint", DEFAULTS,
-            List.of(snap(routesOn(ENI_A), down("pg-a"), primary("pg-b", 2, 2000))), Reason.REPOINT_ROUTES, "point_routes"),
-        row("old primary came back writable beside the new one: route stays on newest, alarm", DEFAULTS,
-            List.of(snap(routesOn(ENI_B), primary("pg-a", 1, 1000), primary("pg-b", 2, 2000))), Reason.TWO_PRIMARIES, "alarm"),
-        row("old primary came back, route still on it: repoint to newest", DEFAULTS,
-            List.of(snap(routesOn(ENI_A), primary("pg-a", 1, 1000), primary("pg-b", 2, 2000))), Reason.TWO_PRIMARIES, "alarm", "point_routes"),
-        row("old primary came back with fencing: fence it", FENCING,
-            List.of(snap(routesOn(ENI_B), primary("pg-a", 1, 1000), primary("pg-b", 2, 2000))), Reason.TWO_PRIMARIES, "fence", "alarm"),
-        row("old primary back but read-only (after switchover): not fenced", FENCING,
-            List.of(snap(routesOn(ENI_B), readOnlyPrimary("pg-a", 1, 1000), primary("pg-b", 2, 2000))), Reason.TWO_PRIMARIES, "alarm"),
-        row("two primaries on one timeline: no route change, alarm", DEFAULTS,
-            List.of(snap(routesOn(ENI_A), primary("pg-a", 2, 1000), primary("pg-b", 2, 2000))), Reason.TWO_PRIMARIES, "alarm"),
-        row("only an older-timeline primary is up: never routed to", DEFAULTS,
-            List.of(snap(routesOn(ENI_B), down("pg-a"), primary("pg-b", 2, 2000)), snap(routesOn(ENI_B), primary("pg-a", 1, 1000), down("pg-b"))), Reason.STALE_PRIMARY, "alarm"),
-        row("standby down while primary healthy: alarm only", DEFAULTS,
-            seq(repeat(3, snap(routesOn(ENI_A), primary("pg-a", 1, 1000), down("pg-b")))), Reason.HEALTHY, "alarm"),
-        row("primary read-only: alarm, no failover", DEFAULTS,
-            List.of(snap(routesOn(ENI_A), readOnlyPrimary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 100))), Reason.HEALTHY, "alarm"),
-        row("controller starts during an outage: failed primary taken from the route", DEFAULTS,
-            repeat(3, A_DOWN_B_DEAF), Reason.FAILOVER, "promote", "point_routes"),
-        row("standby behind on timeline: not promoted", DEFAULTS,
-            seq(List.of(snap(routesOn(ENI_A), primary("pg-a", 3, 1000), standbyHearingA("pg-b", 1000, 100))), repeat(3, A_DOWN_B_DEAF)), Reason.NO_CANDIDATE, "alarm"),
-        row("nothing reachable and nothing known: no primary alarm", DEFAULTS,
-            List.of(snap(List.of(RouteState.of("rtb-0111111111111111a", RouteState.Status.ABSENT)), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000))), Reason.NO_PRIMARY, "alarm"),
-        request("manual failover while primary healthy: refused", List.of(HEALTHY), new Request.Failover(Optional.empty(), false), Reason.REQUEST_REFUSED, "alarm"),
-        request("manual failover --force while primary healthy: stop writes first", List.of(HEALTHY), new Request.Failover(Optional.empty(), true), Reason.MANUAL_FAILOVER, "stop_writes", "promote", "point_routes"),
-        request("manual failover before the threshold: promote at once", seq(List.of(HEALTHY), List.of(A_DOWN_B_DEAF)), new Request.Failover(Optional.of("pg-b"), false), Reason.MANUAL_FAILOVER, "promote", "point_routes"),
-        request("manual failover to an unknown node: refused", List.of(HEALTHY), new Request.Failover(Optional.of("pg-z"), true), Reason.REQUEST_REFUSED, "alarm"),
-        request("manual failover refused by a witness without --force", seq(List.of(HEALTHY), List.of(snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 100)))), new Request.Failover(Optional.empty(), false), Reason.PRIMARY_ALIVE_PER_WITNESS, "alarm"),
-        request("switchover: stop writes, catch up, promote, repoint", List.of(HEALTHY), new Request.Switchover("pg-b"), Reason.SWITCHOVER, "stop_writes", "await_catch_up", "promote", "point_routes"),
-        request("switchover to the primary: refused", List.of(HEALTHY), new Request.Switchover("pg-a"), Reason.REQUEST_REFUSED, "alarm"),
-        request("switchover with the primary down: refused", seq(List.of(HEALTHY), List.of(A_DOWN_B_DEAF)), new Request.Switchover("pg-b"), Reason.REQUEST_REFUSED, "alarm"),
-        request("switchover to a standby far behind: refused", List.of(snap(routesOn(ENI_A), primary("pg-a", 1, 100_000_000), standbyHearingA("pg-b", 1000, 100))), new Request.Switchover("pg-b"), Reason.REQUEST_REFUSED, "alarm"))
+            row("healthy, route on primary: nothing", DEFAULTS, List.of(HEALTHY), Reason.HEALTHY),
+            row(
+                "route drifted to the standby: repoint to the primary",
+                DEFAULTS,
+                List.of(
+                    snap(
+                        routesOn(ENI_B),
+                        primary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 100))),
+                Reason.REPOINT_ROUTES,
+                "point_routes"),
+            row(
+                "one table absent, one right: repoint",
+                DEFAULTS,
+                List.of(
+                    snap(
+                        List.of(
+                            RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
+                            RouteState.of("rtb-0222222222222222b", RouteState.Status.ABSENT)),
+                        primary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 100))),
+                Reason.REPOINT_ROUTES,
+                "point_routes"),
+            row(
+                "route tables unreadable: no route action",
+                DEFAULTS,
+                List.of(
+                    snap(
+                        List.of(
+                            RouteState.of("rtb-0111111111111111a", RouteState.Status.UNKNOWN),
+                            RouteState.of("rtb-0222222222222222b", RouteState.Status.UNKNOWN)),
+                        primary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 100))),
+                Reason.ROUTES_UNKNOWN),
+            row(
+                "primary failed twice of three: wait",
+                DEFAULTS,
+                seq(List.of(HEALTHY), repeat(2, A_DOWN_B_DEAF)),
+                Reason.PRIMARY_SUSPECT),
+            row(
+                "primary failed three times, standby deaf: fail over",
+                DEFAULTS,
+                seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes"),
+            row(
+                "same with fencing: fence first",
+                FENCING,
+                seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)),
+                Reason.FAILOVER,
+                "fence",
+                "promote",
+                "point_routes"),
+            row(
+                "primary unreachable but standby heard it 300 ms ago: no failover, alarm",
+                DEFAULTS,
+                seq(
+                    List.of(HEALTHY),
+                    repeat(
+                        3,
+                        snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 300)))),
+                Reason.PRIMARY_ALIVE_PER_WITNESS,
+                "alarm"),
+            row(
+                "standby still 'streaming' but silent past the witness window: fail over",
+                DEFAULTS,
+                seq(
+                    List.of(HEALTHY),
+                    repeat(
+                        3,
+                        snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 7000)))),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes"),
+            row(
+                "primary times out, standby reconnecting but heard it 3.2 s ago: wait out the"
+                    + " witness window",
+                DEFAULTS,
+                List.of(
+                    snapAt(
+                        0,
+                        routesOn(ENI_A),
+                        primary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 200)),
+                    snapAt(
+                        1,
+                        routesOn(ENI_A),
+                        downTimeout("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000)),
+                    snapAt(
+                        2,
+                        routesOn(ENI_A),
+                        downTimeout("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000)),
+                    snapAt(
+                        3,
+                        routesOn(ENI_A),
+                        downTimeout("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000))),
+                Reason.PRIMARY_ALIVE_PER_WITNESS,
+                "alarm"),
+            row(
+                "primary refuses (crashed), standby heard it 3.2 s ago: fail over at once",
+                DEFAULTS,
+                List.of(
+                    snapAt(
+                        0,
+                        routesOn(ENI_A),
+                        primary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 200)),
+                    snapAt(1, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                    snapAt(2, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)),
+                    snapAt(3, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000))),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes"),
+            row(
+                "primary times out and the standby last heard it 6.2 s ago: fail over",
+                DEFAULTS,
+                List.of(
+                    snapAt(
+                        0,
+                        routesOn(ENI_A),
+                        primary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 200)),
+                    snapAt(
+                        4,
+                        routesOn(ENI_A),
+                        downTimeout("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000)),
+                    snapAt(
+                        5,
+                        routesOn(ENI_A),
+                        downTimeout("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000)),
+                    snapAt(
+                        6,
+                        routesOn(ENI_A),
+                        downTimeout("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000))),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes"),
+            row(
+                "standby down when the primary dies: no promotion, alarm",
+                DEFAULTS,
+                seq(List.of(HEALTHY), repeat(3, snap(routesOn(ENI_A), down("pg-a"), down("pg-b")))),
+                Reason.NO_CANDIDATE,
+                "alarm"),
+            row(
+                "standby lag over the limit: no automatic promotion",
+                DEFAULTS,
+                seq(
+                    List.of(
+                        snap(
+                            routesOn(ENI_A),
+                            primary("pg-a", 1, 100_000_000),
+                            standbyHearingA("pg-b", 1000, 100))),
+                    repeat(
+                        3,
+                        snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000)))),
+                Reason.LAG_TOO_HIGH,
+                "alarm"),
+            row(
+                "automatic failover off: alarm only",
+                MANUAL_ONLY,
+                seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)),
+                Reason.AUTOMATIC_FAILOVER_OFF,
+                "alarm"),
+            row(
+                "controller restarted mid-failover (promoted, route still on old): repoint",
+                DEFAULTS,
+                List.of(snap(routesOn(ENI_A), down("pg-a"), primary("pg-b", 2, 2000))),
+                Reason.REPOINT_ROUTES,
+                "point_routes"),
+            row(
+                "old primary came back writable beside the new one: route stays on newest, alarm",
+                DEFAULTS,
+                List.of(snap(routesOn(ENI_B), primary("pg-a", 1, 1000), primary("pg-b", 2, 2000))),
+                Reason.TWO_PRIMARIES,
+                "alarm"),
+            row(
+                "old primary came back, route still on it: repoint to newest",
+                DEFAULTS,
+                List.of(snap(routesOn(ENI_A), primary("pg-a", 1, 1000), primary("pg-b", 2, 2000))),
+                Reason.TWO_PRIMARIES,
+                "alarm",
+                "point_routes"),
+            row(
+                "old primary came back with fencing: fence it",
+                FENCING,
+                List.of(snap(routesOn(ENI_B), primary("pg-a", 1, 1000), primary("pg-b", 2, 2000))),
+                Reason.TWO_PRIMARIES,
+                "fence",
+                "alarm"),
+            row(
+                "old primary back but read-only (after switchover): not fenced",
+                FENCING,
+                List.of(
+                    snap(
+                        routesOn(ENI_B),
+                        readOnlyPrimary("pg-a", 1, 1000),
+                        primary("pg-b", 2, 2000))),
+                Reason.TWO_PRIMARIES,
+                "alarm"),
+            row(
+                "two primaries on one timeline: no route change, alarm",
+                DEFAULTS,
+                List.of(snap(routesOn(ENI_A), primary("pg-a", 2, 1000), primary("pg-b", 2, 2000))),
+                Reason.TWO_PRIMARIES,
+                "alarm"),
+            row(
+                "only an older-timeline primary is up: never routed to",
+                DEFAULTS,
+                List.of(
+                    snap(routesOn(ENI_B), down("pg-a"), primary("pg-b", 2, 2000)),
+                    snap(routesOn(ENI_B), primary("pg-a", 1, 1000), down("pg-b"))),
+                Reason.STALE_PRIMARY,
+                "alarm"),
+            row(
+                "standby down while primary healthy: alarm only",
+                DEFAULTS,
+                seq(repeat(3, snap(routesOn(ENI_A), primary("pg-a", 1, 1000), down("pg-b")))),
+                Reason.HEALTHY,
+                "alarm"),
+            row(
+                "primary read-only: alarm, no failover",
+                DEFAULTS,
+                List.of(
+                    snap(
+                        routesOn(ENI_A),
+                        readOnlyPrimary("pg-a", 1, 1000),
+                        standbyHearingA("pg-b", 1000, 100))),
+                Reason.HEALTHY,
+                "alarm"),
+            row(
+                "controller starts during an outage: failed primary taken from the route",
+                DEFAULTS,
+                repeat(3, A_DOWN_B_DEAF),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes"),
+            row(
+                "standby behind on timeline: not promoted",
+                DEFAULTS,
+                seq(
+                    List.of(
+                        snap(
+                            routesOn(ENI_A),
+                            primary("pg-a", 3, 1000),
+                            standbyHearingA("pg-b", 1000, 100))),
+                    repeat(3, A_DOWN_B_DEAF)),
+                Reason.NO_CANDIDATE,
+                "alarm"),
+            row(
+                "nothing reachable and nothing known: no primary alarm",
+                DEFAULTS,
+                List.of(
+                    snap(
+                        List.of(RouteState.of("rtb-0111111111111111a", RouteState.Status.ABSENT)),
+                        down("pg-a"),
+                        standbyNotStreaming("pg-b", 1, 1000))),
+                Reason.NO_PRIMARY,
+                "alarm"),
+            request(
+                "manual failover while primary healthy: refused",
+                List.of(HEALTHY),
+                new Request.Failover(Optional.empty(), false),
+                Reason.REQUEST_REFUSED,
+                "alarm"),
+            request(
+                "manual failover --force while primary healthy: stop writes first",
+                List.of(HEALTHY),
+                new Request.Failover(Optional.empty(), true),
+                Reason.MANUAL_FAILOVER,
+                "stop_writes",
+                "promote",
+                "point_routes"),
+            request(
+                "manual failover before the threshold: promote at once",
+                seq(List.of(HEALTHY), List.of(A_DOWN_B_DEAF)),
+                new Request.Failover(Optional.of("pg-b"), false),
+                Reason.MANUAL_FAILOVER,
+                "promote",
+                "point_routes"),
+            request(
+                "manual failover to an unknown node: refused",
+                List.of(HEALTHY),
+                new Request.Failover(Optional.of("pg-z"), true),
+                Reason.REQUEST_REFUSED,
+                "alarm"),
+            request(
+                "manual failover refused by a witness without --force",
+                seq(
+                    List.of(HEALTHY),
+                    List.of(
+                        snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 100)))),
+                new Request.Failover(Optional.empty(), false),
+                Reason.PRIMARY_ALIVE_PER_WITNESS,
+                "alarm"),
+            request(
+                "switchover: stop writes, catch up, promote, repoint",
+                List.of(HEALTHY),
+                new Request.Switchover("pg-b"),
+                Reason.SWITCHOVER,
+                "stop_writes",
+                "await_catch_up",
+                "promote",
+                "point_routes"),
+            request(
+                "switchover to the primary: refused",
+                List.of(HEALTHY),
+                new Request.Switchover("pg-a"),
+                Reason.REQUEST_REFUSED,
+                "alarm"),
+            request(
+                "switchover with the primary down: refused",
+                seq(List.of(HEALTHY), List.of(A_DOWN_B_DEAF)),
+                new Request.Switchover("pg-b"),
+                Reason.REQUEST_REFUSED,
+                "alarm"),
+            request(
+                "switchover to a standby far behind: refused",
+                List.of(
+                    snap(
+                        routesOn(ENI_A),
+                        primary("pg-a", 1, 100_000_000),
+                        standbyHearingA("pg-b", 1000, 100))),
+                new Request.Switchover("pg-b"),
+                Reason.REQUEST_REFUSED,
+                "alarm"))
         .map(Arguments::of);
   }
 
@@ -211,7 +524,8 @@ class DeciderTest {
     Snapshot last = row.snapshots().get(row.snapshots().size() - 1);
     Decider decider = new Decider(row.config());
     History h = history;
-    Decision d = row.request().map(r -> decider.decide(last, h, r)).orElseGet(() -> decider.decide(last, h));
+    Decision d =
+        row.request().map(r -> decider.decide(last, h, r)).orElseGet(() -> decider.decide(last, h));
     assertEquals(row.reason(), d.reason(), d.message());
     assertEquals(row.actions(), d.actions().stream().map(Action::name).toList(), d.message());
     assertTrue(!d.message().isBlank());

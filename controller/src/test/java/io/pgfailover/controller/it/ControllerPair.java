@@ -44,14 +44,16 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Route;
 
 /**
- * Two controllers, as on the two NAT/control instances: one config each (own event log, admin port and
- * controller name), one lease table on the emulator's DynamoDB, the same real PostgreSQL pair and route
- * tables. Each controller's AWS clients count the mutating EC2 calls it sends, and its promotions are counted
- * at the port; a controller can be killed (its loop stops between two steps, nothing released) or frozen
- * just before the lease check of its next action.
+ * Two controllers, as on the two NAT/control instances: one config each (own event log, admin port
+ * and controller name), one lease table on the emulator's DynamoDB, the same real PostgreSQL pair
+ * and route tables. Each controller's AWS clients count the mutating EC2 calls it sends, and its
+ * promotions are counted at the port; a controller can be killed (its loop stops between two steps,
+ * nothing released) or frozen just before the lease check of its next action.
  */
 final class ControllerPair implements AutoCloseable {
-  /** The duration in {@link LabConfig#LAB_LEASE_TIMING}, the lease timing every pair test runs with. */
+  /**
+   * The duration in {@link LabConfig#LAB_LEASE_TIMING}, the lease timing every pair test runs with.
+   */
   static final Duration LEASE_DURATION = Duration.ofSeconds(5);
 
   final PostgresPair pair;
@@ -71,7 +73,10 @@ final class ControllerPair implements AutoCloseable {
     PgNode standby = pair.other(primary);
     servers.put("pg-" + primary.name(), primary);
     servers.put("pg-" + standby.name(), standby);
-    List<LabConfig.Binding> bindings = List.of(LabConfig.Binding.of("pg-" + primary.name(), primary, vpc.primary()), LabConfig.Binding.of("pg-" + standby.name(), standby, vpc.standby()));
+    List<LabConfig.Binding> bindings =
+        List.of(
+            LabConfig.Binding.of("pg-" + primary.name(), primary, vpc.primary()),
+            LabConfig.Binding.of("pg-" + standby.name(), standby, vpc.standby()));
     Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
     Path token = Lab.secret(dir.resolve("admin-token"), "it-token-0123456789abcdef");
     this.a = new Controller("ctl-a", aws, dir, bindings, password, token, table);
@@ -79,7 +84,11 @@ final class ControllerPair implements AutoCloseable {
   }
 
   String name(PgNode node) {
-    return servers.entrySet().stream().filter(e -> e.getValue() == node).findFirst().orElseThrow().getKey();
+    return servers.entrySet().stream()
+        .filter(e -> e.getValue() == node)
+        .findFirst()
+        .orElseThrow()
+        .getKey();
   }
 
   String eni(String name) {
@@ -88,7 +97,13 @@ final class ControllerPair implements AutoCloseable {
 
   List<String> routeTargets() {
     return ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables().stream()
-        .map(t -> t.routes().stream().filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock())).findFirst().map(Route::networkInterfaceId).orElse("none"))
+        .map(
+            t ->
+                t.routes().stream()
+                    .filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock()))
+                    .findFirst()
+                    .map(Route::networkInterfaceId)
+                    .orElse("none"))
         .toList();
   }
 
@@ -102,36 +117,74 @@ final class ControllerPair implements AutoCloseable {
     b.close();
   }
 
-  /** One controller process: its config, backends, loop thread, and the counters the tests assert on. */
+  /**
+   * One controller process: its config, backends, loop thread, and the counters the tests assert
+   * on.
+   */
   final class Controller implements AutoCloseable {
     final String name;
     final ControllerConfig config;
     final Path eventLog;
     final Backends backends;
     final EventLog events;
-    /** Mutating EC2 calls sent by this controller, by operation (ReplaceRoute, CreateRoute, StopInstances). */
+
+    /**
+     * Mutating EC2 calls sent by this controller, by operation (ReplaceRoute, CreateRoute,
+     * StopInstances).
+     */
     final Map<String, AtomicInteger> mutatingCalls = new ConcurrentHashMap<>();
+
     /** Promotions this controller carried out that changed something (a standby left recovery). */
     final AtomicInteger promotions = new AtomicInteger();
+
     /** Armed: this controller's next lease check before an action blocks until {@link #thaw}. */
     private volatile CountDownLatch freezeGate;
+
     final CountDownLatch frozen = new CountDownLatch(1);
-    /** Armed: this controller's next route switch never returns, as if the process died inside it. */
+
+    /**
+     * Armed: this controller's next route switch never returns, as if the process died inside it.
+     */
     private final AtomicBoolean dieInRouteSwitch = new AtomicBoolean();
+
     private final CountDownLatch killed = new CountDownLatch(1);
     final CountDownLatch diedInRouteSwitch = new CountDownLatch(1);
     private final AtomicBoolean running = new AtomicBoolean();
     private ControlLoop loop;
     private Thread thread;
 
-    Controller(String name, AwsEmulatorExtension aws, Path dir, List<LabConfig.Binding> bindings, Path password, Path token, String table) throws Exception {
+    Controller(
+        String name,
+        AwsEmulatorExtension aws,
+        Path dir,
+        List<LabConfig.Binding> bindings,
+        Path password,
+        Path token,
+        String table)
+        throws Exception {
       this.name = name;
       this.eventLog = dir.resolve(name + "-events.jsonl");
-      String yaml = new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, Lab.freePort(), eventLog, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)
-          .withLease(table, name, LabConfig.LAB_LEASE_TIMING).render();
+      String yaml =
+          new LabConfig(
+                  aws.endpoint(),
+                  aws.region(),
+                  vpc,
+                  bindings,
+                  password,
+                  token,
+                  Lab.freePort(),
+                  eventLog,
+                  LabConfig.DEFAULT_PROBE,
+                  LabConfig.DEFAULT_FAILOVER)
+              .withLease(table, name, LabConfig.LAB_LEASE_TIMING)
+              .render();
       Path file = Files.writeString(dir.resolve(name + ".yaml"), yaml);
       this.config = ConfigLoader.parse(yaml, file.toString());
-      this.backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()), List.of(new MutatingCallCounter(mutatingCalls)));
+      this.backends =
+          Wiring.connect(
+              config,
+              Optional.of(aws.credentialsProvider()),
+              List.of(new MutatingCallCounter(mutatingCalls)));
       this.events = new EventLog(eventLog, Clock.systemUTC(), config.cluster());
     }
 
@@ -145,17 +198,30 @@ final class ControllerPair implements AutoCloseable {
 
     ControlLoop start() {
       LeaseStore store = new FreezableStore(backends.leaseStore().orElseThrow());
-      Leadership leadership = Leadership.of(config.lease().orElseThrow(), store, System::nanoTime, events);
-      loop = new ControlLoop(config, new CountingNodes(backends.postgres()), new DyingRoutes(backends.routeTables()), backends.fencer(), events, new Metrics(), Clock.systemUTC(), leadership);
+      Leadership leadership =
+          Leadership.of(config.lease().orElseThrow(), store, System::nanoTime, events);
+      loop =
+          new ControlLoop(
+              config,
+              new CountingNodes(backends.postgres()),
+              new DyingRoutes(backends.routeTables()),
+              backends.fencer(),
+              events,
+              new Metrics(),
+              Clock.systemUTC(),
+              leadership);
       running.set(true);
       ControlLoop l = loop;
-      thread = new Thread(() -> {
-        try {
-          l.run(running::get);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "control-loop-" + name);
+      thread =
+          new Thread(
+              () -> {
+                try {
+                  l.run(running::get);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "control-loop-" + name);
       thread.start();
       return loop;
     }
@@ -174,15 +240,21 @@ final class ControllerPair implements AutoCloseable {
 
     LoopReport awaitReport(String what, Duration limit, Predicate<LoopReport> condition) {
       LoopReport[] seen = new LoopReport[1];
-      Waits.until(name + ": " + what, limit, () -> {
-        Optional<LoopReport> r = loop.last();
-        r.ifPresent(x -> seen[0] = x);
-        return r.filter(condition).isPresent();
-      });
+      Waits.until(
+          name + ": " + what,
+          limit,
+          () -> {
+            Optional<LoopReport> r = loop.last();
+            r.ifPresent(x -> seen[0] = x);
+            return r.filter(condition).isPresent();
+          });
       return seen[0];
     }
 
-    /** Like SIGKILL between two loops: the loop stops, the lease is not released, nothing is cleaned up. */
+    /**
+     * Like SIGKILL between two loops: the loop stops, the lease is not released, nothing is cleaned
+     * up.
+     */
     void kill() throws InterruptedException {
       running.set(false);
       killed.countDown();
@@ -192,7 +264,10 @@ final class ControllerPair implements AutoCloseable {
       }
     }
 
-    /** The next lease check before an action blocks, as a GC pause or a stopped VM would hold the thread. */
+    /**
+     * The next lease check before an action blocks, as a GC pause or a stopped VM would hold the
+     * thread.
+     */
     void freezeBeforeNextAction() {
       freezeGate = new CountDownLatch(1);
     }
@@ -205,7 +280,10 @@ final class ControllerPair implements AutoCloseable {
       }
     }
 
-    /** The next route switch hangs until the kill: a controller that dies between promoting and repointing. */
+    /**
+     * The next route switch hangs until the kill: a controller that dies between promoting and
+     * repointing.
+     */
     void dieInNextRouteSwitch() {
       dieInRouteSwitch.set(true);
     }
@@ -219,7 +297,10 @@ final class ControllerPair implements AutoCloseable {
       backends.close();
     }
 
-    /** Delegates to the real store; armed, the renewal made before an action waits for the thaw first. */
+    /**
+     * Delegates to the real store; armed, the renewal made before an action waits for the thaw
+     * first.
+     */
     private final class FreezableStore implements LeaseStore {
       private final LeaseStore real;
 
@@ -257,7 +338,8 @@ final class ControllerPair implements AutoCloseable {
       }
 
       private boolean calledFromActuator() {
-        return StackWalker.getInstance().walk(s -> s.anyMatch(f -> f.getClassName().endsWith(".Actuator")));
+        return StackWalker.getInstance()
+            .walk(s -> s.anyMatch(f -> f.getClassName().endsWith(".Actuator")));
       }
     }
 
@@ -328,7 +410,8 @@ final class ControllerPair implements AutoCloseable {
 
   /** Counts the EC2 calls that change something, once per request sent. */
   static final class MutatingCallCounter implements ExecutionInterceptor {
-    private static final java.util.Set<String> MUTATING = java.util.Set.of("ReplaceRouteRequest", "CreateRouteRequest", "StopInstancesRequest");
+    private static final java.util.Set<String> MUTATING =
+        java.util.Set.of("ReplaceRouteRequest", "CreateRouteRequest", "StopInstancesRequest");
     private final Map<String, AtomicInteger> counts;
 
     MutatingCallCounter(Map<String, AtomicInteger> counts) {
@@ -336,10 +419,13 @@ final class ControllerPair implements AutoCloseable {
     }
 
     @Override
-    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+    public void beforeTransmission(
+        Context.BeforeTransmission context, ExecutionAttributes attributes) {
       String op = context.request().getClass().getSimpleName();
       if (MUTATING.contains(op)) {
-        counts.computeIfAbsent(op.replace("Request", ""), k -> new AtomicInteger()).incrementAndGet();
+        counts
+            .computeIfAbsent(op.replace("Request", ""), k -> new AtomicInteger())
+            .incrementAndGet();
       }
     }
   }

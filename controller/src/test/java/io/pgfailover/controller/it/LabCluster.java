@@ -28,9 +28,9 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Route;
 
 /**
- * One test's world: the real PostgreSQL pair (healthy again before each test), an emulator fixture whose
- * primary instance stands for the pair's current primary, a controller config for both, and the production
- * wiring (pg-probe, aws-adapter) behind a control loop running on its own thread.
+ * One test's world: the real PostgreSQL pair (healthy again before each test), an emulator fixture
+ * whose primary instance stands for the pair's current primary, a controller config for both, and
+ * the production wiring (pg-probe, aws-adapter) behind a control loop running on its own thread.
  */
 final class LabCluster implements AutoCloseable {
   final PostgresPair pair;
@@ -48,9 +48,16 @@ final class LabCluster implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean();
 
   /**
-   * @param hostPortOf where the controller reaches each server (a proxy in the path-cut test), by config name
+   * @param hostPortOf where the controller reaches each server (a proxy in the path-cut test), by
+   *     config name
    */
-  LabCluster(PostgresPair pair, AwsEmulatorExtension aws, Path dir, String failover, Map<String, int[]> portOverride) throws Exception {
+  LabCluster(
+      PostgresPair pair,
+      AwsEmulatorExtension aws,
+      Path dir,
+      String failover,
+      Map<String, int[]> portOverride)
+      throws Exception {
     this.pair = pair;
     this.aws = aws;
     healthyPair(pair);
@@ -60,19 +67,37 @@ final class LabCluster implements AutoCloseable {
     PgNode standby = pair.other(primary);
     servers.put("pg-" + primary.name(), primary);
     servers.put("pg-" + standby.name(), standby);
-    List<LabConfig.Binding> bindings = List.of(binding("pg-" + primary.name(), primary, vpc.primary(), portOverride), binding("pg-" + standby.name(), standby, vpc.standby(), portOverride));
+    List<LabConfig.Binding> bindings =
+        List.of(
+            binding("pg-" + primary.name(), primary, vpc.primary(), portOverride),
+            binding("pg-" + standby.name(), standby, vpc.standby(), portOverride));
     Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
     Path token = Lab.secret(dir.resolve("admin-token"), "it-token-0123456789abcdef");
     this.eventLog = dir.resolve("events.jsonl");
-    String yaml = new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, Lab.freePort(), eventLog, LabConfig.DEFAULT_PROBE, failover).render();
+    String yaml =
+        new LabConfig(
+                aws.endpoint(),
+                aws.region(),
+                vpc,
+                bindings,
+                password,
+                token,
+                Lab.freePort(),
+                eventLog,
+                LabConfig.DEFAULT_PROBE,
+                failover)
+            .render();
     this.configFile = java.nio.file.Files.writeString(dir.resolve("controller.yaml"), yaml);
     this.config = ConfigLoader.parse(yaml, configFile.toString());
     this.backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()));
   }
 
-  private static LabConfig.Binding binding(String name, PgNode pg, VpcFixture.Node ec2, Map<String, int[]> override) {
+  private static LabConfig.Binding binding(
+      String name, PgNode pg, VpcFixture.Node ec2, Map<String, int[]> override) {
     int[] port = override.get(name);
-    return port == null ? LabConfig.Binding.of(name, pg, ec2) : new LabConfig.Binding(name, pg.host(), port[0], ec2);
+    return port == null
+        ? LabConfig.Binding.of(name, pg, ec2)
+        : new LabConfig.Binding(name, pg.host(), port[0], ec2);
   }
 
   /** Makes the pair one running primary and one streaming standby, whatever the last test left. */
@@ -82,8 +107,11 @@ final class LabCluster implements AutoCloseable {
         pair.thaw(n);
       }
     }
-    // A killed primary restarts (crash recovery); a standby that is not streaming from it is re-made.
-    pair.nodes().stream().filter(n -> !n.isRunning() && n.role() == PgNode.Role.PRIMARY).forEach(pair::start);
+    // A killed primary restarts (crash recovery); a standby that is not streaming from it is
+    // re-made.
+    pair.nodes().stream()
+        .filter(n -> !n.isRunning() && n.role() == PgNode.Role.PRIMARY)
+        .forEach(pair::start);
     pair.refreshRoles();
     PgNode primary = pair.primary();
     PgNode other = pair.other(primary);
@@ -95,7 +123,11 @@ final class LabCluster implements AutoCloseable {
   }
 
   String name(PgNode node) {
-    return servers.entrySet().stream().filter(e -> e.getValue() == node).findFirst().orElseThrow().getKey();
+    return servers.entrySet().stream()
+        .filter(e -> e.getValue() == node)
+        .findFirst()
+        .orElseThrow()
+        .getKey();
   }
 
   String eni(String name) {
@@ -105,7 +137,13 @@ final class LabCluster implements AutoCloseable {
   /** The ENI each route table sends the virtual IP to now (read straight from the emulator). */
   List<String> routeTargets() {
     return ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables().stream()
-        .map(t -> t.routes().stream().filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock())).findFirst().map(Route::networkInterfaceId).orElse("none"))
+        .map(
+            t ->
+                t.routes().stream()
+                    .filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock()))
+                    .findFirst()
+                    .map(Route::networkInterfaceId)
+                    .orElse("none"))
         .toList();
   }
 
@@ -114,7 +152,14 @@ final class LabCluster implements AutoCloseable {
   }
 
   ControlLoop newLoop() {
-    return new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(eventLog, Clock.systemUTC(), config.cluster()), metrics, Clock.systemUTC());
+    return new ControlLoop(
+        config,
+        backends.postgres(),
+        backends.routeTables(),
+        backends.fencer(),
+        new EventLog(eventLog, Clock.systemUTC(), config.cluster()),
+        metrics,
+        Clock.systemUTC());
   }
 
   /** Starts the daemon's loop on a thread, as {@code failoverctl run} does. */
@@ -122,13 +167,16 @@ final class LabCluster implements AutoCloseable {
     loop = newLoop();
     running.set(true);
     ControlLoop l = loop;
-    thread = new Thread(() -> {
-      try {
-        l.run(running::get);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "control-loop");
+    thread =
+        new Thread(
+            () -> {
+              try {
+                l.run(running::get);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "control-loop");
     thread.start();
     return loop;
   }
@@ -136,8 +184,14 @@ final class LabCluster implements AutoCloseable {
   /** A writer through the virtual IP, resolved from the route tables as the VPC router does. */
   io.pgfailover.testsupport.lab.Demo.Router router() {
     Map<String, io.pgfailover.testsupport.lab.Demo.Node> byEni = new LinkedHashMap<>();
-    servers.forEach((name, pg) -> byEni.put(eni(name), new io.pgfailover.testsupport.lab.Demo.Node(name, pg.host(), pg.port(), eni(name), pg.pid())));
-    return new io.pgfailover.testsupport.lab.Demo.Router(ec2, vpc.routeTableIds(), vpc.vipCidr(), byEni);
+    servers.forEach(
+        (name, pg) ->
+            byEni.put(
+                eni(name),
+                new io.pgfailover.testsupport.lab.Demo.Node(
+                    name, pg.host(), pg.port(), eni(name), pg.pid())));
+    return new io.pgfailover.testsupport.lab.Demo.Router(
+        ec2, vpc.routeTableIds(), vpc.vipCidr(), byEni);
   }
 
   ControlLoop loop() {
@@ -157,11 +211,14 @@ final class LabCluster implements AutoCloseable {
 
   LoopReport awaitDecision(String what, Duration limit, Predicate<LoopReport> condition) {
     LoopReport[] seen = new LoopReport[1];
-    Waits.until(what, limit, () -> {
-      Optional<LoopReport> r = loop.last();
-      r.ifPresent(x -> seen[0] = x);
-      return r.filter(condition).isPresent();
-    });
+    Waits.until(
+        what,
+        limit,
+        () -> {
+          Optional<LoopReport> r = loop.last();
+          r.ifPresent(x -> seen[0] = x);
+          return r.filter(condition).isPresent();
+        });
     return seen[0];
   }
 

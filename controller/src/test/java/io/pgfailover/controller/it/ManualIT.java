@@ -41,7 +41,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The operator's paths: switchover without loss, manual failover through the CLI and the daemon's API. */
+/**
+ * The operator's paths: switchover without loss, manual failover through the CLI and the daemon's
+ * API.
+ */
 class ManualIT {
   @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
@@ -66,33 +69,52 @@ class ManualIT {
     PgNode primary = pg.primary();
     PgNode standby = pg.pair().other(primary);
     ControlLoop loop = lab.start();
-    lab.awaitDecision("a healthy first loop", Duration.ofSeconds(30), r -> r.decision().reason() == Reason.HEALTHY);
-    try (Connection c = primary.connect(); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE demo_writes (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
+    lab.awaitDecision(
+        "a healthy first loop",
+        Duration.ofSeconds(30),
+        r -> r.decision().reason() == Reason.HEALTHY);
+    try (Connection c = primary.connect();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE demo_writes (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT"
+              + " now())");
     }
     Demo.Writer writer = new Demo.Writer(lab.router());
     Thread t = new Thread(writer, "writer");
     t.start();
     Demo.await("100 acknowledged writes", Duration.ofSeconds(30), () -> writer.acks.size() >= 100);
 
-    LoopReport done = loop.submit(new Request.Switchover(lab.name(standby))).get(120, TimeUnit.SECONDS);
+    LoopReport done =
+        loop.submit(new Request.Switchover(lab.name(standby))).get(120, TimeUnit.SECONDS);
     Instant switched = Instant.now();
     assertEquals(Reason.SWITCHOVER, done.decision().reason(), done.decision().message());
     assertTrue(done.ok(), done.steps().toString());
     assertTrue(lab.routesOn(lab.name(standby)), lab.routeTargets().toString());
-    Demo.await("100 writes acknowledged by the new primary", Duration.ofSeconds(30), () -> writer.acksAfter(switched) >= 100);
+    Demo.await(
+        "100 writes acknowledged by the new primary",
+        Duration.ofSeconds(30),
+        () -> writer.acksAfter(switched) >= 100);
     writer.stop.set(true);
     t.join(10_000);
 
     Set<Long> stored = new HashSet<>();
-    try (Connection c = standby.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM demo_writes")) {
+    try (Connection c = standby.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id FROM demo_writes")) {
       while (rs.next()) {
         stored.add(rs.getLong(1));
       }
     }
     long lost = writer.acks.stream().filter(a -> !stored.contains(a.id())).count();
-    assertEquals(0, lost, "every acknowledged row is on the new primary (" + writer.acks.size() + " acknowledged)");
-    LoopReport after = lab.awaitDecision("the old primary seen read-only beside the new one", Duration.ofSeconds(30), r -> r.decision().reason() == Reason.TWO_PRIMARIES);
+    assertEquals(
+        0,
+        lost,
+        "every acknowledged row is on the new primary (" + writer.acks.size() + " acknowledged)");
+    LoopReport after =
+        lab.awaitDecision(
+            "the old primary seen read-only beside the new one",
+            Duration.ofSeconds(30),
+            r -> r.decision().reason() == Reason.TWO_PRIMARIES);
     assertTrue(after.decision().message().contains("(read-only)"), after.decision().message());
     assertTrue(lab.routesOn(lab.name(standby)));
   }
@@ -103,9 +125,18 @@ class ManualIT {
     PgNode primary = pg.primary();
     PgNode standby = pg.pair().other(primary);
     ControlLoop loop = lab.start();
-    admin = new AdminServer(lab.config, loop, new EventLog(lab.eventLog, Clock.systemUTC(), "lab"), lab.metrics, Clock.systemUTC());
+    admin =
+        new AdminServer(
+            lab.config,
+            loop,
+            new EventLog(lab.eventLog, Clock.systemUTC(), "lab"),
+            lab.metrics,
+            Clock.systemUTC());
     admin.start();
-    lab.awaitDecision("a healthy first loop", Duration.ofSeconds(30), r -> r.decision().reason() == Reason.HEALTHY);
+    lab.awaitDecision(
+        "a healthy first loop",
+        Duration.ofSeconds(30),
+        r -> r.decision().reason() == Reason.HEALTHY);
     String cfg = lab.configFile.toString();
 
     Cli status = cli("status", "--json", "-c", cfg);
@@ -119,8 +150,20 @@ class ManualIT {
     assertTrue(refused.out.contains("is healthy: use switchover"), refused.out);
     assertTrue(lab.routesOn(lab.name(primary)), "nothing changed");
 
-    HttpResponse<String> wrongToken = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + lab.config.admin().listen().getHostString() + ":" + lab.config.admin().listen().getPort() + "/failover"))
-        .header("Authorization", "Bearer wrong").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> wrongToken =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://"
+                                + lab.config.admin().listen().getHostString()
+                                + ":"
+                                + lab.config.admin().listen().getPort()
+                                + "/failover"))
+                    .header("Authorization", "Bearer wrong")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertEquals(401, wrongToken.statusCode());
 
     pg.kill(primary);
@@ -129,17 +172,45 @@ class ManualIT {
     assertTrue(failover.out.contains("\"via\" : \"daemon\""), failover.out);
     assertTrue(lab.routesOn(lab.name(standby)), lab.routeTargets().toString());
 
-    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lab.config.admin().listen().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-    assertTrue(metrics.body().contains("pgfailover_failovers_total{kind=\"manual_failover\"} 1"), metrics.body());
-    assertTrue(metrics.body().contains("pgfailover_last_failover_phase_ms{phase=\"promoted\"}"), metrics.body());
+    HttpResponse<String> metrics =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:"
+                                + lab.config.admin().listen().getPort()
+                                + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertTrue(
+        metrics.body().contains("pgfailover_failovers_total{kind=\"manual_failover\"} 1"),
+        metrics.body());
+    assertTrue(
+        metrics.body().contains("pgfailover_last_failover_phase_ms{phase=\"promoted\"}"),
+        metrics.body());
   }
 
   @Test
   void configCheckReportsEveryErrorWithItsLine() throws Exception {
-    Path bad = Files.writeString(dir.resolve("bad.yaml"), "cluster: x\naws: {region: nowhere}\nvirtualIp: 10.0.0.1\nrouteTables: []\nnodes: []\nprobe: {interval: soon}\n");
+    Path bad =
+        Files.writeString(
+            dir.resolve("bad.yaml"),
+            "cluster: x\n"
+                + "aws: {region: nowhere}\n"
+                + "virtualIp: 10.0.0.1\n"
+                + "routeTables: []\n"
+                + "nodes: []\n"
+                + "probe: {interval: soon}\n");
     Cli check = cli("config", "check", "-c", bad.toString());
     assertEquals(ExitCodes.CONFIG, check.code);
-    for (String expected : new String[] {":2: aws.region:", ":3: virtualIp:", ":4: routeTables: is empty", ":5: nodes: has 0 node(s)", ":6: probe.interval: \"soon\" is not a duration"}) {
+    for (String expected :
+        new String[] {
+          ":2: aws.region:",
+          ":3: virtualIp:",
+          ":4: routeTables: is empty",
+          ":5: nodes: has 0 node(s)",
+          ":6: probe.interval: \"soon\" is not a duration"
+        }) {
       assertTrue(check.err.contains(expected), "missing " + expected + " in:\n" + check.err);
     }
   }

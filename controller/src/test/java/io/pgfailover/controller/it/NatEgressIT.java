@@ -28,10 +28,10 @@ import software.amazon.awssdk.services.ec2.model.InstanceType;
 import software.amazon.awssdk.services.ec2.model.Route;
 
 /**
- * NAT egress failover on the emulator: controller A watches NAT instance B; when B stops, AZ B's private route
- * table's {@code 0.0.0.0/0} moves to A's NAT through the same route-switching code and event history, and
- * back once B runs again. (No PostgreSQL here: the nodes point at closed ports, and the database half of the
- * loop only raises alarms.)
+ * NAT egress failover on the emulator: controller A watches NAT instance B; when B stops, AZ B's
+ * private route table's {@code 0.0.0.0/0} moves to A's NAT through the same route-switching code
+ * and event history, and back once B runs again. (No PostgreSQL here: the nodes point at closed
+ * ports, and the database half of the loop only raises alarms.)
  */
 class NatEgressIT {
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
@@ -48,30 +48,56 @@ class NatEgressIT {
     String eniB = natB.networkInterfaces().get(0).networkInterfaceId();
     String tableA = vpc.routeTableIds().get(0);
     String tableB = vpc.routeTableIds().get(1);
-    ec2.createRoute(r -> r.routeTableId(tableA).destinationCidrBlock("0.0.0.0/0").networkInterfaceId(eniA));
-    ec2.createRoute(r -> r.routeTableId(tableB).destinationCidrBlock("0.0.0.0/0").networkInterfaceId(eniB));
+    ec2.createRoute(
+        r -> r.routeTableId(tableA).destinationCidrBlock("0.0.0.0/0").networkInterfaceId(eniA));
+    ec2.createRoute(
+        r -> r.routeTableId(tableB).destinationCidrBlock("0.0.0.0/0").networkInterfaceId(eniB));
 
     Path events = dir.resolve("events.jsonl");
-    String yaml = String.join("\n",
-        "cluster: nat",
-        "aws: {region: " + aws.region() + ", endpoint: '" + aws.endpoint() + "'}",
-        "virtualIp: " + vpc.vipCidr(),
-        "routeTables: [" + String.join(", ", vpc.routeTableIds()) + "]",
-        "nodes:",
-        "  - {name: pg-a, instanceId: " + vpc.primary().instanceId() + ", eniId: " + vpc.primary().eniId() + ", host: 127.0.0.1, port: " + Lab.freePort() + ", user: u, password: {env: UNUSED}}",
-        "  - {name: pg-b, instanceId: " + vpc.standby().instanceId() + ", eniId: " + vpc.standby().eniId() + ", host: 127.0.0.1, port: " + Lab.freePort() + ", user: u, password: {env: UNUSED}}",
-        "probe: {interval: 1s, timeout: 500ms}",
-        "admin: {listen: '127.0.0.1:0'}",
-        "eventLog: " + events,
-        "nat:",
-        "  instanceId: " + natA.instanceId(),
-        "  peer: {instanceId: " + natB.instanceId() + ", routeTables: [" + tableB + "]}",
-        "  failureThreshold: 2",
-        "  failback: true",
-        "");
+    String yaml =
+        String.join(
+            "\n",
+            "cluster: nat",
+            "aws: {region: " + aws.region() + ", endpoint: '" + aws.endpoint() + "'}",
+            "virtualIp: " + vpc.vipCidr(),
+            "routeTables: [" + String.join(", ", vpc.routeTableIds()) + "]",
+            "nodes:",
+            "  - {name: pg-a, instanceId: "
+                + vpc.primary().instanceId()
+                + ", eniId: "
+                + vpc.primary().eniId()
+                + ", host: 127.0.0.1, port: "
+                + Lab.freePort()
+                + ", user: u, password: {env: UNUSED}}",
+            "  - {name: pg-b, instanceId: "
+                + vpc.standby().instanceId()
+                + ", eniId: "
+                + vpc.standby().eniId()
+                + ", host: 127.0.0.1, port: "
+                + Lab.freePort()
+                + ", user: u, password: {env: UNUSED}}",
+            "probe: {interval: 1s, timeout: 500ms}",
+            "admin: {listen: '127.0.0.1:0'}",
+            "eventLog: " + events,
+            "nat:",
+            "  instanceId: " + natA.instanceId(),
+            "  peer: {instanceId: " + natB.instanceId() + ", routeTables: [" + tableB + "]}",
+            "  failureThreshold: 2",
+            "  failback: true",
+            "");
     ControllerConfig config = ConfigLoader.parse(yaml, "nat.yaml");
     try (Backends backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()));
-        ControlLoop loop = new ControlLoop(config, backends.postgres(), backends.routeTables(), backends.fencer(), new EventLog(events, Clock.systemUTC(), "nat"), new Metrics(), Clock.systemUTC(), Leadership.single(), backends.natEgress())) {
+        ControlLoop loop =
+            new ControlLoop(
+                config,
+                backends.postgres(),
+                backends.routeTables(),
+                backends.fencer(),
+                new EventLog(events, Clock.systemUTC(), "nat"),
+                new Metrics(),
+                Clock.systemUTC(),
+                Leadership.single(),
+                backends.natEgress())) {
       loop.runOnce();
       loop.runOnce();
       assertEquals(eniB, defaultRoute(ec2, tableB), "a healthy peer keeps its AZ's egress");
@@ -82,22 +108,41 @@ class NatEgressIT {
       loop.runOnce();
       assertEquals(eniA, defaultRoute(ec2, tableB), "AZ B's egress now goes through the survivor");
       assertEquals(eniA, defaultRoute(ec2, tableA), "its own AZ's table is untouched");
-      assertEquals(vpc.primary().eniId(), virtualIpRoute(ec2, tableB, vpc.vipCidr()), "the virtual IP route is not the egress route");
+      assertEquals(
+          vpc.primary().eniId(),
+          virtualIpRoute(ec2, tableB, vpc.vipCidr()),
+          "the virtual IP route is not the egress route");
 
       ec2.startInstances(r -> r.instanceIds(natB.instanceId()));
       loop.runOnce();
       loop.runOnce();
       assertEquals(eniB, defaultRoute(ec2, tableB), "failback once the peer runs again");
     }
-    List<JsonNode> moves = EventLog.tail(events, 200).stream().filter(e -> e.path("action").asText().equals("point_egress_routes")).toList();
-    assertEquals(List.of("action_started:self", "action_finished:self", "action_started:peer", "action_finished:peer"),
+    List<JsonNode> moves =
+        EventLog.tail(events, 200).stream()
+            .filter(e -> e.path("action").asText().equals("point_egress_routes"))
+            .toList();
+    assertEquals(
+        List.of(
+            "action_started:self",
+            "action_finished:self",
+            "action_started:peer",
+            "action_finished:peer"),
         moves.stream().map(e -> e.path("event").asText() + ":" + e.path("to").asText()).toList());
     assertTrue(moves.get(1).path("ok").asBoolean(), moves.get(1).toString());
     assertTrue(moves.get(0).path("why").asText().contains("stopped"), moves.get(0).toString());
   }
 
   private static Instance nat(Ec2Client ec2, String subnet) {
-    return ec2.runInstances(r -> r.imageId("ami-12c6146b").instanceType(InstanceType.T3_MICRO).minCount(1).maxCount(1).subnetId(subnet)).instances().get(0);
+    return ec2.runInstances(
+            r ->
+                r.imageId("ami-12c6146b")
+                    .instanceType(InstanceType.T3_MICRO)
+                    .minCount(1)
+                    .maxCount(1)
+                    .subnetId(subnet))
+        .instances()
+        .get(0);
   }
 
   private static String defaultRoute(Ec2Client ec2, String table) {
@@ -105,7 +150,15 @@ class NatEgressIT {
   }
 
   private static String virtualIpRoute(Ec2Client ec2, String table, String cidr) {
-    return ec2.describeRouteTables(r -> r.routeTableIds(table)).routeTables().get(0).routes().stream()
-        .filter(r -> cidr.equals(r.destinationCidrBlock())).findFirst().map(Route::networkInterfaceId).orElse("none");
+    return ec2
+        .describeRouteTables(r -> r.routeTableIds(table))
+        .routeTables()
+        .get(0)
+        .routes()
+        .stream()
+        .filter(r -> cidr.equals(r.destinationCidrBlock()))
+        .findFirst()
+        .map(Route::networkInterfaceId)
+        .orElse("none");
   }
 }

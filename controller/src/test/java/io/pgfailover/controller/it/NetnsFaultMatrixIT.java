@@ -23,10 +23,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The fault matrix on the netns lab (issue 6): each test runs one scenario of {@code
- * io.pgfailover.testsupport.lab.FaultMatrix} as its own process inside namespace pgfo-cli (a JVM cannot move its
- * threads between namespaces), with {@code failoverctl run} as a separate process on pgfo-ctl and a fresh pair,
- * and asserts on the facts it prints. Needs root and network namespaces; skipped otherwise. Each scenario is
- * bounded (the flapping link lasts the specified 60 s); the class takes about 3 minutes, 4 with the flapping link.
+ * io.pgfailover.testsupport.lab.FaultMatrix} as its own process inside namespace pgfo-cli (a JVM
+ * cannot move its threads between namespaces), with {@code failoverctl run} as a separate process
+ * on pgfo-ctl and a fresh pair, and asserts on the facts it prints. Needs root and network
+ * namespaces; skipped otherwise. Each scenario is bounded (the flapping link lasts the specified 60
+ * s); the class takes about 3 minutes, 4 with the flapping link.
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class NetnsFaultMatrixIT {
@@ -42,13 +43,21 @@ class NetnsFaultMatrixIT {
       repo = repo.getParent();
       assumeTrue(repo != null, "scripts/netns.sh not found above the working directory");
     }
-    assumeTrue(isRoot(), "the netns fault matrix needs root (it creates network namespaces); skipped");
-    assumeTrue(run(List.of("scripts/netns.sh", "check"), 30).exitCode() == 0,
+    assumeTrue(
+        isRoot(), "the netns fault matrix needs root (it creates network namespaces); skipped");
+    assumeTrue(
+        run(List.of("scripts/netns.sh", "check"), 30).exitCode() == 0,
         "network namespaces are not available here (ip netns add failed); skipped");
-    // One netns lab at a time on this machine (bench/failover.sh takes the same lock): the names are fixed.
-    lockHolder = new ProcessBuilder("flock", "-w", "1800", LOCK, "sh", "-c", "echo locked; exec cat")
-        .redirectErrorStream(true).start();
-    String first = new BufferedReader(new InputStreamReader(lockHolder.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    // One netns lab at a time on this machine (bench/failover.sh takes the same lock): the names
+    // are fixed.
+    lockHolder =
+        new ProcessBuilder("flock", "-w", "1800", LOCK, "sh", "-c", "echo locked; exec cat")
+            .redirectErrorStream(true)
+            .start();
+    String first =
+        new BufferedReader(
+                new InputStreamReader(lockHolder.getInputStream(), StandardCharsets.UTF_8))
+            .readLine();
     assertEquals("locked", first, "lock " + LOCK);
     Result up = run(List.of("scripts/netns.sh", "up"), 180);
     assertEquals(0, up.exitCode(), "scripts/netns.sh up:\n" + up.output());
@@ -64,7 +73,8 @@ class NetnsFaultMatrixIT {
   }
 
   @Test
-  void controllersPathToThePrimaryCutWhileTheStandbyStillStreams_noFailoverAndAnAlarm() throws Exception {
+  void controllersPathToThePrimaryCutWhileTheStandbyStillStreams_noFailoverAndAnAlarm()
+      throws Exception {
     JsonNode f = scenario("path-cut");
     assertEquals(0, f.path("promotions_started").asInt(), f.toString());
     assertEquals(0, f.path("failovers").asInt(), f.toString());
@@ -73,17 +83,20 @@ class NetnsFaultMatrixIT {
   }
 
   /**
-   * The issue's specification. With the witness memory for timed-out primaries, runs here end with zero
-   * failovers, but when the loss keeps replication down for longer than the witness window a promotion can
-   * still start (and is aborted by the pre-promotion re-check). This test asserts that none starts, so it is
-   * opt-in (PGFAILOVER_MATRIX_FLAPPING=1 or -Dpgfailover.matrix.flapping=true) to keep the default suite
-   * deterministic; see the README's fault matrix section.
+   * The issue's specification. With the witness memory for timed-out primaries, runs here end with
+   * zero failovers, but when the loss keeps replication down for longer than the witness window a
+   * promotion can still start (and is aborted by the pre-promotion re-check). This test asserts
+   * that none starts, so it is opt-in (PGFAILOVER_MATRIX_FLAPPING=1 or
+   * -Dpgfailover.matrix.flapping=true) to keep the default suite deterministic; see the README's
+   * fault matrix section.
    */
   @Test
   void flappingLinkToThePrimary_thirtyPercentLossForSixtySeconds_noFailover() throws Exception {
-    assumeTrue(Boolean.getBoolean("pgfailover.matrix.flapping") || "1".equals(System.getenv("PGFAILOVER_MATRIX_FLAPPING")),
-        "flapping link: a promotion attempt can still start under sustained loss (see the README's fault matrix); opt in with"
-            + " PGFAILOVER_MATRIX_FLAPPING=1");
+    assumeTrue(
+        Boolean.getBoolean("pgfailover.matrix.flapping")
+            || "1".equals(System.getenv("PGFAILOVER_MATRIX_FLAPPING")),
+        "flapping link: a promotion attempt can still start under sustained loss (see the README's"
+            + " fault matrix); opt in with PGFAILOVER_MATRIX_FLAPPING=1");
     JsonNode f = scenario("flapping-link");
     assertEquals(0, f.path("promotions_started").asInt(), f.toString());
     assertEquals(0, f.path("failovers").asInt(), f.toString());
@@ -93,7 +106,10 @@ class NetnsFaultMatrixIT {
   @Test
   void ec2ApiUnavailableDuringAFailover_routesEndCorrectWithOnePrimary() throws Exception {
     JsonNode f = scenario("ec2-unavailable");
-    assertEquals("pg-a,pg-a", f.path("routes_when_ec2_came_back").asText(), "the outage hit the route switch: " + f);
+    assertEquals(
+        "pg-a,pg-a",
+        f.path("routes_when_ec2_came_back").asText(),
+        "the outage hit the route switch: " + f);
     assertTrue(f.path("route_switches_failed").asInt() >= 1, f.toString());
     assertEquals(1, f.path("promotions_started").asInt(), f.toString());
     assertEquals(List.of("pg-b"), distinct(f.path("routes")), f.toString());
@@ -111,14 +127,20 @@ class NetnsFaultMatrixIT {
   }
 
   @Test
-  void oldPrimaryComesBackAfterAFailover_neverReachableThroughTheVirtualIpAndStatusReportsIt() throws Exception {
+  void oldPrimaryComesBackAfterAFailover_neverReachableThroughTheVirtualIpAndStatusReportsIt()
+      throws Exception {
     JsonNode f = scenario("old-primary-back");
     assertEquals(1, f.path("failovers").asInt(), f.toString());
-    assertEquals("primary", f.path("roles").path("pg-a").asText(), "the old primary is back, writable: " + f);
+    assertEquals(
+        "primary",
+        f.path("roles").path("pg-a").asText(),
+        "the old primary is back, writable: " + f);
     assertEquals(List.of("pg-b"), distinct(f.path("routes")), f.toString());
     assertEquals(List.of("pg-b"), texts(f.path("vip_answered_by")), f.toString());
     JsonNode doc = f.path("status").path("document");
-    assertTrue(List.of("TWO_PRIMARIES", "STALE_PRIMARY").contains(doc.path("reason").asText()), doc.toString());
+    assertTrue(
+        List.of("TWO_PRIMARIES", "STALE_PRIMARY").contains(doc.path("reason").asText()),
+        doc.toString());
     JsonNode oldPrimary = null;
     for (JsonNode n : doc.path("nodes")) {
       if (n.path("name").asText().equals("pg-a")) {
@@ -163,8 +185,21 @@ class NetnsFaultMatrixIT {
     Path out = repo.resolve("controller/target/netns-matrix");
     Path jar = repo.resolve("controller/target/failoverctl.jar");
     assertTrue(Files.exists(jar), jar + " (built by the package phase) is missing");
-    Result r = run(List.of("ip", "netns", "exec", "pgfo-cli", java, "-cp", System.getProperty("java.class.path"),
-        "io.pgfailover.testsupport.lab.FaultMatrix", name, out.toString(), jar.toString()), 240);
+    Result r =
+        run(
+            List.of(
+                "ip",
+                "netns",
+                "exec",
+                "pgfo-cli",
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.pgfailover.testsupport.lab.FaultMatrix",
+                name,
+                out.toString(),
+                jar.toString()),
+            240);
     assertEquals(0, r.exitCode(), "scenario " + name + " output:\n" + r.tail());
     String[] lines = r.output().strip().split("\n");
     return JSON.readTree(lines[lines.length - 1]);
@@ -173,15 +208,21 @@ class NetnsFaultMatrixIT {
   private record Result(int exitCode, String output) {
     String tail() {
       String[] lines = output.split("\n");
-      return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
+      return String.join(
+          "\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
     }
   }
 
-  private static Result run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
+  private static Result run(List<String> cmd, int timeoutSeconds)
+      throws IOException, InterruptedException {
     Path log = Files.createTempFile("pgfo-netns-", ".log");
     try {
-      Process p = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .directory(repo.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         return new Result(-1, "timed out after " + timeoutSeconds + " s\n" + Files.readString(log));

@@ -11,9 +11,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A test-only TCP relay between the controller and one server. {@link #cut} turns it into a black hole: open
- * connections go silent and new ones are accepted but never answered, like a partition on the controller's
- * path alone (the standby's replication connection does not pass through it).
+ * A test-only TCP relay between the controller and one server. {@link #cut} turns it into a black
+ * hole: open connections go silent and new ones are accepted but never answered, like a partition
+ * on the controller's path alone (the standby's replication connection does not pass through it).
  */
 final class TcpProxy implements AutoCloseable {
   private final ServerSocket listener;
@@ -34,7 +34,10 @@ final class TcpProxy implements AutoCloseable {
     return listener.getLocalPort();
   }
 
-  /** From now on nothing passes either way; sockets stay open so the controller sees timeouts, not refusals. */
+  /**
+   * From now on nothing passes either way; sockets stay open so the controller sees timeouts, not
+   * refusals.
+   */
   void cut() {
     cut.set(true);
   }
@@ -58,21 +61,25 @@ final class TcpProxy implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[8192];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          if (cut.get()) {
-            return; // drop the bytes and stop relaying: the peer waits in vain
-          }
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException e) {
-        // one side closed
-      }
-    }, "tcp-proxy-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[8192];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                  if (cut.get()) {
+                    return; // drop the bytes and stop relaying: the peer waits in vain
+                  }
+                  out.write(buf, 0, n);
+                  out.flush();
+                }
+              } catch (IOException e) {
+                // one side closed
+              }
+            },
+            "tcp-proxy-pump");
     t.setDaemon(true);
     t.start();
   }

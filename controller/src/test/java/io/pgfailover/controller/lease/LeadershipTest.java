@@ -12,11 +12,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lease rules on an in-memory store and a hand-driven monotonic clock: no sleeps, every step explicit.
- * Duration 10 s, renewal every 2 s, acting window 8 s (safety margin 2 s).
+ * The lease rules on an in-memory store and a hand-driven monotonic clock: no sleeps, every step
+ * explicit. Duration 10 s, renewal every 2 s, acting window 8 s (safety margin 2 s).
  */
 class LeadershipTest {
-  static final LeaseConfig CONFIG = new LeaseConfig("t", "ctl", Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(2));
+  static final LeaseConfig CONFIG =
+      new LeaseConfig(
+          "t",
+          "ctl",
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(2));
 
   final MemoryLeaseStore store = new MemoryLeaseStore();
   final AtomicLong nanos = new AtomicLong(1_000_000_000L);
@@ -105,7 +112,8 @@ class LeadershipTest {
     advance(2_000);
     a.tick(); // renewal fails: the last confirmed window still counts
     assertTrue(a.leads());
-    assertFalse(a.beforeMutating(false).granted(), "an unconfirmed renewal before an action refuses it");
+    assertFalse(
+        a.beforeMutating(false).granted(), "an unconfirmed renewal before an action refuses it");
     advance(6_000);
     a.tick();
     assertFalse(a.leads());
@@ -138,7 +146,9 @@ class LeadershipTest {
     store.unreachable = true;
     b.tick(); // due, but the take cannot reach the store
     assertFalse(b.leads(), b.view().toString());
-    assertTrue(b.takeoverDueIn().isEmpty(), "the loop keeps its normal interval instead of spinning on a due takeover");
+    assertTrue(
+        b.takeoverDueIn().isEmpty(),
+        "the loop keeps its normal interval instead of spinning on a due takeover");
     store.unreachable = false;
     b.tick();
     assertTrue(b.leads(), "once the store answers again the takeover goes through");

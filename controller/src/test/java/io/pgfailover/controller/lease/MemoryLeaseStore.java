@@ -8,14 +8,20 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The {@link LeaseStore} contract in memory (the DynamoDB adapter is tested on the emulator): conditional
- * writes, a token that only grows, and switches for an unreachable store or a write whose answer is lost.
+ * The {@link LeaseStore} contract in memory (the DynamoDB adapter is tested on the emulator):
+ * conditional writes, a token that only grows, and switches for an unreachable store or a write
+ * whose answer is lost.
  */
 final class MemoryLeaseStore implements LeaseStore {
   private Lease item;
   boolean unreachable;
-  /** The next write happens but its caller hears a timeout, as when the answer is lost on the way back. */
+
+  /**
+   * The next write happens but its caller hears a timeout, as when the answer is lost on the way
+   * back.
+   */
   boolean loseNextAnswer;
+
   final List<String> writes = new ArrayList<>();
 
   @Override
@@ -27,11 +33,22 @@ final class MemoryLeaseStore implements LeaseStore {
   @Override
   public synchronized Optional<Lease> take(Optional<Lease> seen, String owner, Duration duration) {
     check();
-    boolean matches = seen.isEmpty() ? item == null : item != null && item.renewal().equals(seen.get().renewal()) && item.token() == seen.get().token();
+    boolean matches =
+        seen.isEmpty()
+            ? item == null
+            : item != null
+                && item.renewal().equals(seen.get().renewal())
+                && item.token() == seen.get().token();
     if (!matches) {
       return Optional.empty();
     }
-    item = new Lease(owner, seen.map(l -> l.token() + 1).orElse(1L), UUID.randomUUID().toString(), false, duration);
+    item =
+        new Lease(
+            owner,
+            seen.map(l -> l.token() + 1).orElse(1L),
+            UUID.randomUUID().toString(),
+            false,
+            duration);
     writes.add("take " + owner + " " + item.token());
     return answer(Optional.of(item));
   }

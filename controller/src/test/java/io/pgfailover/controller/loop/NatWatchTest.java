@@ -19,7 +19,14 @@ class NatWatchTest {
   static final PeerHealth UNKNOWN = new PeerHealth(Peer.UNKNOWN, "ec2 unreadable");
 
   static NatWatch watch(boolean failback) {
-    return new NatWatch(new NatConfig("i-0000000000000000a", "i-0000000000000000b", List.of("rtb-0000000000000000b"), Optional.empty(), 3, failback));
+    return new NatWatch(
+        new NatConfig(
+            "i-0000000000000000a",
+            "i-0000000000000000b",
+            List.of("rtb-0000000000000000b"),
+            Optional.empty(),
+            3,
+            failback));
   }
 
   static Optional<Holder> run(NatWatch w, PeerHealth h, Holder holder) {
@@ -46,7 +53,8 @@ class NatWatchTest {
     }
     assertEquals(Optional.empty(), run(w, DOWN, Holder.SELF));
     assertEquals(Optional.empty(), run(w, DOWN, Holder.UNKNOWN));
-    assertEquals(Optional.of(Holder.SELF), run(w, DOWN, Holder.MIXED), "a half-moved set is finished");
+    assertEquals(
+        Optional.of(Holder.SELF), run(w, DOWN, Holder.MIXED), "a half-moved set is finished");
   }
 
   @Test

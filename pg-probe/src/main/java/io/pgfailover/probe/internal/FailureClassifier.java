@@ -32,7 +32,9 @@ public final class FailureClassifier {
     return Reachability.OTHER;
   }
 
-  /** The kind for a SQLSTATE, or null when the state alone does not say (then the cause decides). */
+  /**
+   * The kind for a SQLSTATE, or null when the state alone does not say (then the cause decides).
+   */
   static Reachability fromSqlState(String sqlState, String message) {
     switch (sqlState) {
       case "28P01": // invalid_password
@@ -40,8 +42,10 @@ public final class FailureClassifier {
         return Reachability.AUTH_FAILED;
       case "53300": // too_many_connections
         return Reachability.TOO_MANY_CONNECTIONS;
-      case "57P03": // cannot_connect_now: the message is the only thing that tells starting from stopping.
-        // The server localizes it (lc_messages), so anything but the English "shutting down" reads as starting.
+      case "57P03": // cannot_connect_now: the message is the only thing that tells starting from
+        // stopping.
+        // The server localizes it (lc_messages), so anything but the English "shutting down" reads
+        // as starting.
         return message.toLowerCase(Locale.ROOT).contains("shutting down")
             ? Reachability.SHUTTING_DOWN
             : Reachability.STARTING_UP;

@@ -38,7 +38,8 @@ public final class NodeQueries {
    *   timeline of the WAL it streams), else, with no receiver, the timeline of the last restartpoint.
    * The CASEs keep primary-only functions from running on a standby and vice versa.
    */
-  private static final String OBSERVE_SQL = """
+  private static final String OBSERVE_SQL =
+      """
       SELECT r.in_recovery,
              current_setting('server_version'),
              c.lsn::text,
@@ -53,12 +54,14 @@ public final class NodeQueries {
         LEFT JOIN pg_stat_wal_receiver w ON true
       """;
 
-  private static final String HEARTBEAT_SQL = """
+  private static final String HEARTBEAT_SQL =
+      """
       INSERT INTO pgfailover.heartbeat (node, beat_at) VALUES (?, clock_timestamp())
       ON CONFLICT (node) DO UPDATE SET beat_at = excluded.beat_at
       """;
 
-  private static final String CREATE_SCHEMA_SQL = """
+  private static final String CREATE_SCHEMA_SQL =
+      """
       CREATE SCHEMA IF NOT EXISTS pgfailover;
       CREATE TABLE IF NOT EXISTS pgfailover.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)
       """;
@@ -66,7 +69,8 @@ public final class NodeQueries {
   private NodeQueries() {}
 
   public static Observation observe(Connection c) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(OBSERVE_SQL)) {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(OBSERVE_SQL)) {
       if (!rs.next()) {
         throw new SQLException("probe query returned no row");
       }
@@ -74,34 +78,52 @@ public final class NodeQueries {
       String version = rs.getString(2);
       Optional<WalReceiver> receiver = walReceiver(rs);
       if (!inRecovery) {
-        return new Observation(Role.PRIMARY, OptionalLong.of(Long.parseLong(rs.getString(4), 16)),
-            lsn(rs.getString(3)), Optional.empty(), Optional.empty(), receiver, version);
+        return new Observation(
+            Role.PRIMARY,
+            OptionalLong.of(Long.parseLong(rs.getString(4), 16)),
+            lsn(rs.getString(3)),
+            Optional.empty(),
+            Optional.empty(),
+            receiver,
+            version);
       }
       long receivedTli = rs.getLong(10);
-      OptionalLong timeline = !rs.wasNull() && receivedTli > 0
-          ? OptionalLong.of(receivedTli)
-          : OptionalLong.of(rs.getLong(7));
-      return new Observation(Role.STANDBY, timeline, Optional.empty(), lsn(rs.getString(5)), lsn(rs.getString(6)),
-          receiver, version);
+      OptionalLong timeline =
+          !rs.wasNull() && receivedTli > 0
+              ? OptionalLong.of(receivedTli)
+              : OptionalLong.of(rs.getLong(7));
+      return new Observation(
+          Role.STANDBY,
+          timeline,
+          Optional.empty(),
+          lsn(rs.getString(5)),
+          lsn(rs.getString(6)),
+          receiver,
+          version);
     }
   }
 
   private static Optional<WalReceiver> walReceiver(ResultSet rs) throws SQLException {
     rs.getInt(8);
     if (rs.wasNull()) {
-      return Optional.empty(); // no WAL receiver process (a primary, or a standby that lost its primary)
+      return Optional
+          .empty(); // no WAL receiver process (a primary, or a standby that lost its primary)
     }
     String status = rs.getString(9);
     if (status == null) {
-      // The row exists but its columns are hidden: the probe role lacks pg_read_all_stats (grant pg_monitor).
-      throw new SQLException("pg_stat_wal_receiver is hidden from this role; GRANT pg_monitor TO the probe user",
+      // The row exists but its columns are hidden: the probe role lacks pg_read_all_stats (grant
+      // pg_monitor).
+      throw new SQLException(
+          "pg_stat_wal_receiver is hidden from this role; GRANT pg_monitor TO the probe user",
           "42501");
     }
     long sinceMs = rs.getLong(13);
-    Optional<Duration> since = rs.wasNull() ? Optional.empty() : Optional.of(Duration.ofMillis(Math.max(0, sinceMs)));
+    Optional<Duration> since =
+        rs.wasNull() ? Optional.empty() : Optional.of(Duration.ofMillis(Math.max(0, sinceMs)));
     String host = rs.getString(11);
-    return Optional.of(new WalReceiver(status, "streaming".equals(status), host == null ? "" : host, rs.getInt(12),
-        since));
+    return Optional.of(
+        new WalReceiver(
+            status, "streaming".equals(status), host == null ? "" : host, rs.getInt(12), since));
   }
 
   private static Optional<Lsn> lsn(String text) {
@@ -109,9 +131,10 @@ public final class NodeQueries {
   }
 
   /**
-   * Upserts this node's heartbeat row in a transaction bounded by {@code SET LOCAL statement_timeout}. The
-   * transaction is an ordinary one, so a primary with {@code default_transaction_read_only = on} fails it as it
-   * would fail the application. The schema is created on first use.
+   * Upserts this node's heartbeat row in a transaction bounded by {@code SET LOCAL
+   * statement_timeout}. The transaction is an ordinary one, so a primary with {@code
+   * default_transaction_read_only = on} fails it as it would fail the application. The schema is
+   * created on first use.
    */
   public static WriteCheck writeCheck(Connection c, String node, Duration timeout) {
     try {
@@ -123,7 +146,8 @@ public final class NodeQueries {
         if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
           return failed(e);
         }
-        return heartbeat(c, node, timeout, true); // undefined table or schema: first run on this cluster
+        return heartbeat(
+            c, node, timeout, true); // undefined table or schema: first run on this cluster
       }
     } catch (SQLException e) {
       try {
@@ -135,8 +159,8 @@ public final class NodeQueries {
     }
   }
 
-  private static WriteCheck heartbeat(Connection c, String node, Duration timeout, boolean createSchema)
-      throws SQLException {
+  private static WriteCheck heartbeat(
+      Connection c, String node, Duration timeout, boolean createSchema) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute("SET LOCAL statement_timeout = " + timeout.toMillis());
       if (createSchema) {
@@ -148,12 +172,16 @@ public final class NodeQueries {
       ps.executeUpdate();
     }
     c.commit();
-    // With synchronous replication a commit whose wait is cancelled (here by statement_timeout) is committed
+    // With synchronous replication a commit whose wait is cancelled (here by statement_timeout) is
+    // committed
     // locally and only warns: the primary cannot confirm writes, which is what this check is for.
     for (SQLWarning w = c.getWarnings(); w != null; w = w.getNextWarning()) {
       if (String.valueOf(w.getMessage()).contains("synchronous replication")) {
-        return WriteCheck.failed("commit not confirmed by a synchronous standby within " + timeout.toMillis()
-            + " ms: " + w.getMessage());
+        return WriteCheck.failed(
+            "commit not confirmed by a synchronous standby within "
+                + timeout.toMillis()
+                + " ms: "
+                + w.getMessage());
       }
     }
     return WriteCheck.passed();

@@ -17,9 +17,14 @@ import java.util.Set;
 /** The password sources behind {@link PasswordSource}'s factories. */
 public final class Passwords {
 
-  private static final Set<PosixFilePermission> GROUP_OR_OTHERS = EnumSet.of(
-      PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-      PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+  private static final Set<PosixFilePermission> GROUP_OR_OTHERS =
+      EnumSet.of(
+          PosixFilePermission.GROUP_READ,
+          PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_EXECUTE,
+          PosixFilePermission.OTHERS_READ,
+          PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_EXECUTE);
 
   private Passwords() {}
 
@@ -36,7 +41,9 @@ public final class Passwords {
       String value = System.getenv(variable);
       if (value == null || value.isEmpty()) {
         throw new IllegalStateException(
-            "password environment variable " + variable + " is not set; export it or use a password file");
+            "password environment variable "
+                + variable
+                + " is not set; export it or use a password file");
       }
       return value;
     }
@@ -57,7 +64,8 @@ public final class Passwords {
     public String password(String host, int port, String database, String user) {
       List<String> lines = readPrivate(file, "password file");
       if (lines.isEmpty() || lines.get(0).isEmpty()) {
-        throw new IllegalStateException("password file " + file + " is empty; put the password on its first line");
+        throw new IllegalStateException(
+            "password file " + file + " is empty; put the password on its first line");
       }
       return lines.get(0);
     }
@@ -86,13 +94,25 @@ public final class Passwords {
     @Override
     public String password(String host, int port, String database, String user) {
       return lookup(readPrivate(file, "pgpass file"), host, port, database, user)
-          .orElseThrow(() -> new IllegalStateException(
-              "pgpass file " + file + " has no line matching " + host + ":" + port + ":" + database + ":" + user
-                  + "; add one (fields may be *)"));
+          .orElseThrow(
+              () ->
+                  new IllegalStateException(
+                      "pgpass file "
+                          + file
+                          + " has no line matching "
+                          + host
+                          + ":"
+                          + port
+                          + ":"
+                          + database
+                          + ":"
+                          + user
+                          + "; add one (fields may be *)"));
     }
 
     /** The password of the first line matching all four fields; {@code *} matches anything. */
-    public static Optional<String> lookup(List<String> lines, String host, int port, String database, String user) {
+    public static Optional<String> lookup(
+        List<String> lines, String host, int port, String database, String user) {
       String[] wanted = {host, Integer.toString(port), database, user};
       for (String line : lines) {
         if (line.isBlank() || line.startsWith("#")) {
@@ -107,8 +127,8 @@ public final class Passwords {
           matches = fields.get(i).equals("*") || fields.get(i).equals(wanted[i]);
         }
         if (matches) {
-          return Optional.of(fields.get(4)); // the rest of the line: ':' needs no escape in the password
-
+          return Optional.of(
+              fields.get(4)); // the rest of the line: ':' needs no escape in the password
         }
       }
       return Optional.empty();
@@ -156,14 +176,22 @@ public final class Passwords {
     }
   }
 
-  /** Reads a file that holds secrets, refusing one that group or others may read (as libpq does for .pgpass). */
+  /**
+   * Reads a file that holds secrets, refusing one that group or others may read (as libpq does for
+   * .pgpass).
+   */
   static List<String> readPrivate(Path file, String what) {
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
       if (perms.stream().anyMatch(GROUP_OR_OTHERS::contains)) {
         throw new IllegalStateException(
-            what + " " + file + " is accessible by group or others (" + java.nio.file.attribute.PosixFilePermissions
-                .toString(perms) + "); run chmod 600 " + file);
+            what
+                + " "
+                + file
+                + " is accessible by group or others ("
+                + java.nio.file.attribute.PosixFilePermissions.toString(perms)
+                + "); run chmod 600 "
+                + file);
       }
       return Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {

@@ -9,9 +9,9 @@ import java.time.Duration;
 import java.util.Properties;
 
 /**
- * Opens one short-lived connection per probe. The driver's own timeouts are whole seconds, so they are a
- * backstop that ends an abandoned connect or read; the probe's deadline itself is enforced by {@code
- * PgProbe}, which stops waiting and aborts the socket.
+ * Opens one short-lived connection per probe. The driver's own timeouts are whole seconds, so they
+ * are a backstop that ends an abandoned connect or read; the probe's deadline itself is enforced by
+ * {@code PgProbe}, which stops waiting and aborts the socket.
  */
 public final class ProbeConnections {
 
@@ -20,13 +20,21 @@ public final class ProbeConnections {
   private ProbeConnections() {}
 
   public static Connection open(NodeEndpoint node, Duration budget) throws SQLException {
-    String password = node.password().password(node.host(), node.port(), node.database(), node.user());
+    String password =
+        node.password().password(node.host(), node.port(), node.database(), node.user());
     return DRIVER.connect(url(node), properties(node, password, budget));
   }
 
   static String url(NodeEndpoint node) {
-    String host = node.host().contains(":") && !node.host().startsWith("[") ? "[" + node.host() + "]" : node.host();
-    return "jdbc:postgresql://" + host + ":" + node.port() + "/"
+    String host =
+        node.host().contains(":") && !node.host().startsWith("[")
+            ? "[" + node.host() + "]"
+            : node.host();
+    return "jdbc:postgresql://"
+        + host
+        + ":"
+        + node.port()
+        + "/"
         + URLEncoder.encode(node.database(), StandardCharsets.UTF_8).replace("+", "%20");
   }
 
@@ -40,9 +48,11 @@ public final class ProbeConnections {
     p.setProperty("socketTimeout", seconds);
     p.setProperty("tcpKeepAlive", "true");
     p.putIfAbsent("ApplicationName", "pgfailover-probe");
-    // Lets the driver send its session settings in the startup packet instead of a second round trip.
+    // Lets the driver send its session settings in the startup packet instead of a second round
+    // trip.
     p.putIfAbsent("assumeMinServerVersion", "10");
-    // The server ends our statements at the budget too, so an abandoned probe leaves no work behind.
+    // The server ends our statements at the budget too, so an abandoned probe leaves no work
+    // behind.
     String options = node.jdbcProperties().getOrDefault("options", "");
     p.setProperty("options", (options + " -c statement_timeout=" + budget.toMillis()).trim());
     return p;

@@ -8,60 +8,82 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.PSQLState;
 
 class FailureClassifierTest {
 
   @ParameterizedTest(name = "{0} {1} -> {2}")
-  @CsvSource(delimiter = '|', value = {
-      "28P01 | FATAL: password authentication failed for user \"pgfailover\" | AUTH_FAILED",
-      "28000 | FATAL: no pg_hba.conf entry for host \"10.0.0.5\" | AUTH_FAILED",
-      "53300 | FATAL: sorry, too many clients already | TOO_MANY_CONNECTIONS",
-      "57P03 | FATAL: the database system is starting up | STARTING_UP",
-      "57P03 | FATAL: the database system is not yet accepting connections | STARTING_UP",
-      "57P03 | FATAL: the database system is in recovery mode | STARTING_UP",
-      "57P03 | FATAL: the database system is shutting down | SHUTTING_DOWN",
-      "57P01 | FATAL: terminating connection due to administrator command | SHUTTING_DOWN",
-      "3D000 | FATAL: database \"nope\" does not exist | OTHER",
-      "25006 | ERROR: cannot execute INSERT in a read-only transaction | OTHER",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "28P01 | FATAL: password authentication failed for user \"pgfailover\" | AUTH_FAILED",
+        "28000 | FATAL: no pg_hba.conf entry for host \"10.0.0.5\" | AUTH_FAILED",
+        "53300 | FATAL: sorry, too many clients already | TOO_MANY_CONNECTIONS",
+        "57P03 | FATAL: the database system is starting up | STARTING_UP",
+        "57P03 | FATAL: the database system is not yet accepting connections | STARTING_UP",
+        "57P03 | FATAL: the database system is in recovery mode | STARTING_UP",
+        "57P03 | FATAL: the database system is shutting down | SHUTTING_DOWN",
+        "57P01 | FATAL: terminating connection due to administrator command | SHUTTING_DOWN",
+        "3D000 | FATAL: database \"nope\" does not exist | OTHER",
+        "25006 | ERROR: cannot execute INSERT in a read-only transaction | OTHER",
+      })
   void serverSqlStates(String state, String message, Reachability expected) {
     assertEquals(expected, FailureClassifier.classify(new SQLException(message, state)));
   }
 
   @Test
   void refusedConnectionFromTheDriver() {
-    PSQLException e = new PSQLException("Connection to 127.0.0.1:1 refused.",
-        PSQLState.CONNECTION_UNABLE_TO_CONNECT, new ConnectException("Connection refused"));
+    PSQLException e =
+        new PSQLException(
+            "Connection to 127.0.0.1:1 refused.",
+            PSQLState.CONNECTION_UNABLE_TO_CONNECT,
+            new ConnectException("Connection refused"));
     assertEquals(Reachability.REFUSED, FailureClassifier.classify(e));
   }
 
   @Test
   void connectOrReadTimeoutFromTheDriver() {
-    assertEquals(Reachability.TIMEOUT, FailureClassifier.classify(new PSQLException("The connection attempt failed.",
-        PSQLState.CONNECTION_UNABLE_TO_CONNECT, new SocketTimeoutException("connect timed out"))));
-    assertEquals(Reachability.TIMEOUT, FailureClassifier.classify(new PSQLException(
-        "An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE,
-        new SocketTimeoutException("Read timed out"))));
+    assertEquals(
+        Reachability.TIMEOUT,
+        FailureClassifier.classify(
+            new PSQLException(
+                "The connection attempt failed.",
+                PSQLState.CONNECTION_UNABLE_TO_CONNECT,
+                new SocketTimeoutException("connect timed out"))));
+    assertEquals(
+        Reachability.TIMEOUT,
+        FailureClassifier.classify(
+            new PSQLException(
+                "An I/O error occurred while sending to the backend.",
+                PSQLState.CONNECTION_FAILURE,
+                new SocketTimeoutException("Read timed out"))));
   }
 
   @Test
   void serverStateWinsOverTheTransportCause() {
-    SQLException e = new SQLException("FATAL: the database system is shutting down", "57P03",
-        new SocketTimeoutException());
+    SQLException e =
+        new SQLException(
+            "FATAL: the database system is shutting down", "57P03", new SocketTimeoutException());
     assertEquals(Reachability.SHUTTING_DOWN, FailureClassifier.classify(e));
   }
 
   @Test
   void anythingElseIsOther() {
-    assertEquals(Reachability.OTHER, FailureClassifier.classify(new PSQLException("The connection attempt failed.",
-        PSQLState.CONNECTION_UNABLE_TO_CONNECT, new UnknownHostException("db.example"))));
-    assertEquals(Reachability.OTHER, FailureClassifier.classify(new IllegalStateException(
-        "password environment variable X is not set")));
+    assertEquals(
+        Reachability.OTHER,
+        FailureClassifier.classify(
+            new PSQLException(
+                "The connection attempt failed.",
+                PSQLState.CONNECTION_UNABLE_TO_CONNECT,
+                new UnknownHostException("db.example"))));
+    assertEquals(
+        Reachability.OTHER,
+        FailureClassifier.classify(
+            new IllegalStateException("password environment variable X is not set")));
     assertEquals(Reachability.OTHER, FailureClassifier.classify(new IOException("boom")));
   }
 }

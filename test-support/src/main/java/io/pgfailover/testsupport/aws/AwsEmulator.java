@@ -11,14 +11,16 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * A running AWS emulator reachable over HTTP: moto_server from the project's venv (the default, and what CI
- * uses) or LocalStack through Testcontainers when {@code AWS_EMULATOR=localstack}.
+ * A running AWS emulator reachable over HTTP: moto_server from the project's venv (the default, and
+ * what CI uses) or LocalStack through Testcontainers when {@code AWS_EMULATOR=localstack}.
  *
  * <p>This is the non-JUnit API (benchmarks, demos); tests use {@link AwsEmulatorExtension}.
  */
 public interface AwsEmulator extends AutoCloseable {
 
-  /** Environment variable that chooses the emulator: {@code moto} (default) or {@code localstack}. */
+  /**
+   * Environment variable that chooses the emulator: {@code moto} (default) or {@code localstack}.
+   */
   String SWITCH_ENV = "AWS_EMULATOR";
 
   String DEFAULT_REGION = "us-east-1";
@@ -55,14 +57,19 @@ public interface AwsEmulator extends AutoCloseable {
         .build();
   }
 
-  /** Starts the emulator chosen by {@value #SWITCH_ENV} (moto unless it says {@code localstack}). */
+  /**
+   * Starts the emulator chosen by {@value #SWITCH_ENV} (moto unless it says {@code localstack}).
+   */
   static AwsEmulator start(String region) {
     return switch (chosen()) {
       case "moto" -> MotoServer.start(region);
       case "localstack" -> LocalStackEmulator.start(region);
       default ->
           throw new IllegalStateException(
-              SWITCH_ENV + "=" + System.getenv(SWITCH_ENV) + " is not known: use moto or localstack");
+              SWITCH_ENV
+                  + "="
+                  + System.getenv(SWITCH_ENV)
+                  + " is not known: use moto or localstack");
     };
   }
 
@@ -71,8 +78,8 @@ public interface AwsEmulator extends AutoCloseable {
   }
 
   /**
-   * The switch's value. moto unless asked otherwise, even where a Docker engine answers: CI must not change
-   * emulator because a machine happens to run Docker.
+   * The switch's value. moto unless asked otherwise, even where a Docker engine answers: CI must
+   * not change emulator because a machine happens to run Docker.
    */
   static String chosen() {
     return Optional.ofNullable(System.getenv(SWITCH_ENV))

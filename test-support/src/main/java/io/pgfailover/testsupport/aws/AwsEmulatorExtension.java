@@ -15,10 +15,12 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
  * }</pre>
  *
- * <p>moto_server from the venv by default (what CI runs); LocalStack through Testcontainers only when
- * {@code AWS_EMULATOR=localstack}. Must be registered on a static field: the emulator lives for the class.
+ * <p>moto_server from the venv by default (what CI runs); LocalStack through Testcontainers only
+ * when {@code AWS_EMULATOR=localstack}. Must be registered on a static field: the emulator lives
+ * for the class.
  */
-public final class AwsEmulatorExtension implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
+public final class AwsEmulatorExtension
+    implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
   private final String region;
   private AwsEmulator emulator;
   private Ec2Client ec2;
@@ -85,7 +87,8 @@ public final class AwsEmulatorExtension implements BeforeAllCallback, BeforeEach
   private AwsEmulator running() {
     if (emulator == null) {
       throw new IllegalStateException(
-          "AWS emulator not running: register AwsEmulatorExtension on a static field with @RegisterExtension");
+          "AWS emulator not running: register AwsEmulatorExtension on a static field with"
+              + " @RegisterExtension");
     }
     return emulator;
   }

@@ -9,11 +9,15 @@ import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
-/** The controller pair's lease table on the emulator, shaped as the CloudFormation stack makes it. */
+/**
+ * The controller pair's lease table on the emulator, shaped as the CloudFormation stack makes it.
+ */
 public final class LeaseTableFixture {
   private LeaseTableFixture() {}
 
-  /** Creates {@code name} (partition key {@code cluster}, a string; on-demand) and returns its name. */
+  /**
+   * Creates {@code name} (partition key {@code cluster}, a string; on-demand) and returns its name.
+   */
   public static String create(AwsEmulatorExtension aws, String name) {
     try (DynamoDbClient ddb = client(aws)) {
       return create(ddb, name);
@@ -22,10 +26,20 @@ public final class LeaseTableFixture {
 
   /** The same on any emulator endpoint (the netns lab's moto on its router). */
   public static String create(DynamoDbClient ddb, String name) {
-    ddb.createTable(b -> b.tableName(name)
-        .billingMode(BillingMode.PAY_PER_REQUEST)
-        .attributeDefinitions(AttributeDefinition.builder().attributeName("cluster").attributeType(ScalarAttributeType.S).build())
-        .keySchema(KeySchemaElement.builder().attributeName("cluster").keyType(KeyType.HASH).build()));
+    ddb.createTable(
+        b ->
+            b.tableName(name)
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(
+                    AttributeDefinition.builder()
+                        .attributeName("cluster")
+                        .attributeType(ScalarAttributeType.S)
+                        .build())
+                .keySchema(
+                    KeySchemaElement.builder()
+                        .attributeName("cluster")
+                        .keyType(KeyType.HASH)
+                        .build()));
     ddb.waiter().waitUntilTableExists(b -> b.tableName(name));
     return name;
   }

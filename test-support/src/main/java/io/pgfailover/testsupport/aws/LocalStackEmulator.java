@@ -11,8 +11,8 @@ import org.testcontainers.containers.localstack.LocalStackContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * LocalStack through Testcontainers, chosen only with {@code AWS_EMULATOR=localstack} and a Docker engine.
- * Not what CI runs: moto is.
+ * LocalStack through Testcontainers, chosen only with {@code AWS_EMULATOR=localstack} and a Docker
+ * engine. Not what CI runs: moto is.
  */
 final class LocalStackEmulator implements AwsEmulator {
   /** Pinned so a new LocalStack release cannot change test results unasked. */
@@ -20,7 +20,8 @@ final class LocalStackEmulator implements AwsEmulator {
 
   private final LocalStackContainer container;
   private final String region;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private LocalStackEmulator(LocalStackContainer container, String region) {
     this.container = container;

@@ -24,7 +24,10 @@ import org.slf4j.LoggerFactory;
 final class MotoServer implements AwsEmulator {
   private static final Logger log = LoggerFactory.getLogger(MotoServer.class);
 
-  /** moto imports every service backend at start-up: seconds on a loaded 2-core machine, so be generous. */
+  /**
+   * moto imports every service backend at start-up: seconds on a loaded 2-core machine, so be
+   * generous.
+   */
   private static final Duration STARTUP_DEADLINE = Duration.ofSeconds(60);
 
   private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
@@ -50,7 +53,8 @@ final class MotoServer implements AwsEmulator {
   static MotoServer start(String region) {
     Path venv = locateVenv();
     HttpClient http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).build();
-    // A port found free can be taken before moto binds it; one more try with a new port covers that race.
+    // A port found free can be taken before moto binds it; one more try with a new port covers that
+    // race.
     IllegalStateException first = null;
     for (int attempt = 1; attempt <= 2; attempt++) {
       try {
@@ -73,7 +77,8 @@ final class MotoServer implements AwsEmulator {
     Process process;
     try {
       logFile = Files.createTempFile("moto-server-" + port + "-", ".log");
-      // Run the venv's interpreter on the module rather than bin/moto_server: a venv copied or moved keeps
+      // Run the venv's interpreter on the module rather than bin/moto_server: a venv copied or
+      // moved keeps
       // an absolute shebang pointing at its old place.
       List<String> command =
           List.of(
@@ -103,7 +108,9 @@ final class MotoServer implements AwsEmulator {
     return server;
   }
 
-  /** Polls until moto answers HTTP; fails fast if the process exits, with its log in the message. */
+  /**
+   * Polls until moto answers HTTP; fails fast if the process exits, with its log in the message.
+   */
   private void awaitReady() {
     Instant deadline = Instant.now().plus(STARTUP_DEADLINE);
     HttpRequest probe =
@@ -111,7 +118,10 @@ final class MotoServer implements AwsEmulator {
     while (true) {
       if (!process.isAlive()) {
         throw new IllegalStateException(
-            "moto_server exited with code " + process.exitValue() + " before answering; its log:\n" + tail());
+            "moto_server exited with code "
+                + process.exitValue()
+                + " before answering; its log:\n"
+                + tail());
       }
       try {
         HttpResponse<Void> response = http.send(probe, HttpResponse.BodyHandlers.discarding());
@@ -127,7 +137,12 @@ final class MotoServer implements AwsEmulator {
       }
       if (Instant.now().isAfter(deadline)) {
         throw new IllegalStateException(
-            "moto_server did not answer on " + endpoint + " within " + STARTUP_DEADLINE + "; its log:\n" + tail());
+            "moto_server did not answer on "
+                + endpoint
+                + " within "
+                + STARTUP_DEADLINE
+                + "; its log:\n"
+                + tail());
       }
       try {
         Thread.sleep(POLL_INTERVAL.toMillis());
@@ -184,7 +199,10 @@ final class MotoServer implements AwsEmulator {
     stopProcessTree();
   }
 
-  /** Stops moto and anything it spawned: TERM first, then KILL for what is left after a grace period. */
+  /**
+   * Stops moto and anything it spawned: TERM first, then KILL for what is left after a grace
+   * period.
+   */
   private void stopProcessTree() {
     List<ProcessHandle> tree = process.descendants().toList();
     tree.forEach(ProcessHandle::destroy);
@@ -225,13 +243,15 @@ final class MotoServer implements AwsEmulator {
   }
 
   /**
-   * The venv that scripts/test.sh creates: env PGFAILOVER_VENV, else the repository root that the build
-   * passes (system property pgfailover.repoRoot), else the nearest .venv above the working directory.
+   * The venv that scripts/test.sh creates: env PGFAILOVER_VENV, else the repository root that the
+   * build passes (system property pgfailover.repoRoot), else the nearest .venv above the working
+   * directory.
    */
   static Path locateVenv() {
     Optional<Path> fromEnv = Optional.ofNullable(System.getenv("PGFAILOVER_VENV")).map(Paths::get);
     Optional<Path> fromRepoRoot =
-        Optional.ofNullable(System.getProperty("pgfailover.repoRoot")).map(r -> Paths.get(r, ".venv"));
+        Optional.ofNullable(System.getProperty("pgfailover.repoRoot"))
+            .map(r -> Paths.get(r, ".venv"));
     for (Optional<Path> candidate : List.of(fromEnv, fromRepoRoot)) {
       if (candidate.isPresent() && hasMoto(candidate.get())) {
         return candidate.get();
@@ -254,6 +274,7 @@ final class MotoServer implements AwsEmulator {
   }
 
   private static boolean hasMoto(Path venv) {
-    return Files.isExecutable(venv.resolve("bin/moto_server")) && Files.isExecutable(venv.resolve("bin/python"));
+    return Files.isExecutable(venv.resolve("bin/moto_server"))
+        && Files.isExecutable(venv.resolve("bin/python"));
   }
 }

@@ -14,10 +14,10 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
 
 /**
- * What a real deployment has, created in the emulator: a VPC, two subnets in two AZs, a PostgreSQL primary and
- * standby instance (each with its primary ENI and private IP, source/dest check disabled, tagged for the
- * cluster), N route tables (the first two associated with the subnets) and the virtual-IP route, a /32 outside
- * the VPC CIDR, pointing at the primary's ENI in every table.
+ * What a real deployment has, created in the emulator: a VPC, two subnets in two AZs, a PostgreSQL
+ * primary and standby instance (each with its primary ENI and private IP, source/dest check
+ * disabled, tagged for the cluster), N route tables (the first two associated with the subnets) and
+ * the virtual-IP route, a /32 outside the VPC CIDR, pointing at the primary's ENI in every table.
  *
  * <pre>{@code
  * VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).routeTables(10).create();
@@ -36,8 +36,8 @@ public record VpcFixture(
   public static final String VPC_CIDR = "10.0.0.0/16";
 
   /**
-   * Outside 10.0.0.0/16, as the overlay IP must be (AWS routes it only through the route tables), and outside
-   * 172.31.0.0/16, the default VPC that AWS and moto create in every region.
+   * Outside 10.0.0.0/16, as the overlay IP must be (AWS routes it only through the route tables),
+   * and outside 172.31.0.0/16, the default VPC that AWS and moto create in every region.
    */
   public static final String DEFAULT_VIP_CIDR = "192.168.240.10/32";
 
@@ -46,16 +46,23 @@ public record VpcFixture(
 
   /** A PostgreSQL node's instance as the adapter sees it. */
   public record Node(
-      String name, String instanceId, String eniId, String privateIp, String subnetId, String availabilityZone) {}
+      String name,
+      String instanceId,
+      String eniId,
+      String privateIp,
+      String subnetId,
+      String availabilityZone) {}
 
   /**
-   * The fixture's addresses. The netns lab gives the instances its hosts' addresses, so that an ENI's private IP
-   * is where the lab's router sends the virtual IP.
+   * The fixture's addresses. The netns lab gives the instances its hosts' addresses, so that an
+   * ENI's private IP is where the lab's router sends the virtual IP.
    *
-   * @param ipA the primary's private IP in subnet A, or null to let the emulator choose (likewise ipB)
+   * @param ipA the primary's private IP in subnet A, or null to let the emulator choose (likewise
+   *     ipB)
    */
   public record Addressing(String vpcCidr, String subnetA, String subnetB, String ipA, String ipB) {
-    public static final Addressing DEFAULT = new Addressing(VPC_CIDR, "10.0.1.0/24", "10.0.2.0/24", null, null);
+    public static final Addressing DEFAULT =
+        new Addressing(VPC_CIDR, "10.0.1.0/24", "10.0.2.0/24", null, null);
   }
 
   public VpcFixture {
@@ -95,7 +102,9 @@ public record VpcFixture(
       return this;
     }
 
-    /** Whether to create the virtual-IP route (default true); false leaves the tables without it. */
+    /**
+     * Whether to create the virtual-IP route (default true); false leaves the tables without it.
+     */
     public Builder vipRoute(boolean create) {
       this.vipRoute = create;
       return this;
@@ -106,7 +115,10 @@ public record VpcFixture(
       return this;
     }
 
-    /** The VPC and subnet CIDRs and, optionally, the instances' private IPs (default: 10.0.0.0/16, moto picks). */
+    /**
+     * The VPC and subnet CIDRs and, optionally, the instances' private IPs (default: 10.0.0.0/16,
+     * moto picks).
+     */
     public Builder addressing(Addressing addressing) {
       this.addressing = Objects.requireNonNull(addressing, "addressing");
       return this;
@@ -142,15 +154,21 @@ public record VpcFixture(
         }
         if (vipRoute) {
           ec2.createRoute(
-              r -> r.routeTableId(table).destinationCidrBlock(vipCidr).networkInterfaceId(primary.eniId()));
+              r ->
+                  r.routeTableId(table)
+                      .destinationCidrBlock(vipCidr)
+                      .networkInterfaceId(primary.eniId()));
         }
         tables.add(table);
       }
-      return new VpcFixture(vpcId, addressing.vpcCidr(), subnets, primary, standby, tables, vipCidr, clusterName);
+      return new VpcFixture(
+          vpcId, addressing.vpcCidr(), subnets, primary, standby, tables, vipCidr, clusterName);
     }
 
     private String subnet(String vpcId, String cidr, String az) {
-      return ec2.createSubnet(r -> r.vpcId(vpcId).cidrBlock(cidr).availabilityZone(az)).subnet().subnetId();
+      return ec2.createSubnet(r -> r.vpcId(vpcId).cidrBlock(cidr).availabilityZone(az))
+          .subnet()
+          .subnetId();
     }
 
     private Node instance(String name, String role, String subnetId, String az, String privateIp) {
@@ -168,12 +186,23 @@ public record VpcFixture(
               .get(0);
       // The overlay IP only reaches an instance that accepts traffic not addressed to it.
       ec2.modifyInstanceAttribute(
-          r -> r.instanceId(instance.instanceId()).sourceDestCheck(AttributeBooleanValue.builder().value(false).build()));
+          r ->
+              r.instanceId(instance.instanceId())
+                  .sourceDestCheck(AttributeBooleanValue.builder().value(false).build()));
       InstanceNetworkInterface eni =
           instance.networkInterfaces().stream()
               .min(Comparator.comparing(n -> n.attachment().deviceIndex()))
-              .orElseThrow(() -> new IllegalStateException("instance " + instance.instanceId() + " has no ENI"));
-      return new Node(name, instance.instanceId(), eni.networkInterfaceId(), instance.privateIpAddress(), subnetId, az);
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "instance " + instance.instanceId() + " has no ENI"));
+      return new Node(
+          name,
+          instance.instanceId(),
+          eni.networkInterfaceId(),
+          instance.privateIpAddress(),
+          subnetId,
+          az);
     }
 
     private TagSpecification tags(ResourceType type, String name, String role) {

@@ -34,10 +34,11 @@ import software.amazon.awssdk.services.ec2.model.Route;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
 
 /**
- * The demo's failure drill on a running lab (run by {@code scripts/demo.sh} once the controller is up): a
- * writer inserts numbered rows through the virtual IP (resolved the way the VPC router does it, from the
- * route tables), the primary's postmaster is SIGKILLed, and the drill waits for the controller's failover,
- * for writes to resume, then counts acknowledged rows missing on the new primary.
+ * The demo's failure drill on a running lab (run by {@code scripts/demo.sh} once the controller is
+ * up): a writer inserts numbered rows through the virtual IP (resolved the way the VPC router does
+ * it, from the route tables), the primary's postmaster is SIGKILLed, and the drill waits for the
+ * controller's failover, for writes to resume, then counts acknowledged rows missing on the new
+ * primary.
  */
 public final class Demo {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -55,33 +56,59 @@ public final class Demo {
     Path events = Path.of(state.path("event_log").asText());
     Map<String, Node> byEni = new HashMap<>();
     for (JsonNode n : state.path("nodes")) {
-      byEni.put(n.path("eni_id").asText(), new Node(n.path("name").asText(), n.path("host").asText(), n.path("port").asInt(), n.path("eni_id").asText(), n.path("pid").asLong()));
+      byEni.put(
+          n.path("eni_id").asText(),
+          new Node(
+              n.path("name").asText(),
+              n.path("host").asText(),
+              n.path("port").asInt(),
+              n.path("eni_id").asText(),
+              n.path("pid").asLong()));
     }
     List<String> tables = new ArrayList<>();
     state.path("route_tables").forEach(t -> tables.add(t.asText()));
     String vip = state.path("vip").asText();
 
-    try (Ec2Client ec2 = Ec2Client.builder().endpointOverride(URI.create(state.path("aws_endpoint").asText())).region(Region.of(state.path("region").asText())).credentialsProvider(AwsEmulator.CREDENTIALS).build()) {
+    try (Ec2Client ec2 =
+        Ec2Client.builder()
+            .endpointOverride(URI.create(state.path("aws_endpoint").asText()))
+            .region(Region.of(state.path("region").asText()))
+            .credentialsProvider(AwsEmulator.CREDENTIALS)
+            .build()) {
       Router router = new Router(ec2, tables, vip, byEni);
       System.out.println("== route tables before");
       System.out.print(router.describe());
-      Node primary = router.target().orElseThrow(() -> new IllegalStateException("the virtual IP routes to no lab node"));
-      try (Connection c = connect(primary); Statement s = c.createStatement()) {
-        s.execute("CREATE TABLE IF NOT EXISTS demo_writes (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
+      Node primary =
+          router
+              .target()
+              .orElseThrow(() -> new IllegalStateException("the virtual IP routes to no lab node"));
+      try (Connection c = connect(primary);
+          Statement s = c.createStatement()) {
+        s.execute(
+            "CREATE TABLE IF NOT EXISTS demo_writes (id bigint PRIMARY KEY, at timestamptz NOT NULL"
+                + " DEFAULT now())");
         s.execute("TRUNCATE demo_writes");
       }
       Writer writer = new Writer(router);
       Thread t = new Thread(writer, "writer");
       t.start();
-      await("the writer's first 20 acknowledged rows", Duration.ofSeconds(30), () -> writer.acks.size() >= 20);
+      await(
+          "the writer's first 20 acknowledged rows",
+          Duration.ofSeconds(30),
+          () -> writer.acks.size() >= 20);
 
-      System.out.printf("== killing primary %s (postmaster pid %d and its backends) with SIGKILL, as a crash would%n", primary.name(), primary.pid());
+      System.out.printf(
+          "== killing primary %s (postmaster pid %d and its backends) with SIGKILL, as a crash"
+              + " would%n",
+          primary.name(), primary.pid());
       Instant killedAt = Instant.now();
-      ProcessHandle.of(primary.pid()).ifPresent(pm -> {
-        List<ProcessHandle> backends = pm.descendants().toList();
-        pm.destroyForcibly();
-        backends.forEach(ProcessHandle::destroyForcibly);
-      });
+      ProcessHandle.of(primary.pid())
+          .ifPresent(
+              pm -> {
+                List<ProcessHandle> backends = pm.descendants().toList();
+                pm.destroyForcibly();
+                backends.forEach(ProcessHandle::destroyForcibly);
+              });
       Optional<JsonNode> timeline = Optional.empty();
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (timeline.isEmpty() && System.nanoTime() < deadline) {
@@ -92,7 +119,10 @@ public final class Demo {
       }
       boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
       if (failedOver) {
-        await("writes through the virtual IP to resume", Duration.ofSeconds(30), () -> writer.acksAfter(killedAt) >= 20);
+        await(
+            "writes through the virtual IP to resume",
+            Duration.ofSeconds(30),
+            () -> writer.acksAfter(killedAt) >= 20);
       }
       writer.stop.set(true);
       t.join(10_000);
@@ -100,7 +130,9 @@ public final class Demo {
       Node newPrimary = router.target().orElse(primary);
       Set<Long> stored = new HashSet<>();
       if (failedOver) {
-        try (Connection c = connect(newPrimary); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM demo_writes")) {
+        try (Connection c = connect(newPrimary);
+            Statement s = c.createStatement();
+            ResultSet rs = s.executeQuery("SELECT id FROM demo_writes")) {
           while (rs.next()) {
             stored.add(rs.getLong(1));
           }
@@ -123,16 +155,21 @@ public final class Demo {
         phases.fields().forEachRemaining(sorted::add);
         sorted.sort(Map.Entry.comparingByValue((x, y) -> Long.compare(x.asLong(), y.asLong())));
         for (Map.Entry<String, JsonNode> e : sorted) {
-          System.out.printf("  %-20s %6d%n", e.getKey(), sinceKill(killedAt, start, e.getValue().asLong()));
+          System.out.printf(
+              "  %-20s %6d%n", e.getKey(), sinceKill(killedAt, start, e.getValue().asLong()));
         }
         summary.put("detected_ms", sinceKill(killedAt, start, phases.path("confirmed").asLong()));
         summary.put("promoted_ms", sinceKill(killedAt, start, phases.path("promoted").asLong()));
-        summary.put("routes_switched_ms", sinceKill(killedAt, start, phases.path("routes_switched").asLong()));
+        summary.put(
+            "routes_switched_ms",
+            sinceKill(killedAt, start, phases.path("routes_switched").asLong()));
       }
       summary.put("write_downtime_ms", downtime);
       summary.put("acked_writes", writer.acks.size());
       summary.put("lost_acked_writes", failedOver ? lost : -1);
-      System.out.printf("== writes: %d acknowledged, %d missing on %s, write downtime %s ms%n", writer.acks.size(), lost, newPrimary.name(), summary.path("write_downtime_ms").asText());
+      System.out.printf(
+          "== writes: %d acknowledged, %d missing on %s, write downtime %s ms%n",
+          writer.acks.size(), lost, newPrimary.name(), summary.path("write_downtime_ms").asText());
       if (json) {
         System.out.println(JSON.writeValueAsString(summary));
       }
@@ -141,9 +178,9 @@ public final class Demo {
   }
 
   /**
-   * What the application saw: the longest pause between two consecutive acknowledged writes that ends after
-   * the fault (an insert already in flight can still be acknowledged just after the kill). -1 when no write
-   * was acknowledged after the fault.
+   * What the application saw: the longest pause between two consecutive acknowledged writes that
+   * ends after the fault (an insert already in flight can still be acknowledged just after the
+   * kill). -1 when no write was acknowledged after the fault.
    */
   static long writeDowntimeMs(List<Instant> acks, Instant fault) {
     List<Instant> sorted = acks.stream().sorted().toList();
@@ -178,11 +215,13 @@ public final class Demo {
     return Optional.ofNullable(found);
   }
 
-  public static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+  public static void await(String what, Duration limit, BooleanSupplier condition)
+      throws InterruptedException {
     long end = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > end) {
-        throw new IllegalStateException("timed out after " + limit.toSeconds() + " s waiting for " + what);
+        throw new IllegalStateException(
+            "timed out after " + limit.toSeconds() + " s waiting for " + what);
       }
       Thread.sleep(50); // re-check interval of a condition wait, bounded by the deadline above
     }
@@ -192,12 +231,14 @@ public final class Demo {
     Properties p = new Properties();
     p.setProperty("user", PostgresPair.SUPERUSER);
     p.setProperty("password", PostgresPair.SUPERUSER_PASSWORD);
-    // The settings the README recommends to applications: fail fast on a dead server instead of hanging.
+    // The settings the README recommends to applications: fail fast on a dead server instead of
+    // hanging.
     p.setProperty("connectTimeout", "1");
     p.setProperty("socketTimeout", "2");
     p.setProperty("loginTimeout", "2");
     p.setProperty("tcpKeepAlive", "true");
-    return DriverManager.getConnection("jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres", p);
+    return DriverManager.getConnection(
+        "jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres", p);
   }
 
   /** Sends the virtual IP where the route tables say, as the VPC router does. */
@@ -232,9 +273,17 @@ public final class Demo {
     String describe() {
       StringBuilder sb = new StringBuilder();
       for (RouteTable t : read()) {
-        String to = t.routes().stream().filter(r -> vip.equals(r.destinationCidrBlock())).findFirst()
-            .map(r -> r.networkInterfaceId() + Optional.ofNullable(byEni.get(r.networkInterfaceId())).map(n -> " (" + n.name() + " " + n.host() + ":" + n.port() + ")").orElse(""))
-            .orElse("no route");
+        String to =
+            t.routes().stream()
+                .filter(r -> vip.equals(r.destinationCidrBlock()))
+                .findFirst()
+                .map(
+                    r ->
+                        r.networkInterfaceId()
+                            + Optional.ofNullable(byEni.get(r.networkInterfaceId()))
+                                .map(n -> " (" + n.name() + " " + n.host() + ":" + n.port() + ")")
+                                .orElse(""))
+                .orElse("no route");
         sb.append(String.format(Locale.ROOT, "  %-24s %s -> %s%n", t.routeTableId(), vip, to));
       }
       return sb.toString();
@@ -283,5 +332,4 @@ public final class Demo {
       acks.add(new Ack(id, Instant.now()));
     }
   }
-
 }

@@ -24,27 +24,35 @@ import java.util.function.ToLongFunction;
 import java.util.stream.StreamSupport;
 
 /**
- * {@code bench/failover.sh}: N failover drills on the netns lab, each on a fresh pair. A client on pgfo-cli inserts
- * numbered rows through the virtual IP; the primary is SIGKILLed ({@code kill}), cut off ({@code cut}: its link
- * down) or frozen ({@code freeze}: SIGSTOP), or its whole AZ is lost ({@code az}: with a controller pair, the
- * primary's host and the leading controller's host cut off together, so the follower in the other AZ must take the
- * lease and fail over); the controller fails over; the fault is then healed (links up, SIGCONT)
- * and the client writes on for {@value #AFTER_HEAL_MS} ms more, watching for an acknowledgement from the old primary
- * after one from the new (two primaries reachable through the virtual IP: split brain). Prints a table, writes an
- * SVG of the drills' timelines, and with {@code --json} a last line with the summary.
+ * {@code bench/failover.sh}: N failover drills on the netns lab, each on a fresh pair. A client on
+ * pgfo-cli inserts numbered rows through the virtual IP; the primary is SIGKILLed ({@code kill}),
+ * cut off ({@code cut}: its link down) or frozen ({@code freeze}: SIGSTOP), or its whole AZ is lost
+ * ({@code az}: with a controller pair, the primary's host and the leading controller's host cut off
+ * together, so the follower in the other AZ must take the lease and fail over); the controller
+ * fails over; the fault is then healed (links up, SIGCONT) and the client writes on for {@value
+ * #AFTER_HEAL_MS} ms more, watching for an acknowledgement from the old primary after one from the
+ * new (two primaries reachable through the virtual IP: split brain). Prints a table, writes an SVG
+ * of the drills' timelines, and with {@code --json} a last line with the summary.
  */
 public final class FailoverBench {
   static final long AFTER_HEAL_MS = 2_000;
 
-  enum Fault { KILL, CUT, FREEZE, AZ }
+  enum Fault {
+    KILL,
+    CUT,
+    FREEZE,
+    AZ
+  }
 
   /**
-   * The controller settings a drill runs with: the shipped defaults, or faster detection (what an operator who
-   * accepts more false-alarm risk on a noisy network would choose) to show what reaches about 2 s.
+   * The controller settings a drill runs with: the shipped defaults, or faster detection (what an
+   * operator who accepts more false-alarm risk on a noisy network would choose) to show what
+   * reaches about 2 s.
    */
   enum Settings {
     DEFAULT(LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER, "probe 1s/1s/3, witness 5s"),
-    FAST("interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s",
+    FAST(
+        "interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s",
         "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 1s, promoteTimeout: 30s",
         "probe 500ms/500ms/2, witness 1s");
 
@@ -63,13 +71,28 @@ public final class FailoverBench {
   record Ack(long id, Instant at, String node) {}
 
   /**
-   * One drill's figures; times are ms since the fault, -1 when it did not happen. {@code takeoverMs}: the surviving
-   * controller's {@code lease_acquired} (az only); {@code oldLeaderActions}: actions the cut-off leader started
-   * after the fault, which must stay 0 (az only, else 0).
+   * One drill's figures; times are ms since the fault, -1 when it did not happen. {@code
+   * takeoverMs}: the surviving controller's {@code lease_acquired} (az only); {@code
+   * oldLeaderActions}: actions the cut-off leader started after the fault, which must stay 0 (az
+   * only, else 0).
    */
-  record Drill(int n, Instant faultAt, boolean failedOver, long firstSeenMs, long detectedMs, long promotedMs,
-      long routesSwitchedMs, long routerSwitchedMs, long lastAckBeforeMs, long firstAckAfterMs, long writeDowntimeMs,
-      long acked, long lost, boolean splitBrain, long takeoverMs, long oldLeaderActions) {}
+  record Drill(
+      int n,
+      Instant faultAt,
+      boolean failedOver,
+      long firstSeenMs,
+      long detectedMs,
+      long promotedMs,
+      long routesSwitchedMs,
+      long routerSwitchedMs,
+      long lastAckBeforeMs,
+      long firstAckAfterMs,
+      long writeDowntimeMs,
+      long acked,
+      long lost,
+      boolean splitBrain,
+      long takeoverMs,
+      long oldLeaderActions) {}
 
   public static void main(String[] args) throws Exception {
     int drills = 5;
@@ -83,43 +106,81 @@ public final class FailoverBench {
       switch (args[i]) {
         case "--drills" -> drills = Integer.parseInt(args[++i]);
         case "--fault" -> fault = Fault.valueOf(args[++i].toUpperCase(Locale.ROOT));
-        case "--mode" -> sync = switch (args[++i]) {
-          case "sync" -> true;
-          case "async" -> false;
-          default -> throw new IllegalArgumentException("--mode is sync or async, got " + args[i]);
-        };
+        case "--mode" ->
+            sync =
+                switch (args[++i]) {
+                  case "sync" -> true;
+                  case "async" -> false;
+                  default ->
+                      throw new IllegalArgumentException("--mode is sync or async, got " + args[i]);
+                };
         case "--json" -> json = true;
         case "--settings" -> settings = Settings.valueOf(args[++i].toUpperCase(Locale.ROOT));
         case "--out" -> out = Path.of(args[++i]);
         case "--jar" -> jar = Path.of(args[++i]);
-        default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: --drills N --fault kill|cut|freeze|az --mode sync|async [--settings default|fast] [--json]"
-            + " [--out DIR] [--jar JAR]");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument "
+                    + args[i]
+                    + "; usage: --drills N --fault kill|cut|freeze|az --mode sync|async [--settings"
+                    + " default|fast] [--json] [--out DIR] [--jar JAR]");
       }
     }
     String mode = sync ? "sync" : "async";
-    String label = fault.name().toLowerCase(Locale.ROOT) + "-" + mode
-        + (settings == Settings.DEFAULT ? "" : "-" + settings.name().toLowerCase(Locale.ROOT));
+    String label =
+        fault.name().toLowerCase(Locale.ROOT)
+            + "-"
+            + mode
+            + (settings == Settings.DEFAULT ? "" : "-" + settings.name().toLowerCase(Locale.ROOT));
     Files.createDirectories(out);
     List<Drill> results = new ArrayList<>();
-    System.out.printf("== %d drills, fault %s, %s replication, %s settings (%s)%n", drills,
-        fault.name().toLowerCase(Locale.ROOT), mode, settings.name().toLowerCase(Locale.ROOT), settings.summary);
+    System.out.printf(
+        "== %d drills, fault %s, %s replication, %s settings (%s)%n",
+        drills,
+        fault.name().toLowerCase(Locale.ROOT),
+        mode,
+        settings.name().toLowerCase(Locale.ROOT),
+        settings.summary);
     boolean az = fault == Fault.AZ;
     if (az) {
-      System.out.println("   controller pair: ctl-a leads on pgfo-ctl (AZ A, with the primary pgfo-a), ctl-b follows on"
-          + " pgfo-ctl2 (AZ B); the fault cuts pgfo-a and pgfo-ctl off together; lease " + LabConfig.LAB_LEASE_TIMING);
+      System.out.println(
+          "   controller pair: ctl-a leads on pgfo-ctl (AZ A, with the primary pgfo-a), ctl-b"
+              + " follows on pgfo-ctl2 (AZ B); the fault cuts pgfo-a and pgfo-ctl off together;"
+              + " lease "
+              + LabConfig.LAB_LEASE_TIMING);
     }
-    System.out.printf("%5s %9s %9s %9s %9s %9s %9s %7s %5s %6s%n", "drill", az ? "takeover" : "", "detect", "promote",
-        "routes", "router", "downtime", "acked", "lost", "split");
+    System.out.printf(
+        "%5s %9s %9s %9s %9s %9s %9s %7s %5s %6s%n",
+        "drill",
+        az ? "takeover" : "",
+        "detect",
+        "promote",
+        "routes",
+        "router",
+        "downtime",
+        "acked",
+        "lost",
+        "split");
     for (int n = 1; n <= drills; n++) {
       Drill d = drill(n, fault, sync, settings, out.resolve(label + "-" + n), jar);
       results.add(d);
-      System.out.printf("%5d %9s %9d %9d %9d %9d %9d %7d %5d %6s%n", n, az ? Long.toString(d.takeoverMs()) : "",
-          d.detectedMs(), d.promotedMs(), d.routesSwitchedMs(), d.routerSwitchedMs(), d.writeDowntimeMs(), d.acked(),
-          d.lost(), d.splitBrain() + (d.oldLeaderActions() > 0 ? " OLD LEADER ACTED " + d.oldLeaderActions() : ""));
+      System.out.printf(
+          "%5d %9s %9d %9d %9d %9d %9d %7d %5d %6s%n",
+          n,
+          az ? Long.toString(d.takeoverMs()) : "",
+          d.detectedMs(),
+          d.promotedMs(),
+          d.routesSwitchedMs(),
+          d.routerSwitchedMs(),
+          d.writeDowntimeMs(),
+          d.acked(),
+          d.lost(),
+          d.splitBrain()
+              + (d.oldLeaderActions() > 0 ? " OLD LEADER ACTED " + d.oldLeaderActions() : ""));
     }
     Path svg = out.resolve(label + ".svg");
-    Files.writeString(svg, TimelineChart.render(label + ": " + drills + " drills (ms since the fault)", results));
+    Files.writeString(
+        svg, TimelineChart.render(label + ": " + drills + " drills (ms since the fault)", results));
 
     ObjectNode s = Lab.JSON.createObjectNode();
     s.put("fault", fault.name().toLowerCase(Locale.ROOT));
@@ -139,33 +200,51 @@ public final class FailoverBench {
       s.put("old_leader_actions", results.stream().mapToLong(Drill::oldLeaderActions).sum());
     }
     s.put("chart", svg.toString());
-    System.out.printf("== %s: write downtime p50 %d / p95 %d / max %d ms; detection p50 %d, promotion p50 %d,"
-            + " route switch p50 %d ms (since the fault); %d acknowledged writes lost; split brain seen: %s; chart %s%n",
-        label, s.path("write_downtime_ms_p50").asLong(), s.path("write_downtime_ms_p95").asLong(),
-        s.path("write_downtime_ms_max").asLong(), s.path("detected_ms_p50").asLong(), s.path("promoted_ms_p50").asLong(),
-        s.path("routes_switched_ms_p50").asLong(), s.path("lost_acked_writes").asLong(),
-        s.path("split_brain_seen").asBoolean(), svg);
+    System.out.printf(
+        "== %s: write downtime p50 %d / p95 %d / max %d ms; detection p50 %d, promotion p50 %d,"
+            + " route switch p50 %d ms (since the fault); %d acknowledged writes lost; split brain"
+            + " seen: %s; chart %s%n",
+        label,
+        s.path("write_downtime_ms_p50").asLong(),
+        s.path("write_downtime_ms_p95").asLong(),
+        s.path("write_downtime_ms_max").asLong(),
+        s.path("detected_ms_p50").asLong(),
+        s.path("promoted_ms_p50").asLong(),
+        s.path("routes_switched_ms_p50").asLong(),
+        s.path("lost_acked_writes").asLong(),
+        s.path("split_brain_seen").asBoolean(),
+        svg);
     if (az) {
-      System.out.printf("== %s: lease takeover by the follower p50 %d / max %d ms after the fault; actions started by"
-          + " the cut-off leader: %d%n", label, s.path("takeover_ms_p50").asLong(), s.path("takeover_ms_max").asLong(),
+      System.out.printf(
+          "== %s: lease takeover by the follower p50 %d / max %d ms after the fault; actions"
+              + " started by the cut-off leader: %d%n",
+          label,
+          s.path("takeover_ms_p50").asLong(),
+          s.path("takeover_ms_max").asLong(),
           s.path("old_leader_actions").asLong());
     }
     if (json) {
       System.out.println(Lab.JSON.writeValueAsString(s));
     }
-    boolean ok = results.stream().allMatch(Drill::failedOver) && !s.path("split_brain_seen").asBoolean()
-        && (!sync || s.path("lost_acked_writes").asLong() == 0)
-        && results.stream().allMatch(d -> d.oldLeaderActions() == 0);
+    boolean ok =
+        results.stream().allMatch(Drill::failedOver)
+            && !s.path("split_brain_seen").asBoolean()
+            && (!sync || s.path("lost_acked_writes").asLong() == 0)
+            && results.stream().allMatch(d -> d.oldLeaderActions() == 0);
     System.exit(ok ? 0 : 1);
   }
 
-  static Drill drill(int n, Fault fault, boolean sync, Settings settings, Path dir, Path jar) throws Exception {
+  static Drill drill(int n, Fault fault, boolean sync, Settings settings, Path dir, Path jar)
+      throws Exception {
     boolean az = fault == Fault.AZ;
-    try (NetnsCluster lab = az ? NetnsCluster.startPair(dir, jar, sync, settings.probe, settings.failover)
-        : NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
+    try (NetnsCluster lab =
+        az
+            ? NetnsCluster.startPair(dir, jar, sync, settings.probe, settings.failover)
+            : NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
       PostgresPair pair = lab.pair();
       PgNode oldPrimary = pair.primary();
-      try (Connection c = oldPrimary.connect(); Statement st = c.createStatement()) {
+      try (Connection c = oldPrimary.connect();
+          Statement st = c.createStatement()) {
         st.execute("CREATE TABLE bench_writes (id bigint PRIMARY KEY, node text NOT NULL)");
       }
       LabController leader = lab.controller();
@@ -181,7 +260,10 @@ public final class FailoverBench {
       Thread t = new Thread(writer, "writer");
       t.start();
       try {
-        Demo.await("20 acknowledged writes through the virtual IP", Duration.ofSeconds(30), () -> writer.acks.size() >= 20);
+        Demo.await(
+            "20 acknowledged writes through the virtual IP",
+            Duration.ofSeconds(30),
+            () -> writer.acks.size() >= 20);
         printRoutes(n, "before the fault", lab);
         Instant faultAt = Instant.now();
         switch (fault) {
@@ -192,30 +274,48 @@ public final class FailoverBench {
         }
         Optional<JsonNode> timeline = Optional.empty();
         try {
-          timeline = Optional.of(survivor.awaitEvent("a failover timeline", Duration.ofSeconds(60), faultAt,
-              NetnsCluster::isTimeline));
-          Demo.await("writes through the virtual IP to resume", Duration.ofSeconds(30),
+          timeline =
+              Optional.of(
+                  survivor.awaitEvent(
+                      "a failover timeline",
+                      Duration.ofSeconds(60),
+                      faultAt,
+                      NetnsCluster::isTimeline));
+          Demo.await(
+              "writes through the virtual IP to resume",
+              Duration.ofSeconds(30),
               () -> writer.acksAfter(faultAt, "b") >= 20);
         } catch (IllegalStateException e) {
           System.err.println("drill " + n + ": " + e.getMessage());
         }
         switch (fault) {
-          case KILL -> { }
+          case KILL -> {}
           case CUT -> NetnsLab.heal(oldPrimary.name());
           case FREEZE -> pair.thaw(oldPrimary);
           case AZ -> NetnsLab.healAz(oldPrimary.name(), "ctl");
         }
         printRoutes(n, "after the failover", lab);
-        Thread.sleep(AFTER_HEAL_MS); // the client keeps writing: does the healed old primary ever answer?
+        Thread.sleep(
+            AFTER_HEAL_MS); // the client keeps writing: does the healed old primary ever answer?
         writer.stop.set(true);
         t.join(10_000);
         long takeover = -1;
         long oldLeaderActions = 0;
         if (az) {
-          takeover = survivor.eventsAfter(faultAt, e -> "lease_acquired".equals(e.path("event").asText())).stream()
-              .findFirst().map(e -> Duration.between(faultAt, Instant.parse(e.path("ts").asText())).toMillis())
-              .orElse(-1L);
-          oldLeaderActions = leader.eventsAfter(faultAt, e -> "action_started".equals(e.path("event").asText())).size();
+          takeover =
+              survivor
+                  .eventsAfter(faultAt, e -> "lease_acquired".equals(e.path("event").asText()))
+                  .stream()
+                  .findFirst()
+                  .map(
+                      e ->
+                          Duration.between(faultAt, Instant.parse(e.path("ts").asText()))
+                              .toMillis())
+                  .orElse(-1L);
+          oldLeaderActions =
+              leader
+                  .eventsAfter(faultAt, e -> "action_started".equals(e.path("event").asText()))
+                  .size();
         }
         return result(n, lab, faultAt, timeline, writer, takeover, oldLeaderActions);
       } finally {
@@ -230,28 +330,55 @@ public final class FailoverBench {
     System.out.printf("drill %d: route tables %s: %s%n", n, when, FaultMatrix.routesOn(lab));
   }
 
-  /** The AZ-lost drill needs the leader in the primary's AZ: ctl-a (pgfo-ctl) leads and pg-a is the primary. */
-  private static void checkLeaderInPrimaryAz(LabController leader, LabController follower, PgNode primary)
-      throws Exception {
+  /**
+   * The AZ-lost drill needs the leader in the primary's AZ: ctl-a (pgfo-ctl) leads and pg-a is the
+   * primary.
+   */
+  private static void checkLeaderInPrimaryAz(
+      LabController leader, LabController follower, PgNode primary) throws Exception {
     JsonNode a = leader.status();
     JsonNode b = follower.status();
-    boolean primaryInAzA = "a".equals(primary.name()) && StreamSupport.stream(a.path("nodes").spliterator(), false)
-        .anyMatch(x -> "pg-a".equals(x.path("name").asText()) && "PRIMARY".equals(x.path("role").asText()));
+    boolean primaryInAzA =
+        "a".equals(primary.name())
+            && StreamSupport.stream(a.path("nodes").spliterator(), false)
+                .anyMatch(
+                    x ->
+                        "pg-a".equals(x.path("name").asText())
+                            && "PRIMARY".equals(x.path("role").asText()));
     if (!"LEADER".equals(a.path("controller").path("role").asText())
-        || !a.path("controller").path("id").asText().equals(b.path("controller").path("leader").asText())
+        || !a.path("controller")
+            .path("id")
+            .asText()
+            .equals(b.path("controller").path("leader").asText())
         || !primaryInAzA) {
-      throw new IllegalStateException("the AZ-lost drill needs " + leader.name() + " leading and pg-a primary in AZ A;"
-          + " status: " + a.path("controller") + " " + a.path("nodes") + "; follower: " + b.path("controller"));
+      throw new IllegalStateException(
+          "the AZ-lost drill needs "
+              + leader.name()
+              + " leading and pg-a primary in AZ A;"
+              + " status: "
+              + a.path("controller")
+              + " "
+              + a.path("nodes")
+              + "; follower: "
+              + b.path("controller"));
     }
   }
 
-  private static Drill result(int n, NetnsCluster lab, Instant faultAt, Optional<JsonNode> timeline, Writer writer,
-      long takeoverMs, long oldLeaderActions) throws SQLException {
+  private static Drill result(
+      int n,
+      NetnsCluster lab,
+      Instant faultAt,
+      Optional<JsonNode> timeline,
+      Writer writer,
+      long takeoverMs,
+      long oldLeaderActions)
+      throws SQLException {
     boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
     List<Ack> acks = writer.acks.stream().sorted((x, y) -> x.at().compareTo(y.at())).toList();
     Set<Long> stored = new HashSet<>();
     if (failedOver) {
-      try (Connection c = lab.pair().nodeB().connect(); Statement s = c.createStatement();
+      try (Connection c = lab.pair().nodeB().connect();
+          Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("SELECT id FROM bench_writes")) {
         while (rs.next()) {
           stored.add(rs.getLong(1));
@@ -259,10 +386,13 @@ public final class FailoverBench {
       }
     }
     long lost = failedOver ? acks.stream().filter(a -> !stored.contains(a.id())).count() : -1;
-    // Split brain as the application sees it: after the new primary acknowledged a write, the old one did too.
-    Optional<Instant> firstNew = acks.stream().filter(a -> a.node().equals("b")).map(Ack::at).findFirst();
-    boolean splitBrain = firstNew.isPresent()
-        && acks.stream().anyMatch(a -> a.node().equals("a") && a.at().isAfter(firstNew.get()));
+    // Split brain as the application sees it: after the new primary acknowledged a write, the old
+    // one did too.
+    Optional<Instant> firstNew =
+        acks.stream().filter(a -> a.node().equals("b")).map(Ack::at).findFirst();
+    boolean splitBrain =
+        firstNew.isPresent()
+            && acks.stream().anyMatch(a -> a.node().equals("a") && a.at().isAfter(firstNew.get()));
     // The outage: the longest pause between consecutive acknowledgements that ends after the fault.
     long gapStart = -1;
     long gapEnd = -1;
@@ -286,17 +416,39 @@ public final class FailoverBench {
       promoted = since(faultAt, start, phases.path("promoted"));
       routes = since(faultAt, start, phases.path("routes_switched"));
     }
-    long router = lab.reflector().switches().stream().filter(sw -> sw.at().isAfter(faultAt)).findFirst()
-        .map(sw -> Duration.between(faultAt, sw.at()).toMillis()).orElse(-1L);
-    return new Drill(n, faultAt, failedOver, firstSeen, detected, promoted, routes, router, gapStart, gapEnd,
-        gapEnd < 0 ? -1 : gapEnd - gapStart, acks.size(), lost, splitBrain, takeoverMs, oldLeaderActions);
+    long router =
+        lab.reflector().switches().stream()
+            .filter(sw -> sw.at().isAfter(faultAt))
+            .findFirst()
+            .map(sw -> Duration.between(faultAt, sw.at()).toMillis())
+            .orElse(-1L);
+    return new Drill(
+        n,
+        faultAt,
+        failedOver,
+        firstSeen,
+        detected,
+        promoted,
+        routes,
+        router,
+        gapStart,
+        gapEnd,
+        gapEnd < 0 ? -1 : gapEnd - gapStart,
+        acks.size(),
+        lost,
+        splitBrain,
+        takeoverMs,
+        oldLeaderActions);
   }
 
   private static long since(Instant faultAt, Instant start, JsonNode phaseMs) {
-    return phaseMs.isMissingNode() ? -1 : Duration.between(faultAt, start.plusMillis(phaseMs.asLong())).toMillis();
+    return phaseMs.isMissingNode()
+        ? -1
+        : Duration.between(faultAt, start.plusMillis(phaseMs.asLong())).toMillis();
   }
 
-  private static void putPercentiles(ObjectNode s, String name, List<Drill> drills, ToLongFunction<Drill> f) {
+  private static void putPercentiles(
+      ObjectNode s, String name, List<Drill> drills, ToLongFunction<Drill> f) {
     long[] v = drills.stream().mapToLong(f).filter(x -> x >= 0).sorted().toArray();
     s.put(name + "_p50", percentile(v, 50));
     s.put(name + "_p95", percentile(v, 95));
@@ -312,7 +464,10 @@ public final class FailoverBench {
     return sorted[Math.max(0, rank - 1)];
   }
 
-  /** Inserts numbered rows through the virtual IP, recording each acknowledged id and which server acknowledged it. */
+  /**
+   * Inserts numbered rows through the virtual IP, recording each acknowledged id and which server
+   * acknowledged it.
+   */
   static final class Writer extends NumberedWriter {
     final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
 
@@ -326,11 +481,16 @@ public final class FailoverBench {
       return current != null ? current : NetnsCluster.connectVip();
     }
 
-    /** Records which server acknowledged each row, so an answer from the old primary shows as split brain. */
+    /**
+     * Records which server acknowledged each row, so an answer from the old primary shows as split
+     * brain.
+     */
     @Override
     protected void write(Connection c, long id) throws SQLException {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO bench_writes (id, node) VALUES (?, current_setting('cluster_name')) RETURNING node")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO bench_writes (id, node) VALUES (?, current_setting('cluster_name'))"
+                  + " RETURNING node")) {
         ps.setLong(1, id);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -339,5 +499,4 @@ public final class FailoverBench {
       }
     }
   }
-
 }

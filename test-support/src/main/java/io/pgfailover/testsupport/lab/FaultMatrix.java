@@ -19,13 +19,14 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One fault-matrix scenario on the netns lab, run inside pgfo-cli by {@code NetnsFaultMatrixIT} (controller
- * module), which asserts on the facts this prints as its last line: failovers (completed failover timelines),
- * promote actions, alarm kinds, decision reasons, where every route table points, each node's role, which
- * servers answered through the virtual IP in the last seconds, and for some scenarios the status document.
+ * One fault-matrix scenario on the netns lab, run inside pgfo-cli by {@code NetnsFaultMatrixIT}
+ * (controller module), which asserts on the facts this prints as its last line: failovers
+ * (completed failover timelines), promote actions, alarm kinds, decision reasons, where every route
+ * table points, each node's role, which servers answered through the virtual IP in the last
+ * seconds, and for some scenarios the status document.
  *
- * <p>Scenarios: {@code path-cut}, {@code flapping-link}, {@code ec2-unavailable}, {@code standby-down},
- * {@code old-primary-back}, {@code controller-killed}.
+ * <p>Scenarios: {@code path-cut}, {@code flapping-link}, {@code ec2-unavailable}, {@code
+ * standby-down}, {@code old-primary-back}, {@code controller-killed}.
  */
 public final class FaultMatrix {
   /** How long the flapping link loses packets; the specification. */
@@ -43,7 +44,8 @@ public final class FaultMatrix {
     Path jar = Path.of(args[2]);
     ObjectNode facts = Lab.JSON.createObjectNode();
     facts.put("scenario", scenario);
-    try (NetnsCluster lab = NetnsCluster.start(dir, jar, false, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)) {
+    try (NetnsCluster lab =
+        NetnsCluster.start(dir, jar, false, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)) {
       lab.startController();
       Instant start = Instant.now();
       PostgresPair pair = lab.pair();
@@ -54,9 +56,15 @@ public final class FaultMatrix {
           // The controller's path to the primary is cut; the standby still streams from it.
           NetnsLab.blackhole("10.77.4.0/24", NetnsLab.IP_A);
           try {
-            Waits.until("the controller to raise the broken-path alarm", Duration.ofSeconds(30), () ->
-                !lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText())).isEmpty());
-            sleep(Duration.ofSeconds(10)); // well past witnessWindow (5 s): it must still not fail over
+            Waits.until(
+                "the controller to raise the broken-path alarm",
+                Duration.ofSeconds(30),
+                () ->
+                    !lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText()))
+                        .isEmpty());
+            sleep(
+                Duration.ofSeconds(
+                    10)); // well past witnessWindow (5 s): it must still not fail over
           } finally {
             NetnsLab.unblackhole("10.77.4.0/24", NetnsLab.IP_A);
           }
@@ -71,29 +79,49 @@ public final class FaultMatrix {
           sleep(Duration.ofSeconds(3));
         }
         case "ec2-unavailable" -> {
-          // The EC2 API stops answering the controller (the router drops its requests), then the primary dies:
-          // detection and promotion need only PostgreSQL, the route switch meets the outage. The API comes back
-          // 25 s after the promotion started, past the adapter's 20 s retry deadline, so a route switch fails
+          // The EC2 API stops answering the controller (the router drops its requests), then the
+          // primary dies:
+          // detection and promotion need only PostgreSQL, the route switch meets the outage. The
+          // API comes back
+          // 25 s after the promotion started, past the adapter's 20 s retry deadline, so a route
+          // switch fails
           // and a later loop has to finish the job.
           NetnsLab.dropEc2From("10.77.4.0/24");
           try {
             pair.kill(a);
-            lab.awaitEvent("the promotion to start", Duration.ofSeconds(90), start,
-                e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
+            lab.awaitEvent(
+                "the promotion to start",
+                Duration.ofSeconds(90),
+                start,
+                e ->
+                    "action_started".equals(e.path("event").asText())
+                        && "promote".equals(e.path("action").asText()));
             sleep(Duration.ofSeconds(25));
             facts.put("routes_when_ec2_came_back", String.join(",", routesOn(lab).values()));
           } finally {
             NetnsLab.noLoss();
           }
           awaitRoutesOn(lab, "pg-b", Duration.ofSeconds(90));
-          facts.put("route_switches_failed", lab.eventsAfter(start, e -> "action_finished".equals(e.path("event").asText())
-              && "point_routes".equals(e.path("action").asText()) && !e.path("ok").asBoolean()).size());
+          facts.put(
+              "route_switches_failed",
+              lab.eventsAfter(
+                      start,
+                      e ->
+                          "action_finished".equals(e.path("event").asText())
+                              && "point_routes".equals(e.path("action").asText())
+                              && !e.path("ok").asBoolean())
+                  .size());
         }
         case "standby-down" -> {
           pair.stop(b);
           pair.kill(a);
-          lab.awaitEvent("an alarm", Duration.ofSeconds(30), start, e -> "alarm".equals(e.path("event").asText())
-              && e.path("kind").asText().equals("NO_FAILOVER_CANDIDATE"));
+          lab.awaitEvent(
+              "an alarm",
+              Duration.ofSeconds(30),
+              start,
+              e ->
+                  "alarm".equals(e.path("event").asText())
+                      && e.path("kind").asText().equals("NO_FAILOVER_CANDIDATE"));
           sleep(Duration.ofSeconds(5));
         }
         case "old-primary-back" -> {
@@ -102,21 +130,34 @@ public final class FaultMatrix {
           awaitRoutesOn(lab, "pg-b", Duration.ofSeconds(30));
           pair.start(a); // the old primary comes back as a primary on the old timeline
           Instant back = Instant.now();
-          lab.awaitEvent("the controller to see the old primary", Duration.ofSeconds(30), back,
+          lab.awaitEvent(
+              "the controller to see the old primary",
+              Duration.ofSeconds(30),
+              back,
               e -> "alarm".equals(e.path("event").asText()));
           facts.set("status", status(lab));
         }
         case "controller-killed" -> {
           pair.kill(a);
-          lab.awaitEvent("the promotion to start", Duration.ofSeconds(60), start,
-              e -> "action_started".equals(e.path("event").asText()) && "promote".equals(e.path("action").asText()));
+          lab.awaitEvent(
+              "the promotion to start",
+              Duration.ofSeconds(60),
+              start,
+              e ->
+                  "action_started".equals(e.path("event").asText())
+                      && "promote".equals(e.path("action").asText()));
           lab.killController();
           facts.put("controller_killed_at", Instant.now().toString());
           facts.put("routes_when_killed", routesOn(lab).toString());
           Instant restarted = Instant.now();
           lab.startControllerProcess();
-          lab.awaitEvent("a healthy loop after the restart", Duration.ofSeconds(60), restarted,
-              e -> "decision".equals(e.path("event").asText()) && "HEALTHY".equals(e.path("reason").asText()));
+          lab.awaitEvent(
+              "a healthy loop after the restart",
+              Duration.ofSeconds(60),
+              restarted,
+              e ->
+                  "decision".equals(e.path("event").asText())
+                      && "HEALTHY".equals(e.path("reason").asText()));
         }
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
@@ -127,28 +168,46 @@ public final class FaultMatrix {
   }
 
   private static void collect(NetnsCluster lab, Instant start, ObjectNode facts) throws Exception {
-    facts.put("failovers", lab.eventsAfter(start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean()).size());
-    facts.put("promotions_started", lab.eventsAfter(start, e -> "action_started".equals(e.path("event").asText())
-        && "promote".equals(e.path("action").asText())).size());
+    facts.put(
+        "failovers",
+        lab.eventsAfter(start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean())
+            .size());
+    facts.put(
+        "promotions_started",
+        lab.eventsAfter(
+                start,
+                e ->
+                    "action_started".equals(e.path("event").asText())
+                        && "promote".equals(e.path("action").asText()))
+            .size());
     ArrayNode alarms = facts.putArray("alarms");
-    new TreeSet<>(lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText())).stream()
-        .map(e -> e.path("kind").asText()).toList()).forEach(alarms::add);
+    new TreeSet<>(
+            lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText())).stream()
+                .map(e -> e.path("kind").asText())
+                .toList())
+        .forEach(alarms::add);
     ArrayNode reasons = facts.putArray("decisions");
-    new TreeSet<>(lab.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
-        .map(e -> e.path("reason").asText()).toList()).forEach(reasons::add);
+    new TreeSet<>(
+            lab.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
+                .map(e -> e.path("reason").asText())
+                .toList())
+        .forEach(reasons::add);
     ObjectNode routes = facts.putObject("routes");
     routesOn(lab).forEach(routes::put);
     ObjectNode roles = facts.putObject("roles");
     for (PgNode n : lab.pair().nodes()) {
       roles.put(NetnsCluster.configName(n), role(n));
     }
-    // Which servers answer through the virtual IP over 3 s: never more than one, never the old primary after
-    // a failover. Sampled once the data path has converged: the router follows the route tables every 100 ms,
+    // Which servers answer through the virtual IP over 3 s: never more than one, never the old
+    // primary after
+    // a failover. Sampled once the data path has converged: the router follows the route tables
+    // every 100 ms,
     // so right after the routes moved a connection can still meet the old path.
     // Where nothing can answer (both servers down), the sampling below records that as "error".
     long converged = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (System.nanoTime() < converged) {
-      try (Connection c = NetnsCluster.connectVip(); Statement s = c.createStatement()) {
+      try (Connection c = NetnsCluster.connectVip();
+          Statement s = c.createStatement()) {
         s.execute("SELECT 1");
         break;
       } catch (java.sql.SQLException e) {
@@ -158,8 +217,10 @@ public final class FaultMatrix {
     TreeSet<String> answered = new TreeSet<>();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     while (System.nanoTime() < end) {
-      try (Connection c = NetnsCluster.connectVip(); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT current_setting('cluster_name'), pg_is_in_recovery()")) {
+      try (Connection c = NetnsCluster.connectVip();
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery("SELECT current_setting('cluster_name'), pg_is_in_recovery()")) {
         rs.next();
         answered.add("pg-" + rs.getString(1) + (rs.getBoolean(2) ? " (standby)" : ""));
       } catch (java.sql.SQLException e) {
@@ -171,19 +232,36 @@ public final class FaultMatrix {
     answered.forEach(vip::add);
   }
 
-  /** Each route table's virtual-IP target, as the node name (or the raw target when it is no lab node). */
+  /**
+   * Each route table's virtual-IP target, as the node name (or the raw target when it is no lab
+   * node).
+   */
   static Map<String, String> routesOn(NetnsCluster lab) {
-    Map<String, String> byEni = Map.of(lab.vpc().primary().eniId(), "pg-a", lab.vpc().standby().eniId(), "pg-b");
+    Map<String, String> byEni =
+        Map.of(lab.vpc().primary().eniId(), "pg-a", lab.vpc().standby().eniId(), "pg-b");
     Map<String, String> out = new LinkedHashMap<>();
-    lab.ec2().describeRouteTables(r -> r.routeTableIds(lab.vpc().routeTableIds())).routeTables().forEach(t ->
-        out.put(t.routeTableId(), t.routes().stream().filter(r -> lab.vpc().vipCidr().equals(r.destinationCidrBlock()))
-            .findFirst().map(r -> byEni.getOrDefault(r.networkInterfaceId(), String.valueOf(r.networkInterfaceId())))
-            .orElse("none")));
+    lab.ec2()
+        .describeRouteTables(r -> r.routeTableIds(lab.vpc().routeTableIds()))
+        .routeTables()
+        .forEach(
+            t ->
+                out.put(
+                    t.routeTableId(),
+                    t.routes().stream()
+                        .filter(r -> lab.vpc().vipCidr().equals(r.destinationCidrBlock()))
+                        .findFirst()
+                        .map(
+                            r ->
+                                byEni.getOrDefault(
+                                    r.networkInterfaceId(), String.valueOf(r.networkInterfaceId())))
+                        .orElse("none")));
     return out;
   }
 
   static void awaitRoutesOn(NetnsCluster lab, String node, Duration limit) {
-    Waits.until("every route table to point at " + node, limit,
+    Waits.until(
+        "every route table to point at " + node,
+        limit,
         () -> routesOn(lab).values().stream().allMatch(node::equals));
   }
 
@@ -191,7 +269,8 @@ public final class FaultMatrix {
     if (!n.isRunning()) {
       return "down";
     }
-    try (Connection c = n.connect(); Statement s = c.createStatement();
+    try (Connection c = n.connect();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
       rs.next();
       return rs.getBoolean(1) ? "standby" : "primary";
@@ -203,8 +282,21 @@ public final class FaultMatrix {
   /** {@code failoverctl status --json}, run on the controller's host like an operator would. */
   static JsonNode status(NetnsCluster lab) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process p = new ProcessBuilder("ip", "netns", "exec", NetnsLab.CONTROLLER, java, "-jar",
-        lab.controllerJar().toString(), "status", "--json", "-c", lab.config().toString()).redirectErrorStream(false).start();
+    Process p =
+        new ProcessBuilder(
+                "ip",
+                "netns",
+                "exec",
+                NetnsLab.CONTROLLER,
+                java,
+                "-jar",
+                lab.controllerJar().toString(),
+                "status",
+                "--json",
+                "-c",
+                lab.config().toString())
+            .redirectErrorStream(false)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(60, TimeUnit.SECONDS);
     ObjectNode s = Lab.JSON.createObjectNode();
@@ -216,5 +308,4 @@ public final class FaultMatrix {
   private static void sleep(Duration d) throws InterruptedException {
     Thread.sleep(d.toMillis()); // the fault's specified duration, not a wait for a condition
   }
-
 }

@@ -21,11 +21,12 @@ import java.util.concurrent.CountDownLatch;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * The local default environment, as a supervisor process: the AWS emulator with a fixture (VPC, two subnets,
- * two instances with ENIs, route tables, the virtual-IP route) matching a real PostgreSQL primary and
- * streaming standby on loopback, and a ready controller config. {@code scripts/lab.sh up} starts it in the
- * background and waits for {@code state.json}; SIGTERM ({@code lab.sh down}) stops and removes everything,
- * because the servers are this process's children and its shutdown hooks stop them.
+ * The local default environment, as a supervisor process: the AWS emulator with a fixture (VPC, two
+ * subnets, two instances with ENIs, route tables, the virtual-IP route) matching a real PostgreSQL
+ * primary and streaming standby on loopback, and a ready controller config. {@code scripts/lab.sh
+ * up} starts it in the background and waits for {@code state.json}; SIGTERM ({@code lab.sh down})
+ * stops and removes everything, because the servers are this process's children and its shutdown
+ * hooks stop them.
  */
 public final class Lab {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -42,10 +43,14 @@ public final class Lab {
     CountDownLatch forever = new CountDownLatch(1);
     AwsEmulator aws = AwsEmulator.start();
     PostgresPair pair = PostgresPair.start(dir.resolve("pg"));
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      pair.close();
-      aws.close();
-    }, "lab-down"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  pair.close();
+                  aws.close();
+                },
+                "lab-down"));
     VpcFixture vpc;
     try (Ec2Client ec2 = aws.newEc2Client()) {
       vpc = VpcFixture.builder(ec2).clusterName("lab").routeTables(2).create();
@@ -53,14 +58,32 @@ public final class Lab {
     Path password = secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
     byte[] tokenBytes = new byte[24];
     new SecureRandom().nextBytes(tokenBytes);
-    Path token = secret(dir.resolve("admin-token"), Base64.getUrlEncoder().withoutPadding().encodeToString(tokenBytes));
+    Path token =
+        secret(
+            dir.resolve("admin-token"),
+            Base64.getUrlEncoder().withoutPadding().encodeToString(tokenBytes));
     int adminPort = freePort();
     PgNode a = pair.primary();
     PgNode b = pair.standby();
-    List<Node> nodes = List.of(new Node("pg-a", a, vpc.primary()), new Node("pg-b", b, vpc.standby()));
+    List<Node> nodes =
+        List.of(new Node("pg-a", a, vpc.primary()), new Node("pg-b", b, vpc.standby()));
     Path config = dir.resolve("controller.yaml");
-    List<LabConfig.Binding> bindings = nodes.stream().map(n -> LabConfig.Binding.of(n.name(), n.pg(), n.ec2())).toList();
-    Files.writeString(config, new LabConfig(aws.endpoint(), aws.region(), vpc, bindings, password, token, adminPort, dir.resolve("events.jsonl"), LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER).render());
+    List<LabConfig.Binding> bindings =
+        nodes.stream().map(n -> LabConfig.Binding.of(n.name(), n.pg(), n.ec2())).toList();
+    Files.writeString(
+        config,
+        new LabConfig(
+                aws.endpoint(),
+                aws.region(),
+                vpc,
+                bindings,
+                password,
+                token,
+                adminPort,
+                dir.resolve("events.jsonl"),
+                LabConfig.DEFAULT_PROBE,
+                LabConfig.DEFAULT_FAILOVER)
+            .render());
 
     ObjectNode state = JSON.createObjectNode();
     state.put("config", config.toString());
@@ -96,7 +119,8 @@ public final class Lab {
   /** Writes a file only its owner can read (the controller refuses anything laxer). */
   public static Path secret(Path file, String value) throws IOException {
     Files.deleteIfExists(file);
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(file, value + "\n", StandardCharsets.UTF_8);
     return file;
   }

@@ -9,13 +9,18 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The controller YAML for a PostgreSQL pair and an emulator fixture: used by the lab ({@code lab.sh up}) and by
- * the controller's integration tests, so both run the controller exactly as an operator's config would.
+ * The controller YAML for a PostgreSQL pair and an emulator fixture: used by the lab ({@code lab.sh
+ * up}) and by the controller's integration tests, so both run the controller exactly as an
+ * operator's config would.
  *
- * @param nodes each node's name in the config, its server, and the EC2 instance/ENI standing for its host
- * @param failover the {@code failover:} block's flow mapping body, e.g. {@code automatic: true, fencing: none}
- * @param adminHost the address the admin API listens on (127.0.0.1 unless another lab host must reach it)
- * @param lease the {@code lease:} block's flow mapping body (table, controller name, timing), for a controller pair
+ * @param nodes each node's name in the config, its server, and the EC2 instance/ENI standing for
+ *     its host
+ * @param failover the {@code failover:} block's flow mapping body, e.g. {@code automatic: true,
+ *     fencing: none}
+ * @param adminHost the address the admin API listens on (127.0.0.1 unless another lab host must
+ *     reach it)
+ * @param lease the {@code lease:} block's flow mapping body (table, controller name, timing), for a
+ *     controller pair
  */
 public record LabConfig(
     URI awsEndpoint,
@@ -31,33 +36,84 @@ public record LabConfig(
     String adminHost,
     Optional<String> lease) {
 
-  public static final String DEFAULT_PROBE = "interval: 1s, timeout: 1s, failureThreshold: 3, writeCheck: true, routeRefresh: 30s";
-  public static final String DEFAULT_FAILOVER = "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 5s, promoteTimeout: 30s";
+  public static final String DEFAULT_PROBE =
+      "interval: 1s, timeout: 1s, failureThreshold: 3, writeCheck: true, routeRefresh: 30s";
+  public static final String DEFAULT_FAILOVER =
+      "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 5s, promoteTimeout: 30s";
+
   /**
-   * The controller pair's lease timing in tests and drills: short, and valid under the config's rule
-   * (duration 5 s > renewInterval 1 s + probe interval 1 s + 2 × callTimeout 0.5 s + safetyMargin 1 s).
+   * The controller pair's lease timing in tests and drills: short, and valid under the config's
+   * rule (duration 5 s > renewInterval 1 s + probe interval 1 s + 2 × callTimeout 0.5 s +
+   * safetyMargin 1 s).
    */
-  public static final String LAB_LEASE_TIMING = "duration: 5s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
+  public static final String LAB_LEASE_TIMING =
+      "duration: 5s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
 
   /** A single controller, admin API on 127.0.0.1. */
-  public LabConfig(URI awsEndpoint, String region, VpcFixture vpc, List<Binding> nodes, Path passwordFile,
-      Path tokenFile, int adminPort, Path eventLog, String probe, String failover) {
-    this(awsEndpoint, region, vpc, nodes, passwordFile, tokenFile, adminPort, eventLog, probe, failover, "127.0.0.1",
+  public LabConfig(
+      URI awsEndpoint,
+      String region,
+      VpcFixture vpc,
+      List<Binding> nodes,
+      Path passwordFile,
+      Path tokenFile,
+      int adminPort,
+      Path eventLog,
+      String probe,
+      String failover) {
+    this(
+        awsEndpoint,
+        region,
+        vpc,
+        nodes,
+        passwordFile,
+        tokenFile,
+        adminPort,
+        eventLog,
+        probe,
+        failover,
+        "127.0.0.1",
         Optional.empty());
   }
 
-  /** This config as one of a controller pair: {@code controller} takes the lease in {@code table}. */
+  /**
+   * This config as one of a controller pair: {@code controller} takes the lease in {@code table}.
+   */
   public LabConfig withLease(String table, String controller, String timing) {
-    return new LabConfig(awsEndpoint, region, vpc, nodes, passwordFile, tokenFile, adminPort, eventLog, probe, failover,
-        adminHost, Optional.of("table: " + table + ", controller: " + controller + ", " + timing));
+    return new LabConfig(
+        awsEndpoint,
+        region,
+        vpc,
+        nodes,
+        passwordFile,
+        tokenFile,
+        adminPort,
+        eventLog,
+        probe,
+        failover,
+        adminHost,
+        Optional.of("table: " + table + ", controller: " + controller + ", " + timing));
   }
 
   public LabConfig withAdminHost(String host) {
-    return new LabConfig(awsEndpoint, region, vpc, nodes, passwordFile, tokenFile, adminPort, eventLog, probe, failover,
-        host, lease);
+    return new LabConfig(
+        awsEndpoint,
+        region,
+        vpc,
+        nodes,
+        passwordFile,
+        tokenFile,
+        adminPort,
+        eventLog,
+        probe,
+        failover,
+        host,
+        lease);
   }
 
-  /** A node as the config names it, the server behind it, and the host it stands on in the emulator. */
+  /**
+   * A node as the config names it, the server behind it, and the host it stands on in the emulator.
+   */
   public record Binding(String name, String host, int port, VpcFixture.Node ec2) {
     public static Binding of(String name, PgNode pg, VpcFixture.Node ec2) {
       return new Binding(name, pg.host(), pg.port(), ec2);
@@ -68,24 +124,48 @@ public record LabConfig(
     StringBuilder y = new StringBuilder();
     y.append("# Generated for the loopback lab: a PostgreSQL pair and the AWS emulator.\n");
     y.append("cluster: lab\n");
-    y.append("aws:\n  region: ").append(region).append("\n  endpoint: ").append(awsEndpoint).append('\n');
+    y.append("aws:\n  region: ")
+        .append(region)
+        .append("\n  endpoint: ")
+        .append(awsEndpoint)
+        .append('\n');
     y.append("virtualIp: ").append(vpc.vipCidr()).append('\n');
     y.append("routeTables:\n");
     vpc.routeTableIds().forEach(t -> y.append("  - ").append(t).append('\n'));
     y.append("nodes:\n");
     for (Binding n : nodes) {
-      y.append("  - name: ").append(n.name()).append('\n')
-          .append("    instanceId: ").append(n.ec2().instanceId()).append('\n')
-          .append("    eniId: ").append(n.ec2().eniId()).append('\n')
-          .append("    host: ").append(n.host()).append('\n')
-          .append("    port: ").append(n.port()).append('\n')
+      y.append("  - name: ")
+          .append(n.name())
+          .append('\n')
+          .append("    instanceId: ")
+          .append(n.ec2().instanceId())
+          .append('\n')
+          .append("    eniId: ")
+          .append(n.ec2().eniId())
+          .append('\n')
+          .append("    host: ")
+          .append(n.host())
+          .append('\n')
+          .append("    port: ")
+          .append(n.port())
+          .append('\n')
           .append("    database: postgres\n")
-          .append("    user: ").append(PostgresPair.SUPERUSER).append('\n')
-          .append("    password: {file: ").append(passwordFile).append("}\n");
+          .append("    user: ")
+          .append(PostgresPair.SUPERUSER)
+          .append('\n')
+          .append("    password: {file: ")
+          .append(passwordFile)
+          .append("}\n");
     }
     y.append("probe: {").append(probe).append("}\n");
     y.append("failover: {").append(failover).append("}\n");
-    y.append("admin: {listen: '").append(adminHost).append(':').append(adminPort).append("', tokenFile: ").append(tokenFile).append("}\n");
+    y.append("admin: {listen: '")
+        .append(adminHost)
+        .append(':')
+        .append(adminPort)
+        .append("', tokenFile: ")
+        .append(tokenFile)
+        .append("}\n");
     y.append("eventLog: ").append(eventLog).append('\n');
     lease.ifPresent(l -> y.append("lease: {").append(l).append("}\n"));
     return y.toString();

@@ -18,11 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * One {@code failoverctl run} process on a lab host (network namespace), with its config, event history and log:
- * the single controller of a drill, or one of a controller pair.
+ * One {@code failoverctl run} process on a lab host (network namespace), with its config, event
+ * history and log: the single controller of a drill, or one of a controller pair.
  */
 public final class LabController {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final String name;
   private final String namespace;
@@ -33,8 +34,12 @@ public final class LabController {
   private final URI admin;
   private Process process;
 
-  /** @param admin where its admin API answers from pgfo-cli, or null when it listens on its host's loopback only */
-  LabController(String name, String namespace, Path jar, Path config, Path eventLog, Path log, URI admin) {
+  /**
+   * @param admin where its admin API answers from pgfo-cli, or null when it listens on its host's
+   *     loopback only
+   */
+  LabController(
+      String name, String namespace, Path jar, Path config, Path eventLog, Path log, URI admin) {
     this.name = name;
     this.namespace = namespace;
     this.jar = jar;
@@ -59,8 +64,18 @@ public final class LabController {
   /** Starts {@code failoverctl run} on its host without waiting for anything. */
   public void start() {
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", namespace, java, "-jar", jar.toString(), "run", "-c",
-        config.toString());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "ip",
+            "netns",
+            "exec",
+            namespace,
+            java,
+            "-jar",
+            jar.toString(),
+            "run",
+            "-c",
+            config.toString());
     pb.environment().put("AWS_ACCESS_KEY_ID", "test");
     pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -71,7 +86,9 @@ public final class LabController {
     }
   }
 
-  /** Stops it: SIGKILL ({@code kill}, as a crash or an OOM kill would) or SIGTERM (a clean stop). */
+  /**
+   * Stops it: SIGKILL ({@code kill}, as a crash or an OOM kill would) or SIGTERM (a clean stop).
+   */
   public void stop(boolean kill) {
     Process p = process;
     if (p == null) {
@@ -95,24 +112,37 @@ public final class LabController {
   /** Its {@code GET /status} document (see the README's Admin API). */
   public JsonNode status() throws IOException, InterruptedException {
     if (admin == null) {
-      throw new IllegalStateException("controller " + name + "'s admin API listens on its host's loopback only");
+      throw new IllegalStateException(
+          "controller " + name + "'s admin API listens on its host's loopback only");
     }
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(admin.resolve("/status")).timeout(Duration.ofSeconds(3))
-        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(admin.resolve("/status"))
+                .timeout(Duration.ofSeconds(3))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
-      throw new IOException(name + " GET /status answered HTTP " + r.statusCode() + ": " + r.body());
+      throw new IOException(
+          name + " GET /status answered HTTP " + r.statusCode() + ": " + r.body());
     }
     return Lab.JSON.readTree(r.body());
   }
 
-  /** Waits until its {@code GET /status} shows {@code controller.role} = {@code role} (LEADER, FOLLOWER, ...). */
+  /**
+   * Waits until its {@code GET /status} shows {@code controller.role} = {@code role} (LEADER,
+   * FOLLOWER, ...).
+   */
   public JsonNode awaitRole(String role, Duration limit) {
     JsonNode[] seen = new JsonNode[1];
-    Waits.until(name + " to be " + role, limit, () -> {
-      checkAlive();
-      seen[0] = status();
-      return role.equals(seen[0].path("controller").path("role").asText());
-    });
+    Waits.until(
+        name + " to be " + role,
+        limit,
+        () -> {
+          checkAlive();
+          seen[0] = status();
+          return role.equals(seen[0].path("controller").path("role").asText());
+        });
     return seen[0];
   }
 
@@ -139,21 +169,29 @@ public final class LabController {
   }
 
   public List<JsonNode> eventsAfter(Instant since, Predicate<JsonNode> match) {
-    return events().stream().filter(e -> !Instant.parse(e.path("ts").asText()).isBefore(since)).filter(match).toList();
+    return events().stream()
+        .filter(e -> !Instant.parse(e.path("ts").asText()).isBefore(since))
+        .filter(match)
+        .toList();
   }
 
-  public JsonNode awaitEvent(String what, Duration limit, Instant since, Predicate<JsonNode> match) {
-    Waits.until(name + ": " + what, limit, () -> {
-      checkAlive();
-      return !eventsAfter(since, match).isEmpty();
-    });
+  public JsonNode awaitEvent(
+      String what, Duration limit, Instant since, Predicate<JsonNode> match) {
+    Waits.until(
+        name + ": " + what,
+        limit,
+        () -> {
+          checkAlive();
+          return !eventsAfter(since, match).isEmpty();
+        });
     return eventsAfter(since, match).get(0);
   }
 
   private void checkAlive() {
     Process p = process;
     if (p != null && !p.isAlive()) {
-      throw new Waits.GiveUp("controller " + name + " exited with " + p.exitValue() + "; see " + log);
+      throw new Waits.GiveUp(
+          "controller " + name + " exited with " + p.exitValue() + "; see " + log);
     }
   }
 }

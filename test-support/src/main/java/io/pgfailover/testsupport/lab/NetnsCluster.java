@@ -30,10 +30,10 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * One run of the netns lab (bench drill or fault-matrix scenario): a fresh PostgreSQL pair on hosts pgfo-a and
- * pgfo-b, the emulator (moto on the router, reset) holding a VPC whose instances carry the hosts' addresses, the
- * reflector steering the router, and {@code failoverctl run} as its own process on pgfo-ctl (or a controller pair
- * on pgfo-ctl and pgfo-ctl2 sharing a lease). Runs inside
+ * One run of the netns lab (bench drill or fault-matrix scenario): a fresh PostgreSQL pair on hosts
+ * pgfo-a and pgfo-b, the emulator (moto on the router, reset) holding a VPC whose instances carry
+ * the hosts' addresses, the reflector steering the router, and {@code failoverctl run} as its own
+ * process on pgfo-ctl (or a controller pair on pgfo-ctl and pgfo-ctl2 sharing a lease). Runs inside
  * pgfo-cli; {@code scripts/netns.sh up} made the namespaces and started moto.
  */
 public final class NetnsCluster implements AutoCloseable {
@@ -50,8 +50,14 @@ public final class NetnsCluster implements AutoCloseable {
   private final Reflector reflector;
   private final List<LabController> controllers;
 
-  private NetnsCluster(Path dir, Path controllerJar, PostgresPair pair, Ec2Client ec2, VpcFixture vpc,
-      Reflector reflector, List<LabController> controllers) {
+  private NetnsCluster(
+      Path dir,
+      Path controllerJar,
+      PostgresPair pair,
+      Ec2Client ec2,
+      VpcFixture vpc,
+      Reflector reflector,
+      List<LabController> controllers) {
     this.dir = dir;
     this.controllerJar = controllerJar;
     this.pair = pair;
@@ -65,72 +71,146 @@ public final class NetnsCluster implements AutoCloseable {
    * One controller on pgfo-ctl, no lease.
    *
    * @param probe the config's {@code probe:} flow body, e.g. {@link LabConfig#DEFAULT_PROBE}
-   * @param failover the config's {@code failover:} flow body, e.g. {@link LabConfig#DEFAULT_FAILOVER}
+   * @param failover the config's {@code failover:} flow body, e.g. {@link
+   *     LabConfig#DEFAULT_FAILOVER}
    */
-  public static NetnsCluster start(Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
+  public static NetnsCluster start(
+      Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
       throws IOException {
     return start(dir, controllerJar, synchronous, probe, failover, false);
   }
 
   /**
-   * A controller pair, as on the two NAT/control instances: ctl-a on pgfo-ctl (AZ A, with pgfo-a, where the
-   * primary starts) and ctl-b on pgfo-ctl2 (AZ B, with pgfo-b), one lease table ({@value #LEASE_TABLE}) on the
-   * emulator's DynamoDB with {@link LabConfig#LAB_LEASE_TIMING}, each with its own event log and its admin API on
-   * its host's address. Neither is started.
+   * A controller pair, as on the two NAT/control instances: ctl-a on pgfo-ctl (AZ A, with pgfo-a,
+   * where the primary starts) and ctl-b on pgfo-ctl2 (AZ B, with pgfo-b), one lease table ({@value
+   * #LEASE_TABLE}) on the emulator's DynamoDB with {@link LabConfig#LAB_LEASE_TIMING}, each with
+   * its own event log and its admin API on its host's address. Neither is started.
    */
-  public static NetnsCluster startPair(Path dir, Path controllerJar, boolean synchronous, String probe,
-      String failover) throws IOException {
+  public static NetnsCluster startPair(
+      Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
+      throws IOException {
     return start(dir, controllerJar, synchronous, probe, failover, true);
   }
 
-  private static NetnsCluster start(Path dir, Path controllerJar, boolean synchronous, String probe, String failover,
-      boolean leasePair) throws IOException {
+  private static NetnsCluster start(
+      Path dir,
+      Path controllerJar,
+      boolean synchronous,
+      String probe,
+      String failover,
+      boolean leasePair)
+      throws IOException {
     Files.createDirectories(dir);
     resetEmulator();
     PostgresPair pair = PostgresPair.start(dir.resolve("pg"), NetnsLab.pairLayout(synchronous));
     Ec2Client ec2 = null;
     Reflector reflector = null;
     try {
-      ec2 = Ec2Client.builder().endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
-          .region(Region.of(AwsEmulator.DEFAULT_REGION)).credentialsProvider(AwsEmulator.CREDENTIALS)
-          .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-      VpcFixture vpc = VpcFixture.builder(ec2).clusterName("lab").routeTables(2).addressing(NetnsLab.ADDRESSING)
-          .vipCidr(NetnsLab.VIP + "/32").create();
-      Reflector r = new Reflector(ec2, vpc.routeTableIds().get(0), vpc.vipCidr(),
-          Map.of(vpc.primary().eniId(), vpc.primary().privateIp(), vpc.standby().eniId(), vpc.standby().privateIp()))
-          .start();
+      ec2 =
+          Ec2Client.builder()
+              .endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
+              .region(Region.of(AwsEmulator.DEFAULT_REGION))
+              .credentialsProvider(AwsEmulator.CREDENTIALS)
+              .httpClientBuilder(UrlConnectionHttpClient.builder())
+              .build();
+      VpcFixture vpc =
+          VpcFixture.builder(ec2)
+              .clusterName("lab")
+              .routeTables(2)
+              .addressing(NetnsLab.ADDRESSING)
+              .vipCidr(NetnsLab.VIP + "/32")
+              .create();
+      Reflector r =
+          new Reflector(
+                  ec2,
+                  vpc.routeTableIds().get(0),
+                  vpc.vipCidr(),
+                  Map.of(
+                      vpc.primary().eniId(),
+                      vpc.primary().privateIp(),
+                      vpc.standby().eniId(),
+                      vpc.standby().privateIp()))
+              .start();
       reflector = r;
-      Waits.until("the router to route the virtual IP", START_TIMEOUT, () -> !r.switches().isEmpty());
+      Waits.until(
+          "the router to route the virtual IP", START_TIMEOUT, () -> !r.switches().isEmpty());
       Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
       Path token = Lab.secret(dir.resolve("admin-token"), java.util.UUID.randomUUID().toString());
-      List<LabConfig.Binding> bindings = List.of(
-          LabConfig.Binding.of("pg-a", pair.nodeA(), vpc.primary()),
-          LabConfig.Binding.of("pg-b", pair.nodeB(), vpc.standby()));
+      List<LabConfig.Binding> bindings =
+          List.of(
+              LabConfig.Binding.of("pg-a", pair.nodeA(), vpc.primary()),
+              LabConfig.Binding.of("pg-b", pair.nodeB(), vpc.standby()));
       List<LabController> controllers = new ArrayList<>();
       if (!leasePair) {
         Path events = dir.resolve("events.jsonl");
         Files.deleteIfExists(events);
         Path config = dir.resolve("controller.yaml");
-        Files.writeString(config, new LabConfig(URI.create(NetnsLab.EC2_ENDPOINT), AwsEmulator.DEFAULT_REGION, vpc,
-            bindings, password, token, 8008, events, probe, failover).render());
-        controllers.add(new LabController("controller", NetnsLab.CONTROLLER, controllerJar, config, events,
-            dir.resolve("controller.log"), null));
+        Files.writeString(
+            config,
+            new LabConfig(
+                    URI.create(NetnsLab.EC2_ENDPOINT),
+                    AwsEmulator.DEFAULT_REGION,
+                    vpc,
+                    bindings,
+                    password,
+                    token,
+                    8008,
+                    events,
+                    probe,
+                    failover)
+                .render());
+        controllers.add(
+            new LabController(
+                "controller",
+                NetnsLab.CONTROLLER,
+                controllerJar,
+                config,
+                events,
+                dir.resolve("controller.log"),
+                null));
       } else {
-        try (DynamoDbClient ddb = DynamoDbClient.builder().endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
-            .region(Region.of(AwsEmulator.DEFAULT_REGION)).credentialsProvider(AwsEmulator.CREDENTIALS)
-            .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
+        try (DynamoDbClient ddb =
+            DynamoDbClient.builder()
+                .endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
+                .region(Region.of(AwsEmulator.DEFAULT_REGION))
+                .credentialsProvider(AwsEmulator.CREDENTIALS)
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .build()) {
           LeaseTableFixture.create(ddb, LEASE_TABLE);
         }
-        String[][] hosts = {{"ctl-a", NetnsLab.CONTROLLER, NetnsLab.IP_CTL}, {"ctl-b", NetnsLab.CONTROLLER_B, NetnsLab.IP_CTL_B}};
+        String[][] hosts = {
+          {"ctl-a", NetnsLab.CONTROLLER, NetnsLab.IP_CTL},
+          {"ctl-b", NetnsLab.CONTROLLER_B, NetnsLab.IP_CTL_B}
+        };
         for (String[] h : hosts) {
           Path events = dir.resolve(h[0] + "-events.jsonl");
           Files.deleteIfExists(events);
           Path config = dir.resolve(h[0] + ".yaml");
-          Files.writeString(config, new LabConfig(URI.create(NetnsLab.EC2_ENDPOINT), AwsEmulator.DEFAULT_REGION, vpc,
-              bindings, password, token, 8008, events, probe, failover)
-              .withAdminHost(h[2]).withLease(LEASE_TABLE, h[0], LabConfig.LAB_LEASE_TIMING).render());
-          controllers.add(new LabController(h[0], h[1], controllerJar, config, events, dir.resolve(h[0] + ".log"),
-              URI.create("http://" + h[2] + ":8008")));
+          Files.writeString(
+              config,
+              new LabConfig(
+                      URI.create(NetnsLab.EC2_ENDPOINT),
+                      AwsEmulator.DEFAULT_REGION,
+                      vpc,
+                      bindings,
+                      password,
+                      token,
+                      8008,
+                      events,
+                      probe,
+                      failover)
+                  .withAdminHost(h[2])
+                  .withLease(LEASE_TABLE, h[0], LabConfig.LAB_LEASE_TIMING)
+                  .render());
+          controllers.add(
+              new LabController(
+                  h[0],
+                  h[1],
+                  controllerJar,
+                  config,
+                  events,
+                  dir.resolve(h[0] + ".log"),
+                  URI.create("http://" + h[2] + ":8008")));
         }
       }
       return new NetnsCluster(dir, controllerJar, pair, ec2, vpc, r, List.copyOf(controllers));
@@ -194,7 +274,8 @@ public final class NetnsCluster implements AutoCloseable {
   public void startController() {
     Instant since = Instant.now();
     startControllerProcess();
-    awaitEvent("the controller's first healthy loop", START_TIMEOUT, since, NetnsCluster::isHealthy);
+    awaitEvent(
+        "the controller's first healthy loop", START_TIMEOUT, since, NetnsCluster::isHealthy);
   }
 
   /** Starts {@code failoverctl run} on pgfo-ctl without waiting for anything. */
@@ -203,8 +284,8 @@ public final class NetnsCluster implements AutoCloseable {
   }
 
   /**
-   * Starts the pair so that ctl-a, in the primary's AZ, leads: ctl-a first, until its status says LEADER, then
-   * ctl-b until it says FOLLOWER; returns once both have seen a healthy cluster.
+   * Starts the pair so that ctl-a, in the primary's AZ, leads: ctl-a first, until its status says
+   * LEADER, then ctl-b until it says FOLLOWER; returns once both have seen a healthy cluster.
    */
   public void startPairWithLeaderInAzA() {
     if (controllers.size() != 2) {
@@ -240,12 +321,14 @@ public final class NetnsCluster implements AutoCloseable {
     return controller().eventsAfter(since, match);
   }
 
-  public JsonNode awaitEvent(String what, Duration limit, Instant since, java.util.function.Predicate<JsonNode> match) {
+  public JsonNode awaitEvent(
+      String what, Duration limit, Instant since, java.util.function.Predicate<JsonNode> match) {
     return controller().awaitEvent(what, limit, since, match);
   }
 
   static boolean isHealthy(JsonNode e) {
-    return "decision".equals(e.path("event").asText()) && "HEALTHY".equals(e.path("reason").asText());
+    return "decision".equals(e.path("event").asText())
+        && "HEALTHY".equals(e.path("reason").asText());
   }
 
   public static boolean isTimeline(JsonNode e) {
@@ -287,15 +370,25 @@ public final class NetnsCluster implements AutoCloseable {
   /** Drops everything the emulator holds, so each run starts from an empty account. */
   static void resetEmulator() {
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(NetnsLab.EC2_ENDPOINT + "/moto-api/reset")).timeout(Duration.ofSeconds(10))
-              .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(NetnsLab.EC2_ENDPOINT + "/moto-api/reset"))
+                      .timeout(Duration.ofSeconds(10))
+                      .POST(HttpRequest.BodyPublishers.noBody())
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
-        throw new IllegalStateException("moto reset answered HTTP " + r.statusCode() + ": " + r.body());
+        throw new IllegalStateException(
+            "moto reset answered HTTP " + r.statusCode() + ": " + r.body());
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("the emulator at " + NetnsLab.EC2_ENDPOINT + " does not answer"
-          + " (scripts/netns.sh up starts it)", e);
+      throw new UncheckedIOException(
+          "the emulator at "
+              + NetnsLab.EC2_ENDPOINT
+              + " does not answer"
+              + " (scripts/netns.sh up starts it)",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

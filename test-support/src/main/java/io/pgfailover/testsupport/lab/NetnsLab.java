@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The netns lab's names and addresses, as {@code scripts/lib/netns.sh} builds them, and the {@code ip}/{@code
- * nft} commands that inject its faults. Code using it runs inside namespace {@value #CLIENT} (a JVM cannot
- * move its threads between namespaces), and reaches the hosts through the router.
+ * The netns lab's names and addresses, as {@code scripts/lib/netns.sh} builds them, and the {@code
+ * ip}/{@code nft} commands that inject its faults. Code using it runs inside namespace {@value
+ * #CLIENT} (a JVM cannot move its threads between namespaces), and reaches the hosts through the
+ * router.
  */
 public final class NetnsLab {
   public static final String ROUTER = "pgfo-rtr";
@@ -19,14 +20,17 @@ public final class NetnsLab {
   public static final String HOST_B = "pgfo-b";
   public static final String CLIENT = "pgfo-cli";
   public static final String CONTROLLER = "pgfo-ctl";
+
   /** The controller pair's second host, in the other AZ (AZ B, with pgfo-b). */
   public static final String CONTROLLER_B = "pgfo-ctl2";
+
   public static final String IP_CTL = "10.77.4.10";
   public static final String IP_CTL_B = "10.77.5.10";
   public static final String IP_A = "10.77.1.10";
   public static final String IP_B = "10.77.2.10";
   public static final String LAB_CIDR = "10.77.0.0/16";
   public static final String VIP = "192.168.240.10";
+
   /** Where moto listens, on the router's loopback: the lab's "EC2 API endpoint". */
   public static final String EC2_ENDPOINT = "http://10.77.0.1:5000";
 
@@ -39,12 +43,16 @@ public final class NetnsLab {
     return PairLayout.netns(HOST_A, IP_A, HOST_B, IP_B, LAB_CIDR, synchronous);
   }
 
-  /** The router's end of the link to a host: "a" or "b" (PostgreSQL), "ctl" or "ctl2" (controllers). */
+  /**
+   * The router's end of the link to a host: "a" or "b" (PostgreSQL), "ctl" or "ctl2" (controllers).
+   */
   public static String routerLink(String node) {
     return "r" + node;
   }
 
-  /** Takes the link between the router and a node's host down: the host is cut off from everything. */
+  /**
+   * Takes the link between the router and a node's host down: the host is cut off from everything.
+   */
   public static void cut(String node) {
     ip("-n", ROUTER, "link", "set", routerLink(node), "down");
   }
@@ -54,22 +62,35 @@ public final class NetnsLab {
   }
 
   /**
-   * An AZ lost: the links of the primary's host ({@code node}: "a" or "b") and of the controller host in the same
-   * AZ ({@code controllerLink}: "ctl" or "ctl2") go down in one {@code ip -batch}, so both are cut off together.
+   * An AZ lost: the links of the primary's host ({@code node}: "a" or "b") and of the controller
+   * host in the same AZ ({@code controllerLink}: "ctl" or "ctl2") go down in one {@code ip -batch},
+   * so both are cut off together.
    */
   public static void cutAz(String node, String controllerLink) {
-    run(List.of("ip", "-n", ROUTER, "-batch", "-"), "link set " + routerLink(node) + " down\n"
-        + "link set " + routerLink(controllerLink) + " down\n");
+    run(
+        List.of("ip", "-n", ROUTER, "-batch", "-"),
+        "link set "
+            + routerLink(node)
+            + " down\n"
+            + "link set "
+            + routerLink(controllerLink)
+            + " down\n");
   }
 
   public static void healAz(String node, String controllerLink) {
-    run(List.of("ip", "-n", ROUTER, "-batch", "-"), "link set " + routerLink(node) + " up\n"
-        + "link set " + routerLink(controllerLink) + " up\n");
+    run(
+        List.of("ip", "-n", ROUTER, "-batch", "-"),
+        "link set "
+            + routerLink(node)
+            + " up\n"
+            + "link set "
+            + routerLink(controllerLink)
+            + " up\n");
   }
 
   /**
-   * A silent partition of one path: the router drops (blackholes) packets from {@code fromCidr} to {@code toIp}.
-   * Nothing answers, as when a security group or NACL drops traffic.
+   * A silent partition of one path: the router drops (blackholes) packets from {@code fromCidr} to
+   * {@code toIp}. Nothing answers, as when a security group or NACL drops traffic.
    */
   public static void blackhole(String fromCidr, String toIp) {
     ip("-n", ROUTER, "rule", "add", "from", fromCidr, "to", toIp, "blackhole", "priority", "100");
@@ -79,34 +100,48 @@ public final class NetnsLab {
     ip("-n", ROUTER, "rule", "del", "from", fromCidr, "to", toIp, "blackhole", "priority", "100");
   }
 
-  /** Drops {@code percent}% of the packets forwarded to or from {@code hostIp}, at random (nftables numgen). */
+  /**
+   * Drops {@code percent}% of the packets forwarded to or from {@code hostIp}, at random (nftables
+   * numgen).
+   */
   public static void loss(String hostIp, int percent) {
-    String rules = String.join("\n",
-        "table inet pgfo_loss {",
-        "  chain forward {",
-        "    type filter hook forward priority 0; policy accept;",
-        "    ip daddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
-        "    ip saddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
-        "  }",
-        "}", "");
+    String rules =
+        String.join(
+            "\n",
+            "table inet pgfo_loss {",
+            "  chain forward {",
+            "    type filter hook forward priority 0; policy accept;",
+            "    ip daddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
+            "    ip saddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
+            "  }",
+            "}",
+            "");
     run(List.of("ip", "netns", "exec", ROUTER, "nft", "-f", "-"), rules);
   }
 
-  /** The EC2 API stops answering {@code fromCidr}: the router drops its packets to the emulator (nftables). */
+  /**
+   * The EC2 API stops answering {@code fromCidr}: the router drops its packets to the emulator
+   * (nftables).
+   */
   public static void dropEc2From(String fromCidr) {
-    String rules = String.join("\n",
-        "table inet pgfo_loss {",
-        "  chain input {",
-        "    type filter hook input priority 0; policy accept;",
-        "    ip saddr " + fromCidr + " ip daddr 10.77.0.1 tcp dport 5000 drop",
-        "  }",
-        "}", "");
+    String rules =
+        String.join(
+            "\n",
+            "table inet pgfo_loss {",
+            "  chain input {",
+            "    type filter hook input priority 0; policy accept;",
+            "    ip saddr " + fromCidr + " ip daddr 10.77.0.1 tcp dport 5000 drop",
+            "  }",
+            "}",
+            "");
     run(List.of("ip", "netns", "exec", ROUTER, "nft", "-f", "-"), rules);
   }
 
   /** Removes every nftables fault ({@link #loss}, {@link #dropEc2From}). */
   public static void noLoss() {
-    run(List.of("ip", "netns", "exec", ROUTER, "nft", "delete", "table", "inet", "pgfo_loss"), null);
+    run(
+        List.of("ip", "netns", "exec", ROUTER, "nft", "delete", "table", "inet", "pgfo_loss"),
+        null);
   }
 
   public static String ip(String... args) {

@@ -5,15 +5,18 @@ import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A client that inserts numbered rows in a loop through the virtual IP, as an application would, for the
- * demo and the benchmark: each subclass says how it reaches the primary and what it records per
- * acknowledgement. An id whose insert failed is never reused, so a commit that lands late is never mistaken
- * for an acknowledged one.
+ * A client that inserts numbered rows in a loop through the virtual IP, as an application would,
+ * for the demo and the benchmark: each subclass says how it reaches the primary and what it records
+ * per acknowledgement. An id whose insert failed is never reused, so a commit that lands late is
+ * never mistaken for an acknowledged one.
  */
 public abstract class NumberedWriter implements Runnable {
   public final AtomicBoolean stop = new AtomicBoolean();
 
-  /** The connection to write on now: {@code current} when it still fits, else a new one (closing the old). */
+  /**
+   * The connection to write on now: {@code current} when it still fits, else a new one (closing the
+   * old).
+   */
   protected abstract Connection connection(Connection current) throws SQLException;
 
   /** Inserts row {@code id} on {@code c} and records its acknowledgement. */

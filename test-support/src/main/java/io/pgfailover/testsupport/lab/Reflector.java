@@ -10,10 +10,11 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Route;
 
 /**
- * Test and bench tooling, not product code: makes the netns lab's router follow the emulator's route table the
- * way the VPC router follows a real one. Every {@value #POLL_MS} ms it reads the virtual IP's route with
- * DescribeRouteTables and, when the target ENI changed (or every second anyway, since a link going down drops
- * the kernel's route), runs {@code ip -n pgfo-rtr route replace VIP/32 via <that ENI's lab IP>}.
+ * Test and bench tooling, not product code: makes the netns lab's router follow the emulator's
+ * route table the way the VPC router follows a real one. Every {@value #POLL_MS} ms it reads the
+ * virtual IP's route with DescribeRouteTables and, when the target ENI changed (or every second
+ * anyway, since a link going down drops the kernel's route), runs {@code ip -n pgfo-rtr route
+ * replace VIP/32 via <that ENI's lab IP>}.
  */
 public final class Reflector implements AutoCloseable {
   static final long POLL_MS = 100;
@@ -68,11 +69,13 @@ public final class Reflector implements AutoCloseable {
           }
         }
       } catch (RuntimeException e) {
-        // The emulator unreachable (a fault under test) or a route not applicable while a link is down: the
+        // The emulator unreachable (a fault under test) or a route not applicable while a link is
+        // down: the
         // router keeps its last route, as the VPC's does, and the next poll tries again.
       }
       try {
-        Thread.sleep(POLL_MS); // the poll interval of a reflector; the VPC router applies changes "at once"
+        Thread.sleep(
+            POLL_MS); // the poll interval of a reflector; the VPC router applies changes "at once"
       } catch (InterruptedException e) {
         return;
       }

@@ -3,7 +3,9 @@ package io.pgfailover.testsupport.lab;
 import java.util.List;
 import java.util.Locale;
 
-/** The SVG chart of {@code bench/failover.sh}: one row per drill, ms since the fault on the x axis. */
+/**
+ * The SVG chart of {@code bench/failover.sh}: one row per drill, ms since the fault on the x axis.
+ */
 final class TimelineChart {
   private static final int LEFT = 70;
   private static final int WIDTH = 900;
@@ -12,10 +14,12 @@ final class TimelineChart {
 
   private record Marker(String label, String color) {}
 
-  private static final List<Marker> MARKERS = List.of(
-      new Marker("failure first seen", "#888888"), new Marker("confirmed (detection)", "#e08000"),
-      new Marker("promoted", "#1f5fbf"), new Marker("routes switched (EC2)", "#1a9641"),
-      new Marker("router follows", "#7b3294"), new Marker("lease taken over (az)", "#d01c8b"));
+  private static final List<Marker> MARKERS =
+      List.of(
+          new Marker("failure first seen", "#888888"),
+              new Marker("confirmed (detection)", "#e08000"),
+          new Marker("promoted", "#1f5fbf"), new Marker("routes switched (EC2)", "#1a9641"),
+          new Marker("router follows", "#7b3294"), new Marker("lease taken over (az)", "#d01c8b"));
 
   private TimelineChart() {}
 
@@ -28,31 +32,62 @@ final class TimelineChart {
     long to = (max / 1000 + 2) * 1000; // room for the outage label
     int height = TOP + drills.size() * ROW + 40;
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT,
-        "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>%n",
-        LEFT + WIDTH + 20, height));
-    s.append(String.format(Locale.ROOT, "<text x='10' y='16' font-size='13'>%s</text>%n", esc(title)));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d'"
+                + " font-family='sans-serif' font-size='11'>%n",
+            LEFT + WIDTH + 20,
+            height));
+    s.append(
+        String.format(Locale.ROOT, "<text x='10' y='16' font-size='13'>%s</text>%n", esc(title)));
     int lx = 10;
-    s.append(String.format(Locale.ROOT,
-        "<rect x='%d' y='26' width='14' height='10' fill='#f4a3a3'/><text x='%d' y='35'>client write outage</text>%n",
-        lx, lx + 18));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<rect x='%d' y='26' width='14' height='10' fill='#f4a3a3'/><text x='%d' y='35'>client"
+                + " write outage</text>%n",
+            lx,
+            lx + 18));
     lx += 130;
     boolean takeovers = drills.stream().anyMatch(d -> d.takeoverMs() >= 0);
     for (Marker m : MARKERS.subList(0, takeovers ? MARKERS.size() : MARKERS.size() - 1)) {
-      s.append(String.format(Locale.ROOT, "<circle cx='%d' cy='31' r='4' fill='%s'/><text x='%d' y='35'>%s</text>%n",
-          lx + 5, m.color(), lx + 14, esc(m.label())));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<circle cx='%d' cy='31' r='4' fill='%s'/><text x='%d' y='35'>%s</text>%n",
+              lx + 5,
+              m.color(),
+              lx + 14,
+              esc(m.label())));
       lx += 40 + m.label().length() * 6;
     }
     for (long t = 0; t <= to; t += 1000) {
       double x = x(t, from, to);
-      s.append(String.format(Locale.ROOT,
-          "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#dddddd'/><text x='%.1f' y='%d' text-anchor='middle'>%d</text>%n",
-          x, TOP - 8, x, TOP + drills.size() * ROW, x, TOP + drills.size() * ROW + 14, t));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#dddddd'/><text x='%.1f' y='%d'"
+                  + " text-anchor='middle'>%d</text>%n",
+              x,
+              TOP - 8,
+              x,
+              TOP + drills.size() * ROW,
+              x,
+              TOP + drills.size() * ROW + 14,
+              t));
     }
     double zero = x(0, from, to);
-    s.append(String.format(Locale.ROOT, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='black' stroke-width='2'/>%n",
-        zero, TOP - 8, zero, TOP + drills.size() * ROW));
-    s.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d'>fault</text>%n", zero + 3, TOP - 10));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='black' stroke-width='2'/>%n",
+            zero,
+            TOP - 8,
+            zero,
+            TOP + drills.size() * ROW));
+    s.append(
+        String.format(Locale.ROOT, "<text x='%.1f' y='%d'>fault</text>%n", zero + 3, TOP - 10));
     for (int i = 0; i < drills.size(); i++) {
       FailoverBench.Drill d = drills.get(i);
       int y = TOP + i * ROW;
@@ -60,17 +95,42 @@ final class TimelineChart {
       if (d.firstAckAfterMs() >= 0) {
         double x1 = x(d.lastAckBeforeMs(), from, to);
         double x2 = x(d.firstAckAfterMs(), from, to);
-        s.append(String.format(Locale.ROOT,
-            "<rect x='%.1f' y='%d' width='%.1f' height='16' fill='#f4a3a3'><title>write outage %d ms</title></rect>%n",
-            x1, y + 4, Math.max(1, x2 - x1), d.writeDowntimeMs()));
-        s.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d'>%d ms</text>%n", x2 + 4, y + 16, d.writeDowntimeMs()));
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "<rect x='%.1f' y='%d' width='%.1f' height='16' fill='#f4a3a3'><title>write outage"
+                    + " %d ms</title></rect>%n",
+                x1,
+                y + 4,
+                Math.max(1, x2 - x1),
+                d.writeDowntimeMs()));
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "<text x='%.1f' y='%d'>%d ms</text>%n",
+                x2 + 4,
+                y + 16,
+                d.writeDowntimeMs()));
       }
-      long[] at = {d.firstSeenMs(), d.detectedMs(), d.promotedMs(), d.routesSwitchedMs(), d.routerSwitchedMs(),
-          d.takeoverMs()};
+      long[] at = {
+        d.firstSeenMs(),
+        d.detectedMs(),
+        d.promotedMs(),
+        d.routesSwitchedMs(),
+        d.routerSwitchedMs(),
+        d.takeoverMs()
+      };
       for (int m = 0; m < at.length; m++) {
         if (at[m] >= 0) {
-          s.append(String.format(Locale.ROOT, "<circle cx='%.1f' cy='%d' r='4' fill='%s'><title>%s %d ms</title></circle>%n",
-              x(at[m], from, to), y + 12, MARKERS.get(m).color(), esc(MARKERS.get(m).label()), at[m]));
+          s.append(
+              String.format(
+                  Locale.ROOT,
+                  "<circle cx='%.1f' cy='%d' r='4' fill='%s'><title>%s %d ms</title></circle>%n",
+                  x(at[m], from, to),
+                  y + 12,
+                  MARKERS.get(m).color(),
+                  esc(MARKERS.get(m).label()),
+                  at[m]));
         }
       }
     }

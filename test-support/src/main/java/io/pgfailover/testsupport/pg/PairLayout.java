@@ -5,18 +5,21 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where a {@link PostgresPair}'s two servers live and how they replicate: on loopback with free ports (the
- * default), or one per network namespace of the netns lab, each on its host address and port 5432.
+ * Where a {@link PostgresPair}'s two servers live and how they replicate: on loopback with free
+ * ports (the default), or one per network namespace of the netns lab, each on its host address and
+ * port 5432.
  *
  * @param nodes node "a" (first primary) and node "b" (first standby)
- * @param listenAddresses postgresql.conf {@code listen_addresses}: in a namespace {@code *}, so that the
- *     virtual IP on the host's loopback is served too
+ * @param listenAddresses postgresql.conf {@code listen_addresses}: in a namespace {@code *}, so
+ *     that the virtual IP on the host's loopback is served too
  * @param clientNetwork the CIDR pg_hba.conf admits (SCRAM) for clients and replication
  * @param synchronous whether the first primary commits only once the standby has the WAL ({@code
- *     synchronous_standby_names = '*'}, {@code synchronous_commit = on}); set with ALTER SYSTEM on the primary
- *     after the standby was cloned, so a promoted standby does not wait for a standby it does not have
+ *     synchronous_standby_names = '*'}, {@code synchronous_commit = on}); set with ALTER SYSTEM on
+ *     the primary after the standby was cloned, so a promoted standby does not wait for a standby
+ *     it does not have
  */
-public record PairLayout(List<Place> nodes, String listenAddresses, String clientNetwork, boolean synchronous) {
+public record PairLayout(
+    List<Place> nodes, String listenAddresses, String clientNetwork, boolean synchronous) {
 
   /** One server's address, and the network namespace its processes run in (none: the caller's). */
   public record Place(String host, int port, Optional<String> netns) {
@@ -36,14 +39,27 @@ public record PairLayout(List<Place> nodes, String listenAddresses, String clien
   /** Both servers on 127.0.0.1, on free ports chosen now, asynchronous replication. */
   public static PairLayout loopback() {
     int[] ports = PostgresPair.freePorts(2);
-    return new PairLayout(List.of(new Place(PgNode.HOST, ports[0], Optional.empty()),
-        new Place(PgNode.HOST, ports[1], Optional.empty())), PgNode.HOST, "127.0.0.1/32", false);
+    return new PairLayout(
+        List.of(
+            new Place(PgNode.HOST, ports[0], Optional.empty()),
+            new Place(PgNode.HOST, ports[1], Optional.empty())),
+        PgNode.HOST,
+        "127.0.0.1/32",
+        false);
   }
 
   /** Node a in namespace {@code nsA} at {@code hostA}:5432, node b likewise. */
-  public static PairLayout netns(String nsA, String hostA, String nsB, String hostB, String clientNetwork,
+  public static PairLayout netns(
+      String nsA,
+      String hostA,
+      String nsB,
+      String hostB,
+      String clientNetwork,
       boolean synchronous) {
-    return new PairLayout(List.of(new Place(hostA, 5432, Optional.of(nsA)), new Place(hostB, 5432, Optional.of(nsB))),
-        "*", clientNetwork, synchronous);
+    return new PairLayout(
+        List.of(new Place(hostA, 5432, Optional.of(nsA)), new Place(hostB, 5432, Optional.of(nsB))),
+        "*",
+        clientNetwork,
+        synchronous);
   }
 }

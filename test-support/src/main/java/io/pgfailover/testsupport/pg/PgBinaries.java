@@ -10,14 +10,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Where the PostgreSQL server binaries live: {@code PG_BINDIR}, else {@code pg_config --bindir}, else the newest
- * {@code /usr/lib/postgresql/<major>/bin}.
+ * Where the PostgreSQL server binaries live: {@code PG_BINDIR}, else {@code pg_config --bindir},
+ * else the newest {@code /usr/lib/postgresql/<major>/bin}.
  */
 public record PgBinaries(Path binDir) {
 
   static final String INSTALL_HINT =
-      "install the PostgreSQL server binaries (Debian/Ubuntu: apt-get install postgresql; scripts/test.sh does it"
-          + " when run as root) or set PG_BINDIR to the directory that holds initdb, postgres and pg_basebackup";
+      "install the PostgreSQL server binaries (Debian/Ubuntu: apt-get install postgresql;"
+          + " scripts/test.sh does it when run as root) or set PG_BINDIR to the directory that"
+          + " holds initdb, postgres and pg_basebackup";
 
   public PgBinaries {
     for (String tool : List.of("initdb", "postgres", "pg_basebackup")) {
@@ -37,7 +38,8 @@ public record PgBinaries(Path binDir) {
     if (fromEnv != null && !fromEnv.isBlank()) {
       return new PgBinaries(Path.of(fromEnv));
     }
-    Optional<Path> found = fromPgConfig().filter(PgBinaries::hasServer).or(PgBinaries::newestDebianBinDir);
+    Optional<Path> found =
+        fromPgConfig().filter(PgBinaries::hasServer).or(PgBinaries::newestDebianBinDir);
     return new PgBinaries(
         found.orElseThrow(
             () ->

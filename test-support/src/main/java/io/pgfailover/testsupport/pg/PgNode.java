@@ -7,9 +7,9 @@ import java.sql.SQLException;
 import java.util.Properties;
 
 /**
- * One PostgreSQL server of a {@link PostgresPair}: node "a" or node "b". Its role changes over its life (a
- * standby is promoted; the old primary is detached until it is re-made as a standby), so tests ask the pair
- * for {@link PostgresPair#primary()} rather than holding on to "the primary".
+ * One PostgreSQL server of a {@link PostgresPair}: node "a" or node "b". Its role changes over its
+ * life (a standby is promoted; the old primary is detached until it is re-made as a standby), so
+ * tests ask the pair for {@link PostgresPair#primary()} rather than holding on to "the primary".
  */
 public final class PgNode {
 
@@ -17,7 +17,9 @@ public final class PgNode {
   public enum Role {
     PRIMARY,
     STANDBY,
-    /** A former primary after its standby was promoted: diverged, to be re-made by recreateStandby. */
+    /**
+     * A former primary after its standby was promoted: diverged, to be re-made by recreateStandby.
+     */
     DETACHED
   }
 
@@ -131,7 +133,16 @@ public final class PgNode {
 
   @Override
   public String toString() {
-    return "node " + name + " (" + role + ", " + host + ":" + port + (isRunning() ? "" : ", down")
-        + (frozen ? ", frozen" : "") + ")";
+    return "node "
+        + name
+        + " ("
+        + role
+        + ", "
+        + host
+        + ":"
+        + port
+        + (isRunning() ? "" : ", down")
+        + (frozen ? ", frozen" : "")
+        + ")";
   }
 }

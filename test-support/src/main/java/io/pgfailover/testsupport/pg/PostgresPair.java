@@ -30,15 +30,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real PostgreSQL primary and a streaming-replication standby on free loopback ports, with data under {@code
- * target/pg-clusters/<id>/}. Usable without JUnit (benchmarks, demos): {@code try (PostgresPair pair =
- * PostgresPair.start()) { ... }}. Every wait is for a condition with a deadline.
+ * A real PostgreSQL primary and a streaming-replication standby on free loopback ports, with data
+ * under {@code target/pg-clusters/<id>/}. Usable without JUnit (benchmarks, demos): {@code try
+ * (PostgresPair pair = PostgresPair.start()) { ... }}. Every wait is for a condition with a
+ * deadline.
  */
 public final class PostgresPair implements AutoCloseable {
 
   public static final String SUPERUSER = "postgres";
-  /** A test-only constant: these clusters live for one test class on loopback and are then deleted. */
+
+  /**
+   * A test-only constant: these clusters live for one test class on loopback and are then deleted.
+   */
   public static final String SUPERUSER_PASSWORD = "pgfailover-test";
+
   /** Overrides where clusters are created; default {@code <working dir>/target/pg-clusters}. */
   public static final String CLUSTERS_DIR_PROPERTY = "pgfailover.pgClustersDir";
 
@@ -49,10 +54,12 @@ public final class PostgresPair implements AutoCloseable {
   private static final Set<PostgresPair> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
-    // A JVM that exits without afterAll (Ctrl-C, System.exit) still stops its servers; SIGKILL of the JVM is
+    // A JVM that exits without afterAll (Ctrl-C, System.exit) still stops its servers; SIGKILL of
+    // the JVM is
     // covered by the sweep at the next start.
     Runtime.getRuntime()
-        .addShutdownHook(new Thread(() -> List.copyOf(LIVE).forEach(PostgresPair::close), "pg-pair-cleanup"));
+        .addShutdownHook(
+            new Thread(() -> List.copyOf(LIVE).forEach(PostgresPair::close), "pg-pair-cleanup"));
   }
 
   private final Path clusterDir;
@@ -63,8 +70,13 @@ public final class PostgresPair implements AutoCloseable {
   private final List<PgNode> nodes;
   private volatile boolean closed;
 
-  private PostgresPair(Path clusterDir, Path logArchiveDir, PgBinaries binaries, ProcessLauncher launcher,
-      PairLayout layout, List<PgNode> nodes) {
+  private PostgresPair(
+      Path clusterDir,
+      Path logArchiveDir,
+      PgBinaries binaries,
+      ProcessLauncher launcher,
+      PairLayout layout,
+      List<PgNode> nodes) {
     this.clusterDir = clusterDir;
     this.logArchiveDir = logArchiveDir;
     this.binaries = binaries;
@@ -76,10 +88,16 @@ public final class PostgresPair implements AutoCloseable {
   /** Starts a pair under the default clusters directory. */
   public static PostgresPair start() {
     String dir = System.getProperty(CLUSTERS_DIR_PROPERTY);
-    return start(dir != null ? Path.of(dir) : Path.of(System.getProperty("user.dir"), "target", "pg-clusters"));
+    return start(
+        dir != null
+            ? Path.of(dir)
+            : Path.of(System.getProperty("user.dir"), "target", "pg-clusters"));
   }
 
-  /** Starts a loopback pair under {@code clustersRoot}, first removing clusters left there by dead JVMs. */
+  /**
+   * Starts a loopback pair under {@code clustersRoot}, first removing clusters left there by dead
+   * JVMs.
+   */
   public static PostgresPair start(Path clustersRoot) {
     return start(clustersRoot, PairLayout.loopback());
   }
@@ -90,16 +108,39 @@ public final class PostgresPair implements AutoCloseable {
     ProcessLauncher launcher = ProcessLauncher.detect();
     Path root = clustersRoot.toAbsolutePath().normalize();
     StaleClusters.sweep(root);
-    String id = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-        + "-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet();
+    String id =
+        LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+            + "-"
+            + ProcessHandle.current().pid()
+            + "-"
+            + SEQUENCE.incrementAndGet();
     Path clusterDir = root.resolve(id);
     PairLayout.Place pa = layout.nodes().get(0);
     PairLayout.Place pb = layout.nodes().get(1);
-    List<PgNode> nodes = List.of(
-        new PgNode("a", pa.host(), pa.port(), clusterDir.resolve("a"), clusterDir.resolve("a.log"), Role.PRIMARY),
-        new PgNode("b", pb.host(), pb.port(), clusterDir.resolve("b"), clusterDir.resolve("b.log"), Role.STANDBY));
-    PostgresPair pair = new PostgresPair(clusterDir, root.resolveSibling("pg-cluster-logs").resolve(id), binaries,
-        launcher, layout, nodes);
+    List<PgNode> nodes =
+        List.of(
+            new PgNode(
+                "a",
+                pa.host(),
+                pa.port(),
+                clusterDir.resolve("a"),
+                clusterDir.resolve("a.log"),
+                Role.PRIMARY),
+            new PgNode(
+                "b",
+                pb.host(),
+                pb.port(),
+                clusterDir.resolve("b"),
+                clusterDir.resolve("b.log"),
+                Role.STANDBY));
+    PostgresPair pair =
+        new PostgresPair(
+            clusterDir,
+            root.resolveSibling("pg-cluster-logs").resolve(id),
+            binaries,
+            launcher,
+            layout,
+            nodes);
     LIVE.add(pair);
     try {
       pair.create();
@@ -120,13 +161,29 @@ public final class PostgresPair implements AutoCloseable {
       launcher.chownToServerUser(clusterDir);
       PgNode a = nodes.get(0);
       launcher.run(
-          List.of(binaries.tool("initdb").toString(), "-D", a.dataDir().toString(), "-U", SUPERUSER,
-              "--auth=scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--no-locale", "--no-sync"),
-          a.logFile(), Map.of(), TOOL_TIMEOUT);
+          List.of(
+              binaries.tool("initdb").toString(),
+              "-D",
+              a.dataDir().toString(),
+              "-U",
+              SUPERUSER,
+              "--auth=scram-sha-256",
+              "--pwfile=" + pwfile,
+              "-E",
+              "UTF8",
+              "--no-locale",
+              "--no-sync"),
+          a.logFile(),
+          Map.of(),
+          TOOL_TIMEOUT);
       Files.delete(pwfile);
-      Files.writeString(a.dataDir().resolve("postgresql.conf"), serverConfig(layout.listenAddresses()),
+      Files.writeString(
+          a.dataDir().resolve("postgresql.conf"),
+          serverConfig(layout.listenAddresses()),
           StandardOpenOption.APPEND);
-      Files.writeString(a.dataDir().resolve("pg_hba.conf"), hba(layout.clientNetwork()),
+      Files.writeString(
+          a.dataDir().resolve("pg_hba.conf"),
+          hba(layout.clientNetwork()),
           StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create cluster in " + clusterDir, e);
@@ -136,14 +193,21 @@ public final class PostgresPair implements AutoCloseable {
     if (layout.synchronous()) {
       makeSynchronous(nodes.get(0));
     }
-    log.info("event=pg_pair_started dir={} a_port={} b_port={} elapsed_ms={}", clusterDir, nodes.get(0).port(),
-        nodes.get(1).port(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    log.info(
+        "event=pg_pair_started dir={} a_port={} b_port={} elapsed_ms={}",
+        clusterDir,
+        nodes.get(0).port(),
+        nodes.get(1).port(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
   }
 
-  // Short receiver/sender timeouts keep pg_stat_wal_receiver.last_msg_receipt_time fresh (the receiver asks for
-  // a keepalive after wal_receiver_timeout/2 of silence) and make a lost primary visible within seconds.
+  // Short receiver/sender timeouts keep pg_stat_wal_receiver.last_msg_receipt_time fresh (the
+  // receiver asks for
+  // a keepalive after wal_receiver_timeout/2 of silence) and make a lost primary visible within
+  // seconds.
   private static String serverConfig(String listenAddresses) {
-    return String.join("\n",
+    return String.join(
+        "\n",
         "",
         "# pgfailover test harness",
         "listen_addresses = '" + listenAddresses + "'",
@@ -166,7 +230,8 @@ public final class PostgresPair implements AutoCloseable {
   }
 
   private static String hba(String clientNetwork) {
-    return String.join("\n",
+    return String.join(
+        "\n",
         "# pgfailover test harness: TCP from the harness's network only, SCRAM everywhere",
         "host all all " + clientNetwork + " scram-sha-256",
         "host replication all " + clientNetwork + " scram-sha-256",
@@ -174,24 +239,33 @@ public final class PostgresPair implements AutoCloseable {
   }
 
   /**
-   * Commits on {@code primary} wait until the standby has flushed their WAL. Set on the running primary (not in
-   * the copied postgresql.conf), so a promoted standby has no synchronous standby to wait for.
+   * Commits on {@code primary} wait until the standby has flushed their WAL. Set on the running
+   * primary (not in the copied postgresql.conf), so a promoted standby has no synchronous standby
+   * to wait for.
    */
   private void makeSynchronous(PgNode primary) {
-    try (Connection c = primary.connect(); Statement s = c.createStatement()) {
+    try (Connection c = primary.connect();
+        Statement s = c.createStatement()) {
       s.execute("ALTER SYSTEM SET synchronous_standby_names = '*'");
       s.execute("ALTER SYSTEM SET synchronous_commit = 'on'");
       s.execute("SELECT pg_reload_conf()");
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot make replication synchronous on " + primary + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot make replication synchronous on " + primary + ": " + e.getMessage(), e);
     }
-    Waits.until(primary + " to report a synchronous standby", STARTUP_TIMEOUT, () -> {
-      try (Connection c = primary.connect(); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) {
-        rs.next();
-        return rs.getLong(1) == 1;
-      }
-    });
+    Waits.until(
+        primary + " to report a synchronous standby",
+        STARTUP_TIMEOUT,
+        () -> {
+          try (Connection c = primary.connect();
+              Statement s = c.createStatement();
+              ResultSet rs =
+                  s.executeQuery(
+                      "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) {
+            rs.next();
+            return rs.getLong(1) == 1;
+          }
+        });
   }
 
   public PairLayout layout() {
@@ -240,7 +314,10 @@ public final class PostgresPair implements AutoCloseable {
     List<PgNode> matching = nodes.stream().filter(n -> n.role() == role).toList();
     if (matching.size() != 1) {
       throw new IllegalStateException(
-          "expected exactly one " + role + " but nodes are " + nodes
+          "expected exactly one "
+              + role
+              + " but nodes are "
+              + nodes
               + (role == Role.STANDBY ? "; after a promotion call recreateStandby()" : "")
               + "; after a promotion outside the harness call refreshRoles()");
     }
@@ -248,10 +325,10 @@ public final class PostgresPair implements AutoCloseable {
   }
 
   /**
-   * Re-reads roles from the running servers, for promotions done outside the harness (e.g. by the product). A
-   * running node in recovery is a standby; of the running primaries the one on the highest timeline is the
-   * primary; every other node that is not a running standby is detached. Without a running primary nothing
-   * changes.
+   * Re-reads roles from the running servers, for promotions done outside the harness (e.g. by the
+   * product). A running node in recovery is a standby; of the running primaries the one on the
+   * highest timeline is the primary; every other node that is not a running standby is detached.
+   * Without a running primary nothing changes.
    */
   public synchronized void refreshRoles() {
     PgNode newest = null;
@@ -260,10 +337,13 @@ public final class PostgresPair implements AutoCloseable {
       if (!n.isRunning() || n.isFrozen()) {
         continue;
       }
-      try (Connection c = n.connect(); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery(
-              "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery()"
-                  + " THEN ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END")) {
+      try (Connection c = n.connect();
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN ('x' ||"
+                      + " substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint"
+                      + " END")) {
         rs.next();
         if (rs.getBoolean(1)) {
           n.role(Role.STANDBY);
@@ -289,7 +369,9 @@ public final class PostgresPair implements AutoCloseable {
 
   // ---- operations
 
-  /** SIGKILLs the current primary (postmaster and its children, like a host crash) and returns it. */
+  /**
+   * SIGKILLs the current primary (postmaster and its children, like a host crash) and returns it.
+   */
   public PgNode killPrimary() {
     PgNode p = primary();
     kill(p);
@@ -297,8 +379,8 @@ public final class PostgresPair implements AutoCloseable {
   }
 
   /**
-   * SIGKILLs the postmaster and all its children, like a crash of the host, and returns once the postmaster is
-   * reaped, its children are gone and its port refuses connections.
+   * SIGKILLs the postmaster and all its children, like a crash of the host, and returns once the
+   * postmaster is reaped, its children are gone and its port refuses connections.
    */
   public synchronized void kill(PgNode node) {
     Process pm = node.postmaster();
@@ -311,18 +393,22 @@ public final class PostgresPair implements AutoCloseable {
     all.addAll(children); // postmaster first, so it cannot react to its children's death
     ProcessLauncher.signal("KILL", all);
     awaitExit(pm, node);
-    Waits.until("children of " + node + " to exit", STARTUP_TIMEOUT,
+    Waits.until(
+        "children of " + node + " to exit",
+        STARTUP_TIMEOUT,
         () -> children.stream().noneMatch(Procs::isRunning));
-    Waits.until("port " + node.port() + " of " + node + " to close", STARTUP_TIMEOUT, () -> !accepts(node));
+    Waits.until(
+        "port " + node.port() + " of " + node + " to close", STARTUP_TIMEOUT, () -> !accepts(node));
     node.postmaster(null);
     node.frozen(false);
     log.info("event=pg_node_killed node={} pid={}", node.name(), pm.pid());
   }
 
   /**
-   * SIGSTOPs the postmaster and every child. Each backend is its own process-group leader (PostgreSQL calls
-   * setsid() in every child), and a stopped postmaster alone still lets existing backends answer, so every
-   * process is stopped by PID. The postmaster goes first so it forks nothing new meanwhile.
+   * SIGSTOPs the postmaster and every child. Each backend is its own process-group leader
+   * (PostgreSQL calls setsid() in every child), and a stopped postmaster alone still lets existing
+   * backends answer, so every process is stopped by PID. The postmaster goes first so it forks
+   * nothing new meanwhile.
    */
   public synchronized void freeze(PgNode node) {
     long pm = node.pid();
@@ -357,7 +443,10 @@ public final class PostgresPair implements AutoCloseable {
     log.info("event=pg_node_stopped node={} pid={}", node.name(), pm.pid());
   }
 
-  /** Starts a stopped node and waits until it accepts connections (a standby: once it is consistent). */
+  /**
+   * Starts a stopped node and waits until it accepts connections (a standby: once it is
+   * consistent).
+   */
   public synchronized void start(PgNode node) {
     if (node.isRunning()) {
       return;
@@ -367,30 +456,46 @@ public final class PostgresPair implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start postgres for " + node, e);
     }
-    Waits.until(node + " to accept connections", STARTUP_TIMEOUT, () -> {
-      requireAlive(node);
-      try (Connection c = node.connect(); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
-        rs.next();
-        return rs.getBoolean(1) == (node.role() == Role.STANDBY);
-      }
-    });
-    log.info("event=pg_node_started node={} pid={} port={} role={}", node.name(), node.pid(), node.port(),
+    Waits.until(
+        node + " to accept connections",
+        STARTUP_TIMEOUT,
+        () -> {
+          requireAlive(node);
+          try (Connection c = node.connect();
+              Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1) == (node.role() == Role.STANDBY);
+          }
+        });
+    log.info(
+        "event=pg_node_started node={} pid={} port={} role={}",
+        node.name(),
+        node.pid(),
+        node.port(),
         node.role());
   }
 
   /**
    * The postgres command line for a node: the only place that says how a server is started. {@code
-   * cluster_name} lets a client ask which server answered ({@code current_setting('cluster_name')}).
+   * cluster_name} lets a client ask which server answered ({@code
+   * current_setting('cluster_name')}).
    */
   List<String> serverCommand(PgNode node) {
-    return List.of(binaries.tool("postgres").toString(), "-D", node.dataDir().toString(),
-        "-p", Integer.toString(node.port()), "-c", "cluster_name=" + node.name());
+    return List.of(
+        binaries.tool("postgres").toString(),
+        "-D",
+        node.dataDir().toString(),
+        "-p",
+        Integer.toString(node.port()),
+        "-c",
+        "cluster_name=" + node.name());
   }
 
   /** Promotes a standby by hand ({@code pg_promote}) and waits for it to leave recovery. */
   public synchronized void promote(PgNode node) {
-    try (Connection c = node.connect(); Statement s = c.createStatement();
+    try (Connection c = node.connect();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT pg_promote(true, 60)")) {
       rs.next();
       if (!rs.getBoolean(1)) {
@@ -408,38 +513,67 @@ public final class PostgresPair implements AutoCloseable {
     log.info("event=pg_node_promoted node={}", node.name());
   }
 
-  /** Re-makes the one node that is not the primary as a streaming standby of the current primary. */
+  /**
+   * Re-makes the one node that is not the primary as a streaming standby of the current primary.
+   */
   public void recreateStandby() {
     PgNode primary = primary();
     recreateStandby(other(primary));
   }
 
   /**
-   * Discards {@code node}'s data and re-makes it from the current primary with pg_basebackup (replication slot
-   * named after the node, {@code -R}), then starts it and waits until its WAL receiver streams.
+   * Discards {@code node}'s data and re-makes it from the current primary with pg_basebackup
+   * (replication slot named after the node, {@code -R}), then starts it and waits until its WAL
+   * receiver streams.
    */
   public synchronized void recreateStandby(PgNode node) {
     PgNode primary = other(node);
     if (primary.role() != Role.PRIMARY || !primary.isRunning()) {
-      throw new IllegalStateException("cannot re-make " + node + " as a standby: " + primary + " is not a running"
-          + " primary");
+      throw new IllegalStateException(
+          "cannot re-make "
+              + node
+              + " as a standby: "
+              + primary
+              + " is not a running"
+              + " primary");
     }
     kill(node); // its data is about to be deleted, so no clean shutdown is needed
     deleteRecursively(node.dataDir());
     String slot = slotName(node);
     try (Connection c = primary.connect();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE"
+                    + " slot_name = ?")) {
       ps.setString(1, slot);
       ps.executeQuery().close();
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot drop old slot " + slot + " on " + primary + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot drop old slot " + slot + " on " + primary + ": " + e.getMessage(), e);
     }
-    launcher(node).run(
-        List.of(binaries.tool("pg_basebackup").toString(), "-h", primary.host(), "-p", Integer.toString(primary.port()),
-            "-U", SUPERUSER, "-D", node.dataDir().toString(), "-R", "-X", "stream", "-C", "-S", slot,
-            "--checkpoint=fast", "--no-sync"),
-        node.logFile(), Map.of("PGPASSWORD", SUPERUSER_PASSWORD), TOOL_TIMEOUT);
+    launcher(node)
+        .run(
+            List.of(
+                binaries.tool("pg_basebackup").toString(),
+                "-h",
+                primary.host(),
+                "-p",
+                Integer.toString(primary.port()),
+                "-U",
+                SUPERUSER,
+                "-D",
+                node.dataDir().toString(),
+                "-R",
+                "-X",
+                "stream",
+                "-C",
+                "-S",
+                slot,
+                "--checkpoint=fast",
+                "--no-sync"),
+            node.logFile(),
+            Map.of("PGPASSWORD", SUPERUSER_PASSWORD),
+            TOOL_TIMEOUT);
     node.role(Role.STANDBY);
     start(node);
     awaitStreaming(node);
@@ -447,13 +581,17 @@ public final class PostgresPair implements AutoCloseable {
 
   /** Waits until a standby's WAL receiver streams from the primary. */
   public void awaitStreaming(PgNode standby) {
-    Waits.until(standby + " to stream WAL", STARTUP_TIMEOUT, () -> {
-      requireAlive(standby);
-      try (Connection c = standby.connect(); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
-        return rs.next() && "streaming".equals(rs.getString(1));
-      }
-    });
+    Waits.until(
+        standby + " to stream WAL",
+        STARTUP_TIMEOUT,
+        () -> {
+          requireAlive(standby);
+          try (Connection c = standby.connect();
+              Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
+            return rs.next() && "streaming".equals(rs.getString(1));
+          }
+        });
   }
 
   static String slotName(PgNode node) {
@@ -462,7 +600,10 @@ public final class PostgresPair implements AutoCloseable {
 
   // ---- cleanup
 
-  /** Kills both servers and deletes the cluster directory; logs are kept under target/pg-cluster-logs. */
+  /**
+   * Kills both servers and deletes the cluster directory; logs are kept under
+   * target/pg-cluster-logs.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -509,8 +650,11 @@ public final class PostgresPair implements AutoCloseable {
   private static void requireAlive(PgNode node) {
     Process pm = node.postmaster();
     if (pm == null || !pm.isAlive()) {
-      throw new Waits.GiveUp("postgres for " + node + " exited; last log lines:\n"
-          + ProcessLauncher.tail(node.logFile()));
+      throw new Waits.GiveUp(
+          "postgres for "
+              + node
+              + " exited; last log lines:\n"
+              + ProcessLauncher.tail(node.logFile()));
     }
   }
 

@@ -8,17 +8,20 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * JUnit 5 extension: one real {@link PostgresPair} per test class, started before the first test and always
- * removed after the last (and by the JVM shutdown hook and the next run's sweep if the JVM dies).
+ * JUnit 5 extension: one real {@link PostgresPair} per test class, started before the first test
+ * and always removed after the last (and by the JVM shutdown hook and the next run's sweep if the
+ * JVM dies).
  *
  * <pre>{@code
  * @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
  * }</pre>
  *
- * or {@code @ExtendWith(PostgresPairExtension.class)} with a {@link PostgresPair} test or constructor parameter.
- * Register it on a static field: an instance field cannot take part in class-level callbacks.
+ * or {@code @ExtendWith(PostgresPairExtension.class)} with a {@link PostgresPair} test or
+ * constructor parameter. Register it on a static field: an instance field cannot take part in
+ * class-level callbacks.
  */
-public final class PostgresPairExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class PostgresPairExtension
+    implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
 
   private volatile PostgresPair pair;
 
@@ -37,12 +40,14 @@ public final class PostgresPairExtension implements BeforeAllCallback, AfterAllC
   }
 
   @Override
-  public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     return parameterContext.getParameter().getType() == PostgresPair.class;
   }
 
   @Override
-  public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     return pair();
   }
 
@@ -51,7 +56,8 @@ public final class PostgresPairExtension implements BeforeAllCallback, AfterAllC
     PostgresPair p = pair;
     if (p == null) {
       throw new IllegalStateException(
-          "no PostgreSQL pair: register PostgresPairExtension on a static field (or with @ExtendWith)");
+          "no PostgreSQL pair: register PostgresPairExtension on a static field (or with"
+              + " @ExtendWith)");
     }
     return p;
   }

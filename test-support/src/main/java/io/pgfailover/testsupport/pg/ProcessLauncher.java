@@ -18,10 +18,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The one place where PostgreSQL processes are started. initdb refuses to run as root, so when the JVM is root
- * every PostgreSQL command runs as an unprivileged OS user ({@code PGFAILOVER_PG_OS_USER}, default {@code
- * postgres}) through {@code setpriv}, which execs: the started process IS the postmaster, a child of this JVM
- * that the JVM reaps. In the netns lab every command runs under {@code ip netns exec NS}, which execs too.
+ * The one place where PostgreSQL processes are started. initdb refuses to run as root, so when the
+ * JVM is root every PostgreSQL command runs as an unprivileged OS user ({@code
+ * PGFAILOVER_PG_OS_USER}, default {@code postgres}) through {@code setpriv}, which execs: the
+ * started process IS the postmaster, a child of this JVM that the JVM reaps. In the netns lab every
+ * command runs under {@code ip netns exec NS}, which execs too.
  */
 public final class ProcessLauncher {
 
@@ -35,13 +36,17 @@ public final class ProcessLauncher {
     this(osUser, osUser.map(ProcessLauncher::primaryGroup), Optional.empty());
   }
 
-  private ProcessLauncher(Optional<String> osUser, Optional<String> osGroup, Optional<String> netns) {
+  private ProcessLauncher(
+      Optional<String> osUser, Optional<String> osGroup, Optional<String> netns) {
     this.osUser = osUser;
     this.osGroup = osGroup;
     this.netns = netns;
   }
 
-  /** The same launcher, running its commands inside network namespace {@code ns} (none: the caller's). */
+  /**
+   * The same launcher, running its commands inside network namespace {@code ns} (none: the
+   * caller's).
+   */
   public ProcessLauncher inNetns(Optional<String> ns) {
     return new ProcessLauncher(osUser, osGroup, ns);
   }
@@ -51,18 +56,29 @@ public final class ProcessLauncher {
     if (!isRoot()) {
       return new ProcessLauncher(Optional.empty());
     }
-    String user = Optional.ofNullable(System.getenv(OS_USER_ENV)).filter(s -> !s.isBlank()).orElse("postgres");
-    if (!Files.isExecutable(Path.of("/usr/bin/setpriv")) && !Files.isExecutable(Path.of("/bin/setpriv"))) {
+    String user =
+        Optional.ofNullable(System.getenv(OS_USER_ENV))
+            .filter(s -> !s.isBlank())
+            .orElse("postgres");
+    if (!Files.isExecutable(Path.of("/usr/bin/setpriv"))
+        && !Files.isExecutable(Path.of("/bin/setpriv"))) {
       throw new IllegalStateException(
-          "running as root needs setpriv (package util-linux) to start PostgreSQL as OS user " + user);
+          "running as root needs setpriv (package util-linux) to start PostgreSQL as OS user "
+              + user);
     }
     try {
-      UserPrincipalLookupService lookup = Path.of("/").getFileSystem().getUserPrincipalLookupService();
+      UserPrincipalLookupService lookup =
+          Path.of("/").getFileSystem().getUserPrincipalLookupService();
       lookup.lookupPrincipalByName(user);
     } catch (UserPrincipalNotFoundException e) {
       throw new IllegalStateException(
-          "running as root: PostgreSQL must run as an unprivileged OS user, but user '" + user
-              + "' does not exist; create it (useradd --system " + user + ") or set " + OS_USER_ENV, e);
+          "running as root: PostgreSQL must run as an unprivileged OS user, but user '"
+              + user
+              + "' does not exist; create it (useradd --system "
+              + user
+              + ") or set "
+              + OS_USER_ENV,
+          e);
     } catch (IOException e) {
       throw new IllegalStateException("cannot look up OS user " + user, e);
     }
@@ -86,13 +102,22 @@ public final class ProcessLauncher {
   public List<String> commandLine(List<String> pgArgv) {
     List<String> cmd = new ArrayList<>();
     netns.ifPresent(ns -> cmd.addAll(List.of("ip", "netns", "exec", ns)));
-    osUser.ifPresent(user -> cmd.addAll(List.of(
-        "setpriv", "--reuid=" + user, "--regid=" + osGroup.get(), "--init-groups", "--")));
+    osUser.ifPresent(
+        user ->
+            cmd.addAll(
+                List.of(
+                    "setpriv",
+                    "--reuid=" + user,
+                    "--regid=" + osGroup.get(),
+                    "--init-groups",
+                    "--")));
     cmd.addAll(pgArgv);
     return cmd;
   }
 
-  /** Starts a long-running PostgreSQL process (the postmaster) with output appended to {@code log}. */
+  /**
+   * Starts a long-running PostgreSQL process (the postmaster) with output appended to {@code log}.
+   */
   public Process start(List<String> pgArgv, Path log, Map<String, String> env) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(commandLine(pgArgv));
     pb.environment().putAll(env);
@@ -107,11 +132,16 @@ public final class ProcessLauncher {
       Process p = start(pgArgv, log, env);
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        throw new IllegalStateException(pgArgv.get(0) + " did not finish within " + timeout + "; see " + log);
+        throw new IllegalStateException(
+            pgArgv.get(0) + " did not finish within " + timeout + "; see " + log);
       }
       if (p.exitValue() != 0) {
         throw new IllegalStateException(
-            String.join(" ", pgArgv) + " exited with " + p.exitValue() + "; last output:\n" + tail(log));
+            String.join(" ", pgArgv)
+                + " exited with "
+                + p.exitValue()
+                + "; last output:\n"
+                + tail(log));
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot run " + pgArgv.get(0), e);
@@ -142,7 +172,10 @@ public final class ProcessLauncher {
     }
   }
 
-  /** Sends a signal by name (STOP, CONT, INT, KILL) to the given processes; vanished processes are ignored. */
+  /**
+   * Sends a signal by name (STOP, CONT, INT, KILL) to the given processes; vanished processes are
+   * ignored.
+   */
   static void signal(String signal, List<Long> pids) {
     if (pids.isEmpty()) {
       return;

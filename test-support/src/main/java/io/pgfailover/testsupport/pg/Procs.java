@@ -13,13 +13,15 @@ final class Procs {
   private Procs() {}
 
   /**
-   * Whether a process is running. A zombie counts as gone: when a postmaster is SIGKILLed its backends are
-   * re-parented to PID 1, and in containers PID 1 often never reaps them.
+   * Whether a process is running. A zombie counts as gone: when a postmaster is SIGKILLed its
+   * backends are re-parented to PID 1, and in containers PID 1 often never reaps them.
    */
   static boolean isRunning(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
-      // Format: "pid (comm) S ..."; comm may contain spaces and parentheses, so read after the last ')'.
+      String stat =
+          Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+      // Format: "pid (comm) S ..."; comm may contain spaces and parentheses, so read after the last
+      // ')'.
       char state = stat.charAt(stat.lastIndexOf(')') + 2);
       return state != 'Z' && state != 'X';
     } catch (IOException | RuntimeException e) {

@@ -13,9 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Removes clusters left behind by a JVM that died without cleaning up (SIGKILL, OOM, a killed build). Each
- * cluster directory records its owner JVM (PID and start time); clusters of a live JVM are left alone, so two
- * builds sharing a working directory do not kill each other's servers.
+ * Removes clusters left behind by a JVM that died without cleaning up (SIGKILL, OOM, a killed
+ * build). Each cluster directory records its owner JVM (PID and start time); clusters of a live JVM
+ * are left alone, so two builds sharing a working directory do not kill each other's servers.
  */
 final class StaleClusters {
 
@@ -26,7 +26,8 @@ final class StaleClusters {
 
   static void writeOwner(Path clusterDir) throws IOException {
     ProcessHandle self = ProcessHandle.current();
-    Files.writeString(clusterDir.resolve(OWNER_FILE),
+    Files.writeString(
+        clusterDir.resolve(OWNER_FILE),
         self.pid() + " " + self.info().startInstant().map(Instant::toString).orElse("?") + "\n");
   }
 
@@ -63,7 +64,10 @@ final class StaleClusters {
     }
   }
 
-  /** Kills postmasters (and their children) whose postmaster.pid names a data directory of this cluster. */
+  /**
+   * Kills postmasters (and their children) whose postmaster.pid names a data directory of this
+   * cluster.
+   */
   private static void killPostmasters(Path cluster) throws IOException {
     try (Stream<Path> dataDirs = Files.list(cluster)) {
       for (Path dataDir : dataDirs.filter(Files::isDirectory).toList()) {
@@ -73,20 +77,25 @@ final class StaleClusters {
         }
         long pid;
         try {
-          pid = Long.parseLong(Files.readAllLines(pidFile, StandardCharsets.US_ASCII).get(0).trim());
+          pid =
+              Long.parseLong(Files.readAllLines(pidFile, StandardCharsets.US_ASCII).get(0).trim());
         } catch (RuntimeException e) {
           continue; // a torn pid file: the server never got far enough to listen
         }
-        // The PID may have been reused by an unrelated process since: only kill a postgres on this data dir.
-        boolean ours = Procs.cmdline(pid).filter(cmd -> cmd.contains(dataDir.toString())).isPresent();
+        // The PID may have been reused by an unrelated process since: only kill a postgres on this
+        // data dir.
+        boolean ours =
+            Procs.cmdline(pid).filter(cmd -> cmd.contains(dataDir.toString())).isPresent();
         if (!ours || !Procs.isRunning(pid)) {
           continue;
         }
         List<Long> all = new ArrayList<>(List.of(pid));
         all.addAll(Procs.children(pid));
         ProcessLauncher.signal("KILL", all);
-        io.pgfailover.testsupport.Waits.until("stale postmaster " + pid + " to exit",
-            java.time.Duration.ofSeconds(30), () -> all.stream().noneMatch(Procs::isRunning));
+        io.pgfailover.testsupport.Waits.until(
+            "stale postmaster " + pid + " to exit",
+            java.time.Duration.ofSeconds(30),
+            () -> all.stream().noneMatch(Procs::isRunning));
         log.info("event=pg_stale_postmaster_killed pid={} data_dir={}", pid, dataDir);
       }
     }

@@ -32,13 +32,19 @@ class AwsEmulatorExtensionIT {
     assertNotEquals(vpc.primary().availabilityZone(), vpc.standby().availabilityZone());
     assertEquals(3, vpc.routeTableIds().size());
     for (VpcFixture.Node node : List.of(vpc.primary(), vpc.standby())) {
-      Instance instance = ec2.describeInstances(r -> r.instanceIds(node.instanceId())).reservations().get(0).instances().get(0);
+      Instance instance =
+          ec2.describeInstances(r -> r.instanceIds(node.instanceId()))
+              .reservations()
+              .get(0)
+              .instances()
+              .get(0);
       assertEquals(vpc.vpcId(), instance.vpcId());
       assertEquals(node.privateIp(), instance.privateIpAddress());
       assertTrue(node.eniId().startsWith("eni-"), node.eniId());
       assertTrue(instance.tags().stream().anyMatch(t -> t.key().equals(VpcFixture.CLUSTER_TAG)));
     }
-    List<RouteTable> tables = ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables();
+    List<RouteTable> tables =
+        ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables();
     assertEquals(3, tables.size());
     for (RouteTable table : tables) {
       Route vip =
@@ -56,7 +62,8 @@ class AwsEmulatorExtensionIT {
   @Order(2)
   void stateIsResetBetweenTests() {
     assertFalse(
-        aws.ec2Client().describeVpcs().vpcs().stream().anyMatch(v -> LEFTOVER_CIDR.equals(v.cidrBlock())),
+        aws.ec2Client().describeVpcs().vpcs().stream()
+            .anyMatch(v -> LEFTOVER_CIDR.equals(v.cidrBlock())),
         "VPC from the previous test survived the reset");
   }
 }

@@ -39,7 +39,9 @@ class PostgresPairIT {
     assertEquals("127.0.0.1", query(primary, "SHOW listen_addresses"));
     assertEquals("t", query(standby, "SELECT pg_is_in_recovery()"));
     execute(primary, "CREATE TABLE replicated(x int); INSERT INTO replicated VALUES (42)");
-    Waits.until("row to replicate", Duration.ofSeconds(10),
+    Waits.until(
+        "row to replicate",
+        Duration.ofSeconds(10),
         () -> "42".equals(query(standby, "SELECT x FROM replicated")));
   }
 
@@ -50,14 +52,17 @@ class PostgresPairIT {
     try (Connection open = primary.connect()) {
       pg.freeze(primary);
       // An already-open backend is frozen too, not just the postmaster.
-      CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
-        try (Statement s = open.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
-          rs.next();
-          return rs.getString(1);
-        } catch (SQLException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      CompletableFuture<String> answer =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Statement s = open.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT 1")) {
+                  rs.next();
+                  return rs.getString(1);
+                } catch (SQLException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       assertThrows(TimeoutException.class, () -> answer.get(1500, TimeUnit.MILLISECONDS));
       pg.thaw(primary);
       assertEquals("1", answer.get(10, TimeUnit.SECONDS));
@@ -89,7 +94,9 @@ class PostgresPairIT {
     execute(newPrimary, "INSERT INTO replicated VALUES (43)");
     pg.recreateStandby();
     assertEquals(oldPrimary, pg.standby());
-    Waits.until("row to replicate to the re-made standby", Duration.ofSeconds(10),
+    Waits.until(
+        "row to replicate to the re-made standby",
+        Duration.ofSeconds(10),
         () -> "2".equals(query(oldPrimary, "SELECT count(*) FROM replicated")));
   }
 
@@ -105,14 +112,17 @@ class PostgresPairIT {
   }
 
   static String query(PgNode node, String sql) throws SQLException {
-    try (Connection c = node.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Connection c = node.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }
   }
 
   static void execute(PgNode node, String sql) throws SQLException {
-    try (Connection c = node.connect(); Statement s = c.createStatement()) {
+    try (Connection c = node.connect();
+        Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
