@@ -112,10 +112,11 @@ public final class PgProbe implements AutoCloseable {
   /**
    * Promotes a standby and confirms it: {@code pg_promote(wait => true)}, then probes until the
    * node is out of recovery on a newer timeline. A node that is already a primary is left alone
-   * ({@code ALREADY_PRIMARY}). An unreachable node, a node whose role cannot be read, a refused
-   * {@code pg_promote} or a promotion not confirmed within {@code timeout} give {@code FAILED} with
-   * the reason. Returns within {@code timeout} plus one probe deadline. Checking that no other
-   * primary exists is the caller's job.
+   * ({@code ALREADY_PRIMARY}). An unreachable node, a node whose role cannot be read or a {@code
+   * pg_promote} refused for lack of privilege give {@code NOT_STARTED}: nothing was set in motion.
+   * Once {@code pg_promote} was sent, a promotion not confirmed within {@code timeout} gives {@code
+   * FAILED}: it may still complete. Returns within {@code timeout} plus one probe deadline.
+   * Checking that no other primary exists is the caller's job.
    */
   public PromotionResult promote(NodeEndpoint standby, Duration timeout) {
     if (timeout == null || timeout.compareTo(MIN_PROMOTION_TIMEOUT) < 0) {
@@ -133,7 +134,7 @@ public final class PgProbe implements AutoCloseable {
       return finish(
           standby,
           startNanos,
-          PromotionResult.Outcome.FAILED,
+          PromotionResult.Outcome.NOT_STARTED,
           before.timeline(),
           OptionalLong.empty(),
           "node "
@@ -157,7 +158,7 @@ public final class PgProbe implements AutoCloseable {
       return finish(
           standby,
           startNanos,
-          PromotionResult.Outcome.FAILED,
+          PromotionResult.Outcome.NOT_STARTED,
           before.timeline(),
           OptionalLong.empty(),
           "node " + standby.name() + " did not report a role and timeline; not promoted");
@@ -171,10 +172,12 @@ public final class PgProbe implements AutoCloseable {
         waitSeconds);
     PromoteCall call = callPgPromote(standby, waitSeconds, endNanos);
     if (call.error != null && !call.notInRecovery && !call.connectionLost) {
+      // A privilege error is raised before the server signals the promotion; any other error may
+      // come after it, so the promotion may still happen.
       return finish(
           standby,
           startNanos,
-          PromotionResult.Outcome.FAILED,
+          call.refused ? PromotionResult.Outcome.NOT_STARTED : PromotionResult.Outcome.FAILED,
           before.timeline(),
           OptionalLong.empty(),
           "pg_promote on " + standby.name() + " failed: " + call.error);
@@ -225,7 +228,15 @@ public final class PgProbe implements AutoCloseable {
 
   /** The outcome of the pg_promote call itself. */
   private record PromoteCall(
-      boolean promoted, String error, boolean notInRecovery, boolean connectionLost) {}
+      boolean promoted,
+      String error,
+      boolean notInRecovery,
+      boolean connectionLost,
+      boolean refused) {
+    PromoteCall(boolean promoted, String error, boolean notInRecovery, boolean connectionLost) {
+      this(promoted, error, notInRecovery, connectionLost, false);
+    }
+  }
 
   private PromoteCall callPgPromote(NodeEndpoint node, long waitSeconds, long endNanos) {
     Duration budget =
@@ -247,13 +258,20 @@ public final class PgProbe implements AutoCloseable {
                 } catch (SQLException e) {
                   // 55000 object_not_in_prerequisite_state: "recovery is not in progress".
                   boolean notInRecovery = "55000".equals(e.getSQLState());
+                  // Not sent: no session was ever opened, or the server refused the privilege
+                  // (42501), which it checks before signalling the promotion.
+                  boolean notSent = open.get() == null || "42501".equals(e.getSQLState());
                   boolean lost =
-                      !notInRecovery && e.getSQLState() != null && e.getSQLState().startsWith("08");
-                  return new PromoteCall(false, NodeQueries.describe(e), notInRecovery, lost);
+                      !notInRecovery
+                          && !notSent
+                          && e.getSQLState() != null
+                          && e.getSQLState().startsWith("08");
+                  return new PromoteCall(
+                      false, NodeQueries.describe(e), notInRecovery, lost, notSent);
                 }
               });
     } catch (RejectedExecutionException e) {
-      return new PromoteCall(false, "the probe is closed", false, false);
+      return new PromoteCall(false, "the probe is closed", false, false, true);
     }
     try {
       return f.get(budget.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
@@ -278,10 +296,11 @@ public final class PgProbe implements AutoCloseable {
     Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
     PromotionResult result =
         new PromotionResult(outcome, before, after, elapsed, Optional.ofNullable(error));
-    if (outcome == PromotionResult.Outcome.FAILED) {
+    if (result.error().isPresent()) {
       log.warn(
-          "event=promote_failed node={} timeline_before={} elapsed_ms={} error=\"{}\"",
+          "event=promote_failed node={} outcome={} timeline_before={} elapsed_ms={} error=\"{}\"",
           node.name(),
+          outcome,
           format(before),
           elapsed.toMillis(),
           quoted(error));

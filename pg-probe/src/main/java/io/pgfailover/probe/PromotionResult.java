@@ -18,8 +18,21 @@ public record PromotionResult(
     PROMOTED,
     /** The node was already a primary; nothing was done. */
     ALREADY_PRIMARY,
-    /** Not promoted, or not confirmed within the timeout; see error. */
+    /**
+     * Not promoted, and nothing was started: the node was unreachable or not a standby before
+     * {@code pg_promote} was sent, or the server refused the call for lack of privilege. See error.
+     */
+    NOT_STARTED,
+    /**
+     * {@code pg_promote} was sent but the promotion was not confirmed within the timeout: it may
+     * still complete, so the caller must act as if it might have. See error.
+     */
     FAILED
+  }
+
+  /** Whether the node is, or may yet become, a primary because of this call. */
+  public boolean mayHavePromoted() {
+    return outcome != Outcome.NOT_STARTED;
   }
 
   public PromotionResult {
@@ -28,7 +41,8 @@ public record PromotionResult(
     Objects.requireNonNull(timelineAfter, "timelineAfter");
     Objects.requireNonNull(elapsed, "elapsed");
     Objects.requireNonNull(error, "error");
-    if ((outcome == Outcome.FAILED) != error.isPresent()) {
+    boolean failed = outcome == Outcome.FAILED || outcome == Outcome.NOT_STARTED;
+    if (failed != error.isPresent()) {
       throw new IllegalArgumentException("a promotion result has an error exactly when it failed");
     }
   }

@@ -40,68 +40,110 @@ public final class WriteControl {
 
   /**
    * What a write-control step did. {@code lsn}: the primary's WAL position after the step, when
-   * read.
+   * read. {@code sessionsNotEnded}: superuser sessions a role without superuser could not end.
    */
   public record Result(
-      boolean ok, boolean changed, Optional<Lsn> lsn, int sessionsEnded, Optional<String> error) {
+      boolean ok,
+      boolean changed,
+      Optional<Lsn> lsn,
+      int sessionsEnded,
+      int sessionsNotEnded,
+      Optional<String> error) {
     static Result failed(String error) {
-      return new Result(false, false, Optional.empty(), 0, Optional.of(error));
+      return new Result(false, false, Optional.empty(), 0, 0, Optional.of(error));
     }
   }
 
   /**
+   * Ends every other client session this role may end: all of them as a superuser; as a member of
+   * {@code pg_signal_backend}, all but superusers' (PostgreSQL refuses those, and one refusal would
+   * fail the whole statement). CASE keeps the terminate call from running for a skipped session.
+   */
+  private static final String END_SESSIONS_SQL =
+      """
+      SELECT count(*) FILTER (WHERE CASE WHEN may_end THEN pg_terminate_backend(pid) END),
+             count(*) FILTER (WHERE NOT may_end)
+        FROM (SELECT a.pid,
+                     (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                       OR NOT coalesce(r.rolsuper, false) AS may_end
+                FROM pg_stat_activity a
+                LEFT JOIN pg_roles r ON r.oid = a.usesysid
+               WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()) s
+      """;
+
+  /**
+   * Whether the server's configuration files stop writes: the stop lives in postgresql.auto.conf,
+   * which {@code pg_settings.source} names "configuration file". Readable by every role, unlike
+   * {@code pg_file_settings}.
+   */
+  private static final String STOPPED_SQL =
+      """
+      SELECT (setting = 'on' AND source = 'configuration file')::text
+        FROM pg_settings WHERE name = 'default_transaction_read_only'
+      """;
+
+  /**
    * Makes a primary refuse writes and ends client sessions. Idempotent: a second call ends nothing
-   * new.
+   * new. Needs {@code ALTER SYSTEM} on {@code default_transaction_read_only}, {@code EXECUTE} on
+   * {@code pg_reload_conf()} and {@code pg_signal_backend} (config/roles.sql grants them).
    */
   public Result stopWrites(NodeEndpoint primary) {
     try (Connection c = ProbeConnections.open(primary, callBudget);
         Statement s = c.createStatement()) {
       c.setAutoCommit(true);
-      boolean wasReadOnly =
-          query(s, "SELECT current_setting('default_transaction_read_only')").equals("on");
+      boolean wasReadOnly = query(s, STOPPED_SQL).equals("true");
       if (query(s, "SELECT pg_is_in_recovery()::text").equals("true")) {
         return Result.failed(primary.name() + " is a standby, not a primary: nothing to stop");
       }
       s.execute("ALTER SYSTEM SET default_transaction_read_only = on");
       s.execute("SELECT pg_reload_conf()");
       awaitSetting(primary, "on");
-      int ended = 0;
-      try (ResultSet rs =
-          s.executeQuery(
-              "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE"
-                  + " backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
+      int ended;
+      int notEnded;
+      try (ResultSet rs = s.executeQuery(END_SESSIONS_SQL)) {
         rs.next();
         ended = rs.getInt(1);
+        notEnded = rs.getInt(2);
       }
       Lsn lsn = Lsn.parse(query(s, "SELECT pg_current_wal_lsn()::text"));
+      if (notEnded > 0) {
+        // Their new transactions are read-only after the reload, but one already open may still
+        // commit: applications must not log in as superusers (README, switchover).
+        log.warn(
+            "event=superuser_sessions_not_ended node={} sessions={}", primary.name(), notEnded);
+      }
       log.info(
-          "event=writes_stopped node={} sessions_ended={} lsn={} was_read_only={}",
+          "event=writes_stopped node={} sessions_ended={} sessions_not_ended={} lsn={}"
+              + " was_stopped={}",
           primary.name(),
           ended,
+          notEnded,
           lsn,
           wasReadOnly);
-      return new Result(true, !wasReadOnly || ended > 0, Optional.of(lsn), ended, Optional.empty());
+      return new Result(
+          true, !wasReadOnly || ended > 0, Optional.of(lsn), ended, notEnded, Optional.empty());
     } catch (SQLException | RuntimeException e) {
       return Result.failed(
           "stopping writes on " + primary.name() + " failed: " + NodeQueries.describe(e));
     }
   }
 
-  /** Removes a write stop (primary or standby alike). Idempotent. */
+  /**
+   * Removes a write stop (primary or standby alike). Idempotent: a node without a stop is left
+   * untouched, so this needs no privilege unless there is a stop to remove.
+   */
   public Result allowWrites(NodeEndpoint node) {
     try (Connection c = ProbeConnections.open(node, callBudget);
         Statement s = c.createStatement()) {
       c.setAutoCommit(true);
-      String set =
-          query(
-              s,
-              "SELECT coalesce((SELECT setting FROM pg_file_settings WHERE name ="
-                  + " 'default_transaction_read_only' AND applied ORDER BY seqno DESC LIMIT 1),"
-                  + " 'off')");
+      if (!query(s, STOPPED_SQL).equals("true")) {
+        return new Result(true, false, Optional.empty(), 0, 0, Optional.empty());
+      }
       s.execute("ALTER SYSTEM RESET default_transaction_read_only");
       s.execute("SELECT pg_reload_conf()");
-      log.info("event=writes_allowed node={} was_stopped={}", node.name(), set.equals("on"));
-      return new Result(true, set.equals("on"), Optional.empty(), 0, Optional.empty());
+      awaitSetting(node, "off");
+      log.info("event=writes_allowed node={}", node.name());
+      return new Result(true, true, Optional.empty(), 0, 0, Optional.empty());
     } catch (SQLException | RuntimeException e) {
       return Result.failed(
           "allowing writes on " + node.name() + " failed: " + NodeQueries.describe(e));
@@ -136,7 +178,7 @@ public final class WriteControl {
               standby.name(),
               lsn,
               target);
-          return new Result(true, true, Optional.of(lsn), 0, Optional.empty());
+          return new Result(true, true, Optional.of(lsn), 0, 0, Optional.empty());
         }
         last = replayed;
         if (System.nanoTime() > end) {
@@ -144,6 +186,7 @@ public final class WriteControl {
               false,
               false,
               Optional.of(lsn),
+              0,
               0,
               Optional.of(
                   standby.name()

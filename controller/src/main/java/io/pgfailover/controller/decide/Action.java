@@ -42,7 +42,10 @@ public sealed interface Action {
     }
   }
 
-  /** Undo {@link StopWrites} when a switchover cannot finish. */
+  /**
+   * Remove a write stop: on a new primary after its promotion (it may carry one from a time it was
+   * an old primary), or on the old primary when a switchover fails before any promotion started.
+   */
   record AllowWrites(String node) implements Action {
     public String name() {
       return "allow_writes";

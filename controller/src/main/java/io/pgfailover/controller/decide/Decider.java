@@ -174,7 +174,10 @@ public final class Decider {
               AlarmKind.PRIMARY_NOT_WRITABLE,
               "primary "
                   + newest.node()
-                  + " accepts connections but its write check failed (read-only or disk full?)"));
+                  + " accepts connections but its write check failed (read-only or disk full?);"
+                  + " if a failover or switchover left a write stop on it (an allow_writes that"
+                  + " failed in the event history), remove it as a superuser: ALTER SYSTEM RESET"
+                  + " default_transaction_read_only; SELECT pg_reload_conf();"));
       notes.add("primary " + newest.node() + " cannot write");
     }
     for (NodeConfig n : config.nodes()) {
@@ -269,7 +272,8 @@ public final class Decider {
             new Action.StopWrites(primary.node()),
             new Action.AwaitCatchUp(request.to(), primary.node()),
             new Action.Promote(request.to(), Optional.empty()),
-            new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId()));
+            new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId()),
+            new Action.AllowWrites(request.to()));
     return new Decision(
         Reason.SWITCHOVER,
         "switchover "
@@ -441,6 +445,9 @@ public final class Decider {
     actions.add(
         new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
     actions.add(new Action.PointRoutes(candidate.node(), nodeConfig(candidate.node()).eniId()));
+    // Last, after the routes: a write stop the new primary may carry (it was once an old primary)
+    // is removed in its own step, whose failure must not keep the routes on the older timeline.
+    actions.add(new Action.AllowWrites(candidate.node()));
     String why =
         String.format(
             Locale.ROOT,

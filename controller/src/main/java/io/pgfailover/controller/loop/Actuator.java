@@ -169,20 +169,21 @@ final class Actuator {
     List<String> steps = new ArrayList<>();
     Optional<String> writesStoppedOn = Optional.empty();
     boolean promoted = false;
+    boolean promotionStarted = false;
     boolean ok = true;
     for (Action action : decision.actions()) {
       if (action instanceof Action.Alarm) {
         continue; // raised by the loop's Alarms, once per episode
       }
-      // Lock before act: in a controller pair, every mutating action first re-confirms the lease (a
-      // conditional renewal in the store) and that its acting window is still open. Scenario it
-      // stops:
+      // Lock before act: in a controller pair, every mutating action first re-confirms the lease
+      // (a conditional renewal in the store) and that its acting window is still open. The
+      // scenario it stops:
       //   1. this controller leads, sees the primary die and decides to promote;
       //   2. it freezes (GC pause, a stopped VM) past its lease;
       //   3. the follower sees the lease unrenewed for a full duration, takes it (token + 1) and
-      // fails over;
+      //      fails over;
       //   4. this controller thaws with its old plan: the renewal here fails its condition, so
-      // nothing runs.
+      //      nothing runs.
       Leadership.Permit permit = leadership.beforeMutating(operatorForce);
       if (!permit.granted()) {
         Map<String, Object> refused = new LinkedHashMap<>(describe(action));
@@ -193,14 +194,18 @@ final class Actuator {
         ok = false;
         break;
       }
+      if (action instanceof Action.StopWrites s) {
+        writesStoppedOn = Optional.of(s.node()); // a failed stop may have half-happened
+      }
       StepResult result = run(action);
       steps.add(action.name() + (result.ok() ? " ok" : " failed") + ": " + result.detail());
+      // A promotion counts as started once it may have taken effect: confirmed, or sent and not
+      // confirmed (it may still complete). Only a promotion never sent leaves the standby as it
+      // was.
+      promotionStarted |= action instanceof Action.Promote && (result.ok() || result.changed());
       if (!result.ok()) {
         ok = false;
         break;
-      }
-      if (action instanceof Action.StopWrites s) {
-        writesStoppedOn = Optional.of(s.node());
       }
       if (timeline != null) {
         if (action instanceof Action.Fence) {
@@ -214,21 +219,27 @@ final class Actuator {
       }
       promoted |= action instanceof Action.Promote;
     }
+    // Never two writable primaries. When a plan that stopped writes on the old primary fails:
+    //   1. before any promotion started, the old primary is still the only primary: writes come
+    //      back on it, and nothing else changed;
+    //   2. once a promotion started (pg_promote sent, confirmed or not: an unconfirmed one may
+    //      still complete), the standby is, or may become, a primary on a newer timeline. Giving
+    //      writes back to the old primary then makes two writable primaries (seen when re-enabling
+    //      writes on the new primary failed for lack of a privilege), so its write stop stays. The
+    //      routes follow the newer timeline: this plan's point_routes, or, if it did not get that
+    //      far, the next loop's repoint once the new primary answers;
+    //   3. and only while the lease is still ours: a new leader may have promoted since, and a
+    //      read-only old primary is safe.
     if (!ok
         && writesStoppedOn.isPresent()
-        && !promoted
+        && !promotionStarted
         && leadership.beforeMutating(false).granted()) {
-      // Nothing was promoted: the old primary is still the only one, so let it take writes again.
-      // Only while
-      // the lease is still ours: a new leader may have promoted since, and a read-only old primary
-      // is safe.
       StepResult undo = run(new Action.AllowWrites(writesStoppedOn.get()));
       steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
     }
     boolean didPromote = promoted;
     // Completed means every step held, routes included; a promotion whose route switch failed is
-    // left for the
-    // next loop to finish (it sees a primary with the routes elsewhere and repoints them).
+    // left for the next loop to finish (it sees a primary with the routes elsewhere and repoints).
     boolean completed = ok && promoted;
     Optional<FailoverTimeline> done = Optional.ofNullable(timeline).map(t -> t.finish(completed));
     done.ifPresent(

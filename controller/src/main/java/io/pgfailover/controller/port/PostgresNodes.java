@@ -17,8 +17,10 @@ public interface PostgresNodes {
 
   /**
    * Promote a standby and confirm it left recovery on a new timeline. Idempotent: on a node that is
-   * already primary it changes nothing and reports {@code changed=false}. Also clears a write stop
-   * left by an earlier switchover, so the new primary takes writes.
+   * already primary it changes nothing and reports {@code changed=false}. Only promotes: a write
+   * stop the node carries is {@link #allowWrites}'s, a separate step. A failure before {@code
+   * pg_promote} was sent is {@code failed}; once it was sent, an unconfirmed promotion is {@code
+   * failedMaybeChanged} (it may still complete).
    */
   StepResult promote(NodeConfig node, Duration timeout);
 
@@ -29,7 +31,10 @@ public interface PostgresNodes {
    */
   StepResult stopWrites(NodeConfig node);
 
-  /** Undo {@link #stopWrites}. Idempotent. */
+  /**
+   * Undo {@link #stopWrites}. Idempotent: a node without a write stop is not written to (so this
+   * needs no privilege there).
+   */
   StepResult allowWrites(NodeConfig node);
 
   /**

@@ -6,6 +6,7 @@ import io.pgfailover.controller.config.PasswordConfig;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.decide.Witness;
+import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.probe.Lsn;
@@ -15,11 +16,14 @@ import io.pgfailover.probe.PgProbe;
 import io.pgfailover.probe.ProbeResult;
 import io.pgfailover.probe.ProbeSettings;
 import io.pgfailover.probe.PromotionResult;
+import io.pgfailover.probe.RoleGrants;
 import io.pgfailover.probe.WriteCheck;
 import io.pgfailover.probe.WriteControl;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +31,9 @@ import java.util.OptionalLong;
 
 /** {@link PostgresNodes} over pg-probe: probes, promotion and the switchover's write control. */
 final class PgProbeNodes implements PostgresNodes, AutoCloseable {
+  /** Bound on preflight's privilege check (one connection and two queries). */
+  private static final Duration PREFLIGHT_BUDGET = Duration.ofSeconds(5);
+
   /** A standby that never heard from its primary counts as not hearing it now. */
   private static final Duration NEVER = Duration.ofDays(365);
 
@@ -96,27 +103,76 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     return r.reachability().name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
+  /**
+   * {@code failoverctl preflight} for one node: reachable, and its login role holds every privilege
+   * the controller uses (config/roles.sql grants them), each missing one a FAIL with its GRANT.
+   */
+  List<Backends.Check> preflight(NodeConfig node) {
+    String subject = "node " + node.name();
+    NodeObservation o = probe(node);
+    if (!o.reachable()) {
+      return List.of(
+          new Backends.Check(
+              "FAIL",
+              subject,
+              "not reachable: " + o.failure().orElse("unknown"),
+              "check host/port/user/password and pg_hba.conf for the controller's address"));
+    }
+    List<Backends.Check> checks = new ArrayList<>();
+    checks.add(
+        new Backends.Check(
+            "OK",
+            subject,
+            "reachable as " + o.role() + " on timeline " + o.timeline().orElse(0),
+            ""));
+    RoleGrants grants = RoleGrants.check(endpoints.get(node.name()), PREFLIGHT_BUDGET);
+    String role = "role " + grants.role() + " on " + node.name();
+    if (grants.error().isPresent()) {
+      checks.add(
+          new Backends.Check(
+              "WARN",
+              role,
+              "could not check its privileges: " + grants.error().get(),
+              "run preflight again; apply config/roles.sql if the role is new"));
+    } else if (grants.superuser()) {
+      checks.add(
+          new Backends.Check(
+              "WARN",
+              role,
+              "is a superuser: everything works, but the controller needs far less",
+              "apply config/roles.sql and set user: " + "pgfailover in the node's config"));
+    } else if (grants.missing().isEmpty()) {
+      checks.add(new Backends.Check("OK", role, "has every privilege the controller uses", ""));
+    } else {
+      grants
+          .missing()
+          .forEach(
+              m ->
+                  checks.add(
+                      new Backends.Check(
+                          "FAIL",
+                          role,
+                          "cannot " + m.needed(),
+                          m.grant() + " (config/roles.sql)")));
+    }
+    return checks;
+  }
+
   @Override
   public StepResult promote(NodeConfig node, Duration timeout) {
-    NodeEndpoint ep = endpoints.get(node.name());
-    PromotionResult r = probe.promote(ep, timeout);
+    PromotionResult r = probe.promote(endpoints.get(node.name()), timeout);
     Map<String, Object> fields = new LinkedHashMap<>();
     r.timelineBefore().ifPresent(t -> fields.put("timeline_before", t));
     r.timelineAfter().ifPresent(t -> fields.put("timeline_after", t));
     fields.put("promote_ms", r.elapsed().toMillis());
-    if (r.outcome() == PromotionResult.Outcome.FAILED) {
-      return StepResult.failed(r.error().orElse("promotion failed"), fields);
-    }
-    // A node promoted after a switchover inherits no write stop: clear any left in its settings.
-    WriteControl.Result open = writes.allowWrites(ep);
-    if (!open.ok()) {
-      return StepResult.failed(
-          "promoted, but writes could not be re-enabled: " + open.error().orElse(""), fields);
-    }
-    return r.outcome() == PromotionResult.Outcome.PROMOTED
-        ? StepResult.done(
-            "promoted " + node.name() + " to timeline " + r.timelineAfter().orElse(0), fields)
-        : StepResult.alreadyDone(node.name() + " is already primary", fields);
+    return switch (r.outcome()) {
+      case PROMOTED ->
+          StepResult.done(
+              "promoted " + node.name() + " to timeline " + r.timelineAfter().orElse(0), fields);
+      case ALREADY_PRIMARY -> StepResult.alreadyDone(node.name() + " is already primary", fields);
+      case NOT_STARTED -> StepResult.failed(r.error().orElse("not promoted"), fields);
+      case FAILED -> StepResult.failedMaybeChanged(r.error().orElse("promotion failed"), fields);
+    };
   }
 
   @Override
@@ -145,6 +201,9 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     r.lsn().ifPresent(l -> fields.put("lsn", l.toString()));
     if (r.sessionsEnded() > 0) {
       fields.put("sessions_ended", r.sessionsEnded());
+    }
+    if (r.sessionsNotEnded() > 0) {
+      fields.put("superuser_sessions_not_ended", r.sessionsNotEnded());
     }
     if (!r.ok()) {
       return StepResult.failed(r.error().orElse("failed"), fields);

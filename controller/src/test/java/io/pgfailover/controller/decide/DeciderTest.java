@@ -224,7 +224,8 @@ class DeciderTest {
                 seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             row(
                 "same with fencing: fence first",
                 FENCING,
@@ -232,7 +233,8 @@ class DeciderTest {
                 Reason.FAILOVER,
                 "fence",
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             row(
                 "primary unreachable but standby heard it 300 ms ago: no failover, alarm",
                 DEFAULTS,
@@ -253,7 +255,8 @@ class DeciderTest {
                         snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 7000)))),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             row(
                 "primary times out, standby reconnecting but heard it 3.2 s ago: wait out the"
                     + " witness window",
@@ -295,7 +298,8 @@ class DeciderTest {
                     snapAt(3, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000))),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             row(
                 "primary times out and the standby last heard it 6.2 s ago: fail over",
                 DEFAULTS,
@@ -322,7 +326,8 @@ class DeciderTest {
                         standbyNotStreaming("pg-b", 1, 1000))),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             row(
                 "standby down when the primary dies: no promotion, alarm",
                 DEFAULTS,
@@ -421,7 +426,8 @@ class DeciderTest {
                 repeat(3, A_DOWN_B_DEAF),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             row(
                 "standby behind on timeline: not promoted",
                 DEFAULTS,
@@ -457,14 +463,16 @@ class DeciderTest {
                 Reason.MANUAL_FAILOVER,
                 "stop_writes",
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             request(
                 "manual failover before the threshold: promote at once",
                 seq(List.of(HEALTHY), List.of(A_DOWN_B_DEAF)),
                 new Request.Failover(Optional.of("pg-b"), false),
                 Reason.MANUAL_FAILOVER,
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             request(
                 "manual failover to an unknown node: refused",
                 List.of(HEALTHY),
@@ -488,7 +496,8 @@ class DeciderTest {
                 "stop_writes",
                 "await_catch_up",
                 "promote",
-                "point_routes"),
+                "point_routes",
+                "allow_writes"),
             request(
                 "switchover to the primary: refused",
                 List.of(HEALTHY),

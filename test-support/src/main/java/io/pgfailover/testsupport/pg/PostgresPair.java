@@ -579,6 +579,53 @@ public final class PostgresPair implements AutoCloseable {
     awaitStreaming(node);
   }
 
+  /**
+   * Runs a psql script on {@code node} as the superuser, the script on standard input (as an
+   * operator pipes config/roles.sql with its password variables), and returns psql's output. Throws
+   * when psql fails (ON_ERROR_STOP is on).
+   */
+  public String psql(PgNode node, String script) {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                binaries.tool("psql").toString(),
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                node.host(),
+                "-p",
+                Integer.toString(node.port()),
+                "-U",
+                SUPERUSER,
+                "-d",
+                "postgres",
+                "-f",
+                "-")
+            .redirectErrorStream(true);
+    pb.environment().put("PGPASSWORD", SUPERUSER_PASSWORD);
+    try {
+      Process p = pb.start();
+      try (var in = p.getOutputStream()) {
+        in.write(script.getBytes(StandardCharsets.UTF_8));
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(TOOL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("psql on " + node + " did not finish: " + out);
+      }
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(
+            "psql on " + node + " exited " + p.exitValue() + ":\n" + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run psql on " + node, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted running psql on " + node, e);
+    }
+  }
+
   /** Waits until a standby's WAL receiver streams from the primary. */
   public void awaitStreaming(PgNode standby) {
     Waits.until(
