@@ -16,13 +16,16 @@ apt_install() {
     say "missing: $*. Run as root, or: sudo apt-get install -y $*"
     exit 2
   fi
+  # Another install (unattended upgrades, a parallel build) may hold dpkg's lock: wait for it rather
+  # than fail at once.
+  local wait_lock=(-o DPkg::Lock::Timeout=600)
   if [ -z "${PREREQS_APT_UPDATED:-}" ]; then
     say "apt-get update"
-    apt-get update -qq >/dev/null
+    apt-get "${wait_lock[@]}" update -qq >/dev/null
     PREREQS_APT_UPDATED=1
   fi
   say "installing from Debian's packages: $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 ensure_java_and_maven() {

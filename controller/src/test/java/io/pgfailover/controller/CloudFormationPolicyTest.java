@@ -256,6 +256,49 @@ class CloudFormationPolicyTest {
   }
 
   @Test
+  void theDatabaseBootScriptAppliesTheRepositorysRolesFileVerbatim() throws IOException {
+    String script = databaseBootScript();
+    int start = script.indexOf("<<'SQL'\n") + "<<'SQL'\n".length();
+    int end = script.indexOf("\nSQL\n", start);
+    assertTrue(
+        start > "<<'SQL'\n".length() && end > start,
+        "the boot script writes config/roles.sql with a <<'SQL' heredoc");
+    assertEquals(
+        Files.readString(REPO.resolve("config/roles.sql")), script.substring(start, end + 1));
+    assertTrue(
+        script.contains("cat /etc/pgfailover/roles.sql; } | sudo -u postgres psql"),
+        "and pipes exactly that file to psql");
+  }
+
+  /**
+   * Issue 10, item 5: sudo logs the command line and the environment it sets, and /proc shows argv:
+   * a password must only ever be written by the shell's own printf into a 0600 file.
+   */
+  @Test
+  void noPasswordReachesACommandLineOrAnEnvironmentInTheDatabaseBootScript() {
+    String script = databaseBootScript();
+    assertFalse(script.contains("PGPASSWORD"), "no PGPASSWORD=... through sudo");
+    assertFalse(script.contains("psql -v controller_pw"), "no password as a psql -v argument");
+    for (String line : script.split("\n")) {
+      String code = line.strip();
+      if (code.contains("_PW") && !code.startsWith("#")) {
+        boolean fetched = code.matches("[A-Z]+_PW=\\$\\(secret '\\$\\{[A-Za-z]+}'\\)");
+        boolean builtinWrite =
+            code.matches(
+                "(\\(umask 077; )?printf '[^']*' \"\\$[A-Z]+_PW\""
+                    + " >\"\\$[A-Z_/]+[a-z_/]*\"\\)?\\)?");
+        assertTrue(fetched || builtinWrite, "a password on a command line: " + code);
+      }
+    }
+  }
+
+  private static String databaseBootScript() {
+    Map<String, Object> data = map(properties("DbLaunchTemplate").get("LaunchTemplateData"));
+    Object sub = map(map(data.get("UserData")).get("Fn::Base64")).get("Fn::Sub");
+    return (String) (sub instanceof List<?> l ? l.get(0) : sub);
+  }
+
+  @Test
   void everyInstanceRequiresImdsV2AndEveryDatabaseEniHasSourceDestCheckOff() {
     for (String lt : List.of("NatLaunchTemplate", "DbLaunchTemplate")) {
       Map<String, Object> metadata =

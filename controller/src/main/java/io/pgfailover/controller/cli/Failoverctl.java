@@ -7,8 +7,6 @@ import io.pgfailover.controller.admin.StatusView;
 import io.pgfailover.controller.config.ConfigException;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
-import io.pgfailover.controller.config.NodeConfig;
-import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.events.EventLog;
@@ -368,22 +366,7 @@ public final class Failoverctl {
                   + " route tables",
               ""));
       try (Backends backends = Wiring.connect(config)) {
-        for (NodeConfig n : config.nodes()) {
-          NodeObservation o = backends.postgres().probe(n);
-          checks.add(
-              o.reachable()
-                  ? new Backends.Check(
-                      "OK",
-                      "node " + n.name(),
-                      "reachable as " + o.role() + " on timeline " + o.timeline().orElse(0),
-                      "")
-                  : new Backends.Check(
-                      "FAIL",
-                      "node " + n.name(),
-                      "not reachable: " + o.failure().orElse("unknown"),
-                      "check host/port/user/password and pg_hba.conf for the controller's"
-                          + " address"));
-        }
+        checks.addAll(backends.postgresPreflight());
         checks.addAll(backends.awsPreflight());
       }
       boolean failed = false;

@@ -23,6 +23,12 @@ public interface Backends extends AutoCloseable {
   }
 
   /**
+   * The PostgreSQL side of {@code failoverctl preflight}: each node reachable, and its login role's
+   * privileges.
+   */
+  List<Check> postgresPreflight();
+
+  /**
    * The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions.
    */
   List<Check> awsPreflight();

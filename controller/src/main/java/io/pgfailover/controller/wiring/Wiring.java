@@ -87,6 +87,11 @@ public final class Wiring {
       }
 
       @Override
+      public List<Check> postgresPreflight() {
+        return config.nodes().stream().flatMap(n -> nodes.preflight(n).stream()).toList();
+      }
+
+      @Override
       public List<Check> awsPreflight() {
         Preflight.Request request =
             new Preflight.Request(

@@ -58,6 +58,21 @@ final class LabCluster implements AutoCloseable {
       String failover,
       Map<String, int[]> portOverride)
       throws Exception {
+    this(pair, aws, dir, failover, portOverride, Map.of());
+  }
+
+  /**
+   * @param logins the role the controller logs in as on each node (by config name), instead of the
+   *     superuser
+   */
+  LabCluster(
+      PostgresPair pair,
+      AwsEmulatorExtension aws,
+      Path dir,
+      String failover,
+      Map<String, int[]> portOverride,
+      Map<String, LabConfig.Login> logins)
+      throws Exception {
     this.pair = pair;
     this.aws = aws;
     healthyPair(pair);
@@ -69,8 +84,11 @@ final class LabCluster implements AutoCloseable {
     servers.put("pg-" + standby.name(), standby);
     List<LabConfig.Binding> bindings =
         List.of(
-            binding("pg-" + primary.name(), primary, vpc.primary(), portOverride),
-            binding("pg-" + standby.name(), standby, vpc.standby(), portOverride));
+                binding("pg-" + primary.name(), primary, vpc.primary(), portOverride),
+                binding("pg-" + standby.name(), standby, vpc.standby(), portOverride))
+            .stream()
+            .map(b -> logins.containsKey(b.name()) ? b.as(logins.get(b.name())) : b)
+            .toList();
     Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
     Path token = Lab.secret(dir.resolve("admin-token"), "it-token-0123456789abcdef");
     this.eventLog = dir.resolve("events.jsonl");

@@ -114,11 +114,24 @@ public record LabConfig(
   /**
    * A node as the config names it, the server behind it, and the host it stands on in the emulator.
    */
-  public record Binding(String name, String host, int port, VpcFixture.Node ec2) {
+  public record Binding(
+      String name, String host, int port, VpcFixture.Node ec2, Optional<Login> login) {
+    public Binding(String name, String host, int port, VpcFixture.Node ec2) {
+      this(name, host, port, ec2, Optional.empty());
+    }
+
     public static Binding of(String name, PgNode pg, VpcFixture.Node ec2) {
       return new Binding(name, pg.host(), pg.port(), ec2);
     }
+
+    /** The same node, the controller logging in as {@code login} instead of the superuser. */
+    public Binding as(Login login) {
+      return new Binding(name, host, port, ec2, Optional.of(login));
+    }
   }
+
+  /** A PostgreSQL login role for the controller and the file holding its password. */
+  public record Login(String user, Path passwordFile) {}
 
   public String render() {
     StringBuilder y = new StringBuilder();
@@ -151,10 +164,10 @@ public record LabConfig(
           .append('\n')
           .append("    database: postgres\n")
           .append("    user: ")
-          .append(PostgresPair.SUPERUSER)
+          .append(n.login().map(Login::user).orElse(PostgresPair.SUPERUSER))
           .append('\n')
           .append("    password: {file: ")
-          .append(passwordFile)
+          .append(n.login().map(Login::passwordFile).orElse(passwordFile))
           .append("}\n");
     }
     y.append("probe: {").append(probe).append("}\n");
