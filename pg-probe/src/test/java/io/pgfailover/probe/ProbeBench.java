@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * Benchmark, not a test (run by bench/probe.sh): probe latency p50/p99 and probes per second for 1,
  * 10 and 50 probed nodes, each round probing all nodes in parallel, on a real local pair. Compares
  * the two connection strategies: a new connection per probe (what PgProbe does) and one long-lived
- * connection per node running the same query.
+ * connection per node running the same query. Last, how close to its deadline a probe of a frozen
+ * node returns.
  */
 public final class ProbeBench {
 
@@ -56,6 +57,43 @@ public final class ProbeBench {
           s.print("reused-connection", n);
         }
       }
+      frozenNodeDeadlines(pair);
+    }
+  }
+
+  /**
+   * How close to its deadline a probe of a frozen node returns (FailureIT asserts only that it
+   * returns, as TIMEOUT from that deadline): the figure behind "never hangs" on this machine.
+   */
+  private static void frozenNodeDeadlines(PostgresPair pair) {
+    System.out.printf(
+        "%n%-20s %11s %7s %12s %12s %12s%n",
+        "frozen primary", "deadline_ms", "probes", "p50_ms", "max_ms", "max_over_ms");
+    PgNode primary = pair.primary();
+    for (int deadlineMs : new int[] {300, 1000, 1500}) {
+      Duration deadline = Duration.ofMillis(deadlineMs);
+      long[] took = new long[5];
+      try (PgProbe probe = new PgProbe(new ProbeSettings(deadline, deadline.dividedBy(2), false))) {
+        pair.freeze(primary);
+        try {
+          for (int i = 0; i < took.length; i++) {
+            long start = System.nanoTime();
+            probe.probe(TestNodes.endpoint(primary));
+            took[i] = System.nanoTime() - start;
+          }
+        } finally {
+          pair.thaw(primary);
+        }
+      }
+      Arrays.sort(took);
+      System.out.printf(
+          "%-20s %11d %7d %12.1f %12.1f %12.1f%n",
+          "timeout",
+          deadlineMs,
+          took.length,
+          took[took.length / 2] / 1e6,
+          took[took.length - 1] / 1e6,
+          took[took.length - 1] / 1e6 - deadlineMs);
     }
   }
 

@@ -65,7 +65,7 @@ class ProbeIT {
         primary.serverVersion().orElseThrow().startsWith("15"), primary.serverVersion().toString());
     assertTrue(primary.writeCheck().isEmpty(), "write check is off by default");
     assertFalse(primary.observedAt().isBefore(before.minusMillis(1)));
-    assertTrue(primary.latency().compareTo(Duration.ofSeconds(1)) < 0);
+    assertFalse(primary.latency().isNegative());
 
     assertEquals(Reachability.REACHABLE, standby.reachability(), standby.toString());
     assertEquals(Role.STANDBY, standby.role());

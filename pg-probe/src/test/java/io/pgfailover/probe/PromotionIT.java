@@ -69,7 +69,6 @@ class PromotionIT {
     String error = r.error().orElseThrow();
     assertTrue(error.startsWith("node pg-gone is unreachable (REFUSED: SQLSTATE 08001"), error);
     assertTrue(error.endsWith("; not promoted"), error);
-    assertTrue(r.elapsed().compareTo(Duration.ofSeconds(2)) < 0, r.toString());
   }
 
   @Test

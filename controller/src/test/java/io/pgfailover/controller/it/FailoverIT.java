@@ -100,7 +100,9 @@ class FailoverIT {
             "action_started:promote",
             "action_finished:promote",
             "action_started:point_routes",
-            "action_finished:point_routes"),
+            "action_finished:point_routes",
+            "action_started:allow_writes",
+            "action_finished:allow_writes"),
         order);
 
     c.awaitDecision(
