@@ -65,6 +65,7 @@ public final class EventLog {
   private boolean midLine;
 
   private boolean permissionsChecked;
+  private boolean rotationFailing;
 
   /**
    * Fields written into every event after {@code event}: the controller pair's fencing token and
@@ -126,16 +127,26 @@ public final class EventLog {
     }
     try {
       rotateIfFull(bytes.length);
+      rotationFailing = false;
+    } catch (IOException e) {
+      // The event still goes into the current file; said once until rotation works again.
+      if (!rotationFailing) {
+        log.error(
+            "event=event_log_rotation_failed file={} error={}", file, LogText.quoted(e.toString()));
+      }
+      rotationFailing = true;
+    }
+    try {
       write(bytes, durable(event));
     } catch (IOException e) {
       // Losing history must not stop a failover; the log line still tells the story. Part of the
       // line may be on disk, so the next event starts on a new line.
       midLine = true;
       log.error(
-          "event=event_log_write_failed file={} event={} error=\"{}\"",
+          "event=event_log_write_failed file={} event={} error={}",
           file,
           event,
-          e.getMessage());
+          LogText.quoted(e.toString()));
     }
   }
 

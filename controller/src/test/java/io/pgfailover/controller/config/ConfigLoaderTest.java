@@ -26,6 +26,7 @@ class ConfigLoaderTest {
     assertEquals(FailoverPolicy.Fencing.NONE, c.failover().fencing());
     assertEquals("127.0.0.1", c.admin().listen().getHostString());
     assertEquals(Duration.ofSeconds(3), ConfigLoader.detectionTime(c.probe()));
+    assertEquals(EventLogConfig.of(EventLogConfig.DEFAULT_PATH), c.eventLog());
   }
 
   @Test
