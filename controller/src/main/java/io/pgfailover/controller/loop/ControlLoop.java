@@ -474,11 +474,11 @@ public final class ControlLoop implements AutoCloseable {
         .ifPresent(
             problem -> {
               log.warn(
-                  "event=state_file_unreadable file={} problem=\"{}\" fallback=event_log"
+                  "event=state_file_unreadable file={} problem={} fallback=event_log"
                       + " fix=\"it is rewritten on the next timeline change; remove it if it"
                       + " belongs to another cluster\"",
                   events.config().stateFile(),
-                  problem);
+                  LogText.quoted(problem));
               events.append(
                   "state_file_unreadable",
                   Map.of("file", events.config().stateFile().toString(), "problem", problem));
@@ -507,10 +507,10 @@ public final class ControlLoop implements AutoCloseable {
       // Retried on the next loop; said once per episode.
       if (!stateWriteFailing) {
         log.error(
-            "event=state_file_write_failed file={} highest_timeline={} error=\"{}\"",
+            "event=state_file_write_failed file={} highest_timeline={} error={}",
             events.config().stateFile(),
             now.highestTimeline(),
-            e.getMessage());
+            LogText.quoted(e.toString()));
       }
       stateWriteFailing = true;
     }
