@@ -18,6 +18,19 @@ else
   echo "test.sh: no templates yet under cloudformation/"
 fi
 
+# systemd-analyze verify only warns (exit 0) about unknown keys and bad values: any output fails the check.
+echo "test.sh: systemd-analyze verify scripts/systemd/pgfailover.service"
+if command -v systemd-analyze >/dev/null 2>&1; then
+  if ! unit_problems=$(systemd-analyze verify scripts/systemd/pgfailover.service 2>&1) || [ -n "$unit_problems" ]; then
+    echo "$unit_problems"
+    echo "test.sh: the systemd unit has problems (above)" >&2
+    exit 1
+  fi
+else
+  echo "test.sh: skipping the unit check: systemd-analyze is missing (Debian's systemd package, a whole init" \
+    "system: not installed by this script)"
+fi
+
 # Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
 export AWS_EC2_METADATA_DISABLED=true
 echo "test.sh: mvn -B verify $*"

@@ -3,11 +3,13 @@ package io.pgfailover.controller.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Metrics;
@@ -22,8 +24,10 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -33,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * The admin HTTP API on the JDK's HttpServer: GET /health, /status, /metrics; POST /failover,
  * /switchover (bearer token from a file only its owner can read). Requests are handed to the
  * control loop's queue, so an operator and the automatic loop never act at the same time.
+ *
+ * <p>A client cannot tie it up: a request must arrive whole (request line, headers, body) within
+ * {@link #REQUEST_READ_SECONDS} or its connection is closed, headers and body are bounded in size,
+ * and there are more handler threads than the few slow clients that would otherwise starve {@code
+ * /health} (each holds a thread only until its request times out). Paths match exactly.
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -43,7 +52,37 @@ public final class AdminServer implements AutoCloseable {
    */
   static final Duration REQUEST_WAIT = Duration.ofMinutes(3);
 
+  /**
+   * A request must have arrived and been read whole within this (the server checks every second).
+   * Our own clients send theirs at once.
+   */
+  static final int REQUEST_READ_SECONDS = 5;
+
+  /** The request line and headers together; ours are a few hundred bytes. */
+  static final int MAX_HEADER_BYTES = 8 * 1024;
+
+  static final int MAX_HEADERS = 32;
+  static final int MAX_BODY_BYTES = 64 * 1024;
+  static final int HANDLER_THREADS = 16;
+
+  /** Beyond this a new connection is closed at once: bounds what slow clients can hold open. */
+  static final int MAX_CONNECTIONS = 64;
+
+  static {
+    // The JDK's HttpServer reads these once, when the first server is created
+    // (sun.net.httpserver.ServerConfig, JDK 17): without them it has no time limit on reading a
+    // request, so a client that trickles its headers holds a handler thread for ever.
+    System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(REQUEST_READ_SECONDS));
+    System.setProperty("sun.net.httpserver.maxReqHeaderSize", String.valueOf(MAX_HEADER_BYTES));
+    System.setProperty("sun.net.httpserver.maxReqHeaders", String.valueOf(MAX_HEADERS));
+    System.setProperty("jdk.httpserver.maxConnections", String.valueOf(MAX_CONNECTIONS));
+    // A connection that sends nothing at all is closed by the idle check after maxReqTime; it runs
+    // every 10 s unless told otherwise.
+    System.setProperty("sun.net.httpserver.clockTick", "1000");
+  }
+
   private final HttpServer server;
+  private final ExecutorService handlers;
   private final ControllerConfig config;
   private final ControlLoop loop;
   private final EventLog events;
@@ -64,28 +103,70 @@ public final class AdminServer implements AutoCloseable {
         new InetSocketAddress(
             config.admin().listen().getHostString(), config.admin().listen().getPort());
     this.server = HttpServer.create(listen, 16);
-    server.setExecutor(
+    this.handlers =
         Executors.newFixedThreadPool(
-            4,
+            HANDLER_THREADS,
             r -> {
               Thread t = new Thread(r, "admin-http");
               t.setDaemon(true);
               return t;
-            }));
-    server.createContext("/health", this::health);
-    server.createContext("/status", this::status);
-    server.createContext(
-        "/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4", metrics.render()));
-    server.createContext("/failover", ex -> request(ex, true));
-    server.createContext("/switchover", ex -> request(ex, false));
+            });
+    server.setExecutor(handlers);
+    Map<String, Endpoint> endpoints =
+        Map.of(
+            "/health", new Endpoint("GET", this::health),
+            "/status", new Endpoint("GET", this::status),
+            "/metrics",
+                new Endpoint(
+                    "GET", ex -> send(ex, 200, "text/plain; version=0.0.4", metrics.render())),
+            "/failover", new Endpoint("POST", ex -> request(ex, true)),
+            "/switchover", new Endpoint("POST", ex -> request(ex, false)));
+    // One context for every path: the JDK matches contexts by prefix, so "/statusXYZ" would be
+    // served as "/status".
+    server.createContext("/", ex -> route(endpoints, ex));
+  }
+
+  private record Endpoint(String method, HttpHandler handler) {}
+
+  private static void route(Map<String, Endpoint> endpoints, HttpExchange ex) throws IOException {
+    String path = ex.getRequestURI().getPath();
+    Endpoint e = endpoints.get(path);
+    if (e != null && e.method().equals(ex.getRequestMethod())) {
+      e.handler().handle(ex);
+      return;
+    }
+    int status = e == null ? 404 : 405;
+    // Both come from the client: quoted, so that a %0A in the path cannot start a log line.
+    log.info(
+        "event=admin_refused status={} method={} path={} remote={}",
+        status,
+        LogText.quoted(ex.getRequestMethod()),
+        LogText.quoted(path),
+        ex.getRemoteAddress());
+    if (e == null) {
+      send(ex, 404, "application/json", "{\"error\":\"no such endpoint\"}");
+    } else {
+      ex.getResponseHeaders().set("Allow", e.method());
+      send(ex, 405, "application/json", "{\"error\":\"use " + e.method() + "\"}");
+    }
   }
 
   public void start() {
     server.start();
+    // As the operator wrote it (a wildcard bind reads as "::" otherwise), with the port it got.
+    String address = config.admin().listen().getHostString() + ":" + address().getPort();
     log.info(
         "event=admin_listening address={} token={}",
-        address(),
+        address,
         token.isPresent() ? "required" : "absent (POST refused)");
+    if (!address().getAddress().isLoopbackAddress()) {
+      log.warn(
+          "event=admin_listen_not_loopback address={} why=\"every host that reaches this address"
+              + " can read /status and /metrics and try tokens on POST /failover\" fix=\"set"
+              + " admin.listen to 127.0.0.1:PORT unless remote access is meant, and firewall the"
+              + " port\"",
+          address);
+    }
   }
 
   public InetSocketAddress address() {
@@ -145,10 +226,6 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private void request(HttpExchange ex, boolean failover) throws IOException {
-    if (!"POST".equals(ex.getRequestMethod())) {
-      send(ex, 405, "application/json", "{\"error\":\"use POST\"}");
-      return;
-    }
     if (token.isEmpty()) {
       send(
           ex,
@@ -165,14 +242,22 @@ public final class AdminServer implements AutoCloseable {
     if (!MessageDigest.isEqual(given, token.get())) {
       log.warn(
           "event=admin_denied path={} remote={}",
-          ex.getRequestURI().getPath(),
+          LogText.quoted(ex.getRequestURI().getPath()),
           ex.getRemoteAddress());
       send(ex, 401, "application/json", "{\"error\":\"missing or wrong bearer token\"}");
       return;
     }
     JsonNode body;
     try (InputStream in = ex.getRequestBody()) {
-      byte[] raw = in.readNBytes(64 * 1024);
+      byte[] raw = in.readNBytes(MAX_BODY_BYTES + 1);
+      if (raw.length > MAX_BODY_BYTES) {
+        send(
+            ex,
+            413,
+            "application/json",
+            "{\"error\":\"body is larger than " + MAX_BODY_BYTES + " bytes\"}");
+        return;
+      }
       body = raw.length == 0 ? StatusView.JSON.createObjectNode() : StatusView.JSON.readTree(raw);
     } catch (IOException e) {
       send(ex, 400, "application/json", "{\"error\":\"body is not JSON\"}");
@@ -190,7 +275,10 @@ public final class AdminServer implements AutoCloseable {
       send(ex, 400, "application/json", "{\"error\":\"switchover needs {\\\"to\\\": NODE}\"}");
       return;
     }
-    log.info("event=admin_request request=\"{}\" remote={}", r, ex.getRemoteAddress());
+    log.info(
+        "event=admin_request request={} remote={}",
+        LogText.quoted(r.toString()),
+        ex.getRemoteAddress());
     try {
       LoopReport report = loop.submit(r).get(REQUEST_WAIT.toMillis(), TimeUnit.MILLISECONDS);
       send(ex, httpStatus(report), "application/json", result(report).toString());
@@ -206,7 +294,11 @@ public final class AdminServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       send(ex, 503, "application/json", "{\"error\":\"the daemon is shutting down\"}");
     } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
-      log.error("event=admin_request_bug request=\"{}\" error=\"{}\"", r, e.toString(), e);
+      log.error(
+          "event=admin_request_bug request={} error={}",
+          LogText.quoted(r.toString()),
+          LogText.quoted(e.toString()),
+          e);
       ObjectNode err = StatusView.JSON.createObjectNode();
       err.put("error", "request failed inside the daemon: " + e);
       send(ex, 500, "application/json", err.toString());
@@ -245,5 +337,6 @@ public final class AdminServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    handlers.shutdownNow();
   }
 }

@@ -9,6 +9,7 @@ import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
+import io.pgfailover.controller.events.ActorLock;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
@@ -119,13 +120,35 @@ public final class Failoverctl {
     }
   }
 
+  /**
+   * Takes the host's actor lock for a command that acts, or prints who holds it: the daemon and a
+   * direct command never act at the same time.
+   */
+  static Optional<ActorLock> actorLock(
+      ControllerConfig config, String command, CommandLine.Model.CommandSpec spec)
+      throws java.io.IOException {
+    try {
+      return Optional.of(ActorLock.acquire(config.eventLog().lockFile(), command));
+    } catch (ActorLock.HeldException e) {
+      spec.commandLine().getErr().println("failoverctl " + command + ": " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
   @Command(name = "run", description = "Run the daemon: the control loop and the admin API.")
   static final class Run implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption opts = new ConfigOption();
 
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       ControllerConfig config = opts.load();
+      // Held for the daemon's lifetime; the operating system drops it when the process ends.
+      Optional<ActorLock> lock = actorLock(config, "run", spec);
+      if (lock.isEmpty()) {
+        return ExitCodes.FAILED;
+      }
       Clock clock = Clock.systemUTC();
       AtomicBoolean running = new AtomicBoolean(true);
       CountDownLatch stopped = new CountDownLatch(1);
@@ -142,7 +165,8 @@ public final class Failoverctl {
                   }));
       Metrics metrics = new Metrics();
       EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
-      try (Backends backends = Wiring.connect(config);
+      try (ActorLock held = lock.get();
+          Backends backends = Wiring.connect(config);
           ControlLoop loop =
               new ControlLoop(
                   config,
@@ -184,7 +208,13 @@ public final class Failoverctl {
       ControllerConfig config = opts.load();
       AdminClient client = new AdminClient(config);
       JsonNode status;
-      Optional<JsonNode> fromDaemon = client.probe() ? client.status() : Optional.empty();
+      Optional<JsonNode> fromDaemon;
+      try {
+        fromDaemon = client.status();
+      } catch (AdminClient.Unreachable e) {
+        spec.commandLine().getErr().println("failoverctl status: " + e.getMessage());
+        return ExitCodes.FAILED;
+      }
       if (fromDaemon.isPresent()) {
         status = fromDaemon.get();
       } else {
@@ -199,8 +229,8 @@ public final class Failoverctl {
                     new Metrics(),
                     Clock.systemUTC())) {
           LoopReport r = loop.peek();
-          ObjectNode s = StatusView.toJson(config, r, EventLog.tail(config.eventLog(), 20));
-          s.put("source", "direct (no daemon answered on " + config.admin().listenText() + ")");
+          ObjectNode s = StatusView.toJson(config, r, EventLog.tail(config.eventLog().path(), 20));
+          s.put("source", "direct (nothing listens on " + config.admin().listenText() + ")");
           status = s;
         }
       }
@@ -231,43 +261,33 @@ public final class Failoverctl {
       ControllerConfig config = opts.load();
       AdminClient client = new AdminClient(config);
       PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      String command = spec.name();
       JsonNode result;
-      if (client.probe()) {
-        AdminClient.Answer a = client.post(path(), body(request()));
-        if (a.httpStatus() == 401 || a.httpStatus() == 403) {
-          spec.commandLine()
-              .getErr()
-              .println(
-                  "failoverctl: the daemon refused the request: "
-                      + a.body().path("error").asText());
-          return ExitCodes.PERMISSION;
+      try {
+        if (client.probe() == AdminClient.Daemon.ANSWERS) {
+          AdminClient.Answer a = client.post(path(), body(request()));
+          if (a.httpStatus() == 401 || a.httpStatus() == 403) {
+            err.println(
+                "failoverctl: the daemon refused the request: " + a.body().path("error").asText());
+            return ExitCodes.PERMISSION;
+          }
+          result = a.body();
+          ((ObjectNode) result).put("via", "daemon");
+        } else {
+          // Nothing listens on admin.listen: act directly, but never beside another actor on this
+          // host (a daemon whose API is not up yet, another direct command).
+          Optional<ActorLock> lock = actorLock(config, command, spec);
+          if (lock.isEmpty()) {
+            return ExitCodes.FAILED;
+          }
+          try (ActorLock held = lock.get()) {
+            result = direct(config);
+          }
         }
-        result = a.body();
-        ((ObjectNode) result).put("via", "daemon");
-      } else {
-        Clock clock = Clock.systemUTC();
-        EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
-        try (Backends backends = Wiring.connect(config);
-            ControlLoop loop =
-                new ControlLoop(
-                    config,
-                    backends.postgres(),
-                    backends.routeTables(),
-                    backends.fencer(),
-                    events,
-                    new Metrics(),
-                    clock,
-                    Wiring.leadership(config, backends, events))) {
-          // In a pair, acting directly needs the lease (a free one is taken at once) unless the
-          // lease store is
-          // unreachable and the operator said --force.
-          loop.submit(request());
-          LoopReport r = loop.runOnce();
-          loop.leadership().release();
-          result = AdminServer.result(r);
-          ((ObjectNode) result)
-              .put("via", "direct (no daemon answered on " + config.admin().listenText() + ")");
-        }
+      } catch (AdminClient.Unreachable e) {
+        err.println("failoverctl " + command + ": " + e.getMessage());
+        return ExitCodes.FAILED;
       }
       out.println(result.toPrettyString());
       out.flush();
@@ -283,6 +303,32 @@ public final class Failoverctl {
       return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name())
           ? ExitCodes.OK
           : ExitCodes.REFUSED;
+    }
+
+    /** The same decision and actions as the daemon's, run once by this process. */
+    private JsonNode direct(ControllerConfig config) {
+      Clock clock = Clock.systemUTC();
+      EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
+      try (Backends backends = Wiring.connect(config);
+          ControlLoop loop =
+              new ControlLoop(
+                  config,
+                  backends.postgres(),
+                  backends.routeTables(),
+                  backends.fencer(),
+                  events,
+                  new Metrics(),
+                  clock,
+                  Wiring.leadership(config, backends, events))) {
+        // In a pair, acting directly needs the lease (a free one is taken at once) unless the
+        // lease store is unreachable and the operator said --force.
+        loop.submit(request());
+        LoopReport r = loop.runOnce();
+        loop.leadership().release();
+        ObjectNode result = AdminServer.result(r);
+        result.put("via", "direct (nothing listens on " + config.admin().listenText() + ")");
+        return result;
+      }
     }
 
     private static String body(Request r) {

@@ -215,8 +215,7 @@ public final class ConfigLoader {
     AdminConfig admin = new AdminConfig(address, a.optionalString("tokenFile").map(Path::of));
     a.rejectUnknown();
 
-    Path eventLog =
-        Path.of(top.optionalString("eventLog").orElse("/var/lib/pgfailover/events.jsonl"));
+    EventLogConfig eventLog = eventLog(top);
     Optional<LeaseConfig> lease = top.get("lease").map(n -> lease(top.object("lease"), probe));
     Optional<NatConfig> nat = top.get("nat").map(n -> nat(top.object("nat")));
     top.rejectUnknown();
@@ -233,6 +232,37 @@ public final class ConfigLoader {
         eventLog,
         lease,
         nat);
+  }
+
+  /**
+   * {@code eventLog: PATH} (rotation defaults) or {@code eventLog: {path, maxFileSize, keepFiles}}.
+   */
+  private static EventLogConfig eventLog(YamlFields top) {
+    Optional<Node> given = top.get("eventLog");
+    if (given.isEmpty()) {
+      return EventLogConfig.of(EventLogConfig.DEFAULT_PATH);
+    }
+    if (given.get() instanceof ScalarNode s) {
+      return EventLogConfig.of(Path.of(s.getValue()));
+    }
+    YamlFields e = top.object("eventLog");
+    Path path = e.optionalString("path").map(Path::of).orElse(EventLogConfig.DEFAULT_PATH);
+    long maxBytes = e.bytes("maxFileSize", EventLogConfig.DEFAULT_MAX_FILE_BYTES);
+    int keep =
+        (int)
+            e.integer(
+                "keepFiles", EventLogConfig.DEFAULT_KEEP_FILES, 1, EventLogConfig.MAX_KEEP_FILES);
+    e.rejectUnknown();
+    if (maxBytes < EventLogConfig.MIN_MAX_FILE_BYTES
+        || maxBytes > EventLogConfig.MAX_MAX_FILE_BYTES) {
+      top.errors()
+          .add(
+              e.get("maxFileSize").orElse(e.node()),
+              "eventLog.maxFileSize",
+              maxBytes + " bytes is out of range",
+              "use a size from 1MB to 1GB, e.g. 16MB");
+    }
+    return new EventLogConfig(path, maxBytes, keep);
   }
 
   static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9_.-]{3,255}");

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param lease the controller pair's lease; empty in single-controller mode
  * @param nat NAT egress failover for the peer AZ; empty when this controller does not watch a peer
  *     NAT
+ * @param eventLog the event history, its rotation and the state files beside it
  */
 public record ControllerConfig(
     String cluster,
@@ -25,7 +26,7 @@ public record ControllerConfig(
     ProbePolicy probe,
     FailoverPolicy failover,
     AdminConfig admin,
-    Path eventLog,
+    EventLogConfig eventLog,
     Optional<LeaseConfig> lease,
     Optional<NatConfig> nat) {
 
@@ -56,7 +57,7 @@ public record ControllerConfig(
         probe,
         failover,
         admin,
-        eventLog,
+        EventLogConfig.of(eventLog),
         Optional.empty(),
         Optional.empty());
   }

@@ -3,6 +3,7 @@ package io.pgfailover.controller.loop;
 import io.pgfailover.controller.decide.Action.Alarm;
 import io.pgfailover.controller.decide.Action.AlarmKind;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.events.LogText;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -44,7 +45,7 @@ final class Alarms {
           if (before == null
               || !before.message().equals(message)
               || !now.isBefore(before.lastSaid().plus(REMIND))) {
-            log.warn("event=alarm kind={} message=\"{}\"", kind, message);
+            log.warn("event=alarm kind={} message={}", kind, LogText.quoted(message));
             events.append("alarm", Map.of("kind", kind.name(), "message", message));
             if (before == null) {
               metrics.count(

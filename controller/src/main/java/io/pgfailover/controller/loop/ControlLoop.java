@@ -12,7 +12,9 @@ import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.decide.RouteState;
 import io.pgfailover.controller.decide.Snapshot;
+import io.pgfailover.controller.events.ControllerState;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
@@ -66,7 +68,24 @@ public final class ControlLoop implements AutoCloseable {
    */
   private final java.util.concurrent.Semaphore wakeup = new java.util.concurrent.Semaphore(0);
 
+  /** How many events a restart reads back when no state file exists (an upgrade). */
+  static final int SEED_EVENTS = 500;
+
   private History history = History.empty();
+
+  /** The newest timeline as last saved to (or read from) the state file beside the history. */
+  private Optional<ControllerState> savedState;
+
+  private boolean stateWriteFailing;
+  private final StartReport startReport;
+
+  /**
+   * What the start found in the controller's files, reported by {@link #run} (the daemon) only:
+   * {@code status} reads but never writes.
+   */
+  private record StartReport(
+      String seededFrom, EventLog.Tail tail, Optional<String> stateProblem) {}
+
   private List<RouteState> cachedRoutes = List.of();
   private Instant routesReadAt = Instant.MIN;
   private boolean routesStale = true;
@@ -140,7 +159,24 @@ public final class ControlLoop implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.history = seedFromEvents(events.tail(500));
+    // The state file is the record of the newest timeline; the event history only stands in for
+    // it after an upgrade (no state file yet). Both reads are bounded.
+    EventLog.Tail tail = events.readTail(SEED_EVENTS);
+    Optional<String> stateProblem = Optional.empty();
+    Optional<ControllerState> state;
+    try {
+      state = ControllerState.read(events.config().stateFile(), config.cluster());
+    } catch (java.io.IOException e) {
+      state = Optional.empty();
+      stateProblem = Optional.of(e.getMessage());
+    }
+    this.savedState = state;
+    this.history =
+        state
+            .map(s -> History.empty().seedTimeline(s.highestTimeline(), s.lastPrimary()))
+            .orElseGet(() -> seedFromEvents(tail.events()));
+    this.startReport =
+        new StartReport(state.isPresent() ? "state_file" : "event_log", tail, stateProblem);
   }
 
   /**
@@ -158,13 +194,13 @@ public final class ControlLoop implements AutoCloseable {
    * request).
    */
   public void run(BooleanSupplier keepGoing) throws InterruptedException {
-    events.append(
-        "controller_started",
-        Map.of(
-            "nodes",
-            config.nodes().stream().map(NodeConfig::name).toList(),
-            "route_tables",
-            config.routeTables()));
+    Map<String, Object> started = new LinkedHashMap<>();
+    started.put("nodes", config.nodes().stream().map(NodeConfig::name).toList());
+    started.put("route_tables", config.routeTables());
+    started.put("highest_timeline", history.highestPrimaryTimeline());
+    started.put("timeline_from", startReport.seededFrom());
+    events.append("controller_started", started);
+    reportStart();
     while (keepGoing.getAsBoolean()) {
       Instant start = clock.instant();
       try {
@@ -207,6 +243,7 @@ public final class ControlLoop implements AutoCloseable {
     }
     Snapshot snapshot = observe();
     history = history.next(snapshot);
+    saveState();
     Decision decision =
         pending == null
             ? decider.decide(snapshot, history)
@@ -386,10 +423,10 @@ public final class ControlLoop implements AutoCloseable {
     boolean changed = !sentence.equals(lastSentence) || pending != null || d.mutates();
     if (changed) {
       log.info(
-          "event=decision reason={} actions={} message=\"{}\"",
+          "event=decision reason={} actions={} message={}",
           d.reason(),
           d.actions().stream().map(a -> a.name()).toList(),
-          d.message());
+          LogText.quoted(d.message()));
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put("reason", d.reason().name());
       fields.put("message", d.message());
@@ -401,7 +438,7 @@ public final class ControlLoop implements AutoCloseable {
       }
       events.append("decision", fields);
     } else {
-      log.debug("event=decision reason={} message=\"{}\"", d.reason(), d.message());
+      log.debug("event=decision reason={} message={}", d.reason(), LogText.quoted(d.message()));
     }
     lastSentence = sentence;
     metrics.gauge(
@@ -411,9 +448,77 @@ public final class ControlLoop implements AutoCloseable {
         d.reason() == Reason.HEALTHY ? 1 : 0);
   }
 
+  /** What the daemon found at start that an operator should know: a log line and an event each. */
+  private void reportStart() {
+    EventLog.Tail tail = startReport.tail();
+    if (tail.skipped() > 0 || tail.budgetSpent()) {
+      log.warn(
+          "event=event_log_skipped file={} lines={} read_limit_reached={} why=\"lines that are"
+              + " torn, not JSON, or longer than {} bytes are left in the file and not read\"",
+          events.file(),
+          tail.skipped(),
+          tail.budgetSpent(),
+          EventLog.MAX_LINE_BYTES);
+      events.append(
+          "event_log_skipped",
+          Map.of(
+              "file",
+              events.file().toString(),
+              "lines",
+              tail.skipped(),
+              "read_limit_reached",
+              tail.budgetSpent()));
+    }
+    startReport
+        .stateProblem()
+        .ifPresent(
+            problem -> {
+              log.warn(
+                  "event=state_file_unreadable file={} problem={} fallback=event_log"
+                      + " fix=\"it is rewritten on the next timeline change; remove it if it"
+                      + " belongs to another cluster\"",
+                  events.config().stateFile(),
+                  LogText.quoted(problem));
+              events.append(
+                  "state_file_unreadable",
+                  Map.of("file", events.config().stateFile().toString(), "problem", problem));
+            });
+  }
+
   /**
-   * A restarted controller remembers the newest timeline it saw, so it never routes to a stale
-   * primary.
+   * Keeps the newest timeline in the state file whenever it changes: written atomically, so that a
+   * restart reads either the old or the new one.
+   */
+  private void saveState() {
+    if (history.highestPrimaryTimeline() == 0 && history.lastPrimary().isEmpty()) {
+      return;
+    }
+    ControllerState now =
+        new ControllerState(
+            config.cluster(), history.highestPrimaryTimeline(), history.lastPrimary());
+    if (savedState.filter(now::equals).isPresent()) {
+      return;
+    }
+    try {
+      now.write(events.config().stateFile(), clock.instant());
+      savedState = Optional.of(now);
+      stateWriteFailing = false;
+    } catch (java.io.IOException e) {
+      // Retried on the next loop; said once per episode.
+      if (!stateWriteFailing) {
+        log.error(
+            "event=state_file_write_failed file={} highest_timeline={} error={}",
+            events.config().stateFile(),
+            now.highestTimeline(),
+            LogText.quoted(e.toString()));
+      }
+      stateWriteFailing = true;
+    }
+  }
+
+  /**
+   * After an upgrade (no state file yet) the newest timeline is read back from the event history,
+   * so that a restarted controller never routes to a stale primary.
    */
   static History seedFromEvents(List<JsonNode> tail) {
     History h = History.empty();

@@ -26,6 +26,7 @@ class ConfigLoaderTest {
     assertEquals(FailoverPolicy.Fencing.NONE, c.failover().fencing());
     assertEquals("127.0.0.1", c.admin().listen().getHostString());
     assertEquals(Duration.ofSeconds(3), ConfigLoader.detectionTime(c.probe()));
+    assertEquals(EventLogConfig.of(EventLogConfig.DEFAULT_PATH), c.eventLog());
   }
 
   @Test
@@ -259,6 +260,48 @@ class ConfigLoaderTest {
         "d.yaml:11: lease.duration: 4000 ms is not longer than renewInterval + probe.interval + 2 ×"
             + " callTimeout + safetyMargin (4000 ms). Fix: make lease.duration longer than 4000 ms,"
             + " or shorten lease.renewInterval");
+  }
+
+  @Test
+  void theEventLogIsAPathWithDefaultRotationOrABlock() throws Exception {
+    String base = minimal().replace("eventLog: /tmp/e.jsonl\n", "");
+    EventLogConfig plain = assertDoesNotThrowConfig(base + "eventLog: /var/x/e.jsonl\n").eventLog();
+    assertEquals(
+        new EventLogConfig(
+            Path.of("/var/x/e.jsonl"),
+            EventLogConfig.DEFAULT_MAX_FILE_BYTES,
+            EventLogConfig.DEFAULT_KEEP_FILES),
+        plain);
+    assertEquals(Path.of("/var/x/e.jsonl.state"), plain.stateFile());
+    assertEquals(Path.of("/var/x/e.jsonl.lock"), plain.lockFile());
+    assertEquals(Path.of("/var/x/e.jsonl.2"), plain.rotated(2));
+    assertEquals(
+        EventLogConfig.of(EventLogConfig.DEFAULT_PATH), assertDoesNotThrowConfig(base).eventLog());
+    assertEquals(
+        new EventLogConfig(Path.of("/var/x/e.jsonl"), 4L * 1024 * 1024, 10),
+        assertDoesNotThrowConfig(
+                base + "eventLog: {path: /var/x/e.jsonl, maxFileSize: 4MB, keepFiles: 10}\n")
+            .eventLog());
+
+    String bad =
+        base
+            + "eventLog:\n"
+            + "  path: /var/x/e.jsonl\n"
+            + "  maxFileSize: 10kB\n"
+            + "  keepFiles: 0\n"
+            + "  keepFile: 3\n";
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(bad, "e.yaml"));
+    List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+    assertContains(
+        lines,
+        "e.yaml:12: eventLog.maxFileSize: 10240 bytes is out of range. Fix: use a size from 1MB to"
+            + " 1GB, e.g. 16MB");
+    assertContains(
+        lines,
+        "e.yaml:13: eventLog.keepFiles: 0 is out of range. Fix: use a whole number from 1 to 100");
+    assertContains(
+        lines, "e.yaml:14: eventLog.keepFile: unknown key. Fix: did you mean keepFiles?");
   }
 
   private static ControllerConfig assertDoesNotThrowConfig(String yaml) {

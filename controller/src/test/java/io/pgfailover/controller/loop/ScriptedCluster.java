@@ -1,0 +1,131 @@
+package io.pgfailover.controller.loop;
+
+import io.pgfailover.controller.config.ConfigException;
+import io.pgfailover.controller.config.ConfigLoader;
+import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.decide.NodeRole;
+import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.PostgresNodes;
+import io.pgfailover.controller.port.RouteTables;
+import io.pgfailover.controller.port.StepResult;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Two nodes (pg-a, pg-b) and one route table whose answers a test sets, for the loop's own rules
+ * (its files, its admin API) where real PostgreSQL and EC2 add nothing. Mutating calls are refused:
+ * these tests must not reach them.
+ */
+public final class ScriptedCluster implements PostgresNodes, RouteTables, Fencer {
+  public static final String ENI_A = "eni-0123456789abcdef0";
+  public static final String ENI_B = "eni-0123456789abcdef1";
+
+  /** What each node's probe answers; a node not set here is unreachable. */
+  public final Map<String, NodeObservation> nodes = new ConcurrentHashMap<>();
+
+  /** Where the virtual-IP route points. */
+  public volatile String routeTarget = ENI_A;
+
+  public final ControllerConfig config;
+
+  /**
+   * @param extraYaml top-level YAML added to the config, e.g. an admin block
+   */
+  public ScriptedCluster(Path dir, String extraYaml) throws ConfigException {
+    this.config =
+        ConfigLoader.parse(
+            String.join(
+                    "\n",
+                    "cluster: c",
+                    "aws: {region: us-east-1}",
+                    "virtualIp: 172.31.255.10/32",
+                    "routeTables: [rtb-0123456789abcdef0]",
+                    "nodes:",
+                    "  - {name: pg-a, instanceId: i-0123456789abcdef0, eniId: " + ENI_A + ",",
+                    "     host: h, user: u}",
+                    "  - {name: pg-b, instanceId: i-0123456789abcdef1, eniId: " + ENI_B + ",",
+                    "     host: h, port: 5433, user: u}",
+                    "eventLog: " + dir.resolve("events.jsonl"),
+                    "")
+                + extraYaml,
+            "scripted.yaml");
+  }
+
+  public static NodeObservation primary(String node, long timeline) {
+    return new NodeObservation(
+        node,
+        true,
+        Optional.empty(),
+        NodeRole.PRIMARY,
+        OptionalLong.of(timeline),
+        OptionalLong.of(1000),
+        Optional.empty(),
+        Optional.of(true));
+  }
+
+  /** A loop over these ports, with its event history where the config says. */
+  public ControlLoop loop() {
+    return new ControlLoop(
+        config,
+        this,
+        this,
+        this,
+        new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
+        new Metrics(),
+        Clock.systemUTC());
+  }
+
+  @Override
+  public NodeObservation probe(NodeConfig node) {
+    return nodes.getOrDefault(node.name(), NodeObservation.unreachable(node.name(), "refused"));
+  }
+
+  @Override
+  public List<RouteState> read() {
+    return List.of(RouteState.pointingAt("rtb-0123456789abcdef0", routeTarget));
+  }
+
+  @Override
+  public StepResult promote(NodeConfig node, Duration timeout) {
+    return refused("promote");
+  }
+
+  @Override
+  public StepResult stopWrites(NodeConfig node) {
+    return refused("stop_writes");
+  }
+
+  @Override
+  public StepResult allowWrites(NodeConfig node) {
+    return refused("allow_writes");
+  }
+
+  @Override
+  public StepResult awaitCatchUp(NodeConfig standby, NodeConfig primary, Duration timeout) {
+    return refused("await_catch_up");
+  }
+
+  @Override
+  public StepResult pointAt(String targetId) {
+    return refused("point_routes");
+  }
+
+  @Override
+  public StepResult fence(String instanceId, Duration bound) {
+    return refused("fence");
+  }
+
+  private static StepResult refused(String action) {
+    return StepResult.failed(action + ": not scripted in this test", Map.of());
+  }
+}
