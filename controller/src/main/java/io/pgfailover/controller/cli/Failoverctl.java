@@ -368,8 +368,12 @@ public final class Failoverctl {
                   + " route tables",
               ""));
       try (Backends backends = Wiring.connect(config)) {
+        Optional<String> primaryEni = Optional.empty();
         for (NodeConfig n : config.nodes()) {
           NodeObservation o = backends.postgres().probe(n);
+          if (o.isPrimary() && primaryEni.isEmpty()) {
+            primaryEni = Optional.of(n.eniId());
+          }
           checks.add(
               o.reachable()
                   ? new Backends.Check(
@@ -384,7 +388,7 @@ public final class Failoverctl {
                       "check host/port/user/password and pg_hba.conf for the controller's"
                           + " address"));
         }
-        checks.addAll(backends.awsPreflight());
+        checks.addAll(backends.awsPreflight(primaryEni));
       }
       boolean failed = false;
       for (Backends.Check c : checks) {

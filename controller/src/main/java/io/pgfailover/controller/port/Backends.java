@@ -24,8 +24,11 @@ public interface Backends extends AutoCloseable {
 
   /**
    * The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions.
+   *
+   * @param primaryEniId the ENI of the node found primary, if any: named in the fix for a table
+   *     without the virtual-IP route
    */
-  List<Check> awsPreflight();
+  List<Check> awsPreflight(java.util.Optional<String> primaryEniId);
 
   /** One preflight finding: severity OK, WARN or FAIL, with a fix when it is not OK. */
   record Check(String severity, String subject, String message, String fix) {

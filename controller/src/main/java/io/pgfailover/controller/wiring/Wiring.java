@@ -4,6 +4,7 @@ import io.pgfailover.aws.AwsClients;
 import io.pgfailover.aws.AwsSettings;
 import io.pgfailover.aws.Finding;
 import io.pgfailover.aws.Preflight;
+import io.pgfailover.aws.RouteTarget;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.events.EventLog;
@@ -87,14 +88,15 @@ public final class Wiring {
       }
 
       @Override
-      public List<Check> awsPreflight() {
+      public List<Check> awsPreflight(Optional<String> primaryEniId) {
         Preflight.Request request =
             new Preflight.Request(
                 Optional.empty(),
                 config.virtualIp(),
                 config.routeTables(),
                 config.nodes().stream().map(NodeConfig::instanceId).toList(),
-                config.createRouteIfMissing());
+                config.createRouteIfMissing(),
+                primaryEniId.map(RouteTarget::networkInterface));
         return new Preflight(clients).run(request).stream().map(Wiring::check).toList();
       }
 
