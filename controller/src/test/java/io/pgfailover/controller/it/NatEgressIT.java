@@ -68,14 +68,14 @@ class NatEgressIT {
                 + vpc.primary().eniId()
                 + ", host: 127.0.0.1, port: "
                 + Lab.freePort()
-                + ", user: u, password: {env: UNUSED}}",
+                + ", user: u, password: {pgpass: true}}",
             "  - {name: pg-b, instanceId: "
                 + vpc.standby().instanceId()
                 + ", eniId: "
                 + vpc.standby().eniId()
                 + ", host: 127.0.0.1, port: "
                 + Lab.freePort()
-                + ", user: u, password: {env: UNUSED}}",
+                + ", user: u, password: {pgpass: true}}",
             "probe: {interval: 1s, timeout: 500ms}",
             "admin: {listen: '127.0.0.1:0'}",
             "eventLog: " + events,
