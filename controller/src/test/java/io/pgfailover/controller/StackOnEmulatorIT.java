@@ -70,7 +70,8 @@ import software.amazon.awssdk.services.ec2.model.RouteTable;
  * </ol>
  *
  * The SSM-typed AMI parameter does resolve on moto (it ships the public Amazon Linux parameters),
- * so the template runs with its defaults apart from the two AZs.
+ * so the template runs with its defaults apart from the two AZs and the jar's checksum (which has
+ * none).
  */
 class StackOnEmulatorIT {
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
@@ -342,6 +343,10 @@ class StackOnEmulatorIT {
                       Parameter.builder()
                           .parameterKey("ClusterName")
                           .parameterValue("orders-db")
+                          .build(),
+                      Parameter.builder()
+                          .parameterKey("ArtifactSha256")
+                          .parameterValue("ab".repeat(32))
                           .build(),
                       Parameter.builder()
                           .parameterKey("AvailabilityZoneA")
