@@ -304,6 +304,9 @@ class ConfigLoaderTest {
             "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]", // 13: 18
             "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]", // 14: the 21st, refused here
             "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]",
+            "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]",
+            "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]", // 54 aliases: past SnakeYAML's own 50
+            "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]", // 9^8 lols, were it expanded
             "");
     return Stream.of(
         new Refused(
@@ -313,7 +316,8 @@ class ConfigLoaderTest {
                 + " out: a controller config needs no more than a few aliases"),
         new Refused(
             "nesting too deep",
-            minimal() + "probe: " + "[".repeat(11) + "]".repeat(11) + "\n",
+            // Deeper than SnakeYAML's own limit (50), which it reports without a line.
+            minimal() + "probe: " + "[".repeat(60) + "]".repeat(60) + "\n",
             "FILE:11: (yaml): nests lists and mappings deeper than 10 levels. Fix: a controller"
                 + " config nests at most 4 levels: check the indentation and brackets"),
         new Refused(
