@@ -27,8 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,23 +74,12 @@ import software.amazon.awssdk.services.ec2.model.RouteTable;
 class StackOnEmulatorIT {
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
 
+  /** from-stack uses the SDK's default credential chain, as on an instance. */
+  @RegisterExtension static EmulatorCredentials credentials = new EmulatorCredentials();
+
   private static final Path TEMPLATE =
       Path.of(System.getProperty("user.dir")).getParent().resolve("cloudformation/pgfailover.yaml");
   private static final String STACK = "orders";
-
-  @BeforeAll
-  static void emulatorCredentialsForTheCommand() {
-    // from-stack uses the SDK's default credential chain, as on an instance; system properties are
-    // its first link.
-    System.setProperty("aws.accessKeyId", "test");
-    System.setProperty("aws.secretAccessKey", "test");
-  }
-
-  @AfterAll
-  static void clearCredentials() {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-  }
 
   @Test
   void theStackCarriesAPreflightARouteSwitchAndAGeneratedConfig(@TempDir Path dir)

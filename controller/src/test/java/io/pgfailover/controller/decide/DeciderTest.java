@@ -154,14 +154,17 @@ class DeciderTest {
   static final Snapshot A_DOWN_B_DEAF =
       snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
 
-  /** A healthy pair; the second table lacks the virtual-IP route. */
-  static final Snapshot ONE_TABLE_ABSENT =
-      snap(
-          List.of(
-              RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
-              RouteState.of("rtb-0222222222222222b", RouteState.Status.ABSENT)),
-          primary("pg-a", 1, 1000),
-          standbyHearingA("pg-b", 1000, 100));
+  /** A healthy pair, the first table on the primary, the second in {@code status}. */
+  static Snapshot secondTable(RouteState.Status status) {
+    return snap(
+        List.of(
+            RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
+            RouteState.of("rtb-0222222222222222b", status)),
+        primary("pg-a", 1, 1000),
+        standbyHearingA("pg-b", 1000, 100));
+  }
+
+  static final Snapshot ONE_TABLE_ABSENT = secondTable(RouteState.Status.ABSENT);
 
   // ---- the table
   // ------------------------------------------------------------------------------------
@@ -216,14 +219,7 @@ class DeciderTest {
             row(
                 "one table missing: alarm, no route write",
                 DEFAULTS,
-                List.of(
-                    snap(
-                        List.of(
-                            RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
-                            RouteState.of(
-                                "rtb-0222222222222222b", RouteState.Status.TABLE_MISSING)),
-                        primary("pg-a", 1, 1000),
-                        standbyHearingA("pg-b", 1000, 100))),
+                List.of(secondTable(RouteState.Status.TABLE_MISSING)),
                 Reason.ROUTE_TABLE_PROBLEM,
                 "alarm"),
             row(
@@ -603,13 +599,7 @@ class DeciderTest {
             + " IP and may not get one: alarmed, not written",
         d.message());
 
-    Snapshot missing =
-        snap(
-            List.of(
-                RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
-                RouteState.of("rtb-0222222222222222b", RouteState.Status.TABLE_MISSING)),
-            primary("pg-a", 1, 1000),
-            standbyHearingA("pg-b", 1000, 100));
+    Snapshot missing = secondTable(RouteState.Status.TABLE_MISSING);
     assertEquals(
         List.of(
             new Action.Alarm(

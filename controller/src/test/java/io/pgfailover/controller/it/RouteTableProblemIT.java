@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgfailover.controller.EmulatorCredentials;
 import io.pgfailover.controller.cli.ExitCodes;
-import io.pgfailover.controller.cli.Failoverctl;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
 import io.pgfailover.testsupport.lab.LabConfig;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,9 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,24 +33,13 @@ class RouteTableProblemIT {
   @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
 
+  /** preflight builds its clients from the SDK's default credential chain, as on an instance. */
+  @RegisterExtension static EmulatorCredentials credentials = new EmulatorCredentials();
+
   private static final int LOOPS = 10;
 
   @TempDir Path dir;
   LabCluster lab;
-
-  @BeforeAll
-  static void emulatorCredentialsForTheCommand() {
-    // preflight builds its clients from the SDK's default credential chain; system properties come
-    // first.
-    System.setProperty("aws.accessKeyId", "test");
-    System.setProperty("aws.secretAccessKey", "test");
-  }
-
-  @AfterAll
-  static void clearCredentials() {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-  }
 
   @AfterEach
   void close() throws Exception {
@@ -108,20 +93,14 @@ class RouteTableProblemIT {
     int reads = calls.getOrDefault("DescribeRouteTables", new AtomicInteger()).get();
     assertTrue(reads <= 2, reads + " DescribeRouteTables in " + LOOPS + " loops: " + calls);
 
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Failoverctl.execute(
-            new PrintWriter(out, true),
-            new PrintWriter(err, true),
-            "preflight",
-            "-c",
-            lab.configFile.toString());
-    assertEquals(ExitCodes.UNHEALTHY, code, out + "\n" + err);
-    assertTrue(out.toString().contains("FAIL  " + broken), "a FAIL line names the table:\n" + out);
+    ManualIT.Cli preflight = ManualIT.cli("preflight", "-c", lab.configFile.toString());
+    assertEquals(ExitCodes.UNHEALTHY, preflight.code(), preflight.out() + "\n" + preflight.err());
     assertTrue(
-        out.toString().contains("fix: " + command + ", or set createRouteIfMissing: true"),
-        "with the exact command:\n" + out);
+        preflight.out().contains("FAIL  " + broken),
+        "a FAIL line names the table:\n" + preflight.out());
+    assertTrue(
+        preflight.out().contains("fix: " + command + ", or set createRouteIfMissing: true"),
+        "with the exact command:\n" + preflight.out());
   }
 
   private static List<String> mutating(Map<String, AtomicInteger> calls) {

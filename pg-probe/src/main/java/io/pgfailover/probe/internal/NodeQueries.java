@@ -238,32 +238,27 @@ public final class NodeQueries {
    */
   private static Optional<String> foreignOwner(
       String user, String role, String schemaOwner, String tableOwner) {
-    if (schemaOwner != null && !schemaOwner.equals(user)) {
-      return Optional.of(
-          "heartbeat schema pgfailover belongs to role "
-              + schemaOwner
-              + ", not to "
-              + user
-              + " (the controller's login role): not writing, since its owner could make the write"
-              + " run code as the controller. Fix: ALTER SCHEMA pgfailover OWNER TO "
-              + role
-              + (tableOwner != null && !tableOwner.equals(user)
-                  ? "; ALTER TABLE pgfailover.heartbeat OWNER TO " + role
-                  : "")
-              + " (or DROP SCHEMA pgfailover CASCADE: the controller re-creates it)");
+    boolean foreignSchema = schemaOwner != null && !schemaOwner.equals(user);
+    boolean foreignTable = tableOwner != null && !tableOwner.equals(user);
+    if (!foreignSchema && !foreignTable) {
+      return Optional.empty();
     }
-    if (tableOwner != null && !tableOwner.equals(user)) {
-      return Optional.of(
-          "heartbeat table pgfailover.heartbeat belongs to role "
-              + tableOwner
-              + ", not to "
-              + user
-              + " (the controller's login role): not writing, since its owner could make the write"
-              + " run code as the controller. Fix: ALTER TABLE pgfailover.heartbeat OWNER TO "
-              + role
-              + " (or DROP TABLE pgfailover.heartbeat: the controller re-creates it)");
-    }
-    return Optional.empty();
+    String alterTable = "ALTER TABLE pgfailover.heartbeat OWNER TO " + role;
+    return Optional.of(
+        (foreignSchema
+                ? "heartbeat schema pgfailover belongs to role " + schemaOwner
+                : "heartbeat table pgfailover.heartbeat belongs to role " + tableOwner)
+            + ", not to "
+            + user
+            + " (the controller's login role): not writing, since its owner could make the write"
+            + " run code as the controller. Fix: "
+            + (foreignSchema
+                ? "ALTER SCHEMA pgfailover OWNER TO "
+                    + role
+                    + (foreignTable ? "; " + alterTable : "")
+                    + " (or DROP SCHEMA pgfailover CASCADE: the controller re-creates it)"
+                : alterTable
+                    + " (or DROP TABLE pgfailover.heartbeat: the controller re-creates it)"));
   }
 
   private static WriteCheck failed(SQLException e) {
