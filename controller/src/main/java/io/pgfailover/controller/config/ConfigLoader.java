@@ -42,6 +42,10 @@ public final class ConfigLoader {
   /** A config is a few kB: reading stops here, so a wrong or hostile file cannot fill the heap. */
   static final int MAX_FILE_BYTES = 1 << 20;
 
+  /**
+   * The config this host runs with: the file's structure and values, and what the host must provide
+   * (each {@code password: {env: VAR}} variable set, secret files private to their owner).
+   */
   public static ControllerConfig load(Path file) throws ConfigException {
     return parse(readBounded(file), file.toString(), System::getenv);
   }
@@ -91,15 +95,28 @@ public final class ConfigLoader {
     }
   }
 
+  /**
+   * A config's structure and values, wherever it is to run: what {@code config from-stack} checks
+   * before writing a config for another host.
+   */
   public static ControllerConfig parse(String yaml, String source) throws ConfigException {
-    return parse(yaml, source, System::getenv);
+    return parse(yaml, source, Optional.empty());
   }
 
   /**
-   * As {@link #parse(String, String)}, with the environment the {@code password: {env: VAR}}
-   * variables are looked up in.
+   * As {@link #parse(String, String)}, and what a host with environment {@code env} must provide,
+   * as {@link #load} checks it.
    */
   public static ControllerConfig parse(String yaml, String source, Function<String, String> env)
+      throws ConfigException {
+    return parse(yaml, source, Optional.of(env));
+  }
+
+  /**
+   * @param hostEnv the environment of the host the config is checked for; empty: the structure only
+   */
+  private static ControllerConfig parse(
+      String yaml, String source, Optional<Function<String, String>> hostEnv)
       throws ConfigException {
     Errors errors = new Errors(source);
     Node root;
@@ -116,14 +133,14 @@ public final class ConfigLoader {
                   source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
     }
     YamlFields top = new YamlFields(root, "", errors);
-    ControllerConfig config = read(top, env);
+    ControllerConfig config = read(top, hostEnv);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors.list);
     }
     return config;
   }
 
-  private static ControllerConfig read(YamlFields top, Function<String, String> env) {
+  private static ControllerConfig read(YamlFields top, Optional<Function<String, String>> hostEnv) {
     Errors errors = top.errors();
     String cluster =
         top.requiredMatching(
@@ -177,7 +194,7 @@ public final class ConfigLoader {
             "nodes",
             true,
             "list the primary and the standby under nodes:",
-            item -> node(new YamlFields(item.node(), item.path(), errors), env));
+            item -> node(new YamlFields(item.node(), item.path(), errors), hostEnv));
     if (top.get("nodes").isPresent() && nodes.size() < 2) {
       errors.add(
           top.get("nodes").get(),
@@ -252,7 +269,9 @@ public final class ConfigLoader {
     InetSocketAddress address =
         hostPort(listen, a.get("listen").orElse(a.node()), "admin.listen", errors);
     Optional<Path> tokenFile = a.optionalString("tokenFile").map(Path::of);
-    tokenFile.ifPresent(t -> privateFile(t, a.get("tokenFile").get(), "admin.tokenFile", errors));
+    if (hostEnv.isPresent() && tokenFile.isPresent()) {
+      privateFile(tokenFile.get(), a.get("tokenFile").get(), "admin.tokenFile", errors);
+    }
     AdminConfig admin = new AdminConfig(address, tokenFile);
     a.rejectUnknown();
 
@@ -420,7 +439,7 @@ public final class ConfigLoader {
         : name.substring(0, Math.min(name.length(), 63));
   }
 
-  private static NodeConfig node(YamlFields n, Function<String, String> env) {
+  private static NodeConfig node(YamlFields n, Optional<Function<String, String>> hostEnv) {
     Errors errors = n.errors();
     String name =
         n.requiredMatching("name", NAME, "a node name (lower-case letters, digits, - _ .)", "pg-a");
@@ -435,7 +454,8 @@ public final class ConfigLoader {
             "user",
             "add user: the role the controller logs in as (needs pg_monitor; superuser or"
                 + " pg_promote rights to promote)");
-    PasswordConfig password = password(n.object("password"), n.get("password").isPresent(), env);
+    PasswordConfig password =
+        password(n.object("password"), n.get("password").isPresent(), hostEnv);
     Map<String, String> jdbc = new LinkedHashMap<>();
     YamlFields j = n.object("jdbc");
     n.get("jdbc")
@@ -466,7 +486,7 @@ public final class ConfigLoader {
   }
 
   private static PasswordConfig password(
-      YamlFields p, boolean present, Function<String, String> env) {
+      YamlFields p, boolean present, Optional<Function<String, String>> hostEnv) {
     if (!present) {
       return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
     }
@@ -486,8 +506,8 @@ public final class ConfigLoader {
       return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
     }
     if (variable.isPresent()) {
-      String value = env.apply(variable.get());
-      if (value == null || value.isEmpty()) {
+      String value = hostEnv.map(env -> env.apply(variable.get())).orElse(null);
+      if (hostEnv.isPresent() && (value == null || value.isEmpty())) {
         p.errors()
             .add(
                 p.get("env").get(),
@@ -500,7 +520,9 @@ public final class ConfigLoader {
       return new PasswordConfig(PasswordConfig.Kind.ENV, variable.get());
     }
     if (file.isPresent()) {
-      privateFile(Path.of(file.get()), p.get("file").get(), p.child("file"), p.errors());
+      if (hostEnv.isPresent()) {
+        privateFile(Path.of(file.get()), p.get("file").get(), p.child("file"), p.errors());
+      }
       return new PasswordConfig(PasswordConfig.Kind.FILE, file.get());
     }
     return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");

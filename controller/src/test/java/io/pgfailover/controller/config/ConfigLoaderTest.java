@@ -175,7 +175,7 @@ class ConfigLoaderTest {
             .filter(l -> l.startsWith("#  ") || l.equals("# lease:") || l.equals("# nat:"))
             .map(l -> l.substring(2))
             .reduce("", (x, y) -> x + y + "\n");
-    ControllerConfig c = ConfigLoader.parse(text + pair, "example+pair", EXAMPLE_ENV::get);
+    ControllerConfig c = ConfigLoader.parse(text + pair, "example+pair");
     assertEquals("orders-db-lease", c.lease().orElseThrow().table());
     assertEquals(List.of("rtb-0123456789abcdef1"), c.nat().orElseThrow().peerRouteTables());
   }
@@ -444,6 +444,20 @@ class ConfigLoaderTest {
     ControllerConfig c = ConfigLoader.parse(yaml, "ok.yaml", Map.of("PGPASSWORD", "x")::get);
     assertEquals(PasswordConfig.Kind.ENV, c.nodes().get(0).password().kind());
     assertEquals(password.toString(), c.nodes().get(1).password().value());
+  }
+
+  @Test
+  void aConfigForAnotherHostIsCheckedWithoutThisHostsSecrets() throws Exception {
+    // config from-stack checks what it writes for the instance, where the variable and files live.
+    Path readable = secret("elsewhere-password", "rw-r--r--");
+    String yaml =
+        minimal()
+            .replace(
+                "host: h, user: u}", "host: h, user: u, password: {env: " + UNSET_VARIABLE + "}}")
+            .replace(
+                "port: 5433, user: u}", "port: 5433, user: u, password: {file: " + readable + "}}");
+    ControllerConfig c = ConfigLoader.parse(yaml, "elsewhere.yaml");
+    assertEquals(UNSET_VARIABLE, c.nodes().get(0).password().value());
   }
 
   private static Path secret(String name, String mode) throws IOException {

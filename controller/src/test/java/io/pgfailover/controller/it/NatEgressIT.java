@@ -68,14 +68,14 @@ class NatEgressIT {
                 + vpc.primary().eniId()
                 + ", host: 127.0.0.1, port: "
                 + Lab.freePort()
-                + ", user: u, password: {pgpass: true}}",
+                + ", user: u, password: {env: UNUSED}}",
             "  - {name: pg-b, instanceId: "
                 + vpc.standby().instanceId()
                 + ", eniId: "
                 + vpc.standby().eniId()
                 + ", host: 127.0.0.1, port: "
                 + Lab.freePort()
-                + ", user: u, password: {pgpass: true}}",
+                + ", user: u, password: {env: UNUSED}}",
             "probe: {interval: 1s, timeout: 500ms}",
             "admin: {listen: '127.0.0.1:0'}",
             "eventLog: " + events,
