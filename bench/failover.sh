@@ -17,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/prereqs.sh
 . scripts/lib/netns.sh
+. scripts/lib/build.sh
 if ! netns_available; then
   echo "bench/failover: needs root and network namespaces (ip netns add failed); scripts/demo.sh runs the loopback lab" >&2
   exit 2

@@ -44,11 +44,9 @@ LAB=$PGFAILOVER_LAB_DIR
 JAR=$repo/controller/target/failoverctl.jar
 
 . scripts/lib/prereqs.sh
+. scripts/lib/build.sh
 ensure_java_and_maven
-if [ ! -f "$JAR" ] || [ -n "$(find pom.xml */pom.xml */src -newer "$JAR" -print -quit)" ]; then
-  echo "demo: building the controller (mvn -DskipTests package)" >&2
-  mvn -B -q -DskipTests package -pl controller -am >&2
-fi
+ensure_built jar
 
 cleanup() {
   if [ -f "$LAB/controller.pid" ]; then

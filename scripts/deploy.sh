@@ -30,17 +30,32 @@ if [ "${1:-}" = "--delete" ]; then
   exit 0
 fi
 
-[ $# -ge 1 ] && [ $# -le 2 ] && [ "${1#-}" = "$1" ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ "${1#-}" != "$1" ]; then usage; fi
 stack=$1
 params=${2:-cloudformation/params/example.json}
 [ -r "$params" ] || { echo "deploy.sh: cannot read parameters file $params" >&2; exit 2; }
 
-# The controller jar must be in place before the NAT/control instances boot: they download it from ArtifactUrl.
-artifact=$(python3 -c 'import json,sys; print(next((p["ParameterValue"] for p in json.load(open(sys.argv[1])) if p["ParameterKey"]=="ArtifactUrl"), ""))' "$params")
-if [ -n "$artifact" ] && ! aws s3 ls "$artifact" >/dev/null 2>&1; then
-  echo "deploy.sh: $artifact is not there (or not readable with these credentials). Build and copy the jar first:" >&2
-  echo "  mvn -B -pl controller -am package -DskipTests && aws s3 cp controller/target/failoverctl.jar $artifact" >&2
-  exit 2
+param() {
+  python3 -c 'import json,sys; print(next((p["ParameterValue"] for p in json.load(open(sys.argv[1])) if p["ParameterKey"]==sys.argv[2]), ""))' "$params" "$1"
+}
+
+# The controller jar must be in place before the NAT/control instances boot: they download it from ArtifactUrl and
+# install it only if its SHA-256 is ArtifactSha256. A mismatch found here saves a boot that would fail.
+artifact=$(param ArtifactUrl)
+sha=$(param ArtifactSha256)
+if [ -n "$artifact" ]; then
+  if ! aws s3 ls "$artifact" >/dev/null 2>&1; then
+    echo "deploy.sh: $artifact is not there (or not readable with these credentials). Build and copy the jar first:" >&2
+    echo "  mvn -B -pl controller -am package -DskipTests && aws s3 cp controller/target/failoverctl.jar $artifact" >&2
+    echo "  and put its checksum (sha256sum controller/target/failoverctl.jar) in ArtifactSha256 in $params" >&2
+    exit 2
+  fi
+  actual=$(aws s3 cp "$artifact" - | sha256sum | cut -d' ' -f1)
+  if [ "$(printf '%s' "$sha" | tr 'A-F' 'a-f')" != "$actual" ]; then
+    echo "deploy.sh: $artifact has SHA-256 $actual, but ArtifactSha256 in $params is '${sha}': the instances would refuse it." >&2
+    echo "  take it from your build: sha256sum controller/target/failoverctl.jar; if that is not $actual, upload your build again" >&2
+    exit 2
+  fi
 fi
 
 echo "deploy.sh: deploying $TEMPLATE as stack $stack with $params"
@@ -69,8 +84,9 @@ Next steps
                  java -jar /opt/pgfailover/failoverctl.jar status
   3. A config for elsewhere (e.g. your laptop, with credentials allowed cloudformation:DescribeStacks):
                  failoverctl config from-stack --stack $stack --region \$AWS_REGION --out controller.yaml
-  4. A new controller build: aws s3 cp controller/target/failoverctl.jar $artifact, then on the instance
-     re-download it to /opt/pgfailover/failoverctl.jar and: sudo systemctl restart pgfailover
+  4. A new controller build: aws s3 cp controller/target/failoverctl.jar $artifact, set ArtifactSha256 in
+     $params to its sha256sum and deploy again; on the instance re-download it, check it with
+     sha256sum, install it at /opt/pgfailover/failoverctl.jar and: sudo systemctl restart pgfailover
   5. Applications: put them in the AppSecurityGroupId group and connect to the VirtualIp address.
 Teardown: scripts/deploy.sh --delete $stack
 EOF

@@ -10,21 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 . scripts/lib/prereqs.sh
+. scripts/lib/build.sh
 # Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
 export AWS_EC2_METADATA_DISABLED=true
 LAB_DIR=${PGFAILOVER_LAB_DIR:-$repo/lab}
 CP_FILE=$repo/test-support/target/lab-classpath.txt
 
 alive() { [ -f "$LAB_DIR/supervisor.pid" ] && kill -0 "$(cat "$LAB_DIR/supervisor.pid")" 2>/dev/null; }
-
-build_classpath() {
-  local jar=$repo/test-support/target/test-support-0.1.0-SNAPSHOT.jar
-  if [ -f "$CP_FILE" ] && [ -f "$jar" ] && [ -z "$(find test-support/src pom.xml test-support/pom.xml -newer "$jar" -print -quit)" ]; then
-    return 0
-  fi
-  echo "lab: building test-support (the lab's code)" >&2
-  mvn -B -q -DskipTests -pl test-support -am package dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime >&2
-}
 
 descendants() {
   local p=$1 c
@@ -40,7 +32,7 @@ up() {
   ensure_java_and_maven
   ensure_postgresql
   ensure_venv
-  build_classpath
+  ensure_built lab
   down_quiet
   mkdir -p "$LAB_DIR"
   export PGFAILOVER_VENV=$repo/.venv

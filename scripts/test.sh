@@ -31,6 +31,9 @@ else
     "system: not installed by this script)"
 fi
 
+echo "test.sh: scripts/tests/build.sh (ensure_built rebuilds exactly when needed; Maven's output is clean)"
+scripts/tests/build.sh
+
 # Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
 export AWS_EC2_METADATA_DISABLED=true
 echo "test.sh: mvn -B verify $*"

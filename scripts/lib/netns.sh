@@ -102,17 +102,12 @@ netns_lab_up() {
   netns_say "moto answers on http://$NETNS_EC2_ADDR:5000 (namespace $NETNS_ROUTER, log $logdir/moto.log)"
 }
 
-# Builds the controller jar and test-support's classpath when a source is newer; sets LAB_CP.
+# Builds the controller jar and test-support's classes and classpath when missing or older than a source
+# (ensure_built: the caller sources scripts/lib/build.sh); sets LAB_CP and LAB_JAR.
 netns_build() {
-  local jar=controller/target/failoverctl.jar cpfile=test-support/target/lab-classpath.txt
-  if [ ! -f "$jar" ] || [ -n "$(find pom.xml */pom.xml */src -newer "$jar" -print -quit)" ]; then
-    netns_say "building the controller and test-support (mvn -DskipTests package)"
-    mvn -B -q -DskipTests -pl controller -am package >&2
-  fi
-  if [ ! -f "$cpfile" ] || [ pom.xml -nt "$cpfile" ] || [ test-support/pom.xml -nt "$cpfile" ]; then
-    mvn -B -q -o -pl test-support dependency:build-classpath -Dmdep.outputFile="$PWD/$cpfile" -Dmdep.includeScope=runtime >&2 \
-      || mvn -B -q -pl test-support dependency:build-classpath -Dmdep.outputFile="$PWD/$cpfile" -Dmdep.includeScope=runtime >&2
-  fi
+  local cpfile=test-support/target/lab-classpath.txt
+  ensure_built jar
+  ensure_built lab
   # Run from a copy, so that a rebuild while drills run cannot change the classes or the jar under them.
   LAB_SNAPSHOT=$(mktemp -d /tmp/pgfo-build.XXXXXX)
   cp -r test-support/target/classes "$LAB_SNAPSHOT/classes"

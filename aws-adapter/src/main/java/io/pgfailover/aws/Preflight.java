@@ -34,21 +34,35 @@ public final class Preflight {
    * @param vpcId the VPC everything must be in; empty: the VPC of the first PostgreSQL instance
    *     found
    * @param createRouteIfMissing whether the controller may create an absent virtual-IP route
+   * @param primaryTarget where the route should point (the primary's ENI) when the caller knows it:
+   *     a table without the route then gets the exact command that creates it
    */
   public record Request(
       Optional<String> vpcId,
       String vipCidr,
       List<String> routeTableIds,
       List<String> instanceIds,
-      boolean createRouteIfMissing) {
+      boolean createRouteIfMissing,
+      Optional<RouteTarget> primaryTarget) {
     public Request {
       Objects.requireNonNull(vpcId, "vpcId");
+      Objects.requireNonNull(primaryTarget, "primaryTarget");
       vipCidr = RouteTableReader.canonicalVip(vipCidr);
       routeTableIds = RouteTableReader.checkIds(routeTableIds);
       if (instanceIds == null || instanceIds.isEmpty()) {
         throw new IllegalArgumentException("instanceIds: give the PostgreSQL instances' ids (i-…)");
       }
       instanceIds = List.copyOf(instanceIds);
+    }
+
+    /** Without knowing which node is the primary. */
+    public Request(
+        Optional<String> vpcId,
+        String vipCidr,
+        List<String> routeTableIds,
+        List<String> instanceIds,
+        boolean createRouteIfMissing) {
+      this(vpcId, vipCidr, routeTableIds, instanceIds, createRouteIfMissing, Optional.empty());
     }
   }
 
@@ -292,11 +306,15 @@ public final class Preflight {
     switch (route.status()) {
       case ABSENT -> {
         String create =
-            "aws ec2 create-route --route-table-id "
-                + id
-                + " --destination-cidr-block "
-                + request.vipCidr()
-                + " --network-interface-id <primary's ENI>";
+            request
+                .primaryTarget()
+                .map(t -> t.createRouteCommand(id, request.vipCidr()))
+                .orElse(
+                    "aws ec2 create-route --route-table-id "
+                        + id
+                        + " --destination-cidr-block "
+                        + request.vipCidr()
+                        + " --network-interface-id <primary's ENI>");
         if (request.createRouteIfMissing()) {
           findings.add(
               Finding.warn(
@@ -308,7 +326,7 @@ public final class Preflight {
               Finding.fail(
                   id,
                   "no route for " + request.vipCidr() + " and creating it is not allowed",
-                  create + ", or allow creating the route"));
+                  create + ", or set createRouteIfMissing: true"));
         }
       }
       case BLACKHOLE ->

@@ -144,13 +144,8 @@ public final class RouteTables {
                     + table
                     + " has no route for "
                     + vip
-                    + " and creating it is not allowed: create it with"
-                    + " 'aws ec2 create-route --route-table-id "
-                    + table
-                    + " --destination-cidr-block "
-                    + vip
-                    + " "
-                    + cliTargetOption(target)
+                    + " and creating it is not allowed: create it with '"
+                    + target.createRouteCommand(table, vip)
                     + "', or allow creating the route",
                 Optional.empty()));
       } else {
@@ -442,13 +437,6 @@ public final class RouteTables {
       String reason,
       Optional<AwsError> error) {
     return new TableResult(table, Outcome.FAILED, before, after, Optional.of(reason), error);
-  }
-
-  private static String cliTargetOption(RouteTarget target) {
-    return (target.kind() == RouteTarget.Kind.NETWORK_INTERFACE
-            ? "--network-interface-id "
-            : "--instance-id ")
-        + target.id();
   }
 
   private long millisSince(Instant started) {

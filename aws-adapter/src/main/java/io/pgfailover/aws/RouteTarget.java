@@ -56,6 +56,19 @@ public record RouteTarget(Kind kind, String id) {
     return new RouteTarget(Kind.INSTANCE, instanceId);
   }
 
+  /**
+   * The AWS CLI command that creates the virtual-IP route to this target: the fix for a table
+   * without it.
+   */
+  public String createRouteCommand(String routeTableId, String vipCidr) {
+    return "aws ec2 create-route --route-table-id "
+        + routeTableId
+        + " --destination-cidr-block "
+        + vipCidr
+        + (kind == Kind.NETWORK_INTERFACE ? " --network-interface-id " : " --instance-id ")
+        + id;
+  }
+
   @Override
   public String toString() {
     return id;

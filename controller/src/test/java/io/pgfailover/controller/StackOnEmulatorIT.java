@@ -27,8 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,28 +68,18 @@ import software.amazon.awssdk.services.ec2.model.RouteTable;
  * </ol>
  *
  * The SSM-typed AMI parameter does resolve on moto (it ships the public Amazon Linux parameters),
- * so the template runs with its defaults apart from the two AZs.
+ * so the template runs with its defaults apart from the two AZs and the jar's checksum (which has
+ * none).
  */
 class StackOnEmulatorIT {
   @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
 
+  /** from-stack uses the SDK's default credential chain, as on an instance. */
+  @RegisterExtension static EmulatorCredentials credentials = new EmulatorCredentials();
+
   private static final Path TEMPLATE =
       Path.of(System.getProperty("user.dir")).getParent().resolve("cloudformation/pgfailover.yaml");
   private static final String STACK = "orders";
-
-  @BeforeAll
-  static void emulatorCredentialsForTheCommand() {
-    // from-stack uses the SDK's default credential chain, as on an instance; system properties are
-    // its first link.
-    System.setProperty("aws.accessKeyId", "test");
-    System.setProperty("aws.secretAccessKey", "test");
-  }
-
-  @AfterAll
-  static void clearCredentials() {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-  }
 
   @Test
   void theStackCarriesAPreflightARouteSwitchAndAGeneratedConfig(@TempDir Path dir)
@@ -342,6 +330,10 @@ class StackOnEmulatorIT {
                       Parameter.builder()
                           .parameterKey("ClusterName")
                           .parameterValue("orders-db")
+                          .build(),
+                      Parameter.builder()
+                          .parameterKey("ArtifactSha256")
+                          .parameterValue("ab".repeat(32))
                           .build(),
                       Parameter.builder()
                           .parameterKey("AvailabilityZoneA")

@@ -261,4 +261,63 @@ class ProbeIT {
           () -> "off".equals(query(primary, "SHOW default_transaction_read_only")));
     }
   }
+
+  @Test
+  void writeCheckRefusesAHeartbeatSchemaAnotherRoleCreatedFirst() throws Exception {
+    PgNode primary = pg.primary();
+    execute(
+        primary,
+        "DROP SCHEMA IF EXISTS pgfailover CASCADE",
+        "CREATE ROLE pgfo_intruder NOLOGIN",
+        "CREATE SCHEMA pgfailover AUTHORIZATION pgfo_intruder");
+    try (PgProbe writing = new PgProbe(ProbeSettings.defaults().withWriteCheck(true))) {
+      ProbeResult r = writing.probe(endpoint(primary));
+      assertEquals(Reachability.REACHABLE, r.reachability(), r.toString());
+      assertEquals(
+          WriteCheck.failed(
+              "heartbeat schema pgfailover belongs to role pgfo_intruder, not to postgres (the"
+                  + " controller's login role): not writing, since its owner could make the write"
+                  + " run code as the controller. Fix: ALTER SCHEMA pgfailover OWNER TO postgres"
+                  + " (or DROP SCHEMA pgfailover CASCADE: the controller re-creates it)"),
+          r.writeCheck().orElseThrow());
+      assertEquals(
+          null,
+          query(primary, "SELECT to_regclass('pgfailover.heartbeat')"),
+          "no table created in the other role's schema, nothing written");
+    } finally {
+      execute(primary, "DROP SCHEMA pgfailover CASCADE", "DROP ROLE pgfo_intruder");
+    }
+  }
+
+  @Test
+  void writeCheckRefusesAHeartbeatTableAnotherRoleOwns() throws Exception {
+    PgNode primary = pg.primary();
+    execute(
+        primary,
+        "DROP SCHEMA IF EXISTS pgfailover CASCADE",
+        "CREATE ROLE pgfo_intruder NOLOGIN",
+        "CREATE SCHEMA pgfailover",
+        "CREATE TABLE pgfailover.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)",
+        "ALTER TABLE pgfailover.heartbeat OWNER TO pgfo_intruder");
+    try (PgProbe writing = new PgProbe(ProbeSettings.defaults().withWriteCheck(true))) {
+      WriteCheck check = writing.probe(endpoint(primary)).writeCheck().orElseThrow();
+      assertEquals(
+          WriteCheck.failed(
+              "heartbeat table pgfailover.heartbeat belongs to role pgfo_intruder, not to postgres"
+                  + " (the controller's login role): not writing, since its owner could make the"
+                  + " write run code as the controller. Fix: ALTER TABLE pgfailover.heartbeat OWNER"
+                  + " TO postgres (or DROP TABLE pgfailover.heartbeat: the controller re-creates"
+                  + " it)"),
+          check);
+      assertEquals("0", query(primary, "SELECT count(*) FROM pgfailover.heartbeat"));
+
+      execute(primary, "ALTER TABLE pgfailover.heartbeat OWNER TO postgres");
+      assertEquals(
+          WriteCheck.passed(),
+          writing.probe(endpoint(primary)).writeCheck().orElseThrow(),
+          "writes again once the controller's role owns it");
+    } finally {
+      execute(primary, "DROP SCHEMA pgfailover CASCADE", "DROP ROLE pgfo_intruder");
+    }
+  }
 }

@@ -412,8 +412,7 @@ public final class Failoverctl {
                   + " route tables",
               ""));
       try (Backends backends = Wiring.connect(config)) {
-        checks.addAll(backends.postgresPreflight());
-        checks.addAll(backends.awsPreflight());
+        checks.addAll(backends.preflight());
       }
       boolean failed = false;
       for (Backends.Check c : checks) {

@@ -2,10 +2,15 @@ package io.pgfailover.controller.config;
 
 import io.pgfailover.controller.config.YamlFields.Errors;
 import java.io.IOException;
-import java.io.StringReader;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -13,11 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 
@@ -37,38 +39,92 @@ public final class ConfigLoader {
 
   private ConfigLoader() {}
 
+  /** A config is a few kB: reading stops here, so a wrong or hostile file cannot fill the heap. */
+  static final int MAX_FILE_BYTES = 1 << 20;
+
+  /**
+   * The config this host runs with: the file's structure and values, and what the host must provide
+   * (each {@code password: {env: VAR}} variable set, secret files private to their owner).
+   */
   public static ControllerConfig load(Path file) throws ConfigException {
-    String text;
-    try {
-      text = Files.readString(file);
+    return parse(readBounded(file), file.toString(), System::getenv);
+  }
+
+  /** The file's text, read up to {@link #MAX_FILE_BYTES}. */
+  private static String readBounded(Path file) throws ConfigException {
+    String source = file.toString();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(MAX_FILE_BYTES + 1);
+      if (head.length > MAX_FILE_BYTES) {
+        int line = 1;
+        for (int i = 0; i < MAX_FILE_BYTES; i++) {
+          line += head[i] == '\n' ? 1 : 0;
+        }
+        String size =
+            Files.isRegularFile(file)
+                ? Files.size(file) + " bytes"
+                : "more than " + MAX_FILE_BYTES + " bytes";
+        throw new ConfigException(
+            List.of(
+                new ConfigError(
+                    source,
+                    line,
+                    "(file)",
+                    "is "
+                        + size
+                        + ", over the limit of 1 MiB ("
+                        + MAX_FILE_BYTES
+                        + " bytes) reached on this line",
+                    "a controller config is a few kB: check that this is the right file")));
+      }
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(head)).toString();
+    } catch (CharacterCodingException e) {
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  source, 0, "(file)", "is not UTF-8 text", "save it as UTF-8 (plain ASCII is)")));
     } catch (IOException e) {
       throw new ConfigException(
           List.of(
               new ConfigError(
-                  file.toString(),
+                  source,
                   0,
                   "(file)",
                   "cannot be read: " + e.getMessage(),
                   "check the path and that this user may read it")));
     }
-    return parse(text, file.toString());
   }
 
+  /**
+   * A config's structure and values, wherever it is to run: what {@code config from-stack} checks
+   * before writing a config for another host.
+   */
   public static ControllerConfig parse(String yaml, String source) throws ConfigException {
+    return parse(yaml, source, Optional.empty());
+  }
+
+  /**
+   * As {@link #parse(String, String)}, and what a host with environment {@code env} must provide,
+   * as {@link #load} checks it.
+   */
+  public static ControllerConfig parse(String yaml, String source, Function<String, String> env)
+      throws ConfigException {
+    return parse(yaml, source, Optional.of(env));
+  }
+
+  /**
+   * @param hostEnv the environment of the host the config is checked for; empty: the structure only
+   */
+  private static ControllerConfig parse(
+      String yaml, String source, Optional<Function<String, String>> hostEnv)
+      throws ConfigException {
     Errors errors = new Errors(source);
     Node root;
     try {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(yaml));
-    } catch (MarkedYAMLException e) {
-      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+      root = BoundedYaml.compose(yaml, MAX_FILE_BYTES);
+    } catch (BoundedYaml.Refused e) {
       throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  source,
-                  line,
-                  "(syntax)",
-                  "not valid YAML: " + e.getProblem(),
-                  "fix the YAML syntax at that line (indentation, a missing colon or quote)")));
+          List.of(new ConfigError(source, e.line, "(yaml)", e.problem, e.fix)));
     }
     if (root == null) {
       throw new ConfigException(
@@ -77,14 +133,14 @@ public final class ConfigLoader {
                   source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
     }
     YamlFields top = new YamlFields(root, "", errors);
-    ControllerConfig config = read(top);
+    ControllerConfig config = read(top, hostEnv);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors.list);
     }
     return config;
   }
 
-  private static ControllerConfig read(YamlFields top) {
+  private static ControllerConfig read(YamlFields top, Optional<Function<String, String>> hostEnv) {
     Errors errors = top.errors();
     String cluster =
         top.requiredMatching(
@@ -138,7 +194,7 @@ public final class ConfigLoader {
             "nodes",
             true,
             "list the primary and the standby under nodes:",
-            item -> node(new YamlFields(item.node(), item.path(), errors)));
+            item -> node(new YamlFields(item.node(), item.path(), errors), hostEnv));
     if (top.get("nodes").isPresent() && nodes.size() < 2) {
       errors.add(
           top.get("nodes").get(),
@@ -212,7 +268,11 @@ public final class ConfigLoader {
     String listen = a.optionalString("listen").orElse(AdminConfig.DEFAULT_LISTEN);
     InetSocketAddress address =
         hostPort(listen, a.get("listen").orElse(a.node()), "admin.listen", errors);
-    AdminConfig admin = new AdminConfig(address, a.optionalString("tokenFile").map(Path::of));
+    Optional<Path> tokenFile = a.optionalString("tokenFile").map(Path::of);
+    if (hostEnv.isPresent() && tokenFile.isPresent()) {
+      privateFile(tokenFile.get(), a.get("tokenFile").get(), "admin.tokenFile", errors);
+    }
+    AdminConfig admin = new AdminConfig(address, tokenFile);
     a.rejectUnknown();
 
     EventLogConfig eventLog = eventLog(top);
@@ -409,7 +469,7 @@ public final class ConfigLoader {
         : name.substring(0, Math.min(name.length(), 63));
   }
 
-  private static NodeConfig node(YamlFields n) {
+  private static NodeConfig node(YamlFields n, Optional<Function<String, String>> hostEnv) {
     Errors errors = n.errors();
     String name =
         n.requiredMatching("name", NAME, "a node name (lower-case letters, digits, - _ .)", "pg-a");
@@ -424,7 +484,8 @@ public final class ConfigLoader {
             "user",
             "add user: the role the controller logs in as (needs pg_monitor; superuser or"
                 + " pg_promote rights to promote)");
-    PasswordConfig password = password(n.object("password"), n.get("password").isPresent());
+    PasswordConfig password =
+        password(n.object("password"), n.get("password").isPresent(), hostEnv);
     Map<String, String> jdbc = new LinkedHashMap<>();
     YamlFields j = n.object("jdbc");
     n.get("jdbc")
@@ -434,8 +495,11 @@ public final class ConfigLoader {
                 m.getValue()
                     .forEach(
                         t -> {
-                          String key = ((ScalarNode) t.getKeyNode()).getValue();
-                          j.optionalString(key).ifPresent(v -> jdbc.put(key, v));
+                          // A non-scalar key is reported by YamlFields; nothing to read here.
+                          if (t.getKeyNode() instanceof ScalarNode k) {
+                            j.optionalString(k.getValue())
+                                .ifPresent(v -> jdbc.put(k.getValue(), v));
+                          }
                         });
               }
             });
@@ -451,15 +515,16 @@ public final class ConfigLoader {
         name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
   }
 
-  private static PasswordConfig password(YamlFields p, boolean present) {
+  private static PasswordConfig password(
+      YamlFields p, boolean present, Optional<Function<String, String>> hostEnv) {
     if (!present) {
       return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
     }
-    Optional<String> env = p.optionalString("env");
+    Optional<String> variable = p.optionalString("env");
     Optional<String> file = p.optionalString("file");
     boolean pgpass = p.bool("pgpass", false);
     p.rejectUnknown();
-    int given = (env.isPresent() ? 1 : 0) + (file.isPresent() ? 1 : 0) + (pgpass ? 1 : 0);
+    int given = (variable.isPresent() ? 1 : 0) + (file.isPresent() ? 1 : 0) + (pgpass ? 1 : 0);
     if (given != 1) {
       p.errors()
           .add(
@@ -470,11 +535,48 @@ public final class ConfigLoader {
                   + " {pgpass: true}");
       return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
     }
-    if (env.isPresent()) {
-      return new PasswordConfig(PasswordConfig.Kind.ENV, env.get());
+    if (variable.isPresent()) {
+      String value = hostEnv.map(env -> env.apply(variable.get())).orElse(null);
+      if (hostEnv.isPresent() && (value == null || value.isEmpty())) {
+        p.errors()
+            .add(
+                p.get("env").get(),
+                p.child("env"),
+                variable.get() + " is not set (or empty) in this environment",
+                "set it where the controller runs (the systemd unit reads"
+                    + " /etc/pgfailover/environment), or use password: {file:"
+                    + " /etc/pgfailover/pg-password}");
+      }
+      return new PasswordConfig(PasswordConfig.Kind.ENV, variable.get());
     }
-    return file.map(f -> new PasswordConfig(PasswordConfig.Kind.FILE, f))
-        .orElse(new PasswordConfig(PasswordConfig.Kind.PGPASS, ""));
+    if (file.isPresent()) {
+      if (hostEnv.isPresent()) {
+        privateFile(Path.of(file.get()), p.get("file").get(), p.child("file"), p.errors());
+      }
+      return new PasswordConfig(PasswordConfig.Kind.FILE, file.get());
+    }
+    return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
+  }
+
+  /**
+   * A file that holds a secret must not be open to group or others (as libpq requires of .pgpass);
+   * a file that is not there yet is left to the reader, which reports it when it needs it.
+   */
+  private static void privateFile(Path file, Node at, String path, Errors errors) {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.getPosixFilePermissions(file);
+    } catch (IOException | UnsupportedOperationException e) {
+      return;
+    }
+    if (perms.stream()
+        .anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+      errors.add(
+          at,
+          path,
+          file + " is accessible by group or others (" + PosixFilePermissions.toString(perms) + ")",
+          "chmod 600 " + file);
+    }
   }
 
   private static void checkVirtualIp(String vip, Node at, Errors errors) {

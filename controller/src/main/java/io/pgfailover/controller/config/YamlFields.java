@@ -26,6 +26,12 @@ import org.yaml.snakeyaml.nodes.Tag;
 final class YamlFields {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
+  /**
+   * No setting is sensibly longer; the bound also keeps sums of durations (the lease rule) and
+   * their milliseconds far from overflowing.
+   */
+  static final Duration MAX_DURATION = Duration.ofHours(24);
+
   /** The error list shared by every reader of one file. */
   static final class Errors {
     final String source;
@@ -60,7 +66,11 @@ final class YamlFields {
       for (NodeTuple tuple : mapping.getValue()) {
         String key = tuple.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
         if (key == null) {
-          errors.add(tuple.getKeyNode(), path, "a key must be a plain word", "write key: value");
+          errors.add(
+              tuple.getKeyNode(),
+              path.isEmpty() ? "(top level)" : path,
+              "a key must be a plain word, not a list or mapping",
+              "write key: value");
         } else if (byKey.putIfAbsent(key, tuple) != null) {
           errors.add(tuple.getKeyNode(), child(key), "appears twice", "keep one " + key + " entry");
         }
@@ -135,13 +145,28 @@ final class YamlFields {
           "write a number and a unit, e.g. 1s, 500ms, 2m");
       return dflt;
     }
-    long amount = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(amount);
-      case "s" -> Duration.ofSeconds(amount);
-      case "m" -> Duration.ofMinutes(amount);
-      default -> Duration.ofHours(amount);
-    };
+    long unitMillis =
+        switch (m.group(2)) {
+          case "ms" -> 1L;
+          case "s" -> 1_000L;
+          case "m" -> 60_000L;
+          default -> 3_600_000L;
+        };
+    long millis;
+    try {
+      millis = Math.multiplyExact(Long.parseLong(m.group(1)), unitMillis);
+    } catch (NumberFormatException | ArithmeticException e) {
+      millis = Long.MAX_VALUE; // more digits than a long holds: longer than any bound
+    }
+    if (millis > MAX_DURATION.toMillis()) {
+      errors.add(
+          n.get(),
+          child(key),
+          "\"" + v + "\" is longer than 24h",
+          "write a duration of at most 24h, e.g. 30s");
+      return dflt;
+    }
+    return Duration.ofMillis(millis);
   }
 
   long integer(String key, long dflt, long min, long max) {
@@ -162,10 +187,12 @@ final class YamlFields {
       }
       return parsed;
     } catch (NumberFormatException e) {
+      // Digits that do not fit a long are a number out of range, not a typo.
+      boolean digits = v.trim().matches("-?\\d+");
       errors.add(
           n.get(),
           child(key),
-          "\"" + v + "\" is not a whole number",
+          digits ? v.trim() + " is out of range" : "\"" + v + "\" is not a whole number",
           "use a whole number from " + min + " to " + max);
       return dflt;
     }
@@ -197,7 +224,17 @@ final class YamlFields {
           case "GB" -> 1024L * 1024 * 1024;
           default -> 1L;
         };
-    return Long.parseLong(m.group(1)) * unit;
+    try {
+      return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      // Unchecked, 9999999999GB wrapped around to a negative limit that refused every failover.
+      errors.add(
+          n.get(),
+          child(key),
+          "\"" + v + "\" is too large (the limit is 8 EiB)",
+          "write a smaller size, e.g. 16MB");
+      return dflt;
+    }
   }
 
   boolean bool(String key, boolean dflt) {

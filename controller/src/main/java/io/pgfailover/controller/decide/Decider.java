@@ -47,6 +47,19 @@ public final class Decider {
 
   /** The automatic loop's decision. {@code history} must already include {@code snapshot}. */
   public Decision decide(Snapshot snapshot, History history) {
+    return withRouteTableAlarms(automatic(snapshot, history), snapshot, history);
+  }
+
+  /** An operator's request, checked against the same snapshot and guards. */
+  public Decision decide(Snapshot snapshot, History history, Request request) {
+    Decision d =
+        request instanceof Request.Failover f
+            ? manualFailover(snapshot, history, f)
+            : switchover(snapshot, history, (Request.Switchover) request);
+    return withRouteTableAlarms(d, snapshot, history);
+  }
+
+  private Decision automatic(Snapshot snapshot, History history) {
     List<NodeObservation> primaries = primaries(snapshot);
     if (!primaries.isEmpty()) {
       return withPrimary(snapshot, history, primaries);
@@ -73,14 +86,6 @@ public final class Decider {
               failureOf(snapshot, failed.get())));
     }
     return failover(snapshot, history, failed.get(), Optional.empty(), false, false);
-  }
-
-  /** An operator's request, checked against the same snapshot and guards. */
-  public Decision decide(Snapshot snapshot, History history, Request request) {
-    if (request instanceof Request.Failover f) {
-      return manualFailover(snapshot, history, f);
-    }
-    return switchover(snapshot, history, (Request.Switchover) request);
   }
 
   private Decision withPrimary(Snapshot s, History h, List<NodeObservation> primaries) {
@@ -150,7 +155,11 @@ public final class Decider {
     }
 
     String eni = nodeConfig(newest.node()).eniId();
-    List<RouteState> wrong = s.routes().stream().filter(r -> !r.pointsAt(eni)).toList();
+    // A table that cannot be pointed is alarmed (withRouteTableAlarms), not retried every loop: the
+    // write would fail the same way until an operator fixes the table or the config.
+    List<RouteState> unpointable = s.routes().stream().filter(this::unpointable).toList();
+    List<RouteState> wrong =
+        s.routes().stream().filter(r -> !r.pointsAt(eni) && !unpointable(r)).toList();
     boolean allUnknown =
         !s.routes().isEmpty()
             && s.routes().stream().allMatch(r -> r.status() == RouteState.Status.UNKNOWN);
@@ -168,6 +177,15 @@ public final class Decider {
               + ") to "
               + newest.node());
     }
+    unpointable.forEach(
+        r ->
+            notes.add(
+                "route table "
+                    + r.routeTable()
+                    + (r.status() == RouteState.Status.TABLE_MISSING
+                        ? " does not exist"
+                        : " has no route for the virtual IP and may not get one")
+                    + ": alarmed, not written"));
     if (newest.writable().filter(w -> !w).isPresent()) {
       actions.add(
           new Alarm(
@@ -199,7 +217,11 @@ public final class Decider {
     Reason reason =
         primaries.size() > 1
             ? Reason.TWO_PRIMARIES
-            : repoint ? Reason.REPOINT_ROUTES : allUnknown ? Reason.ROUTES_UNKNOWN : Reason.HEALTHY;
+            : repoint
+                ? Reason.REPOINT_ROUTES
+                : !unpointable.isEmpty()
+                    ? Reason.ROUTE_TABLE_PROBLEM
+                    : allUnknown ? Reason.ROUTES_UNKNOWN : Reason.HEALTHY;
     String head =
         reason == Reason.HEALTHY
             ? "no action: route on " + newest.node() + ", primary healthy"
@@ -462,6 +484,66 @@ public final class Decider {
         manual ? Reason.MANUAL_FAILOVER : Reason.FAILOVER,
         "promoting " + candidate.node() + ": " + why,
         actions);
+  }
+
+  /**
+   * A table the controller cannot point: it does not exist, or it lacks the virtual-IP route and
+   * creating it is off. Writing to it fails until an operator acts, so it is alarmed instead.
+   */
+  private boolean unpointable(RouteState r) {
+    return r.status() == RouteState.Status.TABLE_MISSING
+        || (r.status() == RouteState.Status.ABSENT && !config.createRouteIfMissing());
+  }
+
+  /**
+   * Every decision carries the alarm for the tables that cannot be pointed, so the alarm lasts one
+   * episode (raised once, cleared when fixed) whatever else the loop decides meanwhile. A plan that
+   * points the routes still points the other tables.
+   */
+  private Decision withRouteTableAlarms(Decision d, Snapshot s, History h) {
+    List<RouteState> unpointable = s.routes().stream().filter(this::unpointable).toList();
+    if (unpointable.isEmpty()) {
+      return d;
+    }
+    // The ENI to name in the fix: where this plan points the routes, else the primary's.
+    Optional<String> eni =
+        d.actions().stream()
+            .filter(a -> a instanceof Action.PointRoutes)
+            .map(a -> ((Action.PointRoutes) a).targetId())
+            .findFirst()
+            .or(
+                () ->
+                    primaries(s).stream()
+                        .findFirst()
+                        .map(NodeObservation::node)
+                        .or(() -> failedPrimary(s, h))
+                        .map(n -> nodeConfig(n).eniId()));
+    List<Action> actions = new ArrayList<>(d.actions());
+    for (RouteState r : unpointable) {
+      actions.add(
+          new Alarm(
+              AlarmKind.ROUTE_TABLE_PROBLEM,
+              r.status() == RouteState.Status.TABLE_MISSING
+                  ? "route table "
+                      + r.routeTable()
+                      + " does not exist in "
+                      + config.aws().region()
+                      + ", so the controller cannot point it at the primary. Fix: correct its id"
+                      + " in routeTables (or aws.region), or remove it"
+                  : "route table "
+                      + r.routeTable()
+                      + " has no route for "
+                      + config.virtualIp()
+                      + " and createRouteIfMissing is off, so the controller cannot point it at"
+                      + " the primary. Fix: aws ec2 create-route --route-table-id "
+                      + r.routeTable()
+                      + " --destination-cidr-block "
+                      + config.virtualIp()
+                      + " --network-interface-id "
+                      + eni.orElse("<the primary's ENI>")
+                      + ", or set createRouteIfMissing: true"));
+    }
+    return new Decision(d.reason(), d.message(), actions);
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

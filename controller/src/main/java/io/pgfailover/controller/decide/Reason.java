@@ -4,6 +4,7 @@ package io.pgfailover.controller.decide;
 public enum Reason {
   HEALTHY,
   REPOINT_ROUTES,
+  ROUTE_TABLE_PROBLEM,
   PRIMARY_SUSPECT,
   FAILOVER,
   PRIMARY_ALIVE_PER_WITNESS,

@@ -23,15 +23,11 @@ public interface Backends extends AutoCloseable {
   }
 
   /**
-   * The PostgreSQL side of {@code failoverctl preflight}: each node reachable, and its login role's
-   * privileges.
+   * {@code failoverctl preflight}: each node reachable and its login role's privileges, then the
+   * AWS side (identity, route tables, instances, permissions), whose fix for a table without the
+   * virtual-IP route names the ENI of the node found primary.
    */
-  List<Check> postgresPreflight();
-
-  /**
-   * The AWS side of {@code failoverctl preflight}: identity, route tables, instances, permissions.
-   */
-  List<Check> awsPreflight();
+  List<Check> preflight();
 
   /** One preflight finding: severity OK, WARN or FAIL, with a fix when it is not OK. */
   record Check(String severity, String subject, String message, String fix) {

@@ -107,9 +107,16 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
    * {@code failoverctl preflight} for one node: reachable, and its login role holds every privilege
    * the controller uses (config/roles.sql grants them), each missing one a FAIL with its GRANT.
    */
-  List<Backends.Check> preflight(NodeConfig node) {
-    String subject = "node " + node.name();
+  NodePreflight preflight(NodeConfig node) {
     NodeObservation o = probe(node);
+    return new NodePreflight(preflightChecks(node, o), o.isPrimary());
+  }
+
+  /** One node's preflight lines, and whether it answered as the primary. */
+  record NodePreflight(List<Backends.Check> checks, boolean primary) {}
+
+  private List<Backends.Check> preflightChecks(NodeConfig node, NodeObservation o) {
+    String subject = "node " + node.name();
     if (!o.reachable()) {
       return List.of(
           new Backends.Check(

@@ -4,6 +4,7 @@ import io.pgfailover.aws.AwsClients;
 import io.pgfailover.aws.AwsSettings;
 import io.pgfailover.aws.Finding;
 import io.pgfailover.aws.Preflight;
+import io.pgfailover.aws.RouteTarget;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.events.EventLog;
@@ -14,6 +15,7 @@ import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.NatEgress;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.RouteTables;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -87,20 +89,26 @@ public final class Wiring {
       }
 
       @Override
-      public List<Check> postgresPreflight() {
-        return config.nodes().stream().flatMap(n -> nodes.preflight(n).stream()).toList();
-      }
-
-      @Override
-      public List<Check> awsPreflight() {
+      public List<Check> preflight() {
+        List<Check> checks = new ArrayList<>();
+        Optional<String> primaryEniId = Optional.empty();
+        for (NodeConfig n : config.nodes()) {
+          PgProbeNodes.NodePreflight node = nodes.preflight(n);
+          checks.addAll(node.checks());
+          if (node.primary() && primaryEniId.isEmpty()) {
+            primaryEniId = Optional.of(n.eniId());
+          }
+        }
         Preflight.Request request =
             new Preflight.Request(
                 Optional.empty(),
                 config.virtualIp(),
                 config.routeTables(),
                 config.nodes().stream().map(NodeConfig::instanceId).toList(),
-                config.createRouteIfMissing());
-        return new Preflight(clients).run(request).stream().map(Wiring::check).toList();
+                config.createRouteIfMissing(),
+                primaryEniId.map(RouteTarget::networkInterface));
+        new Preflight(clients).run(request).stream().map(Wiring::check).forEach(checks::add);
+        return checks;
       }
 
       @Override

@@ -1,15 +1,35 @@
 package io.pgfailover.controller.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgfailover.controller.cli.ExitCodes;
+import io.pgfailover.controller.cli.Failoverctl;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class ConfigLoaderTest {
+  /** The example config takes the password from this variable. */
+  static final Map<String, String> EXAMPLE_ENV = Map.of("PGFAILOVER_PG_PASSWORD", "secret");
+
+  /** No environment sets this. */
+  static final String UNSET_VARIABLE = "PGFAILOVER_TEST_SURELY_UNSET_VARIABLE";
+
+  @TempDir static Path dir;
 
   @Test
   void theExampleConfigLoads() throws Exception {
@@ -17,7 +37,8 @@ class ConfigLoaderTest {
         Path.of(System.getProperty("user.dir"))
             .getParent()
             .resolve("config/controller.example.yaml");
-    ControllerConfig c = ConfigLoader.load(example);
+    ControllerConfig c =
+        ConfigLoader.parse(Files.readString(example), example.toString(), EXAMPLE_ENV::get);
     assertEquals("orders-db", c.cluster());
     assertEquals(2, c.nodes().size());
     assertEquals(Duration.ofSeconds(1), c.probe().interval());
@@ -148,7 +169,7 @@ class ConfigLoaderTest {
         Path.of(System.getProperty("user.dir"))
             .getParent()
             .resolve("config/controller.example.yaml");
-    String text = java.nio.file.Files.readString(example);
+    String text = Files.readString(example);
     String pair =
         text.substring(text.indexOf("# lease:"))
             .lines()
@@ -302,6 +323,191 @@ class ConfigLoaderTest {
         "e.yaml:13: eventLog.keepFiles: 0 is out of range. Fix: use a whole number from 1 to 100");
     assertContains(
         lines, "e.yaml:14: eventLog.keepFile: unknown key. Fix: did you mean keepFiles?");
+  }
+
+  /**
+   * A config file {@code config check} must refuse with exit 3 and this exact error (file, line,
+   * field, problem, fix), never exit 1 or a stack trace.
+   */
+  record Refused(String name, String yaml, String error) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static Stream<Refused> refused() throws IOException {
+    Path readable = secret("readable-password", "rw-r--r--");
+    Path token = secret("group-token", "rw-r-----");
+    String bomb =
+        String.join(
+            "\n",
+            "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]", // 11
+            "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]", // 12: 9 aliases
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]", // 13: 18
+            "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]", // 14: the 21st, refused here
+            "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]",
+            "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]",
+            "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]", // 54 aliases: past SnakeYAML's own 50
+            "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]", // 9^8 lols, were it expanded
+            "");
+    return Stream.of(
+        new Refused(
+            "billion laughs",
+            minimal() + bomb,
+            "FILE:14: (yaml): has more than 20 aliases to lists or mappings. Fix: write the values"
+                + " out: a controller config needs no more than a few aliases"),
+        new Refused(
+            "nesting too deep",
+            // Deeper than SnakeYAML's own limit (50), which it reports without a line.
+            minimal() + "probe: " + "[".repeat(60) + "]".repeat(60) + "\n",
+            "FILE:11: (yaml): nests lists and mappings deeper than 10 levels. Fix: a controller"
+                + " config nests at most 4 levels: check the indentation and brackets"),
+        new Refused(
+            "a list as a key",
+            minimal().replace("host: h, user: u}", "host: h, user: u, jdbc: {[a, b]: c}}"),
+            "FILE:6: nodes[0].jdbc: a key must be a plain word, not a list or mapping. Fix: write"
+                + " key: value"),
+        new Refused(
+            "a size that overflows",
+            minimal() + "failover: {maxLagBytes: 9999999999GB}\n",
+            "FILE:11: failover.maxLagBytes: \"9999999999GB\" is too large (the limit is 8 EiB)."
+                + " Fix: write a smaller size, e.g. 16MB"),
+        new Refused(
+            "a duration that overflows",
+            minimal() + "probe: {routeRefresh: 40000000000000000s}\n",
+            "FILE:11: probe.routeRefresh: \"40000000000000000s\" is longer than 24h. Fix: write a"
+                + " duration of at most 24h, e.g. 30s"),
+        new Refused(
+            "a whole number with too many digits",
+            minimal() + "probe: {failureThreshold: 99999999999999999999}\n",
+            "FILE:11: probe.failureThreshold: 99999999999999999999 is out of range. Fix: use a"
+                + " whole number from 1 to 100"),
+        new Refused(
+            "a file over 1 MiB",
+            // 1024 lines of 1024 bytes fill the limit exactly: reading stops on line 1025.
+            ("#" + "x".repeat(1022) + "\n").repeat(1100),
+            "FILE:1025: (file): is 1126400 bytes, over the limit of 1 MiB (1048576 bytes) reached"
+                + " on this line. Fix: a controller config is a few kB: check that this is the"
+                + " right file"),
+        new Refused(
+            "a password file others may read",
+            minimal()
+                .replace(
+                    "host: h, user: u}", "host: h, user: u, password: {file: " + readable + "}}"),
+            "FILE:6: nodes[0].password.file: "
+                + readable
+                + " is accessible by group or others (rw-r--r--). Fix: chmod 600 "
+                + readable),
+        new Refused(
+            "an admin token file the group may read",
+            minimal()
+                .replace(
+                    "listen: '127.0.0.1:0'}", "listen: '127.0.0.1:0', tokenFile: " + token + "}"),
+            "FILE:8: admin.tokenFile: "
+                + token
+                + " is accessible by group or others (rw-r-----). Fix: chmod 600 "
+                + token),
+        new Refused(
+            "an unset password variable",
+            minimal()
+                .replace(
+                    "host: h, user: u}",
+                    "host: h, user: u, password: {env: " + UNSET_VARIABLE + "}}"),
+            "FILE:6: nodes[0].password.env: "
+                + UNSET_VARIABLE
+                + " is not set (or empty) in this environment. Fix: set it where the controller"
+                + " runs (the systemd unit reads /etc/pgfailover/environment), or use password:"
+                + " {file: /etc/pgfailover/pg-password}"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refused")
+  void hostileOrBrokenInputIsAConfigErrorWithItsLine(Refused c) throws IOException {
+    Path file = Files.writeString(dir.resolve(c.name().replace(' ', '-') + ".yaml"), c.yaml());
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+    assertEquals(
+        List.of(c.error().replace("FILE", file.toString())),
+        e.errors().stream().map(ConfigError::toString).toList());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refused")
+  void configCheckExitsThreeWithTheLineNeverOneOrAStackTrace(Refused c) throws IOException {
+    Path file = Files.writeString(dir.resolve(c.name().replace(' ', '-') + ".yaml"), c.yaml());
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        Failoverctl.execute(
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            "config",
+            "check",
+            "-c",
+            file.toString());
+    assertEquals(ExitCodes.CONFIG, code, err.toString());
+    assertTrue(err.toString().contains(c.error().replace("FILE", file.toString())), err.toString());
+    assertFalse(err.toString().contains("\tat "), err.toString());
+    assertEquals("", out.toString());
+  }
+
+  @Test
+  void secretsProblemsAndBadNumbersAreReportedTogether() throws IOException {
+    Path readable = secret("together-password", "rw-r--r--");
+    String yaml =
+        minimal()
+                .replace(
+                    "host: h, user: u}",
+                    "host: h, user: u, password: {env: " + UNSET_VARIABLE + "}}")
+                .replace(
+                    "port: 5433, user: u}",
+                    "port: 5433, user: u, password: {file: " + readable + "}}")
+            + "probe: {routeRefresh: 40000000000000000s}\n"
+            + "failover: {maxLagBytes: 9999999999GB}\n";
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "t.yaml", k -> null));
+    List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+    assertContains(lines, "t.yaml:6: nodes[0].password.env: " + UNSET_VARIABLE + " is not set");
+    assertContains(lines, "t.yaml:7: nodes[1].password.file: " + readable + " is accessible");
+    assertContains(lines, "t.yaml:11: probe.routeRefresh:");
+    assertContains(lines, "t.yaml:12: failover.maxLagBytes:");
+    assertEquals(4, lines.size(), String.join("\n", lines));
+  }
+
+  @Test
+  void privateSecretsAndASetVariableAreAccepted() throws Exception {
+    Path password = secret("private-password", "rw-------");
+    Path token = secret("private-token", "rw-------");
+    String yaml =
+        minimal()
+            .replace("host: h, user: u}", "host: h, user: u, password: {env: PGPASSWORD}}")
+            .replace(
+                "port: 5433, user: u}", "port: 5433, user: u, password: {file: " + password + "}}")
+            .replace("listen: '127.0.0.1:0'}", "listen: '127.0.0.1:0', tokenFile: " + token + "}");
+    ControllerConfig c = ConfigLoader.parse(yaml, "ok.yaml", Map.of("PGPASSWORD", "x")::get);
+    assertEquals(PasswordConfig.Kind.ENV, c.nodes().get(0).password().kind());
+    assertEquals(password.toString(), c.nodes().get(1).password().value());
+  }
+
+  @Test
+  void aConfigForAnotherHostIsCheckedWithoutThisHostsSecrets() throws Exception {
+    // config from-stack checks what it writes for the instance, where the variable and files live.
+    Path readable = secret("elsewhere-password", "rw-r--r--");
+    String yaml =
+        minimal()
+            .replace(
+                "host: h, user: u}", "host: h, user: u, password: {env: " + UNSET_VARIABLE + "}}")
+            .replace(
+                "port: 5433, user: u}", "port: 5433, user: u, password: {file: " + readable + "}}");
+    ControllerConfig c = ConfigLoader.parse(yaml, "elsewhere.yaml");
+    assertEquals(UNSET_VARIABLE, c.nodes().get(0).password().value());
+  }
+
+  private static Path secret(String name, String mode) throws IOException {
+    Path f = dir.resolve(name);
+    Files.writeString(f, "secret-0123456789abcdef\n");
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(mode));
+    return f;
   }
 
   private static ControllerConfig assertDoesNotThrowConfig(String yaml) {

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,6 +51,7 @@ class DeciderTest {
   static final ControllerConfig DEFAULTS = config("");
   static final ControllerConfig FENCING = config("failover: {fencing: stop-instance}\n");
   static final ControllerConfig MANUAL_ONLY = config("failover: {automatic: false}\n");
+  static final ControllerConfig CREATES_ROUTES = config("createRouteIfMissing: true\n");
 
   // ---- builders
   // -------------------------------------------------------------------------------------
@@ -152,6 +154,18 @@ class DeciderTest {
   static final Snapshot A_DOWN_B_DEAF =
       snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
 
+  /** A healthy pair, the first table on the primary, the second in {@code status}. */
+  static Snapshot secondTable(RouteState.Status status) {
+    return snap(
+        List.of(
+            RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
+            RouteState.of("rtb-0222222222222222b", status)),
+        primary("pg-a", 1, 1000),
+        standbyHearingA("pg-b", 1000, 100));
+  }
+
+  static final Snapshot ONE_TABLE_ABSENT = secondTable(RouteState.Status.ABSENT);
+
   // ---- the table
   // ------------------------------------------------------------------------------------
 
@@ -191,17 +205,52 @@ class DeciderTest {
                 Reason.REPOINT_ROUTES,
                 "point_routes"),
             row(
-                "one table absent, one right: repoint",
+                "one table absent, creating routes allowed: repoint (creates it)",
+                CREATES_ROUTES,
+                List.of(ONE_TABLE_ABSENT),
+                Reason.REPOINT_ROUTES,
+                "point_routes"),
+            row(
+                "one table absent, creating routes off: alarm, no route write",
+                DEFAULTS,
+                List.of(ONE_TABLE_ABSENT),
+                Reason.ROUTE_TABLE_PROBLEM,
+                "alarm"),
+            row(
+                "one table missing: alarm, no route write",
+                DEFAULTS,
+                List.of(secondTable(RouteState.Status.TABLE_MISSING)),
+                Reason.ROUTE_TABLE_PROBLEM,
+                "alarm"),
+            row(
+                "one table absent, the other on the standby: repoint the other, alarm the absent",
                 DEFAULTS,
                 List.of(
                     snap(
                         List.of(
-                            RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
+                            RouteState.pointingAt("rtb-0111111111111111a", ENI_B),
                             RouteState.of("rtb-0222222222222222b", RouteState.Status.ABSENT)),
                         primary("pg-a", 1, 1000),
                         standbyHearingA("pg-b", 1000, 100))),
                 Reason.REPOINT_ROUTES,
-                "point_routes"),
+                "point_routes",
+                "alarm"),
+            row(
+                "primary failed with one table absent: fail over, repoint the rest, alarm",
+                DEFAULTS,
+                seq(
+                    List.of(HEALTHY),
+                    repeat(
+                        3,
+                        snap(
+                            ONE_TABLE_ABSENT.routes(),
+                            down("pg-a"),
+                            standbyNotStreaming("pg-b", 1, 1000)))),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes",
+                "allow_writes",
+                "alarm"),
             row(
                 "route tables unreadable: no route action",
                 DEFAULTS,
@@ -445,7 +494,7 @@ class DeciderTest {
                 DEFAULTS,
                 List.of(
                     snap(
-                        List.of(RouteState.of("rtb-0111111111111111a", RouteState.Status.ABSENT)),
+                        List.of(RouteState.of("rtb-0111111111111111a", RouteState.Status.UNKNOWN)),
                         down("pg-a"),
                         standbyNotStreaming("pg-b", 1, 1000))),
                 Reason.NO_PRIMARY,
@@ -538,5 +587,36 @@ class DeciderTest {
     assertEquals(row.reason(), d.reason(), d.message());
     assertEquals(row.actions(), d.actions().stream().map(Action::name).toList(), d.message());
     assertTrue(!d.message().isBlank());
+  }
+
+  @Test
+  void aTableThatCannotBePointedIsAlarmedWithTheCommandThatFixesIt() {
+    Decision d =
+        new Decider(DEFAULTS).decide(ONE_TABLE_ABSENT, History.empty().next(ONE_TABLE_ABSENT));
+    assertEquals(
+        List.of(
+            new Action.Alarm(
+                Action.AlarmKind.ROUTE_TABLE_PROBLEM,
+                "route table rtb-0222222222222222b has no route for 172.31.255.10/32 and"
+                    + " createRouteIfMissing is off, so the controller cannot point it at the"
+                    + " primary. Fix: aws ec2 create-route --route-table-id rtb-0222222222222222b"
+                    + " --destination-cidr-block 172.31.255.10/32 --network-interface-id "
+                    + ENI_A
+                    + ", or set createRouteIfMissing: true")),
+        d.actions());
+    assertEquals(
+        "primary pg-a (timeline 1); route table rtb-0222222222222222b has no route for the virtual"
+            + " IP and may not get one: alarmed, not written",
+        d.message());
+
+    Snapshot missing = secondTable(RouteState.Status.TABLE_MISSING);
+    assertEquals(
+        List.of(
+            new Action.Alarm(
+                Action.AlarmKind.ROUTE_TABLE_PROBLEM,
+                "route table rtb-0222222222222222b does not exist in eu-west-1, so the controller"
+                    + " cannot point it at the primary. Fix: correct its id in routeTables (or"
+                    + " aws.region), or remove it")),
+        new Decider(DEFAULTS).decide(missing, History.empty().next(missing)).actions());
   }
 }

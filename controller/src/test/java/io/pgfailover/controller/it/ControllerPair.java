@@ -37,9 +37,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Route;
 
@@ -184,7 +181,7 @@ final class ControllerPair implements AutoCloseable {
           Wiring.connect(
               config,
               Optional.of(aws.credentialsProvider()),
-              List.of(new MutatingCallCounter(mutatingCalls)));
+              List.of(new AwsCallCounter(mutatingCalls, AwsCallCounter.MUTATING::contains)));
       this.events = new EventLog(eventLog, Clock.systemUTC(), config.cluster());
     }
 
@@ -404,28 +401,6 @@ final class ControllerPair implements AutoCloseable {
           return StepResult.failed("process killed (test)", Map.of());
         }
         return real.pointAt(targetId);
-      }
-    }
-  }
-
-  /** Counts the EC2 calls that change something, once per request sent. */
-  static final class MutatingCallCounter implements ExecutionInterceptor {
-    private static final java.util.Set<String> MUTATING =
-        java.util.Set.of("ReplaceRouteRequest", "CreateRouteRequest", "StopInstancesRequest");
-    private final Map<String, AtomicInteger> counts;
-
-    MutatingCallCounter(Map<String, AtomicInteger> counts) {
-      this.counts = counts;
-    }
-
-    @Override
-    public void beforeTransmission(
-        Context.BeforeTransmission context, ExecutionAttributes attributes) {
-      String op = context.request().getClass().getSimpleName();
-      if (MUTATING.contains(op)) {
-        counts
-            .computeIfAbsent(op.replace("Request", ""), k -> new AtomicInteger())
-            .incrementAndGet();
       }
     }
   }

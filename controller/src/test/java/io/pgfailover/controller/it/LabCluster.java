@@ -22,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Route;
@@ -42,6 +44,10 @@ final class LabCluster implements AutoCloseable {
   final Map<String, PgNode> servers = new LinkedHashMap<>();
   final Backends backends;
   final Metrics metrics = new Metrics();
+
+  /** Every AWS request the controller's clients sent, by operation. */
+  final Map<String, AtomicInteger> awsCalls = new ConcurrentHashMap<>();
+
   final Ec2Client ec2;
   private ControlLoop loop;
   private Thread thread;
@@ -107,7 +113,11 @@ final class LabCluster implements AutoCloseable {
             .render();
     this.configFile = java.nio.file.Files.writeString(dir.resolve("controller.yaml"), yaml);
     this.config = ConfigLoader.parse(yaml, configFile.toString());
-    this.backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()));
+    this.backends =
+        Wiring.connect(
+            config,
+            Optional.of(aws.credentialsProvider()),
+            List.of(new AwsCallCounter(awsCalls, op -> true)));
   }
 
   private static LabConfig.Binding binding(

@@ -60,11 +60,32 @@ public final class NodeQueries {
       ON CONFLICT (node) DO UPDATE SET beat_at = excluded.beat_at
       """;
 
-  private static final String CREATE_SCHEMA_SQL =
+  /*
+   * One round trip before the write, in place of a bare SET LOCAL: bound the transaction, and read who owns
+   * the heartbeat schema and table. Owned by another role, they could hide a trigger (or a rule, or a view in
+   * the table's place) that runs with the controller's rights, which may be a superuser's; so the probe writes
+   * only into objects its own login role owns, and creates them when they are missing.
+   */
+  private static final String PREPARE_SQL =
       """
-      CREATE SCHEMA IF NOT EXISTS pgfailover;
-      CREATE TABLE IF NOT EXISTS pgfailover.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)
+      SELECT set_config('statement_timeout', ?, true),
+             current_user,
+             quote_ident(current_user),
+             (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'pgfailover'),
+             (SELECT pg_get_userbyid(c.relowner)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'pgfailover' AND c.relname = 'heartbeat')
       """;
+
+  // No IF NOT EXISTS: an object another session created since the check above is refused, not used.
+  private static final String CREATE_SCHEMA_SQL = "CREATE SCHEMA pgfailover";
+
+  private static final String CREATE_TABLE_SQL =
+      "CREATE TABLE pgfailover.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)";
+
+  /** duplicate_schema, duplicate_table, unique_violation (two sessions creating at once). */
+  private static final java.util.Set<String> CREATED_MEANWHILE =
+      java.util.Set.of("42P06", "42P07", "23505");
 
   private NodeQueries() {}
 
@@ -131,23 +152,25 @@ public final class NodeQueries {
   }
 
   /**
-   * Upserts this node's heartbeat row in a transaction bounded by {@code SET LOCAL
+   * Upserts this node's heartbeat row in a transaction bounded by a local {@code
    * statement_timeout}. The transaction is an ordinary one, so a primary with {@code
-   * default_transaction_read_only = on} fails it as it would fail the application. The schema is
-   * created on first use.
+   * default_transaction_read_only = on} fails it as it would fail the application. The schema and
+   * table are created on first use; when another role owns either, nothing is written and the check
+   * fails naming the owner and the fix.
    */
   public static WriteCheck writeCheck(Connection c, String node, Duration timeout) {
     try {
       c.setAutoCommit(false);
       try {
-        return heartbeat(c, node, timeout, false);
+        return heartbeat(c, node, timeout);
       } catch (SQLException e) {
         c.rollback();
-        if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
+        if (!CREATED_MEANWHILE.contains(e.getSQLState())) {
           return failed(e);
         }
-        return heartbeat(
-            c, node, timeout, true); // undefined table or schema: first run on this cluster
+        // Another session (the peer controller, on first use) created the schema or table since
+        // the check: check its owner again.
+        return heartbeat(c, node, timeout);
       }
     } catch (SQLException e) {
       try {
@@ -159,12 +182,33 @@ public final class NodeQueries {
     }
   }
 
-  private static WriteCheck heartbeat(
-      Connection c, String node, Duration timeout, boolean createSchema) throws SQLException {
+  private static WriteCheck heartbeat(Connection c, String node, Duration timeout)
+      throws SQLException {
+    String user;
+    String role;
+    String schemaOwner;
+    String tableOwner;
+    try (PreparedStatement ps = c.prepareStatement(PREPARE_SQL)) {
+      ps.setString(1, Long.toString(timeout.toMillis()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        user = rs.getString(2);
+        role = rs.getString(3);
+        schemaOwner = rs.getString(4);
+        tableOwner = rs.getString(5);
+      }
+    }
+    Optional<String> foreign = foreignOwner(user, role, schemaOwner, tableOwner);
+    if (foreign.isPresent()) {
+      c.rollback();
+      return WriteCheck.failed(foreign.get());
+    }
     try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL statement_timeout = " + timeout.toMillis());
-      if (createSchema) {
+      if (schemaOwner == null) {
         s.execute(CREATE_SCHEMA_SQL);
+      }
+      if (tableOwner == null) {
+        s.execute(CREATE_TABLE_SQL);
       }
     }
     try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
@@ -185,6 +229,36 @@ public final class NodeQueries {
       }
     }
     return WriteCheck.passed();
+  }
+
+  /**
+   * Why the heartbeat objects must not be written, when a role other than {@code user} owns one.
+   *
+   * @param role {@code user} quoted for SQL
+   */
+  private static Optional<String> foreignOwner(
+      String user, String role, String schemaOwner, String tableOwner) {
+    boolean foreignSchema = schemaOwner != null && !schemaOwner.equals(user);
+    boolean foreignTable = tableOwner != null && !tableOwner.equals(user);
+    if (!foreignSchema && !foreignTable) {
+      return Optional.empty();
+    }
+    String alterTable = "ALTER TABLE pgfailover.heartbeat OWNER TO " + role;
+    return Optional.of(
+        (foreignSchema
+                ? "heartbeat schema pgfailover belongs to role " + schemaOwner
+                : "heartbeat table pgfailover.heartbeat belongs to role " + tableOwner)
+            + ", not to "
+            + user
+            + " (the controller's login role): not writing, since its owner could make the write"
+            + " run code as the controller. Fix: "
+            + (foreignSchema
+                ? "ALTER SCHEMA pgfailover OWNER TO "
+                    + role
+                    + (foreignTable ? "; " + alterTable : "")
+                    + " (or DROP SCHEMA pgfailover CASCADE: the controller re-creates it)"
+                : alterTable
+                    + " (or DROP TABLE pgfailover.heartbeat: the controller re-creates it)"));
   }
 
   private static WriteCheck failed(SQLException e) {

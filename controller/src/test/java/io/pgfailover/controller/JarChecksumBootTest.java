@@ -1,0 +1,133 @@
+package io.pgfailover.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The NAT/control instances install the controller jar only when it has the SHA-256 the stack was
+ * given: the template's download step is run here with bash, a stand-in for {@code aws s3 cp} and
+ * the real {@code sha256sum}.
+ */
+class JarChecksumBootTest {
+  private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
+  private static final byte[] JAR = "the jar that was built".getBytes(StandardCharsets.UTF_8);
+
+  @TempDir Path dir;
+
+  @Test
+  void theStackTakesTheJarsChecksumAsAParameterWithoutADefault() throws IOException {
+    Map<String, Object> parameter = map(map(template().get("Parameters")).get("ArtifactSha256"));
+    assertEquals("^[0-9a-fA-F]{64}$", parameter.get("AllowedPattern"));
+    assertNull(parameter.get("Default"), "a checksum must come from the build");
+    JsonNode example =
+        new ObjectMapper().readTree(REPO.resolve("cloudformation/params/example.json").toFile());
+    boolean listed = false;
+    for (JsonNode p : example) {
+      if (p.path("ParameterKey").asText().equals("ArtifactSha256")) {
+        listed = p.path("ParameterValue").asText().matches("[0-9a-fA-F]{64}");
+      }
+    }
+    assertTrue(listed, "the example parameters file has a well-formed ArtifactSha256");
+  }
+
+  @Test
+  void aJarWithTheGivenChecksumIsInstalled() throws Exception {
+    Boot boot = boot(sha256(JAR));
+    assertEquals(0, boot.exit, boot.log);
+    assertEquals(new String(JAR, StandardCharsets.UTF_8), Files.readString(installed()));
+  }
+
+  @Test
+  void aJarWithAnotherChecksumFailsTheBootAndIsNotInstalled() throws Exception {
+    String other = sha256("another build".getBytes(StandardCharsets.UTF_8));
+    Boot boot = boot(other);
+    assertNotEquals(0, boot.exit, boot.log);
+    assertFalse(Files.exists(installed()), "no jar installed");
+    try (var left = Files.list(dir.resolve("opt"))) {
+      assertEquals(List.of(), left.toList(), "no download left behind");
+    }
+    assertTrue(
+        boot.log.contains(
+            "bootstrap FAILED: s3://bucket/failoverctl.jar does not match ArtifactSha256 "
+                + other
+                + "; not installing it."),
+        boot.log);
+  }
+
+  private record Boot(int exit, String log) {}
+
+  /** Runs the boot script's jar step as the instance would, against a stand-in bucket. */
+  private Boot boot(String checksum) throws Exception {
+    Path opt = Files.createDirectories(dir.resolve("opt"));
+    Path object = Files.write(dir.resolve("bucket-object"), JAR);
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    // aws s3 cp --region R URL DEST: the bucket's object lands at DEST.
+    Path aws = Files.writeString(bin.resolve("aws"), "#!/bin/sh\ncp '" + object + "' \"$6\"\n");
+    Files.setPosixFilePermissions(aws, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String step =
+        jarStep()
+            .replace("${AWS::Region}", "eu-west-1")
+            .replace("${ArtifactUrl}", "s3://bucket/failoverctl.jar")
+            .replace("${ArtifactSha256}", checksum)
+            .replace("/opt/pgfailover/", opt + "/");
+    Path log = dir.resolve("bootstrap.log");
+    ProcessBuilder pb =
+        new ProcessBuilder("bash", "-c", "set -euo pipefail\n" + step)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    int exit = pb.start().waitFor();
+    return new Boot(exit, Files.readString(log));
+  }
+
+  private Path installed() {
+    return dir.resolve("opt/failoverctl.jar");
+  }
+
+  /** The NAT boot script's lines from the jar's download to its install. */
+  private static String jarStep() throws IOException {
+    Map<String, Object> data =
+        map(
+            map(map(map(template().get("Resources")).get("NatLaunchTemplate")).get("Properties"))
+                .get("LaunchTemplateData"));
+    String script = (String) map(map(data.get("UserData")).get("Fn::Base64")).get("Fn::Sub");
+    int start = script.indexOf("aws s3 cp ");
+    int install = script.indexOf("\nmv ", start);
+    assertTrue(start >= 0 && install > start, "the boot script downloads, then moves the jar");
+    return script.substring(start, script.indexOf('\n', install + 1) + 1);
+  }
+
+  private static Map<String, Object> template() throws IOException {
+    return map(
+        new Yaml(new CloudFormationPolicyTest.CfnConstructor())
+            .load(Files.readString(REPO.resolve("cloudformation/pgfailover.yaml"))));
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    assertTrue(o instanceof Map, "expected a mapping, got " + o);
+    return (Map<String, Object>) o;
+  }
+}
