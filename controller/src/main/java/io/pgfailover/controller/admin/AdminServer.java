@@ -13,6 +13,7 @@ import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Metrics;
+import io.pgfailover.controller.loop.Step;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -319,7 +320,8 @@ public final class AdminServer implements AutoCloseable {
     o.put("reason", r.decision().reason().name());
     o.put("message", r.decision().message());
     o.put("ok", r.ok());
-    o.set("steps", StatusView.JSON.valueToTree(r.steps()));
+    o.set("steps", StatusView.JSON.valueToTree(r.steps().stream().map(Step::toString).toList()));
+    o.put("refused", r.refused());
     r.timeline().ifPresent(t -> o.set("timeline", StatusView.JSON.valueToTree(t)));
     return o;
   }

@@ -7,8 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.decide.NodeObservation;
-import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.loop.LoopReport;
+import io.pgfailover.controller.loop.Step;
 import java.util.List;
 import java.util.Locale;
 
@@ -44,7 +45,7 @@ public final class StatusView {
     root.put("reason", r.decision().reason().name());
     root.put("message", r.decision().message());
     root.put("virtual_ip", config.virtualIp());
-    root.set("actions_taken", JSON.valueToTree(r.steps()));
+    root.set("actions_taken", JSON.valueToTree(r.steps().stream().map(Step::toString).toList()));
     ObjectNode lease = root.putObject("controller");
     lease.put("role", leadership.role().name());
     lease.put("id", leadership.me());
@@ -63,7 +64,7 @@ public final class StatusView {
       j.put("reachable", o != null && o.reachable());
       j.put("role", o == null ? "UNKNOWN" : o.role().name());
       if (o != null) {
-        o.failure().ifPresent(f -> j.put("failure", f));
+        o.failure().ifPresent(f -> j.put("failure", NodeObservation.text(f)));
         o.timeline().ifPresent(t -> j.put("timeline", t));
         o.walPosition().ifPresent(p -> j.put("wal_position", lsn(p)));
         o.writable().ifPresent(w -> j.put("writable", w));
@@ -79,7 +80,7 @@ public final class StatusView {
       j.put("consecutive_failures", r.failures().getOrDefault(n.name(), 0));
     }
     ArrayNode routes = root.putArray("route_tables");
-    for (RouteState rs : r.snapshot().routes()) {
+    for (VirtualIpRoute rs : r.snapshot().routes()) {
       ObjectNode j = routes.addObject();
       j.put("route_table", rs.routeTable());
       j.put("status", rs.status().name());

@@ -293,11 +293,7 @@ public final class Failoverctl {
       out.flush();
       if (!result.path("ok").asBoolean(false)) {
         // Refused by the lease (a follower, or a leader whose lease lapsed): nothing was changed.
-        boolean leaseRefused = false;
-        for (JsonNode step : result.path("steps")) {
-          leaseRefused |= step.asText().contains(" refused: ");
-        }
-        return leaseRefused ? ExitCodes.REFUSED : ExitCodes.FAILED;
+        return result.path("refused").asBoolean(false) ? ExitCodes.REFUSED : ExitCodes.FAILED;
       }
       String reason = result.path("reason").asText();
       return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name())
@@ -403,7 +399,7 @@ public final class Failoverctl {
       List<Backends.Check> checks = new ArrayList<>();
       checks.add(
           new Backends.Check(
-              "OK",
+              Backends.Check.Severity.OK,
               "config",
               "valid: "
                   + config.nodes().size()

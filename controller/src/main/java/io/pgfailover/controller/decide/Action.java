@@ -1,5 +1,7 @@
 package io.pgfailover.controller.decide;
 
+import java.util.List;
+
 /**
  * One step the actuator carries out. Every action is idempotent and re-checks before it mutates.
  */
@@ -8,9 +10,15 @@ public sealed interface Action {
   String name();
 
   /**
-   * Point every route table's virtual-IP route at {@code targetId} (the node's ENI), then verify.
+   * Point the virtual-IP route of {@code routeTables} at {@code targetId} (the node's ENI), then
+   * verify: every configured table the controller can point (a table that does not exist, or lacks
+   * the route while creating it is off, is alarmed instead).
    */
-  record PointRoutes(String node, String targetId) implements Action {
+  record PointRoutes(String node, String targetId, List<String> routeTables) implements Action {
+    public PointRoutes {
+      routeTables = List.copyOf(routeTables);
+    }
+
     public String name() {
       return "point_routes";
     }

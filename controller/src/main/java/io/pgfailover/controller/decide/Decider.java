@@ -5,6 +5,7 @@ import io.pgfailover.controller.config.FailoverPolicy;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.decide.Action.Alarm;
 import io.pgfailover.controller.decide.Action.AlarmKind;
+import io.pgfailover.probe.Reachability;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -157,17 +158,17 @@ public final class Decider {
     String eni = nodeConfig(newest.node()).eniId();
     // A table that cannot be pointed is alarmed (withRouteTableAlarms), not retried every loop: the
     // write would fail the same way until an operator fixes the table or the config.
-    List<RouteState> unpointable = s.routes().stream().filter(this::unpointable).toList();
-    List<RouteState> wrong =
+    List<VirtualIpRoute> unpointable = s.routes().stream().filter(this::unpointable).toList();
+    List<VirtualIpRoute> wrong =
         s.routes().stream().filter(r -> !r.pointsAt(eni) && !unpointable(r)).toList();
     boolean allUnknown =
         !s.routes().isEmpty()
-            && s.routes().stream().allMatch(r -> r.status() == RouteState.Status.UNKNOWN);
+            && s.routes().stream().allMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
     boolean repoint = false;
     if (allUnknown) {
       notes.add("route tables could not be read");
     } else if (!wrong.isEmpty()) {
-      actions.add(new Action.PointRoutes(newest.node(), eni));
+      actions.add(new Action.PointRoutes(newest.node(), eni, pointable(s)));
       repoint = true;
       notes.add(
           "repointing "
@@ -182,7 +183,7 @@ public final class Decider {
             notes.add(
                 "route table "
                     + r.routeTable()
-                    + (r.status() == RouteState.Status.TABLE_MISSING
+                    + (r.status() == VirtualIpRoute.Status.TABLE_MISSING
                         ? " does not exist"
                         : " has no route for the virtual IP and may not get one")
                     + ": alarmed, not written"));
@@ -209,7 +210,7 @@ public final class Decider {
                 "standby "
                     + n.name()
                     + " is down ("
-                    + o.failure().orElse("unreachable")
+                    + o.failure().map(NodeObservation::text).orElse("unreachable")
                     + "): no failover target until it is back"));
         notes.add("standby " + n.name() + " down");
       }
@@ -294,7 +295,7 @@ public final class Decider {
             new Action.StopWrites(primary.node()),
             new Action.AwaitCatchUp(request.to(), primary.node()),
             new Action.Promote(request.to(), Optional.empty()),
-            new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId()),
+            new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId(), pointable(s)),
             new Action.AllowWrites(request.to()));
     return new Decision(
         Reason.SWITCHOVER,
@@ -353,7 +354,10 @@ public final class Decider {
       // reconnects. So what it heard recently still counts, for the witness window. A refused
       // connection is
       // the primary's host answering that nothing listens: that case needs no such wait.
-      if (failureOf(s, failed).equals("timeout")) {
+      if (s.node(failed)
+          .flatMap(NodeObservation::failure)
+          .filter(Reachability.TIMEOUT::equals)
+          .isPresent()) {
         Optional<Map.Entry<String, History.Heard>> recent =
             h.lastHeard().entrySet().stream()
                 .filter(e -> !e.getKey().equals(failed))
@@ -466,7 +470,9 @@ public final class Decider {
     }
     actions.add(
         new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
-    actions.add(new Action.PointRoutes(candidate.node(), nodeConfig(candidate.node()).eniId()));
+    actions.add(
+        new Action.PointRoutes(
+            candidate.node(), nodeConfig(candidate.node()).eniId(), pointable(s)));
     // Last, after the routes: a write stop the new primary may carry (it was once an old primary)
     // is removed in its own step, whose failure must not keep the routes on the older timeline.
     actions.add(new Action.AllowWrites(candidate.node()));
@@ -490,9 +496,16 @@ public final class Decider {
    * A table the controller cannot point: it does not exist, or it lacks the virtual-IP route and
    * creating it is off. Writing to it fails until an operator acts, so it is alarmed instead.
    */
-  private boolean unpointable(RouteState r) {
-    return r.status() == RouteState.Status.TABLE_MISSING
-        || (r.status() == RouteState.Status.ABSENT && !config.createRouteIfMissing());
+  /** The configured tables a route switch writes: all but those {@link #unpointable}. */
+  private List<String> pointable(Snapshot s) {
+    List<String> skip =
+        s.routes().stream().filter(this::unpointable).map(VirtualIpRoute::routeTable).toList();
+    return config.routeTables().stream().filter(t -> !skip.contains(t)).toList();
+  }
+
+  private boolean unpointable(VirtualIpRoute r) {
+    return r.status() == VirtualIpRoute.Status.TABLE_MISSING
+        || (r.status() == VirtualIpRoute.Status.ABSENT && !config.createRouteIfMissing());
   }
 
   /**
@@ -501,7 +514,7 @@ public final class Decider {
    * points the routes still points the other tables.
    */
   private Decision withRouteTableAlarms(Decision d, Snapshot s, History h) {
-    List<RouteState> unpointable = s.routes().stream().filter(this::unpointable).toList();
+    List<VirtualIpRoute> unpointable = s.routes().stream().filter(this::unpointable).toList();
     if (unpointable.isEmpty()) {
       return d;
     }
@@ -519,11 +532,11 @@ public final class Decider {
                         .or(() -> failedPrimary(s, h))
                         .map(n -> nodeConfig(n).eniId()));
     List<Action> actions = new ArrayList<>(d.actions());
-    for (RouteState r : unpointable) {
+    for (VirtualIpRoute r : unpointable) {
       actions.add(
           new Alarm(
               AlarmKind.ROUTE_TABLE_PROBLEM,
-              r.status() == RouteState.Status.TABLE_MISSING
+              r.status() == VirtualIpRoute.Status.TABLE_MISSING
                   ? "route table "
                       + r.routeTable()
                       + " does not exist in "
@@ -576,7 +589,7 @@ public final class Decider {
       return h.lastPrimary();
     }
     return s.routes().stream()
-        .filter(r -> r.status() == RouteState.Status.TARGET)
+        .filter(r -> r.status() == VirtualIpRoute.Status.TARGET)
         .map(r -> config.nodeByTarget(r.target().get()).map(NodeConfig::name))
         .flatMap(Optional::stream)
         .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()))
@@ -621,6 +634,7 @@ public final class Decider {
   private static String failureOf(Snapshot s, String node) {
     return s.node(node)
         .flatMap(NodeObservation::failure)
+        .map(NodeObservation::text)
         .orElse(
             s.node(node)
                 .map(o -> o.reachable() ? "reachable" : "unreachable")
@@ -634,7 +648,7 @@ public final class Decider {
     return OptionalLong.of(Math.max(0, ahead.getAsLong() - behind.getAsLong()));
   }
 
-  private String describe(RouteState r) {
+  private String describe(VirtualIpRoute r) {
     return r.routeTable()
         + " "
         + switch (r.status()) {

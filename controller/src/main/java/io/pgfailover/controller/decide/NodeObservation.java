@@ -1,12 +1,16 @@
 package io.pgfailover.controller.decide;
 
+import io.pgfailover.probe.Reachability;
+import io.pgfailover.probe.Role;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * One probe of one node, reduced to what decisions need.
+ * One probe of one node, reduced to what decisions need. Role and failure kind are pg-probe's own
+ * enums: the controller reads them, it does not translate them.
  *
- * @param failure why the node could not be probed (refused, timeout, auth-failed, ...); empty when
+ * @param failure why the node could not be probed (REFUSED, TIMEOUT, AUTH_FAILED, ...); empty when
  *     reachable
  * @param walPosition on a primary its current WAL LSN; on a standby the last WAL it received (else
  *     replayed)
@@ -15,19 +19,19 @@ import java.util.OptionalLong;
 public record NodeObservation(
     String node,
     boolean reachable,
-    Optional<String> failure,
-    NodeRole role,
+    Optional<Reachability> failure,
+    Role role,
     OptionalLong timeline,
     OptionalLong walPosition,
     Optional<Witness> witness,
     Optional<Boolean> writable) {
 
-  public static NodeObservation unreachable(String node, String failure) {
+  public static NodeObservation unreachable(String node, Reachability failure) {
     return new NodeObservation(
         node,
         false,
         Optional.of(failure),
-        NodeRole.UNKNOWN,
+        Role.UNKNOWN,
         OptionalLong.empty(),
         OptionalLong.empty(),
         Optional.empty(),
@@ -35,10 +39,15 @@ public record NodeObservation(
   }
 
   public boolean isPrimary() {
-    return reachable && role == NodeRole.PRIMARY;
+    return reachable && role == Role.PRIMARY;
   }
 
   public boolean isStandby() {
-    return reachable && role == NodeRole.STANDBY;
+    return reachable && role == Role.STANDBY;
+  }
+
+  /** The failure as operators read it in sentences, logs and metrics: refused, auth-failed, ... */
+  public static String text(Reachability kind) {
+    return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 }

@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Everything one loop observed: each node's probe and each route table's virtual-IP target. */
-public record Snapshot(Instant at, Map<String, NodeObservation> nodes, List<RouteState> routes) {
+public record Snapshot(
+    Instant at, Map<String, NodeObservation> nodes, List<VirtualIpRoute> routes) {
   public Snapshot {
     nodes = Map.copyOf(nodes);
     routes = List.copyOf(routes);

@@ -9,8 +9,8 @@ import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.controller.port.VirtualIpRoutes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +41,7 @@ final class Actuator {
 
   private final ControllerConfig config;
   private final PostgresNodes nodes;
-  private final RouteTables routes;
+  private final VirtualIpRoutes routes;
   private final Fencer fencer;
   private final EventLog events;
   private final Metrics metrics;
@@ -55,7 +55,7 @@ final class Actuator {
   Actuator(
       ControllerConfig config,
       PostgresNodes nodes,
-      RouteTables routes,
+      VirtualIpRoutes routes,
       Fencer fencer,
       EventLog events,
       Metrics metrics,
@@ -75,7 +75,7 @@ final class Actuator {
   Actuator(
       ControllerConfig config,
       PostgresNodes nodes,
-      RouteTables routes,
+      VirtualIpRoutes routes,
       Fencer fencer,
       EventLog events,
       Metrics metrics,
@@ -87,7 +87,7 @@ final class Actuator {
   Actuator(
       ControllerConfig config,
       PostgresNodes nodes,
-      RouteTables routes,
+      VirtualIpRoutes routes,
       Fencer fencer,
       EventLog events,
       Metrics metrics,
@@ -112,7 +112,7 @@ final class Actuator {
    */
   record Outcome(
       boolean ok,
-      List<String> steps,
+      List<Step> steps,
       Optional<FailoverTimeline> timeline,
       Optional<NodeObservation> primaryBack) {
     static Outcome nothing() {
@@ -166,7 +166,7 @@ final class Actuator {
       timeline.mark("confirmed", clock.instant());
     }
     primaryBack = null;
-    List<String> steps = new ArrayList<>();
+    List<Step> steps = new ArrayList<>();
     Optional<String> writesStoppedOn = Optional.empty();
     boolean promoted = false;
     boolean promotionStarted = false;
@@ -190,7 +190,7 @@ final class Actuator {
         refused.put("reason", permit.reason());
         events.append("action_refused", refused);
         log.warn("event=action_refused action={} reason=\"{}\"", action.name(), permit.reason());
-        steps.add(action.name() + " refused: " + permit.reason());
+        steps.add(new Step(action.name(), Step.Status.REFUSED, permit.reason()));
         ok = false;
         break;
       }
@@ -198,7 +198,7 @@ final class Actuator {
         writesStoppedOn = Optional.of(s.node()); // a failed stop may have half-happened
       }
       StepResult result = run(action);
-      steps.add(action.name() + (result.ok() ? " ok" : " failed") + ": " + result.detail());
+      steps.add(step(action.name(), result));
       // A promotion counts as started once it may have taken effect: confirmed, or sent and not
       // confirmed (it may still complete). Only a promotion never sent leaves the standby as it
       // was.
@@ -214,7 +214,7 @@ final class Actuator {
           timeline.mark("promoted", clock.instant());
         } else if (action instanceof Action.PointRoutes p) {
           timeline.mark("routes_switched", clock.instant());
-          markVerified(timeline, p.targetId());
+          markVerified(timeline, p);
         }
       }
       promoted |= action instanceof Action.Promote;
@@ -235,7 +235,7 @@ final class Actuator {
         && !promotionStarted
         && leadership.beforeMutating(false).granted()) {
       StepResult undo = run(new Action.AllowWrites(writesStoppedOn.get()));
-      steps.add("allow_writes " + (undo.ok() ? "ok" : "failed") + ": " + undo.detail());
+      steps.add(step("allow_writes", undo));
     }
     boolean didPromote = promoted;
     // Completed means every step held, routes included; a promotion whose route switch failed is
@@ -292,10 +292,17 @@ final class Actuator {
     return run(action);
   }
 
-  private void markVerified(FailoverTimeline.Recorder timeline, String targetId) {
+  private static Step step(String action, StepResult result) {
+    return new Step(action, result.ok() ? Step.Status.OK : Step.Status.FAILED, result.detail());
+  }
+
+  private void markVerified(FailoverTimeline.Recorder timeline, Action.PointRoutes p) {
     // Independent read-back (it also refreshes the loop's route cache): the switch counts once
     // seen.
-    boolean allOnTarget = routes.read().stream().allMatch(r -> r.pointsAt(targetId));
+    boolean allOnTarget =
+        routes.read().stream()
+            .filter(r -> p.routeTables().contains(r.routeTable()))
+            .allMatch(r -> r.pointsAt(p.targetId()));
     if (allOnTarget) {
       timeline.mark("verified", clock.instant());
     }
@@ -350,7 +357,7 @@ final class Actuator {
 
   private StepResult dispatch(Action action) {
     if (action instanceof Action.PointRoutes p) {
-      return routes.pointAt(p.targetId());
+      return routes.pointAt(p.targetId(), p.routeTables());
     } else if (action instanceof Action.Promote p) {
       return promote(p);
     } else if (action instanceof Action.Fence f) {

@@ -10,15 +10,16 @@ import io.pgfailover.controller.decide.History;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
-import io.pgfailover.controller.decide.RouteState;
 import io.pgfailover.controller.decide.Snapshot;
+import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.ControllerState;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
+import io.pgfailover.controller.port.VirtualIpRoutes;
+import io.pgfailover.probe.Reachability;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,7 +50,7 @@ public final class ControlLoop implements AutoCloseable {
 
   private final ControllerConfig config;
   private final PostgresNodes nodes;
-  private final RouteTables routes;
+  private final VirtualIpRoutes routes;
   private final EventLog events;
   private final Metrics metrics;
   private final Clock clock;
@@ -86,7 +87,7 @@ public final class ControlLoop implements AutoCloseable {
   private record StartReport(
       String seededFrom, EventLog.Tail tail, Optional<String> stateProblem) {}
 
-  private List<RouteState> cachedRoutes = List.of();
+  private List<VirtualIpRoute> cachedRoutes = List.of();
   private Instant routesReadAt = Instant.MIN;
   private boolean routesStale = true;
   private volatile LoopReport last;
@@ -99,7 +100,7 @@ public final class ControlLoop implements AutoCloseable {
   public ControlLoop(
       ControllerConfig config,
       PostgresNodes nodes,
-      RouteTables routes,
+      VirtualIpRoutes routes,
       Fencer fencer,
       EventLog events,
       Metrics metrics,
@@ -114,7 +115,7 @@ public final class ControlLoop implements AutoCloseable {
   public ControlLoop(
       ControllerConfig config,
       PostgresNodes nodes,
-      RouteTables routes,
+      VirtualIpRoutes routes,
       Fencer fencer,
       EventLog events,
       Metrics metrics,
@@ -127,7 +128,7 @@ public final class ControlLoop implements AutoCloseable {
   public ControlLoop(
       ControllerConfig config,
       PostgresNodes nodes,
-      RouteTables routes,
+      VirtualIpRoutes routes,
       Fencer fencer,
       EventLog events,
       Metrics metrics,
@@ -269,7 +270,7 @@ public final class ControlLoop implements AutoCloseable {
       outcome =
           new Actuator.Outcome(
               true,
-              List.of("not acting: " + leadership.view().detail()),
+              List.of(new Step("not acting", Step.Status.SKIPPED, leadership.view().detail())),
               Optional.empty(),
               Optional.empty());
     } else {
@@ -389,13 +390,13 @@ public final class ControlLoop implements AutoCloseable {
             o = f.get(waitMs, TimeUnit.MILLISECONDS);
           } catch (TimeoutException e) {
             f.cancel(true);
-            o = NodeObservation.unreachable(name, "timeout");
+            o = NodeObservation.unreachable(name, Reachability.TIMEOUT);
           } catch (ExecutionException e) {
             log.error("event=probe_bug node={} error=\"{}\"", name, e.getCause().toString());
-            o = NodeObservation.unreachable(name, "other");
+            o = NodeObservation.unreachable(name, Reachability.OTHER);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            o = NodeObservation.unreachable(name, "other");
+            o = NodeObservation.unreachable(name, Reachability.OTHER);
           }
           observed.put(name, o);
           metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
@@ -403,7 +404,11 @@ public final class ControlLoop implements AutoCloseable {
             metrics.count(
                 "pgfailover_probe_failures_total",
                 "Failed probes, by node and failure kind.",
-                "node=\"" + name + "\",kind=\"" + o.failure().orElse("other") + "\"");
+                "node=\""
+                    + name
+                    + "\",kind=\""
+                    + o.failure().map(NodeObservation::text).orElse("other")
+                    + "\"");
           }
         });
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
@@ -412,7 +417,8 @@ public final class ControlLoop implements AutoCloseable {
         || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
       cachedRoutes = routes.read();
       routesReadAt = at;
-      routesStale = cachedRoutes.stream().anyMatch(r -> r.status() == RouteState.Status.UNKNOWN);
+      routesStale =
+          cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
     }
     return new Snapshot(at, observed, cachedRoutes);
   }

@@ -17,11 +17,16 @@ public record LoopReport(
     Snapshot snapshot,
     Decision decision,
     boolean ok,
-    List<String> steps,
+    List<Step> steps,
     Optional<FailoverTimeline> timeline,
     Map<String, Integer> failures) {
   public LoopReport {
     steps = List.copyOf(steps);
     failures = Map.copyOf(failures);
+  }
+
+  /** Whether the lease refused an action: nothing was changed, and acting is someone else's. */
+  public boolean refused() {
+    return steps.stream().anyMatch(s -> s.status() == Step.Status.REFUSED);
   }
 }

@@ -6,7 +6,7 @@ import java.util.List;
 public interface Backends extends AutoCloseable {
   PostgresNodes postgres();
 
-  RouteTables routeTables();
+  VirtualIpRoutes routeTables();
 
   Fencer fencer();
 
@@ -29,10 +29,18 @@ public interface Backends extends AutoCloseable {
    */
   List<Check> preflight();
 
-  /** One preflight finding: severity OK, WARN or FAIL, with a fix when it is not OK. */
-  record Check(String severity, String subject, String message, String fix) {
+  /** One preflight finding, with a fix when it is not OK. */
+  record Check(Severity severity, String subject, String message, String fix) {
+    public enum Severity {
+      OK,
+      /** Works, but not as it should, or could not be checked. */
+      WARN,
+      /** Failover would not work: fix before starting. */
+      FAIL
+    }
+
     public boolean failed() {
-      return "FAIL".equals(severity);
+      return severity == Severity.FAIL;
     }
   }
 

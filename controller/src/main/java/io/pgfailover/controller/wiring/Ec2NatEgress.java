@@ -5,6 +5,7 @@ import io.pgfailover.aws.AwsClients;
 import io.pgfailover.aws.Ec2Discovery;
 import io.pgfailover.aws.InstanceInfo;
 import io.pgfailover.aws.RouteState;
+import io.pgfailover.aws.RouteTables;
 import io.pgfailover.aws.RouteTarget;
 import io.pgfailover.controller.config.NatConfig;
 import io.pgfailover.controller.port.NatEgress;
@@ -34,7 +35,7 @@ final class Ec2NatEgress implements NatEgress {
 
   private final NatConfig config;
   private final Ec2Discovery discovery;
-  private final io.pgfailover.aws.RouteTables tables;
+  private final RouteTables tables;
   private final Duration connectTimeout;
 
   /** Each NAT instance's primary ENI (fixed for the instance's life), looked up once. */
@@ -43,7 +44,7 @@ final class Ec2NatEgress implements NatEgress {
   Ec2NatEgress(NatConfig config, AwsClients clients, Duration connectTimeout) {
     this.config = config;
     this.discovery = new Ec2Discovery(clients);
-    this.tables = new io.pgfailover.aws.RouteTables(clients);
+    this.tables = new RouteTables(clients);
     this.connectTimeout = connectTimeout;
   }
 

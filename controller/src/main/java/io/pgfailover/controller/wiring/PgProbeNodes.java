@@ -4,7 +4,6 @@ import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.config.PasswordConfig;
 import io.pgfailover.controller.decide.NodeObservation;
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.decide.Witness;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.PostgresNodes;
@@ -16,6 +15,7 @@ import io.pgfailover.probe.PgProbe;
 import io.pgfailover.probe.ProbeResult;
 import io.pgfailover.probe.ProbeSettings;
 import io.pgfailover.probe.PromotionResult;
+import io.pgfailover.probe.Role;
 import io.pgfailover.probe.RoleGrants;
 import io.pgfailover.probe.WriteCheck;
 import io.pgfailover.probe.WriteControl;
@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -69,16 +68,11 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
 
   static NodeObservation observation(ProbeResult r) {
     if (!r.reachable()) {
-      return NodeObservation.unreachable(r.node(), kind(r));
+      return NodeObservation.unreachable(r.node(), r.reachability());
     }
-    NodeRole role =
-        switch (r.role()) {
-          case PRIMARY -> NodeRole.PRIMARY;
-          case STANDBY -> NodeRole.STANDBY;
-          default -> NodeRole.UNKNOWN;
-        };
+    Role role = r.role();
     Optional<Lsn> position =
-        role == NodeRole.PRIMARY ? r.currentLsn() : r.receiveLsn().or(r::replayLsn);
+        role == Role.PRIMARY ? r.currentLsn() : r.receiveLsn().or(r::replayLsn);
     Optional<Witness> witness =
         r.walReceiver()
             .map(
@@ -99,10 +93,6 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
         r.writeCheck().map(WriteCheck::ok));
   }
 
-  private static String kind(ProbeResult r) {
-    return r.reachability().name().toLowerCase(Locale.ROOT).replace('_', '-');
-  }
-
   /**
    * {@code failoverctl preflight} for one node: reachable, and its login role holds every privilege
    * the controller uses (config/roles.sql grants them), each missing one a FAIL with its GRANT.
@@ -120,15 +110,15 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     if (!o.reachable()) {
       return List.of(
           new Backends.Check(
-              "FAIL",
+              Backends.Check.Severity.FAIL,
               subject,
-              "not reachable: " + o.failure().orElse("unknown"),
+              "not reachable: " + o.failure().map(NodeObservation::text).orElse("unknown"),
               "check host/port/user/password and pg_hba.conf for the controller's address"));
     }
     List<Backends.Check> checks = new ArrayList<>();
     checks.add(
         new Backends.Check(
-            "OK",
+            Backends.Check.Severity.OK,
             subject,
             "reachable as " + o.role() + " on timeline " + o.timeline().orElse(0),
             ""));
@@ -137,19 +127,21 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     if (grants.error().isPresent()) {
       checks.add(
           new Backends.Check(
-              "WARN",
+              Backends.Check.Severity.WARN,
               role,
               "could not check its privileges: " + grants.error().get(),
               "run preflight again; apply config/roles.sql if the role is new"));
     } else if (grants.superuser()) {
       checks.add(
           new Backends.Check(
-              "WARN",
+              Backends.Check.Severity.WARN,
               role,
               "is a superuser: everything works, but the controller needs far less",
               "apply config/roles.sql and set user: " + "pgfailover in the node's config"));
     } else if (grants.missing().isEmpty()) {
-      checks.add(new Backends.Check("OK", role, "has every privilege the controller uses", ""));
+      checks.add(
+          new Backends.Check(
+              Backends.Check.Severity.OK, role, "has every privilege the controller uses", ""));
     } else {
       grants
           .missing()
@@ -157,7 +149,7 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
               m ->
                   checks.add(
                       new Backends.Check(
-                          "FAIL",
+                          Backends.Check.Severity.FAIL,
                           role,
                           "cannot " + m.needed(),
                           m.grant() + " (config/roles.sql)")));

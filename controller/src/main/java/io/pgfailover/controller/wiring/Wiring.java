@@ -14,7 +14,7 @@ import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.NatEgress;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
+import io.pgfailover.controller.port.VirtualIpRoutes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,6 +58,7 @@ public final class Wiring {
     AwsClients clients = builder.build();
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
+    Ec2Fencer fencer = new Ec2Fencer(clients);
     Optional<LeaseStore> lease =
         config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
     Optional<NatEgress> nat =
@@ -79,13 +80,13 @@ public final class Wiring {
       }
 
       @Override
-      public RouteTables routeTables() {
+      public VirtualIpRoutes routeTables() {
         return routes;
       }
 
       @Override
       public Fencer fencer() {
-        return routes;
+        return fencer;
       }
 
       @Override
@@ -127,6 +128,10 @@ public final class Wiring {
   }
 
   private static Backends.Check check(Finding f) {
-    return new Backends.Check(f.severity().name(), f.subject(), f.message(), f.fix().orElse(""));
+    return new Backends.Check(
+        Backends.Check.Severity.valueOf(f.severity().name()),
+        f.subject(),
+        f.message(),
+        f.fix().orElse(""));
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.probe.Reachability;
+import io.pgfailover.probe.Role;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -61,7 +63,7 @@ class DeciderTest {
         node,
         true,
         Optional.empty(),
-        NodeRole.PRIMARY,
+        Role.PRIMARY,
         OptionalLong.of(timeline),
         OptionalLong.of(lsn),
         Optional.empty(),
@@ -73,7 +75,7 @@ class DeciderTest {
         node,
         true,
         Optional.empty(),
-        NodeRole.PRIMARY,
+        Role.PRIMARY,
         OptionalLong.of(timeline),
         OptionalLong.of(lsn),
         Optional.empty(),
@@ -85,7 +87,7 @@ class DeciderTest {
         node,
         true,
         Optional.empty(),
-        NodeRole.STANDBY,
+        Role.STANDBY,
         OptionalLong.of(timeline),
         OptionalLong.of(lsn),
         witness,
@@ -106,29 +108,29 @@ class DeciderTest {
   }
 
   static NodeObservation down(String node) {
-    return NodeObservation.unreachable(node, "refused");
+    return NodeObservation.unreachable(node, Reachability.REFUSED);
   }
 
   static NodeObservation downTimeout(String node) {
-    return NodeObservation.unreachable(node, "timeout");
+    return NodeObservation.unreachable(node, Reachability.TIMEOUT);
   }
 
   /**
    * A snapshot taken {@code seconds} after the epoch, for rows where the time between loops
    * matters.
    */
-  static Snapshot snapAt(long seconds, List<RouteState> routes, NodeObservation... nodes) {
+  static Snapshot snapAt(long seconds, List<VirtualIpRoute> routes, NodeObservation... nodes) {
     Snapshot s = snap(routes, nodes);
     return new Snapshot(Instant.EPOCH.plusSeconds(seconds), s.nodes(), s.routes());
   }
 
-  static List<RouteState> routesOn(String eni) {
+  static List<VirtualIpRoute> routesOn(String eni) {
     return List.of(
-        RouteState.pointingAt("rtb-0111111111111111a", eni),
-        RouteState.pointingAt("rtb-0222222222222222b", eni));
+        VirtualIpRoute.pointingAt("rtb-0111111111111111a", eni),
+        VirtualIpRoute.pointingAt("rtb-0222222222222222b", eni));
   }
 
-  static Snapshot snap(List<RouteState> routes, NodeObservation... nodes) {
+  static Snapshot snap(List<VirtualIpRoute> routes, NodeObservation... nodes) {
     Map<String, NodeObservation> m = new LinkedHashMap<>();
     Arrays.stream(nodes).forEach(n -> m.put(n.node(), n));
     return new Snapshot(Instant.EPOCH, m, routes);
@@ -155,16 +157,16 @@ class DeciderTest {
       snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
 
   /** A healthy pair, the first table on the primary, the second in {@code status}. */
-  static Snapshot secondTable(RouteState.Status status) {
+  static Snapshot secondTable(VirtualIpRoute.Status status) {
     return snap(
         List.of(
-            RouteState.pointingAt("rtb-0111111111111111a", ENI_A),
-            RouteState.of("rtb-0222222222222222b", status)),
+            VirtualIpRoute.pointingAt("rtb-0111111111111111a", ENI_A),
+            VirtualIpRoute.of("rtb-0222222222222222b", status)),
         primary("pg-a", 1, 1000),
         standbyHearingA("pg-b", 1000, 100));
   }
 
-  static final Snapshot ONE_TABLE_ABSENT = secondTable(RouteState.Status.ABSENT);
+  static final Snapshot ONE_TABLE_ABSENT = secondTable(VirtualIpRoute.Status.ABSENT);
 
   // ---- the table
   // ------------------------------------------------------------------------------------
@@ -219,7 +221,7 @@ class DeciderTest {
             row(
                 "one table missing: alarm, no route write",
                 DEFAULTS,
-                List.of(secondTable(RouteState.Status.TABLE_MISSING)),
+                List.of(secondTable(VirtualIpRoute.Status.TABLE_MISSING)),
                 Reason.ROUTE_TABLE_PROBLEM,
                 "alarm"),
             row(
@@ -228,8 +230,9 @@ class DeciderTest {
                 List.of(
                     snap(
                         List.of(
-                            RouteState.pointingAt("rtb-0111111111111111a", ENI_B),
-                            RouteState.of("rtb-0222222222222222b", RouteState.Status.ABSENT)),
+                            VirtualIpRoute.pointingAt("rtb-0111111111111111a", ENI_B),
+                            VirtualIpRoute.of(
+                                "rtb-0222222222222222b", VirtualIpRoute.Status.ABSENT)),
                         primary("pg-a", 1, 1000),
                         standbyHearingA("pg-b", 1000, 100))),
                 Reason.REPOINT_ROUTES,
@@ -257,8 +260,10 @@ class DeciderTest {
                 List.of(
                     snap(
                         List.of(
-                            RouteState.of("rtb-0111111111111111a", RouteState.Status.UNKNOWN),
-                            RouteState.of("rtb-0222222222222222b", RouteState.Status.UNKNOWN)),
+                            VirtualIpRoute.of(
+                                "rtb-0111111111111111a", VirtualIpRoute.Status.UNKNOWN),
+                            VirtualIpRoute.of(
+                                "rtb-0222222222222222b", VirtualIpRoute.Status.UNKNOWN)),
                         primary("pg-a", 1, 1000),
                         standbyHearingA("pg-b", 1000, 100))),
                 Reason.ROUTES_UNKNOWN),
@@ -494,7 +499,9 @@ class DeciderTest {
                 DEFAULTS,
                 List.of(
                     snap(
-                        List.of(RouteState.of("rtb-0111111111111111a", RouteState.Status.UNKNOWN)),
+                        List.of(
+                            VirtualIpRoute.of(
+                                "rtb-0111111111111111a", VirtualIpRoute.Status.UNKNOWN)),
                         down("pg-a"),
                         standbyNotStreaming("pg-b", 1, 1000))),
                 Reason.NO_PRIMARY,
@@ -609,7 +616,7 @@ class DeciderTest {
             + " IP and may not get one: alarmed, not written",
         d.message());
 
-    Snapshot missing = secondTable(RouteState.Status.TABLE_MISSING);
+    Snapshot missing = secondTable(VirtualIpRoute.Status.TABLE_MISSING);
     assertEquals(
         List.of(
             new Action.Alarm(

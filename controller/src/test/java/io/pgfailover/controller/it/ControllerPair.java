@@ -4,7 +4,7 @@ import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.decide.NodeObservation;
-import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.loop.ControlLoop;
@@ -13,8 +13,8 @@ import io.pgfailover.controller.loop.Metrics;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.controller.port.VirtualIpRoutes;
 import io.pgfailover.controller.wiring.Wiring;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
@@ -377,20 +377,20 @@ final class ControllerPair implements AutoCloseable {
       }
     }
 
-    private final class DyingRoutes implements RouteTables {
-      private final RouteTables real;
+    private final class DyingRoutes implements VirtualIpRoutes {
+      private final VirtualIpRoutes real;
 
-      DyingRoutes(RouteTables real) {
+      DyingRoutes(VirtualIpRoutes real) {
         this.real = real;
       }
 
       @Override
-      public List<RouteState> read() {
+      public List<VirtualIpRoute> read() {
         return real.read();
       }
 
       @Override
-      public StepResult pointAt(String targetId) {
+      public StepResult pointAt(String targetId, List<String> routeTables) {
         if (dieInRouteSwitch.getAndSet(false)) {
           diedInRouteSwitch.countDown();
           try {
@@ -400,7 +400,7 @@ final class ControllerPair implements AutoCloseable {
           }
           return StepResult.failed("process killed (test)", Map.of());
         }
-        return real.pointAt(targetId);
+        return real.pointAt(targetId, routeTables);
       }
     }
   }

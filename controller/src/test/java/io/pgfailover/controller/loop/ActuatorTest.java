@@ -12,12 +12,13 @@ import io.pgfailover.controller.decide.Action;
 import io.pgfailover.controller.decide.Decision;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
-import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.controller.port.VirtualIpRoutes;
+import io.pgfailover.probe.Reachability;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -61,7 +62,7 @@ class ActuatorTest {
       new PostgresNodes() {
         public NodeObservation probe(NodeConfig node) {
           calls.add("probe " + node.name());
-          return NodeObservation.unreachable(node.name(), "refused");
+          return NodeObservation.unreachable(node.name(), Reachability.REFUSED);
         }
 
         public StepResult promote(NodeConfig node, Duration timeout) {
@@ -88,14 +89,15 @@ class ActuatorTest {
         }
       };
 
-  RouteTables routes =
-      new RouteTables() {
-        public List<RouteState> read() {
+  VirtualIpRoutes routes =
+      new VirtualIpRoutes() {
+        public List<VirtualIpRoute> read() {
           calls.add("read_routes");
-          return List.of(RouteState.pointingAt("rtb-0123456789abcdef0", "eni-0123456789abcdef1"));
+          return List.of(
+              VirtualIpRoute.pointingAt("rtb-0123456789abcdef0", "eni-0123456789abcdef1"));
         }
 
-        public StepResult pointAt(String targetId) {
+        public StepResult pointAt(String targetId, List<String> routeTables) {
           calls.add("point_routes " + targetId);
           return StepResult.done("replaced 1", Map.of("api_calls", 3));
         }
@@ -130,7 +132,8 @@ class ActuatorTest {
                 new Action.StopWrites("a"),
                 new Action.AwaitCatchUp("b", "a"),
                 new Action.Promote("b", Optional.empty()),
-                new Action.PointRoutes("b", "eni-0123456789abcdef1")));
+                new Action.PointRoutes(
+                    "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =
         actuator(events, new Metrics()).execute(d, Instant.parse("2026-01-01T00:00:00Z"));
     assertFalse(outcome.ok());
@@ -152,7 +155,8 @@ class ActuatorTest {
             List.of(
                 new Action.Fence("a", "i-0123456789abcdef0"),
                 new Action.Promote("b", Optional.of("a")),
-                new Action.PointRoutes("b", "eni-0123456789abcdef1")));
+                new Action.PointRoutes(
+                    "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =
         actuator(events, metrics).execute(d, Instant.parse("2026-01-01T00:00:00Z"));
     assertTrue(outcome.ok(), outcome.steps().toString());
@@ -187,13 +191,13 @@ class ActuatorTest {
 
   @Test
   void aPromotionWhoseRouteSwitchFailsIsNotACompletedFailover() throws Exception {
-    RouteTables ec2Down =
-        new RouteTables() {
-          public List<RouteState> read() {
+    VirtualIpRoutes ec2Down =
+        new VirtualIpRoutes() {
+          public List<VirtualIpRoute> read() {
             throw new AssertionError("no read-back after a failed switch");
           }
 
-          public StepResult pointAt(String targetId) {
+          public StepResult pointAt(String targetId, List<String> routeTables) {
             calls.add("point_routes " + targetId);
             return StepResult.failed(
                 "RequestLimitExceeded until the retry deadline", Map.of("api_calls", 9));
@@ -216,7 +220,8 @@ class ActuatorTest {
                 "x",
                 List.of(
                     new Action.Promote("b", Optional.of("a")),
-                    new Action.PointRoutes("b", "eni-0123456789abcdef1"))),
+                    new Action.PointRoutes(
+                        "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0")))),
             Instant.now());
     assertFalse(outcome.ok());
     assertFalse(
@@ -239,7 +244,7 @@ class ActuatorTest {
                 node.name(),
                 true,
                 Optional.empty(),
-                io.pgfailover.controller.decide.NodeRole.PRIMARY,
+                io.pgfailover.probe.Role.PRIMARY,
                 java.util.OptionalLong.of(1),
                 java.util.OptionalLong.of(1),
                 Optional.empty(),
@@ -278,7 +283,8 @@ class ActuatorTest {
                 "x",
                 List.of(
                     new Action.Promote("b", Optional.of("a")),
-                    new Action.PointRoutes("b", "eni-0123456789abcdef1"))),
+                    new Action.PointRoutes(
+                        "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0")))),
             Instant.now());
     assertFalse(outcome.ok());
     assertEquals(
@@ -320,12 +326,13 @@ class ActuatorTest {
                 "x",
                 List.of(
                     new Action.Promote("b", Optional.of("a")),
-                    new Action.PointRoutes("b", "eni-0123456789abcdef1"))),
+                    new Action.PointRoutes(
+                        "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0")))),
             Instant.now());
     assertFalse(outcome.ok());
     assertEquals(List.of(), calls, "no probe, no promotion, no route change");
     assertTrue(
-        outcome.steps().get(0).startsWith("promote refused: lease lost"),
+        outcome.steps().get(0).toString().startsWith("promote refused: lease lost"),
         outcome.steps().toString());
     JsonNode refused =
         events.tail(10).stream()
@@ -370,7 +377,8 @@ class ActuatorTest {
                 new Action.StopWrites("a"),
                 new Action.AwaitCatchUp("b", "a"),
                 new Action.Promote("b", Optional.empty()),
-                new Action.PointRoutes("b", "eni-0123456789abcdef1")));
+                new Action.PointRoutes(
+                    "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =
         new Actuator(config(), nodes, routes, fencer, events, new Metrics(), Clock.systemUTC(), a)
             .execute(d, Instant.now());

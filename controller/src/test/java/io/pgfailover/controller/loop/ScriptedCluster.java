@@ -5,13 +5,14 @@ import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.decide.NodeObservation;
-import io.pgfailover.controller.decide.NodeRole;
-import io.pgfailover.controller.decide.RouteState;
+import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.controller.port.VirtualIpRoutes;
+import io.pgfailover.probe.Reachability;
+import io.pgfailover.probe.Role;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * (its files, its admin API) where real PostgreSQL and EC2 add nothing. Mutating calls are refused:
  * these tests must not reach them.
  */
-public final class ScriptedCluster implements PostgresNodes, RouteTables, Fencer {
+public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fencer {
   public static final String ENI_A = "eni-0123456789abcdef0";
   public static final String ENI_B = "eni-0123456789abcdef1";
 
@@ -66,7 +67,7 @@ public final class ScriptedCluster implements PostgresNodes, RouteTables, Fencer
         node,
         true,
         Optional.empty(),
-        NodeRole.PRIMARY,
+        Role.PRIMARY,
         OptionalLong.of(timeline),
         OptionalLong.of(1000),
         Optional.empty(),
@@ -87,12 +88,13 @@ public final class ScriptedCluster implements PostgresNodes, RouteTables, Fencer
 
   @Override
   public NodeObservation probe(NodeConfig node) {
-    return nodes.getOrDefault(node.name(), NodeObservation.unreachable(node.name(), "refused"));
+    return nodes.getOrDefault(
+        node.name(), NodeObservation.unreachable(node.name(), Reachability.REFUSED));
   }
 
   @Override
-  public List<RouteState> read() {
-    return List.of(RouteState.pointingAt("rtb-0123456789abcdef0", routeTarget));
+  public List<VirtualIpRoute> read() {
+    return List.of(VirtualIpRoute.pointingAt("rtb-0123456789abcdef0", routeTarget));
   }
 
   @Override
@@ -116,7 +118,7 @@ public final class ScriptedCluster implements PostgresNodes, RouteTables, Fencer
   }
 
   @Override
-  public StepResult pointAt(String targetId) {
+  public StepResult pointAt(String targetId, List<String> routeTables) {
     return refused("point_routes");
   }
 

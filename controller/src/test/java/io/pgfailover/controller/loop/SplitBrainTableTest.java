@@ -10,14 +10,15 @@ import io.pgfailover.controller.decide.Decider;
 import io.pgfailover.controller.decide.Decision;
 import io.pgfailover.controller.decide.History;
 import io.pgfailover.controller.decide.NodeObservation;
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.decide.Request;
-import io.pgfailover.controller.decide.RouteState;
 import io.pgfailover.controller.decide.Snapshot;
+import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.RouteTables;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.controller.port.VirtualIpRoutes;
+import io.pgfailover.probe.Reachability;
+import io.pgfailover.probe.Role;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -198,7 +199,7 @@ class SplitBrainTableTest {
   }
 
   /** Both servers and the route tables; fails the armed step once. */
-  static final class World implements PostgresNodes, RouteTables {
+  static final class World implements PostgresNodes, VirtualIpRoutes {
     final Server a = new Server("a", true);
     final Server b = new Server("b", false);
     final Failure failure;
@@ -238,13 +239,13 @@ class SplitBrainTableTest {
     NodeObservation observe(String name) {
       Server s = server(name);
       if (s.down) {
-        return NodeObservation.unreachable(name, "refused");
+        return NodeObservation.unreachable(name, Reachability.REFUSED);
       }
       return new NodeObservation(
           name,
           true,
           Optional.empty(),
-          s.primary ? NodeRole.PRIMARY : NodeRole.STANDBY,
+          s.primary ? Role.PRIMARY : Role.STANDBY,
           OptionalLong.of(s.timeline),
           OptionalLong.of(100),
           Optional.empty(),
@@ -300,15 +301,15 @@ class SplitBrainTableTest {
     }
 
     @Override
-    public List<RouteState> read() {
+    public List<VirtualIpRoute> read() {
       return List.of(
-          RouteState.pointingAt(
+          VirtualIpRoute.pointingAt(
               "rtb-0123456789abcdef0",
               "eni-0123456789abcdef" + (routesOn.equals("a") ? "0" : "1")));
     }
 
     @Override
-    public StepResult pointAt(String targetId) {
+    public StepResult pointAt(String targetId, List<String> routeTables) {
       if (failing(Failure.POINT_ROUTES)) {
         return StepResult.failed("ec2 unavailable", Map.of());
       }

@@ -7,7 +7,7 @@ import java.util.Optional;
  *
  * @param target the ENI or instance id the route points at, when {@link Status#TARGET}
  */
-public record RouteState(String routeTable, Status status, Optional<String> target) {
+public record VirtualIpRoute(String routeTable, Status status, Optional<String> target) {
   public enum Status {
     /** The route exists and points at {@link #target}. */
     TARGET,
@@ -21,12 +21,12 @@ public record RouteState(String routeTable, Status status, Optional<String> targ
     UNKNOWN
   }
 
-  public static RouteState pointingAt(String table, String target) {
-    return new RouteState(table, Status.TARGET, Optional.of(target));
+  public static VirtualIpRoute pointingAt(String table, String target) {
+    return new VirtualIpRoute(table, Status.TARGET, Optional.of(target));
   }
 
-  public static RouteState of(String table, Status status) {
-    return new RouteState(table, status, Optional.empty());
+  public static VirtualIpRoute of(String table, Status status) {
+    return new VirtualIpRoute(table, status, Optional.empty());
   }
 
   public boolean pointsAt(String id) {
