@@ -65,9 +65,48 @@ public final class Leadership {
   /** The answer before a mutating action: granted with the fencing token, or refused with why. */
   public record Permit(boolean granted, long token, String reason) {}
 
-  private record Held(long token, long sentNanos) {}
+  /**
+   * Where this controller stands with the lease. Each state carries only its own facts (no nullable
+   * fields); {@link #TRANSITIONS} lists the legal moves and any other is a bug.
+   */
+  enum State {
+    /** No lease held and no holder being watched: at start, and after holding or watching ends. */
+    SEEKING,
+    /** Another controller holds the lease; counting how long its renewal id stays the same. */
+    WATCHING,
+    /** This controller holds the lease: it may act while its last confirmed window lasts. */
+    HOLDING
+  }
 
-  private record Watched(Lease lease, long firstSeenNanos) {}
+  static final Map<State, java.util.Set<State>> TRANSITIONS =
+      Map.of(
+          State.SEEKING, java.util.EnumSet.of(State.WATCHING, State.HOLDING),
+          State.WATCHING, java.util.EnumSet.of(State.WATCHING, State.HOLDING, State.SEEKING),
+          State.HOLDING, java.util.EnumSet.of(State.HOLDING, State.SEEKING));
+
+  private sealed interface Standing permits Seeking, Watching, Held {
+    State state();
+  }
+
+  private record Seeking() implements Standing {
+    public State state() {
+      return State.SEEKING;
+    }
+  }
+
+  /** Since {@code firstSeenNanos} the item has carried {@code lease}'s renewal id and token. */
+  private record Watching(Lease lease, long firstSeenNanos) implements Standing {
+    public State state() {
+      return State.WATCHING;
+    }
+  }
+
+  /** Holding {@code token}; the last confirmed renewal (or take) was sent at {@code sentNanos}. */
+  private record Held(long token, long sentNanos) implements Standing {
+    public State state() {
+      return State.HOLDING;
+    }
+  }
 
   private final Optional<LeaseConfig> config;
   private final LeaseStore store;
@@ -75,16 +114,14 @@ public final class Leadership {
   private final LongSupplier nanos;
   private final EventLog events;
 
-  // Written under this object's lock; volatile so that status and the leader check read them
-  // without waiting
-  // for a store call in progress.
-  private volatile Held held;
+  // Written under this object's lock; volatile so that status and the leader check read it
+  // without waiting for a store call in progress.
+  private volatile Standing standing = new Seeking();
 
   /** Read without the lock by the event log (which may be called from inside this class's lock). */
   private volatile long publishedToken;
 
   private volatile boolean publishedLeader;
-  private Watched watched;
   private volatile Optional<String> holder = Optional.empty();
   private volatile long lastToken;
   private volatile String detail = "";
@@ -136,10 +173,10 @@ public final class Leadership {
       return;
     }
     LeaseConfig c = config.get();
-    if (held != null) {
+    if (standing instanceof Held held) {
       long age = nanos.getAsLong() - held.sentNanos();
       if (age >= c.actingWindow().toNanos()) {
-        lapsed("no confirmed renewal for " + Duration.ofNanos(age).toMillis() + " ms");
+        lapsed(held, "no confirmed renewal for " + Duration.ofNanos(age).toMillis() + " ms");
       } else if (age >= c.renewInterval().toNanos()) {
         renewNow(held.token());
         return;
@@ -170,7 +207,7 @@ public final class Leadership {
       // proves we
       // hold it and starts a fresh window; until then we do not lead.
       renewNow(item.get().token());
-    } else if (watched != null
+    } else if (standing instanceof Watching watched
         && watched.lease().renewal().equals(item.get().renewal())
         && watched.lease().token() == item.get().token()) {
       Duration wait = max(c.duration(), item.get().duration());
@@ -185,16 +222,16 @@ public final class Leadership {
         detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
       }
     } else {
-      watched = new Watched(item.get(), seenAt);
+      moveTo(new Watching(item.get(), seenAt));
       detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
     }
   }
 
   /** True while this controller holds a lease whose acting window has not run out. */
   public boolean leads() {
-    Held h = held;
     return config.isEmpty()
-        || (h != null && nanos.getAsLong() - h.sentNanos() < config.get().actingWindow().toNanos());
+        || (standing instanceof Held h
+            && nanos.getAsLong() - h.sentNanos() < config.get().actingWindow().toNanos());
   }
 
   /**
@@ -207,20 +244,21 @@ public final class Leadership {
     if (config.isEmpty()) {
       return new Permit(true, 0, "single controller");
     }
-    if (held == null && !operatorForce) {
+    if (held().isEmpty() && !operatorForce) {
       return new Permit(
           false,
           lastToken,
           "not the leader: " + (holder.map(h -> h + " holds the lease").orElse("no lease held")));
     }
-    if (held == null) {
+    if (held().isEmpty()) {
       try {
-        tick(); // an operator's request on a follower: take a free or released lease at once, never
-        // a held one
+        // An operator's request on a follower: take a free or released lease at once, never a
+        // held one.
+        tick();
       } catch (LeaseStore.Unavailable e) {
         unreachable(e);
       }
-      if (held == null) {
+      if (held().isEmpty()) {
         return storeReachable
             ? new Permit(
                 false,
@@ -232,15 +270,16 @@ public final class Leadership {
             : forced();
       }
     }
+    Held held = held().orElseThrow();
     long sent = nanos.getAsLong();
     try {
       Optional<Lease> renewed = store.renew(me, held.token(), config.get().duration());
       storeReachable = true;
       if (renewed.isEmpty()) {
-        lost("renewal refused: another controller took the lease");
+        lost(held, "renewal refused: another controller took the lease");
         return new Permit(false, lastToken, "lease lost before acting");
       }
-      setHeld(new Held(held.token(), sent));
+      moveTo(new Held(held.token(), sent));
     } catch (LeaseStore.Unavailable e) {
       unreachable(e);
       if (operatorForce) {
@@ -257,7 +296,7 @@ public final class Leadership {
 
   /** A clean shutdown: hand the lease back so the follower need not wait out the duration. */
   public synchronized void release() {
-    if (config.isEmpty() || held == null) {
+    if (config.isEmpty() || !(standing instanceof Held held)) {
       return;
     }
     try {
@@ -267,7 +306,7 @@ public final class Leadership {
     } catch (LeaseStore.Unavailable e) {
       log.warn("event=lease_release_failed error=\"{}\"", e.getMessage());
     }
-    setHeld(null);
+    moveTo(new Seeking());
   }
 
   /** The fencing token this controller holds, else the highest it has seen; 0 in single mode. */
@@ -283,13 +322,28 @@ public final class Leadership {
     return config.isEmpty() || publishedLeader;
   }
 
-  private void setHeld(Held h) {
-    held = h;
-    if (h != null) {
+  /** The one place the standing changes: an illegal move is a bug, not a state to live with. */
+  private void moveTo(Standing next) {
+    State from = standing.state();
+    if (!TRANSITIONS.get(from).contains(next.state())) {
+      throw new IllegalStateException("lease standing cannot go from " + from + " to " + next);
+    }
+    standing = next;
+    if (next instanceof Held h) {
       lastToken = Math.max(lastToken, h.token());
     }
-    publishedToken = h != null ? h.token() : lastToken;
-    publishedLeader = h != null;
+    publishedToken = next instanceof Held h ? h.token() : lastToken;
+    publishedLeader = next instanceof Held;
+  }
+
+  /** The lease held now, if any. */
+  private Optional<Held> held() {
+    return standing instanceof Held h ? Optional.of(h) : Optional.empty();
+  }
+
+  /** This controller's standing, for tests and status. */
+  State state() {
+    return standing.state();
   }
 
   /** Never waits for the store: status stays available while a lease call is in progress. */
@@ -305,7 +359,7 @@ public final class Leadership {
   public synchronized Optional<Duration> takeoverDueIn() {
     // While the store does not answer a due takeover cannot happen: waking early would only spin
     // the loop.
-    if (config.isEmpty() || held != null || watched == null || !storeReachable) {
+    if (config.isEmpty() || !(standing instanceof Watching watched) || !storeReachable) {
       return Optional.empty();
     }
     long due =
@@ -319,8 +373,7 @@ public final class Leadership {
     try {
       Optional<Lease> taken = store.take(seen, me, config.get().duration());
       if (taken.isPresent()) {
-        setHeld(new Held(taken.get().token(), sent));
-        watched = null;
+        moveTo(new Held(taken.get().token(), sent));
         lastToken = taken.get().token();
         holder = Optional.of(me);
         detail = "leader since taking the lease: " + why;
@@ -330,7 +383,9 @@ public final class Leadership {
         f.put("why", why);
         event("lease_acquired", f);
       } else {
-        watched = null; // someone else wrote: watch the new item from scratch
+        if (standing instanceof Watching) {
+          moveTo(new Seeking()); // someone else wrote: watch the new item from scratch
+        }
         detail = "another controller took the lease first";
       }
     } catch (LeaseStore.Unavailable e) {
@@ -344,10 +399,10 @@ public final class Leadership {
       Optional<Lease> renewed = store.renew(me, token, config.get().duration());
       storeReachable = true;
       if (renewed.isPresent()) {
-        setHeld(new Held(token, sent));
+        moveTo(new Held(token, sent));
         detail = "leader (token " + token + ")";
-      } else if (held != null) {
-        lost("renewal refused: another controller took the lease");
+      } else if (standing instanceof Held held) {
+        lost(held, "renewal refused: another controller took the lease");
       }
     } catch (LeaseStore.Unavailable e) {
       unreachable(e); // keep the last confirmed window; it runs out on its own
@@ -361,17 +416,15 @@ public final class Leadership {
     return new Permit(true, lastToken, "operator --force; lease store unreachable");
   }
 
-  private void lapsed(String why) {
+  private void lapsed(Held held, String why) {
     event("lease_lapsed", Map.of("token", held.token(), "why", why));
-    setHeld(null);
-    watched = null;
+    moveTo(new Seeking());
     detail = "lease lapsed: " + why;
   }
 
-  private void lost(String why) {
+  private void lost(Held held, String why) {
     event("lease_lost", Map.of("token", held.token(), "why", why));
-    setHeld(null);
-    watched = null;
+    moveTo(new Seeking());
     detail = why;
   }
 

@@ -69,9 +69,11 @@ class LeadershipTest {
     b.tick();
     assertEquals(Role.FOLLOWER, b.view().role(), "one millisecond short of the duration");
     assertEquals(Duration.ofMillis(1), b.takeoverDueIn().orElseThrow());
+    assertEquals(Leadership.State.WATCHING, b.state());
     advance(1);
     b.tick();
     assertEquals(Role.LEADER, b.view().role());
+    assertEquals(Leadership.State.HOLDING, b.state());
     assertEquals(2, b.token(), "the token grows on every take-over");
   }
 
@@ -97,6 +99,7 @@ class LeadershipTest {
     assertEquals(Role.LEADER, b.view().role());
     int writes = store.writes.size();
     // a thaws in the middle of its plan and asks before its next action
+    assertEquals(Leadership.State.HOLDING, a.state(), "a still believes it holds the lease");
     Leadership.Permit permit = a.beforeMutating(false);
     assertFalse(permit.granted(), permit.reason());
     assertEquals(writes, store.writes.size(), "a wrote nothing: its conditional renewal failed");
@@ -204,5 +207,17 @@ class LeadershipTest {
     Leadership.Permit p = single.beforeMutating(false);
     assertTrue(p.granted());
     assertEquals(0, p.token());
+  }
+
+  @Test
+  void theStandingMovesOnlyAlongItsTransitionTable() {
+    assertEquals(
+        java.util.EnumSet.allOf(Leadership.State.class),
+        Leadership.TRANSITIONS.keySet(),
+        "every state has its row");
+    assertFalse(
+        Leadership.TRANSITIONS.get(Leadership.State.HOLDING).contains(Leadership.State.WATCHING),
+        "a holder that loses the lease seeks before it watches anyone");
+    assertEquals(Leadership.State.SEEKING, a.state(), "a new controller seeks");
   }
 }
