@@ -166,18 +166,9 @@ public final class Failoverctl {
       Metrics metrics = new Metrics();
       EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
       try (ActorLock held = lock.get();
-          Backends backends = Wiring.connect(config);
+          Backends backends = Wiring.connect(config, Wiring.AwsAccess.DEFAULT_CHAIN);
           ControlLoop loop =
-              new ControlLoop(
-                  config,
-                  backends.postgres(),
-                  backends.routeTables(),
-                  backends.fencer(),
-                  events,
-                  metrics,
-                  clock,
-                  Wiring.leadership(config, backends, events),
-                  backends.natEgress());
+              Wiring.loop(config, backends, events, metrics, clock, Wiring.Purpose.DAEMON);
           AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
         admin.start();
         loop.run(running::get);
@@ -218,16 +209,15 @@ public final class Failoverctl {
       if (fromDaemon.isPresent()) {
         status = fromDaemon.get();
       } else {
-        try (Backends backends = Wiring.connect(config);
+        try (Backends backends = Wiring.connect(config, Wiring.AwsAccess.DEFAULT_CHAIN);
             ControlLoop loop =
-                new ControlLoop(
+                Wiring.loop(
                     config,
-                    backends.postgres(),
-                    backends.routeTables(),
-                    backends.fencer(),
+                    backends,
                     new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
                     new Metrics(),
-                    Clock.systemUTC())) {
+                    Clock.systemUTC(),
+                    Wiring.Purpose.STATUS)) {
           LoopReport r = loop.peek();
           ObjectNode s = StatusView.toJson(config, r, EventLog.tail(config.eventLog().path(), 20));
           s.put("source", "direct (nothing listens on " + config.admin().listenText() + ")");
@@ -305,17 +295,15 @@ public final class Failoverctl {
     private JsonNode direct(ControllerConfig config) {
       Clock clock = Clock.systemUTC();
       EventLog events = new EventLog(config.eventLog(), clock, config.cluster());
-      try (Backends backends = Wiring.connect(config);
+      try (Backends backends = Wiring.connect(config, Wiring.AwsAccess.DEFAULT_CHAIN);
           ControlLoop loop =
-              new ControlLoop(
+              Wiring.loop(
                   config,
-                  backends.postgres(),
-                  backends.routeTables(),
-                  backends.fencer(),
+                  backends,
                   events,
                   new Metrics(),
                   clock,
-                  Wiring.leadership(config, backends, events))) {
+                  Wiring.Purpose.OPERATOR_REQUEST)) {
         // In a pair, acting directly needs the lease (a free one is taken at once) unless the
         // lease store is unreachable and the operator said --force.
         loop.submit(request());
@@ -407,7 +395,7 @@ public final class Failoverctl {
                   + config.routeTables().size()
                   + " route tables",
               ""));
-      try (Backends backends = Wiring.connect(config)) {
+      try (Backends backends = Wiring.connect(config, Wiring.AwsAccess.DEFAULT_CHAIN)) {
         checks.addAll(backends.preflight());
       }
       boolean failed = false;

@@ -8,6 +8,8 @@ import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.NatEgress;
+import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.controller.port.VirtualIpRoutes;
@@ -47,66 +49,32 @@ final class Actuator {
   private final Metrics metrics;
   private final Clock clock;
   private final Leadership leadership;
-  private final java.util.Optional<io.pgfailover.controller.port.NatEgress> nat;
+  private final Optional<NatEgress> nat;
 
   /** Set by {@link #promote} when its re-check aborted; execute() runs on the loop's one thread. */
   private NodeObservation primaryBack;
 
   Actuator(
       ControllerConfig config,
-      PostgresNodes nodes,
-      VirtualIpRoutes routes,
-      Fencer fencer,
-      EventLog events,
-      Metrics metrics,
-      Clock clock) {
-    this(
-        config,
-        nodes,
-        routes,
-        fencer,
-        events,
-        metrics,
-        clock,
-        Leadership.single(),
-        Optional.empty());
-  }
-
-  Actuator(
-      ControllerConfig config,
-      PostgresNodes nodes,
-      VirtualIpRoutes routes,
-      Fencer fencer,
+      Ports ports,
       EventLog events,
       Metrics metrics,
       Clock clock,
       Leadership leadership) {
-    this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
-  }
-
-  Actuator(
-      ControllerConfig config,
-      PostgresNodes nodes,
-      VirtualIpRoutes routes,
-      Fencer fencer,
-      EventLog events,
-      Metrics metrics,
-      Clock clock,
-      Leadership leadership,
-      Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.leadership = leadership;
-    this.nat = nat;
+    this.nat = ports.natEgress();
     this.config = config;
-    this.nodes = nodes;
-    this.routes = routes;
-    this.fencer = fencer;
+    this.nodes = ports.postgres();
+    this.routes = ports.routes();
+    this.fencer = ports.fencer();
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
   }
 
-  /** What running a plan did. */
   /**
+   * What running a plan did.
+   *
    * @param primaryBack what the re-check before a promotion saw when it aborted because the failed
    *     primary answered as primary again: the loop counts it as that node's latest probe
    */

@@ -16,7 +16,7 @@ import io.pgfailover.controller.events.ControllerState;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.lease.Leadership;
-import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.VirtualIpRoutes;
 import io.pgfailover.probe.Reachability;
@@ -97,60 +97,43 @@ public final class ControlLoop implements AutoCloseable {
 
   private record Pending(Request request, Instant arrived, CompletableFuture<LoopReport> result) {}
 
-  public ControlLoop(
-      ControllerConfig config,
-      PostgresNodes nodes,
-      VirtualIpRoutes routes,
-      Fencer fencer,
-      EventLog events,
-      Metrics metrics,
-      Clock clock) {
-    this(config, nodes, routes, fencer, events, metrics, clock, Leadership.single());
-  }
-
   /**
-   * In a controller pair: every loop ticks the lease, and only the leader acts (see {@link
-   * Leadership}).
+   * The one constructor; {@code Wiring.loop} builds the production loops from the configuration.
+   *
+   * @param leadership the controller pair's lease ({@link Leadership#single()} alone): every loop
+   *     ticks it, and only the leader acts
+   * @param ports what the loop acts through; with {@code natEgress} present (and a {@code nat:}
+   *     block) it also watches the peer NAT instance (see {@link NatWatch})
    */
   public ControlLoop(
       ControllerConfig config,
-      PostgresNodes nodes,
-      VirtualIpRoutes routes,
-      Fencer fencer,
+      Ports ports,
       EventLog events,
       Metrics metrics,
       Clock clock,
       Leadership leadership) {
-    this(config, nodes, routes, fencer, events, metrics, clock, leadership, Optional.empty());
-  }
-
-  /** Also watching the peer NAT instance (the {@code nat:} block): see {@link NatWatch}. */
-  public ControlLoop(
-      ControllerConfig config,
-      PostgresNodes nodes,
-      VirtualIpRoutes routes,
-      Fencer fencer,
-      EventLog events,
-      Metrics metrics,
-      Clock clock,
-      Leadership leadership,
-      Optional<io.pgfailover.controller.port.NatEgress> nat) {
     this.config = config;
     this.leadership = leadership;
-    this.nat = config.nat().isPresent() ? nat : Optional.empty();
+    this.nat = config.nat().isPresent() ? ports.natEgress() : Optional.empty();
     this.natWatch = this.nat.isPresent() ? config.nat().map(NatWatch::new) : Optional.empty();
     if (leadership.paired()) {
       events.annotate(
           () -> Map.of("lease_token", leadership.token(), "leader", leadership.holdsLease()));
     }
-    this.nodes = nodes;
-    this.routes = routes;
+    this.nodes = ports.postgres();
+    this.routes = ports.routes();
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
     this.decider = new Decider(config);
     this.actuator =
-        new Actuator(config, nodes, routes, fencer, events, metrics, clock, leadership, this.nat);
+        new Actuator(
+            config,
+            new Ports(nodes, routes, ports.fencer(), this.nat),
+            events,
+            metrics,
+            clock,
+            leadership);
     this.alarms = new Alarms(events, metrics);
     this.probePool =
         Executors.newFixedThreadPool(

@@ -4,21 +4,13 @@ import java.util.List;
 
 /** The ports wired to real PostgreSQL and AWS, built once per process from the configuration. */
 public interface Backends extends AutoCloseable {
-  PostgresNodes postgres();
-
-  VirtualIpRoutes routeTables();
-
-  Fencer fencer();
+  /** What a loop acts through; {@code natEgress} is present with a {@code nat:} block. */
+  Ports ports();
 
   /**
    * The controller pair's lease store; empty in single-controller mode (no {@code lease:} block).
    */
   default java.util.Optional<LeaseStore> leaseStore() {
-    return java.util.Optional.empty();
-  }
-
-  /** The peer AZ's NAT egress; empty without a {@code nat:} block. */
-  default java.util.Optional<NatEgress> natEgress() {
     return java.util.Optional.empty();
   }
 

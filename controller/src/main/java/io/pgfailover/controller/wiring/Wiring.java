@@ -9,12 +9,13 @@ import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
+import io.pgfailover.controller.loop.ControlLoop;
+import io.pgfailover.controller.loop.Metrics;
 import io.pgfailover.controller.port.Backends;
-import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.NatEgress;
-import io.pgfailover.controller.port.PostgresNodes;
-import io.pgfailover.controller.port.VirtualIpRoutes;
+import io.pgfailover.controller.port.Ports;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,35 +27,68 @@ public final class Wiring {
   private Wiring() {}
 
   /**
-   * Credentials from the default provider chain: the instance profile on EC2, the environment
-   * elsewhere.
+   * How the AWS clients authenticate, and what observes their calls.
+   *
+   * @param credentials empty: the default provider chain (the instance profile on EC2, the
+   *     environment elsewhere); tests against an emulator give their own
+   * @param interceptors SDK interceptors on every AWS client (tests count the mutating calls)
    */
-  public static Backends connect(ControllerConfig config) {
-    return connect(config, Optional.empty());
+  public record AwsAccess(
+      Optional<AwsCredentialsProvider> credentials, List<ExecutionInterceptor> interceptors) {
+    public static final AwsAccess DEFAULT_CHAIN = new AwsAccess(Optional.empty(), List.of());
+
+    public static AwsAccess credentials(AwsCredentialsProvider credentials) {
+      return new AwsAccess(Optional.of(credentials), List.of());
+    }
   }
 
-  /**
-   * As {@link #connect(ControllerConfig)}, with explicit credentials (tests against an emulator).
-   */
-  public static Backends connect(
-      ControllerConfig config, Optional<AwsCredentialsProvider> credentials) {
-    return connect(config, credentials, List.of());
+  /** What a loop serves: the differences between the commands that build one. */
+  public enum Purpose {
+    /** {@code failoverctl run}: leads or follows in a pair, and watches the peer NAT. */
+    DAEMON(true, true),
+    /**
+     * A direct {@code failover} / {@code switchover} (no daemon): one loop that needs the lease in
+     * a pair; the peer NAT is the daemon's business.
+     */
+    OPERATOR_REQUEST(true, false),
+    /** A direct {@code status}: observes and decides, never acts, so no lease and no NAT. */
+    STATUS(false, false);
+
+    final boolean leases;
+    final boolean watchesNat;
+
+    Purpose(boolean leases, boolean watchesNat) {
+      this.leases = leases;
+      this.watchesNat = watchesNat;
+    }
   }
 
-  /**
-   * As above, with SDK interceptors on every AWS client (tests count the mutating calls this way).
-   */
-  public static Backends connect(
+  /** The production loop for {@code purpose}, over {@code backends}. */
+  public static ControlLoop loop(
       ControllerConfig config,
-      Optional<AwsCredentialsProvider> credentials,
-      List<ExecutionInterceptor> interceptors) {
+      Backends backends,
+      EventLog events,
+      Metrics metrics,
+      Clock clock,
+      Purpose purpose) {
+    Ports ports = purpose.watchesNat ? backends.ports() : backends.ports().withoutNat();
+    Leadership leadership =
+        purpose.leases && config.lease().isPresent() && backends.leaseStore().isPresent()
+            ? Leadership.of(
+                config.lease().get(), backends.leaseStore().get(), System::nanoTime, events)
+            : Leadership.single();
+    return new ControlLoop(config, ports, events, metrics, clock, leadership);
+  }
+
+  /** The production backends: pg-probe for PostgreSQL, aws-adapter for AWS. */
+  public static Backends connect(ControllerConfig config, AwsAccess access) {
     AwsSettings settings = AwsSettings.defaults(config.aws().region());
     if (config.aws().endpoint().isPresent()) {
       settings = settings.withEndpoint(config.aws().endpoint().get());
     }
     AwsClients.Builder builder = AwsClients.builder(settings);
-    credentials.ifPresent(builder::credentialsProvider);
-    interceptors.forEach(builder::addInterceptor);
+    access.credentials().ifPresent(builder::credentialsProvider);
+    access.interceptors().forEach(builder::addInterceptor);
     AwsClients clients = builder.build();
     PgProbeNodes nodes = new PgProbeNodes(config);
     Ec2Routes routes = new Ec2Routes(config, clients);
@@ -63,30 +97,16 @@ public final class Wiring {
         config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
     Optional<NatEgress> nat =
         config.nat().map(n -> new Ec2NatEgress(n, clients, config.probe().timeout()));
+    Ports ports = new Ports(nodes, routes, fencer, nat);
     return new Backends() {
+      @Override
+      public Ports ports() {
+        return ports;
+      }
+
       @Override
       public Optional<LeaseStore> leaseStore() {
         return lease;
-      }
-
-      @Override
-      public Optional<NatEgress> natEgress() {
-        return nat;
-      }
-
-      @Override
-      public PostgresNodes postgres() {
-        return nodes;
-      }
-
-      @Override
-      public VirtualIpRoutes routeTables() {
-        return routes;
-      }
-
-      @Override
-      public Fencer fencer() {
-        return fencer;
       }
 
       @Override
@@ -118,13 +138,6 @@ public final class Wiring {
         clients.close();
       }
     };
-  }
-
-  /** The loop's place in the pair: a lease on the backends' store, or single-controller mode. */
-  public static Leadership leadership(ControllerConfig config, Backends backends, EventLog events) {
-    return config.lease().isPresent() && backends.leaseStore().isPresent()
-        ? Leadership.of(config.lease().get(), backends.leaseStore().get(), System::nanoTime, events)
-        : Leadership.single();
   }
 
   private static Backends.Check check(Finding f) {

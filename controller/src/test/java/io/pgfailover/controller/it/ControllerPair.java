@@ -12,6 +12,7 @@ import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Metrics;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.LeaseStore;
+import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.controller.port.VirtualIpRoutes;
@@ -180,8 +181,9 @@ final class ControllerPair implements AutoCloseable {
       this.backends =
           Wiring.connect(
               config,
-              Optional.of(aws.credentialsProvider()),
-              List.of(new AwsCallCounter(mutatingCalls, AwsCallCounter.MUTATING::contains)));
+              new Wiring.AwsAccess(
+                  Optional.of(aws.credentialsProvider()),
+                  List.of(new AwsCallCounter(mutatingCalls, AwsCallCounter.MUTATING::contains))));
       this.events = new EventLog(eventLog, Clock.systemUTC(), config.cluster());
     }
 
@@ -200,9 +202,10 @@ final class ControllerPair implements AutoCloseable {
       loop =
           new ControlLoop(
               config,
-              new CountingNodes(backends.postgres()),
-              new DyingRoutes(backends.routeTables()),
-              backends.fencer(),
+              Ports.of(
+                  new CountingNodes(backends.ports().postgres()),
+                  new DyingRoutes(backends.ports().routes()),
+                  backends.ports().fencer()),
               events,
               new Metrics(),
               Clock.systemUTC(),

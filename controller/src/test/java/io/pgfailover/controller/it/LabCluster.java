@@ -3,6 +3,7 @@ package io.pgfailover.controller.it;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Metrics;
@@ -116,8 +117,9 @@ final class LabCluster implements AutoCloseable {
     this.backends =
         Wiring.connect(
             config,
-            Optional.of(aws.credentialsProvider()),
-            List.of(new AwsCallCounter(awsCalls, op -> true)));
+            new Wiring.AwsAccess(
+                Optional.of(aws.credentialsProvider()),
+                List.of(new AwsCallCounter(awsCalls, op -> true))));
   }
 
   private static LabConfig.Binding binding(
@@ -182,12 +184,11 @@ final class LabCluster implements AutoCloseable {
   ControlLoop newLoop() {
     return new ControlLoop(
         config,
-        backends.postgres(),
-        backends.routeTables(),
-        backends.fencer(),
+        backends.ports(),
         new EventLog(eventLog, Clock.systemUTC(), config.cluster()),
         metrics,
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        Leadership.single());
   }
 
   /** Starts the daemon's loop on a thread, as {@code failoverctl run} does. */

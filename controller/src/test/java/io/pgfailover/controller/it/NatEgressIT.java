@@ -18,7 +18,6 @@ import io.pgfailover.testsupport.lab.Lab;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,18 +85,16 @@ class NatEgressIT {
             "  failback: true",
             "");
     ControllerConfig config = ConfigLoader.parse(yaml, "nat.yaml");
-    try (Backends backends = Wiring.connect(config, Optional.of(aws.credentialsProvider()));
+    try (Backends backends =
+            Wiring.connect(config, Wiring.AwsAccess.credentials(aws.credentialsProvider()));
         ControlLoop loop =
             new ControlLoop(
                 config,
-                backends.postgres(),
-                backends.routeTables(),
-                backends.fencer(),
+                backends.ports(),
                 new EventLog(events, Clock.systemUTC(), "nat"),
                 new Metrics(),
                 Clock.systemUTC(),
-                Leadership.single(),
-                backends.natEgress())) {
+                Leadership.single())) {
       loop.runOnce();
       loop.runOnce();
       assertEquals(eniB, defaultRoute(ec2, tableB), "a healthy peer keeps its AZ's egress");

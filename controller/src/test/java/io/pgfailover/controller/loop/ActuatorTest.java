@@ -14,7 +14,9 @@ import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.controller.port.VirtualIpRoutes;
@@ -112,12 +114,11 @@ class ActuatorTest {
   Actuator actuator(EventLog events, Metrics metrics) throws Exception {
     return new Actuator(
         config(),
-        nodes,
-        routes,
-        fencer,
+        Ports.of(nodes, routes, fencer),
         events,
         metrics,
-        Clock.fixed(Instant.parse("2026-01-01T00:00:05Z"), ZoneOffset.UTC));
+        Clock.fixed(Instant.parse("2026-01-01T00:00:05Z"), ZoneOffset.UTC),
+        Leadership.single());
   }
 
   @Test
@@ -207,12 +208,11 @@ class ActuatorTest {
     Actuator a =
         new Actuator(
             config(),
-            nodes,
-            ec2Down,
-            fencer,
+            Ports.of(nodes, ec2Down, fencer),
             new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c"),
             metrics,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            Leadership.single());
     Actuator.Outcome outcome =
         a.execute(
             new Decision(
@@ -270,12 +270,11 @@ class ActuatorTest {
     Actuator a =
         new Actuator(
             config(),
-            back,
-            routes,
-            fencer,
+            Ports.of(back, routes, fencer),
             new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c"),
             new Metrics(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            Leadership.single());
     Actuator.Outcome outcome =
         a.execute(
             new Decision(
@@ -318,7 +317,8 @@ class ActuatorTest {
     nanos.addAndGet(Duration.ofSeconds(10).toNanos()); // a frozen past its lease; b takes over
     b.tick();
     Actuator stale =
-        new Actuator(config(), nodes, routes, fencer, events, new Metrics(), Clock.systemUTC(), a);
+        new Actuator(
+            config(), Ports.of(nodes, routes, fencer), events, new Metrics(), Clock.systemUTC(), a);
     Actuator.Outcome outcome =
         stale.execute(
             new Decision(
@@ -380,7 +380,13 @@ class ActuatorTest {
                 new Action.PointRoutes(
                     "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =
-        new Actuator(config(), nodes, routes, fencer, events, new Metrics(), Clock.systemUTC(), a)
+        new Actuator(
+                config(),
+                Ports.of(nodes, routes, fencer),
+                events,
+                new Metrics(),
+                Clock.systemUTC(),
+                a)
             .execute(d, Instant.now());
     assertFalse(outcome.ok());
     assertEquals(

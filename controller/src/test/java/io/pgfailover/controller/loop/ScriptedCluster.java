@@ -7,7 +7,9 @@ import io.pgfailover.controller.config.NodeConfig;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
+import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.controller.port.VirtualIpRoutes;
@@ -78,12 +80,11 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   public ControlLoop loop() {
     return new ControlLoop(
         config,
-        this,
-        this,
-        this,
+        Ports.of(this, this, this),
         new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
         new Metrics(),
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        Leadership.single());
   }
 
   @Override

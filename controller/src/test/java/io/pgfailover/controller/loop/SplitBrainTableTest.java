@@ -14,6 +14,8 @@ import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.decide.Snapshot;
 import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.lease.Leadership;
+import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.controller.port.VirtualIpRoutes;
@@ -127,12 +129,11 @@ class SplitBrainTableTest {
     Actuator actuator =
         new Actuator(
             config,
-            world,
-            world,
-            (id, bound) -> StepResult.failed("fencing is off", Map.of()),
+            Ports.of(world, world, (id, bound) -> StepResult.failed("fencing is off", Map.of())),
             new EventLog(dir.resolve("events.jsonl"), Clock.systemUTC(), "c"),
             new Metrics(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            Leadership.single());
 
     // The loops before: a seen healthy as primary, so the history knows it.
     History history = History.empty().next(world.snapshot(config, world.a.down ? 0 : 1));
