@@ -489,7 +489,8 @@ public final class PgProbe implements AutoCloseable {
           o.replayLsn(),
           o.walReceiver(),
           Optional.of(o.serverVersion()),
-          check);
+          check,
+          Optional.of(o.writesStopped()));
     }
 
     private ProbeResult failure(Reachability kind, String error) {

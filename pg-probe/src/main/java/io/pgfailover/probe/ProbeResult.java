@@ -20,6 +20,9 @@ import java.util.OptionalLong;
  * @param receiveLsn the last WAL position a standby received and flushed
  * @param replayLsn the last WAL position a standby replayed
  * @param writeCheck present on a primary when the write check is enabled
+ * @param writesStopped whether the server's configuration files stop writes ({@code
+ *     default_transaction_read_only = on}, as a switchover's write stop leaves it); empty when
+ *     unreachable
  */
 public record ProbeResult(
     String node,
@@ -34,7 +37,8 @@ public record ProbeResult(
     Optional<Lsn> replayLsn,
     Optional<WalReceiver> walReceiver,
     Optional<String> serverVersion,
-    Optional<WriteCheck> writeCheck) {
+    Optional<WriteCheck> writeCheck,
+    Optional<Boolean> writesStopped) {
 
   public ProbeResult {
     Objects.requireNonNull(node, "node");
@@ -50,6 +54,7 @@ public record ProbeResult(
     Objects.requireNonNull(walReceiver, "walReceiver");
     Objects.requireNonNull(serverVersion, "serverVersion");
     Objects.requireNonNull(writeCheck, "writeCheck");
+    Objects.requireNonNull(writesStopped, "writesStopped");
     if (reachability != Reachability.REACHABLE && error.isEmpty()) {
       throw new IllegalArgumentException(
           "an unreachable result must say why: reachability=" + reachability);
@@ -70,6 +75,7 @@ public record ProbeResult(
         Optional.of(error),
         Role.UNKNOWN,
         OptionalLong.empty(),
+        Optional.empty(),
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),

@@ -222,7 +222,8 @@ public final class ProbeBench {
             o.replayLsn(),
             o.walReceiver(),
             java.util.Optional.of(o.serverVersion()),
-            java.util.Optional.empty());
+            java.util.Optional.empty(),
+            java.util.Optional.of(o.writesStopped()));
       } catch (SQLException e) {
         return ProbeResult.unreachable(
             node.name(),

@@ -58,6 +58,7 @@ class ReplicationLagTest {
         Optional.empty(),
         Optional.empty(),
         Optional.of("15.8"),
+        Optional.empty(),
         Optional.empty());
   }
 
@@ -75,6 +76,7 @@ class ReplicationLagTest {
         Optional.of(Lsn.parse(replay)),
         Optional.empty(),
         Optional.of("15.8"),
+        Optional.empty(),
         Optional.empty());
   }
 }

@@ -191,12 +191,20 @@ public final class Decider {
       actions.add(
           new Alarm(
               AlarmKind.PRIMARY_NOT_WRITABLE,
-              "primary "
-                  + newest.node()
-                  + " accepts connections but its write check failed (read-only or disk full?);"
-                  + " if a failover or switchover left a write stop on it (an allow_writes that"
-                  + " failed in the event history), remove it as a superuser: ALTER SYSTEM RESET"
-                  + " default_transaction_read_only; SELECT pg_reload_conf();"));
+              newest.writesStopped()
+                  ? "primary "
+                      + newest.node()
+                      + " carries a write stop (default_transaction_read_only = on in"
+                      + " postgresql.auto.conf: a switchover's, or one whose removal failed, see"
+                      + " allow_writes in the event history). Fix, once no other node is or may"
+                      + " become primary: ALTER SYSTEM RESET default_transaction_read_only; SELECT"
+                      + " pg_reload_conf(); on "
+                      + newest.node()
+                  : "primary "
+                      + newest.node()
+                      + " accepts connections but its write check failed (disk full, a"
+                      + " synchronous standby missing, or a lock?): see the probe's error in the"
+                      + " log"));
       notes.add("primary " + newest.node() + " cannot write");
     }
     for (NodeConfig n : config.nodes()) {
@@ -291,12 +299,14 @@ public final class Decider {
               + "): writes would stop until it catches up; wait and retry");
     }
     List<Action> actions =
-        List.of(
-            new Action.StopWrites(primary.node()),
-            new Action.AwaitCatchUp(request.to(), primary.node()),
-            new Action.Promote(request.to(), Optional.empty()),
-            new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId(), pointable(s)),
-            new Action.AllowWrites(request.to()));
+        new ArrayList<>(
+            List.of(
+                new Action.StopWrites(primary.node()),
+                new Action.AwaitCatchUp(request.to(), primary.node()),
+                new Action.Promote(request.to(), Optional.empty()),
+                new Action.PointRoutes(
+                    request.to(), nodeConfig(request.to()).eniId(), pointable(s))));
+    actions.addAll(allowWritesAfterPromotion(target));
     return new Decision(
         Reason.SWITCHOVER,
         "switchover "
@@ -473,9 +483,7 @@ public final class Decider {
     actions.add(
         new Action.PointRoutes(
             candidate.node(), nodeConfig(candidate.node()).eniId(), pointable(s)));
-    // Last, after the routes: a write stop the new primary may carry (it was once an old primary)
-    // is removed in its own step, whose failure must not keep the routes on the older timeline.
-    actions.add(new Action.AllowWrites(candidate.node()));
+    actions.addAll(allowWritesAfterPromotion(candidate));
     String why =
         String.format(
             Locale.ROOT,
@@ -557,6 +565,17 @@ public final class Decider {
                       + ", or set createRouteIfMissing: true"));
     }
     return new Decision(d.reason(), d.message(), actions);
+  }
+
+  /**
+   * Last, after the routes: a write stop the new primary carries (it was once an old primary, or
+   * was cloned from one) is removed in its own step, whose failure must not keep the routes on the
+   * older timeline. A node without one needs no step.
+   */
+  private static List<Action> allowWritesAfterPromotion(NodeObservation candidate) {
+    return candidate.writesStopped()
+        ? List.of(new Action.AllowWrites(candidate.node()))
+        : List.of();
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

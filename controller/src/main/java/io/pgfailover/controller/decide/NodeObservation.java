@@ -15,6 +15,9 @@ import java.util.OptionalLong;
  * @param walPosition on a primary its current WAL LSN; on a standby the last WAL it received (else
  *     replayed)
  * @param writable the write check's result on a primary, empty when not run
+ * @param writesStopped the node's configuration stops writes ({@code default_transaction_read_only
+ *     = on} in postgresql.auto.conf, as a switchover's write stop leaves it); false when
+ *     unreachable
  */
 public record NodeObservation(
     String node,
@@ -24,7 +27,8 @@ public record NodeObservation(
     OptionalLong timeline,
     OptionalLong walPosition,
     Optional<Witness> witness,
-    Optional<Boolean> writable) {
+    Optional<Boolean> writable,
+    boolean writesStopped) {
 
   public static NodeObservation unreachable(String node, Reachability failure) {
     return new NodeObservation(
@@ -35,7 +39,8 @@ public record NodeObservation(
         OptionalLong.empty(),
         OptionalLong.empty(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
   public boolean isPrimary() {

@@ -90,7 +90,8 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
         r.timeline(),
         position.map(l -> OptionalLong.of(l.value())).orElse(OptionalLong.empty()),
         witness,
-        r.writeCheck().map(WriteCheck::ok));
+        r.writeCheck().map(WriteCheck::ok),
+        r.writesStopped().orElse(false));
   }
 
   /**

@@ -67,7 +67,8 @@ class DeciderTest {
         OptionalLong.of(timeline),
         OptionalLong.of(lsn),
         Optional.empty(),
-        Optional.of(true));
+        Optional.of(true),
+        false);
   }
 
   static NodeObservation readOnlyPrimary(String node, long timeline, long lsn) {
@@ -79,7 +80,8 @@ class DeciderTest {
         OptionalLong.of(timeline),
         OptionalLong.of(lsn),
         Optional.empty(),
-        Optional.of(false));
+        Optional.of(false),
+        false);
   }
 
   static NodeObservation standby(String node, long timeline, long lsn, Optional<Witness> witness) {
@@ -91,7 +93,22 @@ class DeciderTest {
         OptionalLong.of(timeline),
         OptionalLong.of(lsn),
         witness,
-        Optional.empty());
+        Optional.empty(),
+        false);
+  }
+
+  /** The same node, its configuration stopping writes (an old primary's write stop it kept). */
+  static NodeObservation writeStopped(NodeObservation o) {
+    return new NodeObservation(
+        o.node(),
+        o.reachable(),
+        o.failure(),
+        o.role(),
+        o.timeline(),
+        o.walPosition(),
+        o.witness(),
+        o.writable(),
+        true);
   }
 
   static NodeObservation standbyNotStreaming(String node, long timeline, long lsn) {
@@ -252,7 +269,6 @@ class DeciderTest {
                 Reason.FAILOVER,
                 "promote",
                 "point_routes",
-                "allow_writes",
                 "alarm"),
             row(
                 "route tables unreadable: no route action",
@@ -278,6 +294,20 @@ class DeciderTest {
                 seq(List.of(HEALTHY), repeat(3, A_DOWN_B_DEAF)),
                 Reason.FAILOVER,
                 "promote",
+                "point_routes"),
+            row(
+                "the standby carries a write stop: fail over, then remove it after the routes",
+                DEFAULTS,
+                seq(
+                    List.of(HEALTHY),
+                    repeat(
+                        3,
+                        snap(
+                            routesOn(ENI_A),
+                            down("pg-a"),
+                            writeStopped(standbyNotStreaming("pg-b", 1, 1000))))),
+                Reason.FAILOVER,
+                "promote",
                 "point_routes",
                 "allow_writes"),
             row(
@@ -287,8 +317,7 @@ class DeciderTest {
                 Reason.FAILOVER,
                 "fence",
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             row(
                 "primary unreachable but standby heard it 300 ms ago: no failover, alarm",
                 DEFAULTS,
@@ -309,8 +338,7 @@ class DeciderTest {
                         snap(routesOn(ENI_A), down("pg-a"), standbyHearingA("pg-b", 1000, 7000)))),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             row(
                 "primary times out, standby reconnecting but heard it 3.2 s ago: wait out the"
                     + " witness window",
@@ -352,8 +380,7 @@ class DeciderTest {
                     snapAt(3, routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000))),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             row(
                 "primary times out and the standby last heard it 6.2 s ago: fail over",
                 DEFAULTS,
@@ -380,8 +407,7 @@ class DeciderTest {
                         standbyNotStreaming("pg-b", 1, 1000))),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             row(
                 "standby down when the primary dies: no promotion, alarm",
                 DEFAULTS,
@@ -480,8 +506,7 @@ class DeciderTest {
                 repeat(3, A_DOWN_B_DEAF),
                 Reason.FAILOVER,
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             row(
                 "standby behind on timeline: not promoted",
                 DEFAULTS,
@@ -519,16 +544,14 @@ class DeciderTest {
                 Reason.MANUAL_FAILOVER,
                 "stop_writes",
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             request(
                 "manual failover before the threshold: promote at once",
                 seq(List.of(HEALTHY), List.of(A_DOWN_B_DEAF)),
                 new Request.Failover(Optional.of("pg-b"), false),
                 Reason.MANUAL_FAILOVER,
                 "promote",
-                "point_routes",
-                "allow_writes"),
+                "point_routes"),
             request(
                 "manual failover to an unknown node: refused",
                 List.of(HEALTHY),
@@ -547,6 +570,19 @@ class DeciderTest {
             request(
                 "switchover: stop writes, catch up, promote, repoint",
                 List.of(HEALTHY),
+                new Request.Switchover("pg-b"),
+                Reason.SWITCHOVER,
+                "stop_writes",
+                "await_catch_up",
+                "promote",
+                "point_routes"),
+            request(
+                "switchover to a standby that carries a write stop: its removal is the last step",
+                List.of(
+                    snap(
+                        routesOn(ENI_A),
+                        primary("pg-a", 1, 1000),
+                        writeStopped(standbyHearingA("pg-b", 1000, 200)))),
                 new Request.Switchover("pg-b"),
                 Reason.SWITCHOVER,
                 "stop_writes",

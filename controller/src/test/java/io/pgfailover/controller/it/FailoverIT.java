@@ -100,9 +100,7 @@ class FailoverIT {
             "action_started:promote",
             "action_finished:promote",
             "action_started:point_routes",
-            "action_finished:point_routes",
-            "action_started:allow_writes",
-            "action_finished:allow_writes"),
+            "action_finished:point_routes"),
         order);
 
     c.awaitDecision(

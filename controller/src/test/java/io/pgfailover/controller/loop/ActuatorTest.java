@@ -248,7 +248,8 @@ class ActuatorTest {
                 java.util.OptionalLong.of(1),
                 java.util.OptionalLong.of(1),
                 Optional.empty(),
-                Optional.of(true));
+                Optional.of(true),
+                false);
           }
 
           public StepResult promote(NodeConfig node, Duration timeout) {

@@ -73,7 +73,8 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         OptionalLong.of(timeline),
         OptionalLong.of(1000),
         Optional.empty(),
-        Optional.of(true));
+        Optional.of(true),
+        false);
   }
 
   /** A loop over these ports, with its event history where the config says. */

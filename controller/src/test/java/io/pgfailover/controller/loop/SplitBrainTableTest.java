@@ -250,7 +250,8 @@ class SplitBrainTableTest {
           OptionalLong.of(s.timeline),
           OptionalLong.of(100),
           Optional.empty(),
-          s.primary ? Optional.of(!s.writeStop) : Optional.empty());
+          s.primary ? Optional.of(!s.writeStop) : Optional.empty(),
+          s.writeStop);
     }
 
     @Override

@@ -25,7 +25,8 @@ public final class NodeQueries {
       Optional<Lsn> receiveLsn,
       Optional<Lsn> replayLsn,
       Optional<WalReceiver> walReceiver,
-      String serverVersion) {}
+      String serverVersion,
+      boolean writesStopped) {}
 
   /*
    * One round trip. Timeline sources, and why:
@@ -48,7 +49,9 @@ public final class NodeQueries {
              CASE WHEN r.in_recovery THEN pg_last_wal_replay_lsn()::text END,
              CASE WHEN r.in_recovery THEN (SELECT timeline_id FROM pg_control_checkpoint()) END,
              w.pid, w.status, w.received_tli, w.sender_host, w.sender_port,
-             (extract(epoch FROM clock_timestamp() - w.last_msg_receipt_time) * 1000)::bigint
+             (extract(epoch FROM clock_timestamp() - w.last_msg_receipt_time) * 1000)::bigint,
+             (SELECT setting = 'on' AND source = 'configuration file'
+                FROM pg_settings WHERE name = 'default_transaction_read_only')
         FROM (SELECT pg_is_in_recovery() AS in_recovery) r
        CROSS JOIN LATERAL (SELECT CASE WHEN NOT r.in_recovery THEN pg_current_wal_lsn() END AS lsn) c
         LEFT JOIN pg_stat_wal_receiver w ON true
@@ -106,7 +109,8 @@ public final class NodeQueries {
             Optional.empty(),
             Optional.empty(),
             receiver,
-            version);
+            version,
+            rs.getBoolean(14));
       }
       long receivedTli = rs.getLong(10);
       OptionalLong timeline =
@@ -120,7 +124,8 @@ public final class NodeQueries {
           lsn(rs.getString(5)),
           lsn(rs.getString(6)),
           receiver,
-          version);
+          version,
+          rs.getBoolean(14));
     }
   }
 
