@@ -39,6 +39,22 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   /** Where the virtual-IP route points. */
   public volatile String routeTarget = ENI_A;
 
+  /** Route-table reads so far (the loop's cache decides how many there are). */
+  public final java.util.concurrent.atomic.AtomicInteger routeReads =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** When set, a route read answers UNKNOWN (EC2 unreadable). */
+  public volatile boolean routesUnreadable;
+
+  /** When set, route switches succeed (and move {@link #routeTarget}); else they are refused. */
+  public volatile boolean routeWritesWork;
+
+  /** Which thread ran each mutating call, in order ("point_routes@loop"). */
+  public final List<String> mutations = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** The loop's clock: fixed, moved by {@link #advance}. */
+  public final MovableClock clock = new MovableClock();
+
   public final ControllerConfig config;
 
   /**
@@ -77,6 +93,19 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         false);
   }
 
+  public static NodeObservation standby(String node, long timeline) {
+    return new NodeObservation(
+        node,
+        true,
+        Optional.empty(),
+        Role.STANDBY,
+        OptionalLong.of(timeline),
+        OptionalLong.of(1000),
+        Optional.empty(),
+        Optional.empty(),
+        false);
+  }
+
   /** A loop over these ports, with its event history where the config says. */
   public ControlLoop loop() {
     return new ControlLoop(
@@ -84,7 +113,7 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         Ports.of(this, this, this),
         new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
         new Metrics(),
-        Clock.systemUTC(),
+        clock,
         Leadership.single());
   }
 
@@ -96,7 +125,10 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
 
   @Override
   public List<VirtualIpRoute> read() {
-    return List.of(VirtualIpRoute.pointingAt("rtb-0123456789abcdef0", routeTarget));
+    routeReads.incrementAndGet();
+    return routesUnreadable
+        ? List.of(VirtualIpRoute.of("rtb-0123456789abcdef0", VirtualIpRoute.Status.UNKNOWN))
+        : List.of(VirtualIpRoute.pointingAt("rtb-0123456789abcdef0", routeTarget));
   }
 
   @Override
@@ -121,12 +153,41 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
 
   @Override
   public StepResult pointAt(String targetId, List<String> routeTables) {
-    return refused("point_routes");
+    mutations.add("point_routes@" + Thread.currentThread().getName());
+    if (!routeWritesWork) {
+      return refused("point_routes");
+    }
+    routeTarget = targetId;
+    return StepResult.done("replaced 1", Map.of());
   }
 
   @Override
   public StepResult fence(String instanceId, Duration bound) {
     return refused("fence");
+  }
+
+  /** A fixed clock a test moves forward. */
+  public static final class MovableClock extends Clock {
+    private volatile java.time.Instant now = java.time.Instant.parse("2026-01-01T00:00:00Z");
+
+    public void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
   }
 
   private static StepResult refused(String action) {

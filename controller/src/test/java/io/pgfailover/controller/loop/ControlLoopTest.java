@@ -1,0 +1,141 @@
+package io.pgfailover.controller.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgfailover.controller.decide.Reason;
+import io.pgfailover.controller.decide.Request;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The loop's own rules on scripted ports and a clock the test moves: the route-table cache
+ * (refreshed every routeRefresh, after any change, and while no primary answers) and operator
+ * requests (queued, carried out by the loop's own thread, one per loop).
+ */
+class ControlLoopTest {
+  @TempDir Path dir;
+
+  ScriptedCluster healthyCluster() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "probe: {routeRefresh: 30s}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    return c;
+  }
+
+  @Test
+  void theRoutesAreReadOnceThenOnlyEveryRouteRefresh() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    try (ControlLoop loop = c.loop()) {
+      assertEquals(Reason.HEALTHY, loop.runOnce().decision().reason());
+      assertEquals(1, c.routeReads.get(), "the first loop reads the tables");
+      for (int i = 0; i < 29; i++) {
+        c.clock.advance(Duration.ofSeconds(1));
+        loop.runOnce();
+      }
+      assertEquals(1, c.routeReads.get(), "29 s later the cache still serves");
+      c.clock.advance(Duration.ofSeconds(1));
+      loop.runOnce();
+      assertEquals(2, c.routeReads.get(), "at routeRefresh (30 s) they are read again");
+    }
+  }
+
+  @Test
+  void aChangeMakesTheNextLoopReadTheRoutesAgain() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    c.routeTarget = ScriptedCluster.ENI_B; // drifted to the standby
+    c.routeWritesWork = true;
+    try (ControlLoop loop = c.loop()) {
+      LoopReport repoint = loop.runOnce();
+      assertEquals(Reason.REPOINT_ROUTES, repoint.decision().reason());
+      int reads = c.routeReads.get();
+      c.clock.advance(Duration.ofSeconds(1));
+      assertEquals(Reason.HEALTHY, loop.runOnce().decision().reason(), "it sees its own change");
+      assertEquals(reads + 1, c.routeReads.get(), "read again right after the change");
+    }
+  }
+
+  @Test
+  void whileNoPrimaryAnswersEveryLoopReadsTheRoutes() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    try (ControlLoop loop = c.loop()) {
+      loop.runOnce();
+      c.nodes.clear(); // both nodes down: where the routes point is what tells the failed primary
+      for (int i = 0; i < 3; i++) {
+        c.clock.advance(Duration.ofSeconds(1));
+        loop.runOnce();
+      }
+      assertEquals(4, c.routeReads.get());
+    }
+  }
+
+  @Test
+  void anUnreadableTableIsReadAgainOnTheNextLoop() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    c.routesUnreadable = true;
+    try (ControlLoop loop = c.loop()) {
+      assertEquals(Reason.ROUTES_UNKNOWN, loop.runOnce().decision().reason());
+      c.routesUnreadable = false;
+      c.clock.advance(Duration.ofSeconds(1));
+      assertEquals(Reason.HEALTHY, loop.runOnce().decision().reason());
+      assertEquals(2, c.routeReads.get());
+    }
+  }
+
+  @Test
+  void anOperatorRequestIsCarriedOutByTheLoopsThreadNotTheCallers() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    c.routeTarget = ScriptedCluster.ENI_B;
+    c.routeWritesWork = true;
+    // A failover --force of the healthy primary to pg-b (a standby there) would promote; a plain
+    // repoint is enough to see which thread acts: the request only waits for the loop.
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    try (ControlLoop loop = c.loop()) {
+      CompletableFuture<LoopReport> answer =
+          loop.submit(new Request.Failover(Optional.of("pg-a"), false));
+      assertFalse(answer.isDone(), "submitting only queues the request");
+      assertEquals(List.of(), c.mutations, "and acts on nothing");
+
+      AtomicBoolean running = new AtomicBoolean(true);
+      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+      t.start();
+      LoopReport r = answer.get(30, TimeUnit.SECONDS);
+      running.set(false);
+      t.join(10_000);
+      assertEquals(Reason.REQUEST_REFUSED, r.decision().reason(), r.decision().message());
+      assertTrue(r.decision().message().contains("pg-a is already the primary"));
+      assertTrue(
+          c.mutations.stream().allMatch(m -> m.endsWith("@loop")),
+          "every change came from the loop's thread: " + c.mutations);
+    }
+  }
+
+  @Test
+  void twoRequestsAreServedByTwoLoopsInOrder() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    try (ControlLoop loop = c.loop()) {
+      CompletableFuture<LoopReport> first = loop.submit(new Request.Switchover("pg-a"));
+      CompletableFuture<LoopReport> second = loop.submit(new Request.Switchover("pg-z"));
+      loop.runOnce();
+      assertTrue(first.isDone());
+      assertFalse(second.isDone(), "one request per loop");
+      loop.runOnce();
+      assertTrue(second.get().decision().message().contains("no node named pg-z"));
+    }
+  }
+
+  private static void runUntilStopped(ControlLoop loop, AtomicBoolean running) {
+    try {
+      loop.run(running::get);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
