@@ -53,6 +53,7 @@ abstract class PeerCluster implements AutoCloseable {
 
   PeerCluster(Path dir) throws IOException {
     this.dir = dir;
+    deleteTree(dir); // logs of an earlier run with the same drill name
     Files.createDirectories(dir);
     // Unix sockets stay per host, in a short path (sun_path holds 107 bytes): the hosts share one
     // filesystem, and PostgreSQL's default /var/run/postgresql would be the same lock for both.
