@@ -44,10 +44,10 @@ final class AutoFailoverCluster extends PeerCluster {
     static final Timing DEFAULTS = new Timing(5000, 5000, 2, 2000, 20000, 30000, 20);
 
     /**
-     * The fastest that still works: the GUCs accept 1 ms (health_check_max_retries 1), but a keeper
-     * reports once a second and its timeouts count whole seconds, so everything is 1 s, except that
-     * primary_demote_timeout stays above network_partition_timeout: the monitor must not promote
-     * the standby before a cut-off primary has demoted itself.
+     * The fast profile: the GUCs accept down to 1 ms (health_check_max_retries 1), but keepers
+     * report once a second and count their timeouts in whole seconds, so everything is 1 s, except
+     * that primary_demote_timeout stays above network_partition_timeout: the monitor must not
+     * promote the standby before a cut-off primary has demoted itself.
      */
     static final Timing FAST = new Timing(1000, 1000, 1, 1000, 1000, 2000, 1);
 
