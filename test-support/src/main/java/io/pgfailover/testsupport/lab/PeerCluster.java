@@ -125,19 +125,22 @@ abstract class PeerCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    for (String host : HOSTS) {
-      NetnsLab.signalHost(host, "KILL"); // a stopped (frozen) process dies too
+    try {
+      for (String host : HOSTS) {
+        NetnsLab.signalHost(host, "KILL"); // a stopped (frozen) process dies too
+      }
+      NetnsLab.heal("a");
+      Waits.until(
+          "the peer's processes to exit",
+          Duration.ofSeconds(30),
+          () -> HOSTS.stream().allMatch(h -> NetnsLab.hostPids(h).isEmpty()));
+      for (Path d : dataDirs) {
+        keepServerLog(d);
+        deleteTree(d);
+      }
+    } finally {
+      deleteTree(sockets); // outside the drill directory: nothing else would remove it
     }
-    NetnsLab.heal("a");
-    Waits.until(
-        "the peer's processes to exit",
-        Duration.ofSeconds(30),
-        () -> HOSTS.stream().allMatch(h -> NetnsLab.hostPids(h).isEmpty()));
-    for (Path d : dataDirs) {
-      keepServerLog(d);
-      deleteTree(d);
-    }
-    deleteTree(sockets);
   }
 
   /**
