@@ -14,6 +14,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -374,36 +376,13 @@ public final class FailoverBench {
       long oldLeaderActions)
       throws SQLException {
     boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
-    List<Ack> acks = writer.acks.stream().sorted((x, y) -> x.at().compareTo(y.at())).toList();
-    Set<Long> stored = new HashSet<>();
+    Optional<Set<Long>> stored = Optional.empty();
     if (failedOver) {
-      try (Connection c = lab.pair().nodeB().connect();
-          Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT id FROM bench_writes")) {
-        while (rs.next()) {
-          stored.add(rs.getLong(1));
-        }
+      try (Connection c = lab.pair().nodeB().connect()) {
+        stored = Optional.of(storedIds(c));
       }
     }
-    long lost = failedOver ? acks.stream().filter(a -> !stored.contains(a.id())).count() : -1;
-    // Split brain as the application sees it: after the new primary acknowledged a write, the old
-    // one did too.
-    Optional<Instant> firstNew =
-        acks.stream().filter(a -> a.node().equals("b")).map(Ack::at).findFirst();
-    boolean splitBrain =
-        firstNew.isPresent()
-            && acks.stream().anyMatch(a -> a.node().equals("a") && a.at().isAfter(firstNew.get()));
-    // The outage: the longest pause between consecutive acknowledgements that ends after the fault.
-    long gapStart = -1;
-    long gapEnd = -1;
-    for (int i = 1; i < acks.size(); i++) {
-      Instant end = acks.get(i).at();
-      long gap = Duration.between(acks.get(i - 1).at(), end).toMillis();
-      if (end.isAfter(faultAt) && gap > gapEnd - gapStart) {
-        gapStart = Duration.between(faultAt, acks.get(i - 1).at()).toMillis();
-        gapEnd = Duration.between(faultAt, end).toMillis();
-      }
-    }
+    ClientOutcome client = ClientOutcome.of(writer.acks, faultAt, stored);
     long firstSeen = -1;
     long detected = -1;
     long promoted = -1;
@@ -431,14 +410,62 @@ public final class FailoverBench {
         promoted,
         routes,
         router,
-        gapStart,
-        gapEnd,
-        gapEnd < 0 ? -1 : gapEnd - gapStart,
-        acks.size(),
-        lost,
-        splitBrain,
+        client.gapStartMs(),
+        client.gapEndMs(),
+        client.writeDowntimeMs(),
+        client.acked(),
+        client.lost(),
+        client.splitBrain(),
         takeoverMs,
         oldLeaderActions);
+  }
+
+  /** The ids of {@code bench_writes} on {@code c}'s server: what the new primary kept. */
+  static Set<Long> storedIds(Connection c) throws SQLException {
+    Set<Long> stored = new HashSet<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id FROM bench_writes")) {
+      while (rs.next()) {
+        stored.add(rs.getLong(1));
+      }
+    }
+    return stored;
+  }
+
+  /**
+   * What the client saw in one drill, ms since the fault: the outage (the longest pause between
+   * consecutive acknowledgements that ends after the fault; -1 when none did), the acknowledged
+   * writes the new primary does not have ({@code stored}: its ids; -1 when there is no new
+   * primary), and split brain as the application sees it (after the new primary, node "b",
+   * acknowledged a write, the old one, node "a", did too).
+   */
+  record ClientOutcome(long gapStartMs, long gapEndMs, long acked, long lost, boolean splitBrain) {
+    long writeDowntimeMs() {
+      return gapEndMs < 0 ? -1 : gapEndMs - gapStartMs;
+    }
+
+    static ClientOutcome of(Collection<Ack> recorded, Instant faultAt, Optional<Set<Long>> stored) {
+      List<Ack> acks = recorded.stream().sorted(Comparator.comparing(Ack::at)).toList();
+      long lost =
+          stored.map(s -> acks.stream().filter(a -> !s.contains(a.id())).count()).orElse(-1L);
+      Optional<Instant> firstNew =
+          acks.stream().filter(a -> a.node().equals("b")).map(Ack::at).findFirst();
+      boolean splitBrain =
+          firstNew.isPresent()
+              && acks.stream()
+                  .anyMatch(a -> a.node().equals("a") && a.at().isAfter(firstNew.get()));
+      long gapStart = -1;
+      long gapEnd = -1;
+      for (int i = 1; i < acks.size(); i++) {
+        Instant end = acks.get(i).at();
+        long gap = Duration.between(acks.get(i - 1).at(), end).toMillis();
+        if (end.isAfter(faultAt) && gap > gapEnd - gapStart) {
+          gapStart = Duration.between(faultAt, acks.get(i - 1).at()).toMillis();
+          gapEnd = Duration.between(faultAt, end).toMillis();
+        }
+      }
+      return new ClientOutcome(gapStart, gapEnd, acks.size(), lost, splitBrain);
+    }
   }
 
   private static long since(Instant faultAt, Instant start, JsonNode phaseMs) {
@@ -447,7 +474,7 @@ public final class FailoverBench {
         : Duration.between(faultAt, start.plusMillis(phaseMs.asLong())).toMillis();
   }
 
-  private static void putPercentiles(
+  static void putPercentiles(
       ObjectNode s, String name, List<Drill> drills, ToLongFunction<Drill> f) {
     long[] v = drills.stream().mapToLong(f).filter(x -> x >= 0).sorted().toArray();
     s.put(name + "_p50", percentile(v, 50));
@@ -465,20 +492,42 @@ public final class FailoverBench {
   }
 
   /**
-   * Inserts numbered rows through the virtual IP, recording each acknowledged id and which server
-   * acknowledged it.
+   * Inserts numbered rows through the virtual IP (or however a peer's clients reach its primary),
+   * recording each acknowledged id and which server acknowledged it.
    */
   static final class Writer extends NumberedWriter {
+    /** How the client opens a connection to the primary. */
+    @FunctionalInterface
+    interface Connector {
+      Connection open() throws SQLException;
+    }
+
     final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
+    private final Connector connector;
+    private final String nodeSql;
+
+    /** Through the virtual IP; each server names itself by its {@code cluster_name}. */
+    Writer() {
+      this(NetnsCluster::connectVip, "current_setting('cluster_name')");
+    }
+
+    /**
+     * @param connector opens the client's connection (a peer's multi-host URL, say)
+     * @param nodeSql a SQL expression giving the acknowledging server's node name, "a" or "b"
+     */
+    Writer(Connector connector, String nodeSql) {
+      this.connector = connector;
+      this.nodeSql = nodeSql;
+    }
 
     long acksAfter(Instant t, String node) {
       return acks.stream().filter(a -> a.at().isAfter(t) && a.node().equals(node)).count();
     }
 
-    /** Through the virtual IP from the client host: the router decides where it goes. */
+    /** A new connection when the last one failed: through the virtual IP unless told otherwise. */
     @Override
     protected Connection connection(Connection current) throws SQLException {
-      return current != null ? current : NetnsCluster.connectVip();
+      return current != null ? current : connector.open();
     }
 
     /**
@@ -489,8 +538,7 @@ public final class FailoverBench {
     protected void write(Connection c, long id) throws SQLException {
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT INTO bench_writes (id, node) VALUES (?, current_setting('cluster_name'))"
-                  + " RETURNING node")) {
+              "INSERT INTO bench_writes (id, node) VALUES (?, " + nodeSql + ") RETURNING node")) {
         ps.setLong(1, id);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();

@@ -341,6 +341,14 @@ public final class NetnsCluster implements AutoCloseable {
   }
 
   public static Connection connect(String host) throws SQLException {
+    return connectUrl("jdbc:postgresql://" + host + ":5432/postgres");
+  }
+
+  /**
+   * A connection to a JDBC URL (a multi-host URL, say) with the same client settings as {@link
+   * #connectVip}.
+   */
+  public static Connection connectUrl(String url) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", PostgresPair.SUPERUSER);
     p.setProperty("password", PostgresPair.SUPERUSER_PASSWORD);
@@ -349,7 +357,7 @@ public final class NetnsCluster implements AutoCloseable {
     p.setProperty("socketTimeout", "2");
     p.setProperty("tcpKeepAlive", "true");
     p.setProperty("ApplicationName", "pgfailover-bench");
-    return DriverManager.getConnection("jdbc:postgresql://" + host + ":5432/postgres", p);
+    return DriverManager.getConnection(url, p);
   }
 
   @Override

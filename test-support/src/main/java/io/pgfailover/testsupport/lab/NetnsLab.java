@@ -2,10 +2,13 @@ package io.pgfailover.testsupport.lab;
 
 import io.pgfailover.testsupport.aws.VpcFixture;
 import io.pgfailover.testsupport.pg.PairLayout;
+import io.pgfailover.testsupport.pg.ProcessLauncher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -142,6 +145,35 @@ public final class NetnsLab {
     run(
         List.of("ip", "netns", "exec", ROUTER, "nft", "delete", "table", "inet", "pgfo_loss"),
         null);
+  }
+
+  /** The processes running in a host's namespace ({@code ip netns pids}: zombies have none). */
+  public static List<Long> hostPids(String ns) {
+    return ip("netns", "pids", ns)
+        .lines()
+        .map(String::trim)
+        .filter(l -> !l.isEmpty())
+        .map(Long::parseLong)
+        .toList();
+  }
+
+  /**
+   * Sends a signal to every process on a host: {@code KILL} crashes the host, {@code STOP} freezes
+   * it and {@code CONT} thaws it. Repeats until no process on the host is left without it, so a
+   * process forked meanwhile gets it too; returns how many processes were signalled.
+   */
+  public static int signalHost(String ns, String signal) {
+    Set<Long> signalled = new HashSet<>();
+    for (int round = 0; round < 10; round++) {
+      List<Long> fresh = hostPids(ns).stream().filter(p -> !signalled.contains(p)).toList();
+      if (fresh.isEmpty()) {
+        return signalled.size();
+      }
+      ProcessLauncher.signal(signal, fresh);
+      signalled.addAll(fresh);
+    }
+    throw new IllegalStateException(
+        "processes on " + ns + " kept appearing while sending SIG" + signal);
   }
 
   public static String ip(String... args) {

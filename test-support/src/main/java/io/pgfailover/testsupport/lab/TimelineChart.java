@@ -4,10 +4,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The SVG chart of {@code bench/failover.sh}: one row per drill, ms since the fault on the x axis.
+ * The SVG chart of {@code bench/failover.sh} and {@code bench/peers.sh}: one row per drill, ms
+ * since the fault on the x axis.
  */
 final class TimelineChart {
-  private static final int LEFT = 70;
+  private static final int MIN_LEFT = 70;
   private static final int WIDTH = 900;
   private static final int ROW = 26;
   private static final int TOP = 60;
@@ -24,6 +25,14 @@ final class TimelineChart {
   private TimelineChart() {}
 
   static String render(String title, List<FailoverBench.Drill> drills) {
+    return render(title, drills.stream().map(d -> "drill " + d.n()).toList(), drills);
+  }
+
+  /** One row per drill, each named by its label (e.g. "patroni 2"). */
+  static String render(String title, List<String> labels, List<FailoverBench.Drill> drills) {
+    // the row labels sit left of the axis: room for the longest (about 6 px per character)
+    int left =
+        Math.max(MIN_LEFT, 20 + 6 * labels.stream().mapToInt(String::length).max().orElse(0));
     long max = 1000;
     for (FailoverBench.Drill d : drills) {
       max = Math.max(max, Math.max(d.firstAckAfterMs(), d.routerSwitchedMs()));
@@ -37,7 +46,7 @@ final class TimelineChart {
             Locale.ROOT,
             "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d'"
                 + " font-family='sans-serif' font-size='11'>%n",
-            LEFT + WIDTH + 20,
+            left + WIDTH + 20,
             height));
     s.append(
         String.format(Locale.ROOT, "<text x='10' y='16' font-size='13'>%s</text>%n", esc(title)));
@@ -63,7 +72,7 @@ final class TimelineChart {
       lx += 40 + m.label().length() * 6;
     }
     for (long t = 0; t <= to; t += 1000) {
-      double x = x(t, from, to);
+      double x = x(left, t, from, to);
       s.append(
           String.format(
               Locale.ROOT,
@@ -77,7 +86,7 @@ final class TimelineChart {
               TOP + drills.size() * ROW + 14,
               t));
     }
-    double zero = x(0, from, to);
+    double zero = x(left, 0, from, to);
     s.append(
         String.format(
             Locale.ROOT,
@@ -91,10 +100,12 @@ final class TimelineChart {
     for (int i = 0; i < drills.size(); i++) {
       FailoverBench.Drill d = drills.get(i);
       int y = TOP + i * ROW;
-      s.append(String.format(Locale.ROOT, "<text x='10' y='%d'>drill %d</text>%n", y + 16, d.n()));
+      s.append(
+          String.format(
+              Locale.ROOT, "<text x='10' y='%d'>%s</text>%n", y + 16, esc(labels.get(i))));
       if (d.firstAckAfterMs() >= 0) {
-        double x1 = x(d.lastAckBeforeMs(), from, to);
-        double x2 = x(d.firstAckAfterMs(), from, to);
+        double x1 = x(left, d.lastAckBeforeMs(), from, to);
+        double x2 = x(left, d.firstAckAfterMs(), from, to);
         s.append(
             String.format(
                 Locale.ROOT,
@@ -126,7 +137,7 @@ final class TimelineChart {
               String.format(
                   Locale.ROOT,
                   "<circle cx='%.1f' cy='%d' r='4' fill='%s'><title>%s %d ms</title></circle>%n",
-                  x(at[m], from, to),
+                  x(left, at[m], from, to),
                   y + 12,
                   MARKERS.get(m).color(),
                   esc(MARKERS.get(m).label()),
@@ -138,8 +149,8 @@ final class TimelineChart {
     return s.toString();
   }
 
-  private static double x(long ms, long from, long to) {
-    return LEFT + (double) (ms - from) / (to - from) * WIDTH;
+  private static double x(int left, long ms, long from, long to) {
+    return left + (double) (ms - from) / (to - from) * WIDTH;
   }
 
   private static String esc(String s) {

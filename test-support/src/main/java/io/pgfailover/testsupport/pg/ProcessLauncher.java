@@ -176,7 +176,7 @@ public final class ProcessLauncher {
    * Sends a signal by name (STOP, CONT, INT, KILL) to the given processes; vanished processes are
    * ignored.
    */
-  static void signal(String signal, List<Long> pids) {
+  public static void signal(String signal, List<Long> pids) {
     if (pids.isEmpty()) {
       return;
     }
