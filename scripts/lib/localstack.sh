@@ -52,6 +52,8 @@ ensure_localstack_image() {
       return 1
     fi
     say "built $image in $(( $(date +%s) - started ))s"
+    # The image this one replaced, now untagged.
+    timeout 120 docker image prune -f --filter "label=$LOCALSTACK_LABEL" >/dev/null || true
   fi
   export PGFAILOVER_LOCALSTACK_IMAGE=$image
 }
@@ -60,8 +62,17 @@ ensure_localstack_image() {
 # its own (its reaper Ryuk, an alpine for its checks): no registry answers here. LocalStackEmulator stops its
 # container itself; scripts/test.sh removes what a killed JVM left. Returns 1, having said why, on failure.
 localstack_prepare() {
-  ensure_docker_engine || return 1
-  ensure_localstack_image || return 1
+  local lock=${TMPDIR:-/tmp}/pgfailover-localstack.lock rc=0
+  # One engine start and one image build at a time on this machine; a build takes minutes, not half an hour.
+  exec 9>"$lock"
+  if ! flock -w 1800 9; then
+    say "another run holds $lock for 30 minutes: giving up on LocalStack"
+    exec 9>&-
+    return 1
+  fi
+  ensure_docker_engine && ensure_localstack_image || rc=1
+  exec 9>&-
+  [ "$rc" = 0 ] || return 1
   export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_CHECKS_DISABLE=true
   export TESTCONTAINERS_HOST_OVERRIDE=${TESTCONTAINERS_HOST_OVERRIDE:-127.0.0.1}
 }
