@@ -62,9 +62,13 @@ ensure_localstack_image() {
 # its own (its reaper Ryuk, an alpine for its checks): no registry answers here. LocalStackEmulator stops its
 # container itself; scripts/test.sh removes what a killed JVM left. Returns 1, having said why, on failure.
 localstack_prepare() {
-  local lock=${TMPDIR:-/tmp}/pgfailover-localstack.lock rc=0
+  local lock rc=0
+  lock=${TMPDIR:-/tmp}/pgfailover-localstack-$(id -u).lock
   # One engine start and one image build at a time on this machine; a build takes minutes, not half an hour.
-  exec 9>"$lock"
+  if ! exec 9>>"$lock"; then
+    say "cannot open the lock file $lock: giving up on LocalStack"
+    return 1
+  fi
   if ! flock -w 1800 9; then
     say "another run holds $lock for 30 minutes: giving up on LocalStack"
     exec 9>&-
