@@ -52,9 +52,10 @@ start_docker_engine() {
   fi
   say "starting dockerd (data root $PGFO_DOCKER_DATA, socket $PGFO_DOCKER_HOST, log $log)"
   # setsid: the engine outlives this script and is not in its process group (a Ctrl-C of the tests leaves it).
+  # 9>&-: it must not inherit the LocalStack lock's descriptor (localstack.sh), or it would hold the lock forever.
   setsid dockerd --data-root "$PGFO_DOCKER_DATA" --exec-root "$PGFO_DOCKER_RUN/exec" --pidfile "$pidfile" \
     -H "$PGFO_DOCKER_HOST" --iptables=false --ip-forward=false --ip-masq=false --dns 127.0.0.1 \
-    </dev/null >"$log" 2>&1 &
+    </dev/null >"$log" 2>&1 9>&- &
   pid=$!
   while ! DOCKER_HOST=$PGFO_DOCKER_HOST docker_answers; do
     if ! kill -0 "$pid" 2>/dev/null || [ "$waited" -ge "$PGFO_DOCKER_START_SECONDS" ]; then

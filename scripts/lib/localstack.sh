@@ -64,13 +64,13 @@ ensure_localstack_image() {
 localstack_prepare() {
   local lock rc=0
   lock=${TMPDIR:-/tmp}/pgfailover-localstack-$(id -u).lock
-  # One engine start and one image build at a time on this machine; a build takes minutes, not half an hour.
+  # One engine start and one image build at a time on this machine; a cold build took 3 to 7 minutes here.
   if ! exec 9>>"$lock"; then
     say "cannot open the lock file $lock: giving up on LocalStack"
     return 1
   fi
-  if ! flock -w 1800 9; then
-    say "another run holds $lock for 30 minutes: giving up on LocalStack"
+  if ! flock -w 900 9; then
+    say "another run held $lock for 15 minutes: giving up on LocalStack"
     exec 9>&-
     return 1
   fi
