@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing (idempotently, saying what), then runs every test.
-#   scripts/test.sh            # install prerequisites, then mvn -B verify
-#   scripts/test.sh -pl pg-probe -am   # extra arguments go to Maven
+#   scripts/test.sh                    # everything on moto, then the LocalStack leg (below)
+#   scripts/test.sh -pl pg-probe -am   # extra arguments go to Maven (moto only)
+#   AWS_EMULATOR=localstack scripts/test.sh -pl aws-adapter -am   # those arguments, on LocalStack
+#   AWS_EMULATOR=localstack scripts/test.sh   # the LocalStack leg alone
+#   AWS_EMULATOR=moto scripts/test.sh         # moto only, no LocalStack leg
+# The LocalStack leg runs the aws-adapter integration tests, the emulator's own test and the stack test
+# (StackOnEmulatorIT) on LocalStack through Testcontainers. It needs a Docker engine: one that answers is used,
+# otherwise one is started as root on Debian (scripts/lib/docker.sh), and the LocalStack image is built once
+# (scripts/lib/localstack.sh). Where neither can be had, the leg is skipped with the reason and moto runs.
 # Exit codes: 0 all green; 2 a prerequisite is missing and cannot be installed here; else Maven's code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/prereqs.sh
+. scripts/lib/docker.sh
+. scripts/lib/localstack.sh
+
+# What the LocalStack leg runs: Maven arguments.
+LOCALSTACK_LEG=(-pl "aws-adapter,controller" -am
+  "-Dit.test=io.pgfailover.aws.*IT,AwsEmulatorExtensionIT,StackOnEmulatorIT"
+  -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false)
 
 ensure_java_and_maven
 ensure_postgresql
@@ -67,6 +81,95 @@ check_peers_cli
 
 # Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
 export AWS_EC2_METADATA_DISABLED=true
-echo "test.sh: mvn -B verify $*"
 export PGFAILOVER_VENV="$PWD/.venv"
-exec mvn -B verify "$@"
+
+# Sets up Docker and the image for LocalStack; says why and returns 1 when it cannot.
+localstack_ready() {
+  localstack_prepare || return 1
+  PGFAILOVER_RUN_ID="test-sh-$$-$(date +%s)"
+  export PGFAILOVER_RUN_ID
+  trap remove_run_containers EXIT
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+remove_run_containers() {
+  local left
+  left=$(timeout 30 docker ps -aq --filter "label=io.pgfailover.run=$PGFAILOVER_RUN_ID" 2>/dev/null || true)
+  if [ -n "$left" ]; then
+    echo "test.sh: removing containers this run left: $left"
+    # shellcheck disable=SC2086
+    timeout 60 docker rm -f $left >/dev/null || true
+  fi
+}
+
+# Test counts of the reports written since the marker file: "tests failures errors skipped".
+counts_since() {
+  python3 - "$1" <<'PY'
+import glob, os, sys, xml.etree.ElementTree as ET
+since = os.path.getmtime(sys.argv[1])
+t = [0, 0, 0, 0]
+for f in glob.glob("*/target/*-reports/TEST-*.xml"):
+    if os.path.getmtime(f) >= since:
+        s = ET.parse(f).getroot()
+        for i, k in enumerate(("tests", "failures", "errors", "skipped")):
+            t[i] += int(s.get(k, 0))
+print(*t)
+PY
+}
+
+# Runs one leg: leg name, then Maven arguments. Records its counts and exit code in SUMMARY and RC.
+SUMMARY=()
+RC=0
+run_leg() {
+  local leg=$1 marker rc=0 tests failures errors skipped
+  shift
+  marker=$(mktemp)
+  echo "test.sh: [$leg] mvn -B verify $*"
+  AWS_EMULATOR=$leg mvn -B verify "$@" || rc=$?
+  read -r tests failures errors skipped < <(counts_since "$marker") || true
+  rm -f "$marker"
+  SUMMARY+=("$leg leg: Tests run: $tests, Failures: $failures, Errors: $errors, Skipped: $skipped (mvn exit $rc)")
+  [ "$rc" = 0 ] || RC=$rc
+}
+
+chosen=$(echo "${AWS_EMULATOR:-}" | tr '[:upper:]' '[:lower:]')
+case "$chosen" in
+  "" | moto)
+    if [ -z "$chosen" ] && [ $# = 0 ]; then
+      # The engine and the image (minutes, mostly downloads, on a fresh machine) are prepared while the moto leg
+      # runs; the second localstack_ready below then only finds them ready and exports what the leg needs.
+      prepare_log=$(mktemp)
+      echo "test.sh: preparing LocalStack in the background (log follows the moto leg)"
+      (localstack_prepare) >"$prepare_log" 2>&1 &
+      prepare_pid=$!
+      run_leg moto "$@"
+      wait "$prepare_pid" || true
+      sed 's/^/test.sh: [localstack preparation] /' "$prepare_log"
+      rm -f "$prepare_log"
+      if localstack_ready; then
+        run_leg localstack "${LOCALSTACK_LEG[@]}"
+      else
+        SUMMARY+=("localstack leg: skipped, no Docker engine could be had (see above); moto ran everything")
+      fi
+    else
+      run_leg moto "$@"
+    fi
+    ;;
+  localstack)
+    if localstack_ready; then
+      if [ $# = 0 ]; then set -- "${LOCALSTACK_LEG[@]}"; fi
+      run_leg localstack "$@"
+    else
+      echo "test.sh: AWS_EMULATOR=localstack but no Docker engine could be had (see above): running on moto"
+      SUMMARY+=("localstack: not run, no Docker engine could be had; moto instead")
+      run_leg moto "$@"
+    fi
+    ;;
+  *)
+    echo "test.sh: AWS_EMULATOR=$AWS_EMULATOR is not known: use moto or localstack" >&2
+    exit 2
+    ;;
+esac
+
+for line in "${SUMMARY[@]}"; do echo "test.sh: $line"; done
+exit "$RC"

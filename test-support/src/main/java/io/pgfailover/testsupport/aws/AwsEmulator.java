@@ -11,8 +11,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * A running AWS emulator reachable over HTTP: moto_server from the project's venv (the default, and
- * what CI uses) or LocalStack through Testcontainers when {@code AWS_EMULATOR=localstack}.
+ * A running AWS emulator reachable over HTTP: moto_server from the project's venv (the default) or
+ * LocalStack through Testcontainers when {@code AWS_EMULATOR=localstack}. CI runs everything on
+ * moto and the aws-adapter and stack tests on LocalStack too.
  *
  * <p>This is the non-JUnit API (benchmarks, demos); tests use {@link AwsEmulatorExtension}.
  */
@@ -41,7 +42,13 @@ public interface AwsEmulator extends AutoCloseable {
     return CREDENTIALS;
   }
 
-  /** Drops every resource the emulator holds, so each test starts from an empty account. */
+  /** The account the credentials act in (what STS GetCallerIdentity answers). */
+  String accountId();
+
+  /**
+   * Each test starts from an empty account: moto drops every resource; LocalStack moves to a fresh
+   * account, and {@link #credentialsProvider()} follows it.
+   */
   void reset();
 
   @Override

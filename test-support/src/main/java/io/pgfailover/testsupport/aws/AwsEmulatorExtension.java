@@ -15,9 +15,10 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * @RegisterExtension static AwsEmulatorExtension aws = new AwsEmulatorExtension();
  * }</pre>
  *
- * <p>moto_server from the venv by default (what CI runs); LocalStack through Testcontainers only
- * when {@code AWS_EMULATOR=localstack}. Must be registered on a static field: the emulator lives
- * for the class.
+ * <p>moto_server from the venv by default; LocalStack through Testcontainers when {@code
+ * AWS_EMULATOR=localstack}. Must be registered on a static field. A moto server lives for the
+ * class; the LocalStack container is started once and shared by every class in the JVM (a start
+ * costs seconds to tens of seconds), each class with its own view, closed when all tests are done.
  */
 public final class AwsEmulatorExtension
     implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
@@ -33,9 +34,25 @@ public final class AwsEmulatorExtension
     this.region = region;
   }
 
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(AwsEmulatorExtension.class);
+
   @Override
   public void beforeAll(ExtensionContext context) {
-    emulator = AwsEmulator.start(region);
+    if (AwsEmulator.chosen().equals("localstack")) {
+      // The root store closes what it holds (an AutoCloseable) once the whole test plan is done.
+      LocalStackEmulator shared =
+          context
+              .getRoot()
+              .getStore(NAMESPACE)
+              .getOrComputeIfAbsent(
+                  LocalStackEmulator.class,
+                  k -> LocalStackEmulator.start(AwsEmulator.DEFAULT_REGION),
+                  LocalStackEmulator.class);
+      emulator = shared.view(region);
+    } else {
+      emulator = AwsEmulator.start(region);
+    }
   }
 
   @Override
@@ -66,9 +83,17 @@ public final class AwsEmulatorExtension
     return region;
   }
 
-  /** Credentials the emulator accepts (test/test). */
+  /**
+   * Credentials for this test's account: test/test on moto; on LocalStack a fresh account per test
+   * (the provider follows it, so a client built earlier still works).
+   */
   public AwsCredentialsProvider credentialsProvider() {
     return running().credentialsProvider();
+  }
+
+  /** The account the credentials act in: moto's fixed one, or this test's on LocalStack. */
+  public String accountId() {
+    return running().accountId();
   }
 
   /** "moto" or "localstack". */

@@ -168,6 +168,12 @@ final class MotoServer implements AwsEmulator {
     return region;
   }
 
+  /** moto's fixed account for any credentials. */
+  @Override
+  public String accountId() {
+    return "123456789012";
+  }
+
   @Override
   public void reset() {
     HttpRequest request =
