@@ -7,6 +7,7 @@ import io.pgfailover.controller.admin.StatusView;
 import io.pgfailover.controller.config.ConfigException;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.config.Detection;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.events.ActorLock;
@@ -433,11 +434,11 @@ public final class Failoverctl {
           spec.commandLine()
               .getOut()
               .printf(
-                  "config ok: cluster %s, %d nodes, %d route tables, detection after ~%d ms%n",
+                  "config ok: cluster %s, %d nodes, %d route tables; %s%n",
                   c.cluster(),
                   c.nodes().size(),
                   c.routeTables().size(),
-                  ConfigLoader.detectionTime(c.probe()).toMillis());
+                  Detection.of(c.probe(), c.failover()).describe());
           spec.commandLine().getOut().flush();
           return ExitCodes.OK;
         } catch (ConfigException e) {

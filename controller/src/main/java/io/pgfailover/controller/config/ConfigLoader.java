@@ -619,9 +619,4 @@ public final class ConfigLoader {
       }
     }
   }
-
-  /** The validated interval as the loop uses it; here so that tests and docs share one number. */
-  public static Duration detectionTime(ProbePolicy probe) {
-    return probe.interval().multipliedBy(probe.failureThreshold());
-  }
 }

@@ -5,9 +5,9 @@ import java.time.Duration;
 /**
  * How the loop watches the nodes.
  *
- * <p>Detection time is about {@code interval × failureThreshold}: the defaults (1 s, 1 s, 3) detect
- * a dead primary in about 3 s. A lower threshold fails over faster but turns a short network blip
- * into a failover.
+ * <p>How soon a failed primary is confirmed follows from these and the witness window: see {@link
+ * Detection} (the defaults confirm a crash in 2–3 s). A lower threshold fails over faster but turns
+ * a short network blip into a failover.
  *
  * @param timeout one deadline for connect, login and queries of one probe; must not exceed the
  *     interval

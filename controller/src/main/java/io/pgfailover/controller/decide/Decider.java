@@ -484,14 +484,22 @@ public final class Decider {
         new Action.PointRoutes(
             candidate.node(), nodeConfig(candidate.node()).eniId(), pointable(s)));
     actions.addAll(allowWritesAfterPromotion(candidate));
+    String state =
+        oldStillUp
+            ? failed + " is up, its writes are stopped first"
+            : String.format(
+                Locale.ROOT,
+                "%s failed %d %s (%s)",
+                failed,
+                h.failures(failed),
+                h.failures(failed) == 1 ? "probe" : "probes",
+                failureOf(s, failed));
     String why =
         String.format(
             Locale.ROOT,
-            "%s %s failed %d probes (%s)%s, lag %s",
+            "%s %s%s, lag %s",
             manual ? "operator failover:" : "primary",
-            failed,
-            h.failures(failed),
-            failureOf(s, failed),
+            state,
             witnessNote(s, failed),
             lag.isPresent() ? lag.getAsLong() + " bytes" : "unknown");
     return new Decision(

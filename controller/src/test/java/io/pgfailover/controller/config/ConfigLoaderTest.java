@@ -46,7 +46,9 @@ class ConfigLoaderTest {
     assertEquals(16L * 1024 * 1024, c.failover().maxLagBytes());
     assertEquals(FailoverPolicy.Fencing.NONE, c.failover().fencing());
     assertEquals("127.0.0.1", c.admin().listen().getHostString());
-    assertEquals(Duration.ofSeconds(3), ConfigLoader.detectionTime(c.probe()));
+    assertEquals(
+        new Detection(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(5)),
+        Detection.of(c.probe(), c.failover()));
     assertEquals(EventLogConfig.of(EventLogConfig.DEFAULT_PATH), c.eventLog());
   }
 

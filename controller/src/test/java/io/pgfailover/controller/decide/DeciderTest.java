@@ -629,7 +629,203 @@ class DeciderTest {
         row.request().map(r -> decider.decide(last, h, r)).orElseGet(() -> decider.decide(last, h));
     assertEquals(row.reason(), d.reason(), d.message());
     assertEquals(row.actions(), d.actions().stream().map(Action::name).toList(), d.message());
-    assertTrue(!d.message().isBlank());
+    assertEquals(
+        SENTENCES.get(row.name()),
+        d.reason() + ": " + d.message(),
+        "the sentence operators read (and the README quotes)");
+  }
+
+  /**
+   * Each row's sentence as the loop logs it, {@code status} shows it and the README quotes it:
+   * "REASON: message". Pinned so that a change to one is a decision, not an accident.
+   */
+  static final Map<String, String> SENTENCES =
+      Map.ofEntries(
+          Map.entry(
+              "healthy, route on primary: nothing",
+              "HEALTHY: no action: route on pg-a, primary healthy"),
+          Map.entry(
+              "route drifted to the standby: repoint to the primary",
+              "REPOINT_ROUTES: primary pg-a (timeline 1); repointing 2 route table(s)"
+                  + " (rtb-0111111111111111a on pg-b, rtb-0222222222222222b on pg-b) to pg-a"),
+          Map.entry(
+              "one table absent, creating routes allowed: repoint (creates it)",
+              "REPOINT_ROUTES: primary pg-a (timeline 1); repointing 1 route table(s)"
+                  + " (rtb-0222222222222222b has no route) to pg-a"),
+          Map.entry(
+              "one table absent, creating routes off: alarm, no route write",
+              "ROUTE_TABLE_PROBLEM: primary pg-a (timeline 1); route table rtb-0222222222222222b"
+                  + " has no route for the virtual IP and may not get one: alarmed, not written"),
+          Map.entry(
+              "one table missing: alarm, no route write",
+              "ROUTE_TABLE_PROBLEM: primary pg-a (timeline 1); route table rtb-0222222222222222b"
+                  + " does not exist: alarmed, not written"),
+          Map.entry(
+              "one table absent, the other on the standby: repoint the other, alarm the absent",
+              "REPOINT_ROUTES: primary pg-a (timeline 1); repointing 1 route table(s)"
+                  + " (rtb-0111111111111111a on pg-b) to pg-a; route table rtb-0222222222222222b"
+                  + " has no route for the virtual IP and may not get one: alarmed, not written"),
+          Map.entry(
+              "primary failed with one table absent: fail over, repoint the rest, alarm",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "route tables unreadable: no route action",
+              "ROUTES_UNKNOWN: primary pg-a (timeline 1); route tables could not be read"),
+          Map.entry(
+              "primary failed twice of three: wait",
+              "PRIMARY_SUSPECT: waiting: primary pg-a failed 2/3 probes (refused)"),
+          Map.entry(
+              "primary failed three times, standby deaf: fail over",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "the standby carries a write stop: fail over, then remove it after the routes",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "same with fencing: fence first",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "primary unreachable but standby heard it 300 ms ago: no failover, alarm",
+              "PRIMARY_ALIVE_PER_WITNESS: no failover: primary pg-a unreachable from the controller"
+                  + " (refused) but standby pg-b heard from it 0.3 s ago: the controller's path is"
+                  + " broken"),
+          Map.entry(
+              "standby still 'streaming' but silent past the witness window: fail over",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b last"
+                  + " heard from it 7.0 s ago, lag 0 bytes"),
+          Map.entry(
+              "primary times out, standby reconnecting but heard it 3.2 s ago: wait out the witness"
+                  + " window",
+              "PRIMARY_ALIVE_PER_WITNESS: no failover yet: primary pg-a times out from the"
+                  + " controller but standby pg-b heard from it 3.2 s ago (its WAL receiver is not"
+                  + " streaming now): waiting out the 5 s witness window"),
+          Map.entry(
+              "primary refuses (crashed), standby heard it 3.2 s ago: fail over at once",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "primary times out and the standby last heard it 6.2 s ago: fail over",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (timeout), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "standby down when the primary dies: no promotion, alarm",
+              "NO_CANDIDATE: primary pg-a failed (refused) but no standby is reachable: no"
+                  + " promotion"),
+          Map.entry(
+              "standby lag over the limit: no automatic promotion",
+              "LAG_TOO_HIGH: primary pg-a failed but standby pg-b is 99999000 bytes behind its last"
+                  + " known position (limit 16777216): not promoting automatically; an operator may"
+                  + " run failover --force"),
+          Map.entry(
+              "automatic failover off: alarm only",
+              "AUTOMATIC_FAILOVER_OFF: primary pg-a failed (refused); automatic failover is off:"
+                  + " run failoverctl failover to promote pg-b"),
+          Map.entry(
+              "controller restarted mid-failover (promoted, route still on old): repoint",
+              "REPOINT_ROUTES: primary pg-b (timeline 2); repointing 2 route table(s)"
+                  + " (rtb-0111111111111111a on pg-a, rtb-0222222222222222b on pg-a) to pg-b"),
+          Map.entry(
+              "old primary came back writable beside the new one: route stays on newest, alarm",
+              "TWO_PRIMARIES: primary pg-b (timeline 2); old primary pg-a is up on older timeline"
+                  + " 1"),
+          Map.entry(
+              "old primary came back, route still on it: repoint to newest",
+              "TWO_PRIMARIES: primary pg-b (timeline 2); old primary pg-a is up on older timeline"
+                  + " 1; repointing 2 route table(s) (rtb-0111111111111111a on pg-a,"
+                  + " rtb-0222222222222222b on pg-a) to pg-b"),
+          Map.entry(
+              "old primary came back with fencing: fence it",
+              "TWO_PRIMARIES: primary pg-b (timeline 2); old primary pg-a is up on older timeline"
+                  + " 1"),
+          Map.entry(
+              "old primary back but read-only (after switchover): not fenced",
+              "TWO_PRIMARIES: primary pg-b (timeline 2); old primary pg-a is up on older timeline 1"
+                  + " (read-only)"),
+          Map.entry(
+              "two primaries on one timeline: no route change, alarm",
+              "TWO_PRIMARIES: two primaries on the same timeline 2 (pg-a, pg-b): cannot tell which"
+                  + " is newer, routes left as they are; stop one by hand"),
+          Map.entry(
+              "only an older-timeline primary is up: never routed to",
+              "STALE_PRIMARY: stale primary pg-a (timeline 1 < 2) is not routed to"),
+          Map.entry(
+              "standby down while primary healthy: alarm only",
+              "HEALTHY: no action: route on pg-a, primary healthy; standby pg-b down"),
+          Map.entry(
+              "primary read-only: alarm, no failover",
+              "HEALTHY: no action: route on pg-a, primary healthy; primary pg-a cannot write"),
+          Map.entry(
+              "controller starts during an outage: failed primary taken from the route",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"
+                  + " not streaming from it, lag unknown"),
+          Map.entry(
+              "standby behind on timeline: not promoted",
+              "NO_CANDIDATE: standby pg-b is on timeline 1, older than timeline 3 already seen: not"
+                  + " promoting it"),
+          Map.entry(
+              "nothing reachable and nothing known: no primary alarm",
+              "NO_PRIMARY: no node reports itself primary and none is known to have been: nothing"
+                  + " to fail over from; check the nodes"),
+          Map.entry(
+              "manual failover while primary healthy: refused",
+              "REQUEST_REFUSED: request refused: primary pg-a is healthy: use switchover to move it"
+                  + " without losing writes, or failover --force"),
+          Map.entry(
+              "manual failover --force while primary healthy: stop writes first",
+              "MANUAL_FAILOVER: promoting pg-b: operator failover: pg-a is up, its writes are"
+                  + " stopped first, standby pg-b last heard from it 0.2 s ago, lag 0 bytes"),
+          Map.entry(
+              "manual failover before the threshold: promote at once",
+              "MANUAL_FAILOVER: promoting pg-b: operator failover: pg-a failed 1 probe (refused),"
+                  + " standby pg-b is not streaming from it, lag 0 bytes"),
+          Map.entry(
+              "manual failover to an unknown node: refused",
+              "REQUEST_REFUSED: request refused: no node named pg-z; known nodes: pg-a, pg-b"),
+          Map.entry(
+              "manual failover refused by a witness without --force",
+              "PRIMARY_ALIVE_PER_WITNESS: no failover: primary pg-a unreachable from the controller"
+                  + " (refused) but standby pg-b heard from it 0.1 s ago: the controller's path is"
+                  + " broken"),
+          Map.entry(
+              "switchover: stop writes, catch up, promote, repoint",
+              "SWITCHOVER: switchover pg-a -> pg-b: stop writes, catch up, promote, repoint"),
+          Map.entry(
+              "switchover to a standby that carries a write stop: its removal is the last step",
+              "SWITCHOVER: switchover pg-a -> pg-b: stop writes, catch up, promote, repoint"),
+          Map.entry(
+              "switchover to the primary: refused",
+              "REQUEST_REFUSED: request refused: pg-a is already the primary"),
+          Map.entry(
+              "switchover with the primary down: refused",
+              "REQUEST_REFUSED: request refused: no reachable primary: a switchover needs a healthy"
+                  + " one; use failover"),
+          Map.entry(
+              "switchover to a standby far behind: refused",
+              "REQUEST_REFUSED: request refused: pg-b is 99999000 bytes behind (limit 16777216):"
+                  + " writes would stop until it catches up; wait and retry"));
+
+  @Test
+  void theReadmesExampleSentenceIsOneTheDeciderSays() throws Exception {
+    String readme =
+        java.nio.file.Files.readString(
+                java.nio.file.Path.of(System.getProperty("user.dir"))
+                    .getParent()
+                    .resolve("README.md"))
+            .replaceAll("\\s+", " ");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("e\\.g\\. `(FAILOVER: [^`]*)`").matcher(readme);
+    assertTrue(m.find(), "the README's Decide paragraph gives an example sentence");
+    assertTrue(SENTENCES.containsValue(m.group(1)), m.group(1));
+  }
+
+  @Test
+  void everyRowHasItsSentence() {
+    assertEquals(
+        rows().map(a -> ((Row) a.get()[0]).name()).collect(java.util.stream.Collectors.toSet()),
+        SENTENCES.keySet());
   }
 
   @Test
