@@ -490,7 +490,9 @@ public final class PgProbe implements AutoCloseable {
           o.walReceiver(),
           Optional.of(o.serverVersion()),
           check,
-          Optional.of(o.writesStopped()));
+          Optional.of(
+              new ProbeResult.ServerSettings(o.writesStopped(), o.synchronousStandbyNames())),
+          o.replicas());
     }
 
     private ProbeResult failure(Reachability kind, String error) {

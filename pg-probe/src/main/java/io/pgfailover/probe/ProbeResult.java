@@ -2,6 +2,7 @@ package io.pgfailover.probe;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -20,9 +21,9 @@ import java.util.OptionalLong;
  * @param receiveLsn the last WAL position a standby received and flushed
  * @param replayLsn the last WAL position a standby replayed
  * @param writeCheck present on a primary when the write check is enabled
- * @param writesStopped whether the server's configuration files stop writes ({@code
- *     default_transaction_read_only = on}, as a switchover's write stop leaves it); empty when
- *     unreachable
+ * @param settings what the server's configuration says about writes and synchronous replication;
+ *     empty when unreachable
+ * @param replicas on a primary, the standbys connected to it ({@code pg_stat_replication})
  */
 public record ProbeResult(
     String node,
@@ -38,7 +39,15 @@ public record ProbeResult(
     Optional<WalReceiver> walReceiver,
     Optional<String> serverVersion,
     Optional<WriteCheck> writeCheck,
-    Optional<Boolean> writesStopped) {
+    Optional<ServerSettings> settings,
+    List<Replica> replicas) {
+
+  /**
+   * @param writesStopped the configuration files stop writes ({@code default_transaction_read_only
+   *     = on}, as a switchover's write stop leaves it)
+   * @param synchronousStandbyNames the setting in force, {@code ""} when none
+   */
+  public record ServerSettings(boolean writesStopped, String synchronousStandbyNames) {}
 
   public ProbeResult {
     Objects.requireNonNull(node, "node");
@@ -54,7 +63,8 @@ public record ProbeResult(
     Objects.requireNonNull(walReceiver, "walReceiver");
     Objects.requireNonNull(serverVersion, "serverVersion");
     Objects.requireNonNull(writeCheck, "writeCheck");
-    Objects.requireNonNull(writesStopped, "writesStopped");
+    Objects.requireNonNull(settings, "settings");
+    replicas = List.copyOf(replicas);
     if (reachability != Reachability.REACHABLE && error.isEmpty()) {
       throw new IllegalArgumentException(
           "an unreachable result must say why: reachability=" + reachability);
@@ -81,7 +91,8 @@ public record ProbeResult(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        List.of());
   }
 
   public boolean reachable() {

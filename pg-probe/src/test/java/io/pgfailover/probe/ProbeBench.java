@@ -223,7 +223,9 @@ public final class ProbeBench {
             o.walReceiver(),
             java.util.Optional.of(o.serverVersion()),
             java.util.Optional.empty(),
-            java.util.Optional.of(o.writesStopped()));
+            java.util.Optional.of(
+                new ProbeResult.ServerSettings(o.writesStopped(), o.synchronousStandbyNames())),
+            o.replicas());
       } catch (SQLException e) {
         return ProbeResult.unreachable(
             node.name(),

@@ -83,6 +83,14 @@ class ProbeIT {
         receiver.sinceLastMessage().orElseThrow().compareTo(Duration.ofSeconds(4)) < 0,
         receiver.toString());
     assertTrue(ReplicationLag.bytes(primary, standby).isPresent());
+    // The primary lists its one standby; the settings that decide about writes are read as well.
+    assertEquals(1, primary.replicas().size(), primary.replicas().toString());
+    Replica replica = primary.replicas().get(0);
+    assertTrue(replica.streaming() && !replica.synchronous(), replica.toString());
+    assertTrue(replica.flushLsn().isPresent());
+    assertEquals(List.of(), standby.replicas());
+    assertEquals(new ProbeResult.ServerSettings(false, ""), primary.settings().orElseThrow());
+    assertEquals(new ProbeResult.ServerSettings(false, ""), standby.settings().orElseThrow());
   }
 
   @Test

@@ -59,7 +59,8 @@ class ReplicationLagTest {
         Optional.empty(),
         Optional.of("15.8"),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        java.util.List.of());
   }
 
   private static ProbeResult standby(String receive, String replay) {
@@ -77,6 +78,7 @@ class ReplicationLagTest {
         Optional.empty(),
         Optional.of("15.8"),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        java.util.List.of());
   }
 }

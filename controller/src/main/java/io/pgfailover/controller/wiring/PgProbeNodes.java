@@ -91,7 +91,7 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
         position.map(l -> OptionalLong.of(l.value())).orElse(OptionalLong.empty()),
         witness,
         r.writeCheck().map(WriteCheck::ok),
-        r.writesStopped().orElse(false));
+        r.settings().map(ProbeResult.ServerSettings::writesStopped).orElse(false));
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.pgfailover.probe.internal;
 
 import io.pgfailover.probe.Lsn;
+import io.pgfailover.probe.Replica;
 import io.pgfailover.probe.Role;
 import io.pgfailover.probe.WalReceiver;
 import io.pgfailover.probe.WriteCheck;
@@ -11,6 +12,8 @@ import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -26,7 +29,9 @@ public final class NodeQueries {
       Optional<Lsn> replayLsn,
       Optional<WalReceiver> walReceiver,
       String serverVersion,
-      boolean writesStopped) {}
+      boolean writesStopped,
+      String synchronousStandbyNames,
+      List<Replica> replicas) {}
 
   /*
    * One round trip. Timeline sources, and why:
@@ -51,10 +56,17 @@ public final class NodeQueries {
              w.pid, w.status, w.received_tli, w.sender_host, w.sender_port,
              (extract(epoch FROM clock_timestamp() - w.last_msg_receipt_time) * 1000)::bigint,
              (SELECT setting = 'on' AND source = 'configuration file'
-                FROM pg_settings WHERE name = 'default_transaction_read_only')
+                FROM pg_settings WHERE name = 'default_transaction_read_only'),
+             current_setting('synchronous_standby_names'),
+             rep.names, rep.states, rep.sync_states, rep.flushes
         FROM (SELECT pg_is_in_recovery() AS in_recovery) r
        CROSS JOIN LATERAL (SELECT CASE WHEN NOT r.in_recovery THEN pg_current_wal_lsn() END AS lsn) c
         LEFT JOIN pg_stat_wal_receiver w ON true
+       CROSS JOIN (SELECT array_agg(application_name ORDER BY application_name) AS names,
+                          array_agg(state ORDER BY application_name) AS states,
+                          array_agg(sync_state ORDER BY application_name) AS sync_states,
+                          array_agg(flush_lsn::text ORDER BY application_name) AS flushes
+                     FROM pg_stat_replication) rep
       """;
 
   private static final String HEARTBEAT_SQL =
@@ -110,7 +122,9 @@ public final class NodeQueries {
             Optional.empty(),
             receiver,
             version,
-            rs.getBoolean(14));
+            rs.getBoolean(14),
+            rs.getString(15),
+            replicas(rs));
       }
       long receivedTli = rs.getLong(10);
       OptionalLong timeline =
@@ -125,8 +139,33 @@ public final class NodeQueries {
           lsn(rs.getString(6)),
           receiver,
           version,
-          rs.getBoolean(14));
+          rs.getBoolean(14),
+          rs.getString(15),
+          replicas(rs));
     }
+  }
+
+  /** The primary's pg_stat_replication rows, from the four parallel arrays of the query. */
+  private static List<Replica> replicas(ResultSet rs) throws SQLException {
+    String[] names = strings(rs, 16);
+    String[] states = strings(rs, 17);
+    String[] syncStates = strings(rs, 18);
+    String[] flushes = strings(rs, 19);
+    List<Replica> out = new ArrayList<>(names.length);
+    for (int i = 0; i < names.length; i++) {
+      out.add(
+          new Replica(
+              names[i] == null ? "" : names[i],
+              states[i] == null ? "" : states[i],
+              syncStates[i] == null ? "" : syncStates[i],
+              lsn(flushes[i])));
+    }
+    return out;
+  }
+
+  private static String[] strings(ResultSet rs, int column) throws SQLException {
+    java.sql.Array a = rs.getArray(column);
+    return a == null ? new String[0] : (String[]) a.getArray();
   }
 
   private static Optional<WalReceiver> walReceiver(ResultSet rs) throws SQLException {
