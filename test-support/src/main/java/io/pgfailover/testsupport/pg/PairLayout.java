@@ -17,9 +17,16 @@ import java.util.Optional;
  *     synchronous_standby_names = '*'}, {@code synchronous_commit = on}); set with ALTER SYSTEM on
  *     the primary after the standby was cloned, so a promoted standby does not wait for a standby
  *     it does not have
+ * @param rewindable whether pg_rewind can rewind a node ({@code wal_log_hints = on}, {@code
+ *     full_page_writes = on}); off by default, as every test before the node agent ran, which also
+ *     gives the agent's reclone path a pair that cannot be rewound
  */
 public record PairLayout(
-    List<Place> nodes, String listenAddresses, String clientNetwork, boolean synchronous) {
+    List<Place> nodes,
+    String listenAddresses,
+    String clientNetwork,
+    boolean synchronous,
+    boolean rewindable) {
 
   /** One server's address, and the network namespace its processes run in (none: the caller's). */
   public record Place(String host, int port, Optional<String> netns) {
@@ -45,6 +52,7 @@ public record PairLayout(
             new Place(PgNode.HOST, ports[1], Optional.empty())),
         PgNode.HOST,
         "127.0.0.1/32",
+        false,
         false);
   }
 
@@ -60,6 +68,12 @@ public record PairLayout(
         List.of(new Place(hostA, 5432, Optional.of(nsA)), new Place(hostB, 5432, Optional.of(nsB))),
         "*",
         clientNetwork,
-        synchronous);
+        synchronous,
+        false);
+  }
+
+  /** The same layout, with pg_rewind possible ({@code true}) or not. */
+  public PairLayout withRewindable(boolean value) {
+    return new PairLayout(nodes, listenAddresses, clientNetwork, synchronous, value);
   }
 }
