@@ -1,10 +1,7 @@
 package io.pgfailover.controller.config;
 
 import io.pgfailover.controller.config.YamlFields.Errors;
-import java.io.IOException;
-import java.io.StringReader;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -14,10 +11,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 
@@ -38,49 +31,13 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   public static ControllerConfig load(Path file) throws ConfigException {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (IOException e) {
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  file.toString(),
-                  0,
-                  "(file)",
-                  "cannot be read: " + e.getMessage(),
-                  "check the path and that this user may read it")));
-    }
-    return parse(text, file.toString());
+    return parse(YamlFields.readFile(file), file.toString());
   }
 
   public static ControllerConfig parse(String yaml, String source) throws ConfigException {
-    Errors errors = new Errors(source);
-    Node root;
-    try {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(yaml));
-    } catch (MarkedYAMLException e) {
-      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  source,
-                  line,
-                  "(syntax)",
-                  "not valid YAML: " + e.getProblem(),
-                  "fix the YAML syntax at that line (indentation, a missing colon or quote)")));
-    }
-    if (root == null) {
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
-    }
-    YamlFields top = new YamlFields(root, "", errors);
+    YamlFields top = YamlFields.top(yaml, source, "config/controller.example.yaml");
     ControllerConfig config = read(top);
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors.list);
-    }
+    top.errors().throwIfAny();
     return config;
   }
 
@@ -215,7 +172,7 @@ public final class ConfigLoader {
     AdminConfig admin = new AdminConfig(address, a.optionalString("tokenFile").map(Path::of));
     a.rejectUnknown();
 
-    EventLogConfig eventLog = eventLog(top);
+    EventLogConfig eventLog = eventLog(top, EventLogConfig.DEFAULT_PATH);
     Optional<LeaseConfig> lease = top.get("lease").map(n -> lease(top.object("lease"), probe));
     Optional<NatConfig> nat = top.get("nat").map(n -> nat(top.object("nat")));
     top.rejectUnknown();
@@ -237,16 +194,16 @@ public final class ConfigLoader {
   /**
    * {@code eventLog: PATH} (rotation defaults) or {@code eventLog: {path, maxFileSize, keepFiles}}.
    */
-  private static EventLogConfig eventLog(YamlFields top) {
+  static EventLogConfig eventLog(YamlFields top, Path defaultPath) {
     Optional<Node> given = top.get("eventLog");
     if (given.isEmpty()) {
-      return EventLogConfig.of(EventLogConfig.DEFAULT_PATH);
+      return EventLogConfig.of(defaultPath);
     }
     if (given.get() instanceof ScalarNode s) {
       return EventLogConfig.of(Path.of(s.getValue()));
     }
     YamlFields e = top.object("eventLog");
-    Path path = e.optionalString("path").map(Path::of).orElse(EventLogConfig.DEFAULT_PATH);
+    Path path = e.optionalString("path").map(Path::of).orElse(defaultPath);
     long maxBytes = e.bytes("maxFileSize", EventLogConfig.DEFAULT_MAX_FILE_BYTES);
     int keep =
         (int)
@@ -451,7 +408,7 @@ public final class ConfigLoader {
         name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
   }
 
-  private static PasswordConfig password(YamlFields p, boolean present) {
+  static PasswordConfig password(YamlFields p, boolean present) {
     if (!present) {
       return new PasswordConfig(PasswordConfig.Kind.PGPASS, "");
     }
@@ -492,7 +449,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static InetSocketAddress hostPort(String value, Node at, String path, Errors errors) {
+  static InetSocketAddress hostPort(String value, Node at, String path, Errors errors) {
     int colon = value.lastIndexOf(':');
     try {
       if (colon <= 0) {

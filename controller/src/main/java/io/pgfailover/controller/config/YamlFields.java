@@ -1,6 +1,10 @@
 package io.pgfailover.controller.config;
 
+import java.io.IOException;
+import java.io.StringReader;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,6 +15,10 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -44,6 +52,55 @@ final class YamlFields {
     boolean isEmpty() {
       return list.isEmpty();
     }
+
+    /** Ends reading a file: every problem found, or nothing. */
+    void throwIfAny() throws ConfigException {
+      if (!list.isEmpty()) {
+        throw new ConfigException(list);
+      }
+    }
+  }
+
+  /** A configuration file's text, or the one error that it cannot be read. */
+  static String readFile(Path file) throws ConfigException {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  file.toString(),
+                  0,
+                  "(file)",
+                  "cannot be read: " + e.getMessage(),
+                  "check the path and that this user may read it")));
+    }
+  }
+
+  /**
+   * The top-level mapping of a YAML file, with a fresh error list; a syntax error or an empty file
+   * is the one error thrown ({@code sample} names the file to start from).
+   */
+  static YamlFields top(String yaml, String source, String sample) throws ConfigException {
+    Node root;
+    try {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(yaml));
+    } catch (MarkedYAMLException e) {
+      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  source,
+                  line,
+                  "(syntax)",
+                  "not valid YAML: " + e.getProblem(),
+                  "fix the YAML syntax at that line (indentation, a missing colon or quote)")));
+    }
+    if (root == null) {
+      throw new ConfigException(
+          List.of(new ConfigError(source, 0, "(file)", "is empty", "start from " + sample)));
+    }
+    return new YamlFields(root, "", new Errors(source));
   }
 
   private final Errors errors;
