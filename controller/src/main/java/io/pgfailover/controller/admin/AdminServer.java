@@ -16,7 +16,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -53,19 +53,18 @@ public final class AdminServer implements AutoCloseable {
     this.clock = clock;
     Optional<byte[]> token = config.admin().tokenFile().map(BoundedHttpServer::readToken);
     this.tokenConfigured = token.isPresent();
-    Map<String, BoundedHttpServer.Endpoint> endpoints =
-        Map.of(
-            "/health", new BoundedHttpServer.Endpoint("GET", false, this::health),
-            "/status", new BoundedHttpServer.Endpoint("GET", false, this::status),
-            "/metrics",
-                new BoundedHttpServer.Endpoint(
-                    "GET",
-                    false,
-                    ex ->
-                        BoundedHttpServer.send(
-                            ex, 200, "text/plain; version=0.0.4", metrics.render())),
-            "/failover", new BoundedHttpServer.Endpoint("POST", true, ex -> request(ex, true)),
-            "/switchover", new BoundedHttpServer.Endpoint("POST", true, ex -> request(ex, false)));
+    List<BoundedHttpServer.Endpoint> endpoints =
+        List.of(
+            new BoundedHttpServer.Endpoint("GET", "/health", false, this::health),
+            new BoundedHttpServer.Endpoint("GET", "/status", false, this::status),
+            new BoundedHttpServer.Endpoint(
+                "GET",
+                "/metrics",
+                false,
+                ex ->
+                    BoundedHttpServer.send(ex, 200, "text/plain; version=0.0.4", metrics.render())),
+            new BoundedHttpServer.Endpoint("POST", "/failover", true, ex -> request(ex, true)),
+            new BoundedHttpServer.Endpoint("POST", "/switchover", true, ex -> request(ex, false)));
     this.server =
         new BoundedHttpServer(
             "admin",

@@ -14,9 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -68,11 +71,11 @@ public final class BoundedHttpServer implements AutoCloseable {
   }
 
   /**
-   * One endpoint: its method, whether it needs the bearer token, and its handler.
+   * One endpoint: a method on an exact path, whether it needs the bearer token, and its handler.
    *
    * @param tokenRequired without a configured token such an endpoint answers 403
    */
-  public record Endpoint(String method, boolean tokenRequired, HttpHandler handler) {}
+  public record Endpoint(String method, String path, boolean tokenRequired, HttpHandler handler) {}
 
   /** How a request ended, for an API that records every request (the node agent's). */
   public enum Outcome {
@@ -101,7 +104,10 @@ public final class BoundedHttpServer implements AutoCloseable {
   private final ExecutorService handlers;
   private final Optional<byte[]> token;
   private final String noTokenError;
-  private final Map<String, Endpoint> endpoints;
+
+  /** By path, then by method. */
+  private final Map<String, Map<String, Endpoint>> endpoints;
+
   private final Listener listener;
 
   /**
@@ -114,13 +120,19 @@ public final class BoundedHttpServer implements AutoCloseable {
       InetSocketAddress listen,
       Optional<byte[]> token,
       String noTokenError,
-      Map<String, Endpoint> endpoints,
+      List<Endpoint> endpoints,
       Listener listener)
       throws IOException {
     this.api = api;
     this.token = token;
     this.noTokenError = noTokenError;
-    this.endpoints = Map.copyOf(endpoints);
+    Map<String, Map<String, Endpoint>> byPath = new HashMap<>();
+    for (Endpoint e : endpoints) {
+      if (byPath.computeIfAbsent(e.path(), p -> new TreeMap<>()).put(e.method(), e) != null) {
+        throw new IllegalArgumentException("two endpoints for " + e.method() + " " + e.path());
+      }
+    }
+    this.endpoints = Map.copyOf(byPath);
     this.listener = listener;
     this.server =
         HttpServer.create(new InetSocketAddress(listen.getHostString(), listen.getPort()), 16);
@@ -143,10 +155,11 @@ public final class BoundedHttpServer implements AutoCloseable {
     String path = ex.getRequestURI().getPath();
     Outcome outcome = Outcome.SERVED;
     try {
-      Endpoint e = endpoints.get(path);
-      if (e == null || !e.method().equals(ex.getRequestMethod())) {
+      Map<String, Endpoint> methods = endpoints.get(path);
+      Endpoint e = methods == null ? null : methods.get(ex.getRequestMethod());
+      if (e == null) {
         outcome = Outcome.REFUSED;
-        refuse(ex, path, e);
+        refuse(ex, path, methods);
       } else if (e.tokenRequired() && !authorized(ex, path)) {
         outcome = Outcome.DENIED;
       } else {
@@ -164,8 +177,9 @@ public final class BoundedHttpServer implements AutoCloseable {
     }
   }
 
-  private void refuse(HttpExchange ex, String path, Endpoint e) throws IOException {
-    int status = e == null ? 404 : 405;
+  private void refuse(HttpExchange ex, String path, Map<String, Endpoint> methods)
+      throws IOException {
+    int status = methods == null ? 404 : 405;
     // Both come from the client: quoted, so that a %0A in the path cannot start a log line.
     log.info(
         "event={}_refused status={} method={} path={} remote={}",
@@ -174,11 +188,12 @@ public final class BoundedHttpServer implements AutoCloseable {
         LogText.quoted(ex.getRequestMethod()),
         LogText.quoted(path),
         ex.getRemoteAddress());
-    if (e == null) {
+    if (methods == null) {
       send(ex, 404, "application/json", "{\"error\":\"no such endpoint\"}");
     } else {
-      ex.getResponseHeaders().set("Allow", e.method());
-      send(ex, 405, "application/json", "{\"error\":\"use " + e.method() + "\"}");
+      String allowed = String.join(", ", methods.keySet());
+      ex.getResponseHeaders().set("Allow", allowed);
+      send(ex, 405, "application/json", "{\"error\":\"use " + allowed + "\"}");
     }
   }
 
