@@ -127,7 +127,7 @@ public final class Agent implements AutoCloseable {
   }
 
   private void health(HttpExchange ex) throws IOException {
-    json(ex, 200, Map.of("status", "ok", "node", config.node()));
+    json(ex, 200, Json.MAPPER.createObjectNode().put("status", "ok").put("node", config.node()));
   }
 
   private void facts(HttpExchange ex) throws IOException {

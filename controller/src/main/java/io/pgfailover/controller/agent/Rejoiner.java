@@ -309,7 +309,9 @@ final class Rejoiner implements AutoCloseable {
           throw new Failure(
               "pg_rewind failed and rejoin.reclone is false: "
                   + rewindFailure.get()
-                  + " (fix: enable wal_log_hints or data checksums, or allow reclone)");
+                  + " (fix: "
+                  + rewindFix(rewindFailure.get())
+                  + ", or set rejoin.reclone: true)");
         }
         finish(RejoinPhase.REWINDING, t, "failed, recloning: " + rewindFailure.get());
         at = enter(RejoinPhase.RECLONING);
@@ -475,6 +477,19 @@ final class Rejoiner implements AutoCloseable {
       throw new Failure(p.error().orElse("the source is not ready") + "; nothing was changed");
     }
     return p;
+  }
+
+  /** What would have let pg_rewind work, from its message. */
+  static String rewindFix(String failure) {
+    if (failure.contains("wal_log_hints") || failure.contains("data checksums")) {
+      return "set wal_log_hints = on (a restart) or use a cluster with data checksums";
+    }
+    if (failure.contains("could not find previous WAL record")
+        || failure.contains("could not open file") && failure.contains("pg_wal")) {
+      return "this node no longer has its WAL back to its last checkpoint before the failover; keep"
+          + " more with wal_keep_size (e.g. 1GB)";
+    }
+    return "see the agent's tools.log for pg_rewind's output";
   }
 
   private static String sourceDetail(RejoinSource.Preparation p) {

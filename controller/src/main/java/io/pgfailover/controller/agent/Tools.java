@@ -114,6 +114,11 @@ final class Tools {
 
   /** Runs {@code argv} as the PostgreSQL OS user, its output appended to {@code output}. */
   Run asOsUser(List<String> argv, Map<String, String> env, Duration timeout, Path output) {
+    return asOsUser(argv, env, timeout, output, true);
+  }
+
+  private Run asOsUser(
+      List<String> argv, Map<String, String> env, Duration timeout, Path output, boolean logged) {
     List<String> cmd = new ArrayList<>();
     if (osUser.switchTo()) {
       cmd.addAll(
@@ -125,12 +130,12 @@ final class Tools {
               "--"));
     }
     cmd.addAll(argv);
-    return run(argv, cmd, env, timeout, output, osUser.name());
+    return run(argv, cmd, env, timeout, output, osUser.name(), logged);
   }
 
   /** Runs {@code argv} as the agent itself (systemctl, an operator's explicit command). */
   Run asAgent(List<String> argv, Duration timeout, Path output) {
-    return run(argv, argv, Map.of(), timeout, output, "agent");
+    return run(argv, argv, Map.of(), timeout, output, "agent", true);
   }
 
   /** Runs {@code argv} as the OS user and returns its output (up to {@link #CAPTURE_BYTES}). */
@@ -139,7 +144,8 @@ final class Tools {
     try {
       Files.createDirectories(scratch);
       out = Files.createTempFile(scratch, "tool-", ".out");
-      Run r = asOsUser(argv, Map.of(), INSPECT_TIMEOUT, out);
+      // Inspections run on every facts request: logged at debug, not as actions.
+      Run r = asOsUser(argv, Map.of(), INSPECT_TIMEOUT, out, false);
       return new Captured(r, tail(out, CAPTURE_BYTES));
     } catch (IOException e) {
       return new Captured(
@@ -165,7 +171,8 @@ final class Tools {
       Map<String, String> env,
       Duration timeout,
       Path output,
-      String as) {
+      String as,
+      boolean logged) {
     String command = name(shown);
     long started = System.nanoTime();
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -175,13 +182,14 @@ final class Tools {
     pb.environment().putAll(all);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
     pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    log.info(
-        "event=tool_started command={} argv={} as={} env={} timeout_ms={}",
-        command,
-        LogText.quoted(String.join(" ", shown)),
-        as,
-        LogText.quoted(String.join(",", env.keySet())),
-        timeout.toMillis());
+    log.atLevel(logged ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG)
+        .log(
+            "event=tool_started command={} argv={} as={} env={} timeout_ms={}",
+            command,
+            LogText.quoted(String.join(" ", shown)),
+            as,
+            LogText.quoted(String.join(",", env.keySet())),
+            timeout.toMillis());
     Run r;
     try {
       Process p = pb.start();
@@ -200,12 +208,13 @@ final class Tools {
       Thread.currentThread().interrupt();
       r = new Run(command, -1, false, "interrupted", ms(started));
     }
-    log.info(
-        "event=tool_finished command={} exit={} timed_out={} ms={}",
-        command,
-        r.exitCode(),
-        r.timedOut(),
-        r.ms());
+    log.atLevel(logged || !r.ok() ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG)
+        .log(
+            "event=tool_finished command={} exit={} timed_out={} ms={}",
+            command,
+            r.exitCode(),
+            r.timedOut(),
+            r.ms());
     return r;
   }
 

@@ -18,8 +18,9 @@ import java.util.Optional;
  *     the primary after the standby was cloned, so a promoted standby does not wait for a standby
  *     it does not have
  * @param rewindable whether pg_rewind can rewind a node ({@code wal_log_hints = on}, {@code
- *     full_page_writes = on}); off by default, as every test before the node agent ran, which also
- *     gives the agent's reclone path a pair that cannot be rewound
+ *     full_page_writes = on}, and {@code wal_keep_size = 256MB} so that an old primary keeps its
+ *     WAL back to its last checkpoint before the fork); off by default, as every test before the
+ *     node agent ran, which also gives the agent's reclone path a pair that cannot be rewound
  */
 public record PairLayout(
     List<Place> nodes,

@@ -208,7 +208,9 @@ public final class PostgresPair implements AutoCloseable {
   // receiver asks for
   // a keepalive after wal_receiver_timeout/2 of silence) and make a lost primary visible within
   // seconds.
-  // pg_rewind needs full_page_writes on the source and wal_log_hints (or checksums) on the target.
+  // pg_rewind needs full_page_writes on the source, wal_log_hints (or checksums) on the target, and
+  // the target's WAL back to its last checkpoint before the fork: a checkpoint after the fork (the
+  // clean stop before the rewind is one) removes older segments unless wal_keep_size keeps them.
   private static String serverConfig(PairLayout layout) {
     String rewind = layout.rewindable() ? "on" : "off";
     return String.join(
@@ -220,6 +222,7 @@ public final class PostgresPair implements AutoCloseable {
         "fsync = off",
         "full_page_writes = " + rewind,
         "wal_log_hints = " + rewind,
+        "wal_keep_size = " + (layout.rewindable() ? "'256MB'" : "0"),
         "wal_level = replica",
         "max_wal_senders = 5",
         "max_replication_slots = 5",
@@ -632,6 +635,29 @@ public final class PostgresPair implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted running psql on " + node, e);
+    }
+  }
+
+  /**
+   * Makes the pair a running primary with a streaming standby again, whatever a test left: frozen
+   * nodes thawed, a stopped primary restarted, a node that is not a streaming standby re-made.
+   */
+  public synchronized void restoreHealthy() {
+    for (PgNode n : nodes) {
+      if (n.isFrozen()) {
+        thaw(n);
+      }
+    }
+    // A killed primary restarts (crash recovery); a standby that is not streaming from it is
+    // re-made.
+    nodes.stream().filter(n -> !n.isRunning() && n.role() == Role.PRIMARY).forEach(this::start);
+    refreshRoles();
+    PgNode primary = primary();
+    PgNode other = other(primary);
+    if (!other.isRunning() || other.role() != Role.STANDBY) {
+      recreateStandby(other);
+    } else {
+      awaitStreaming(other);
     }
   }
 
