@@ -81,11 +81,6 @@ record ControlFile(
     };
   }
 
-  /** Whether pg_rewind can work on this data directory as its target. */
-  boolean rewindable() {
-    return dataChecksums || walLogHints;
-  }
-
   ControlData facts() {
     return new ControlData(
         state, checkpointTimeline, checkpointLsn, cleanShutdown(), dataChecksums, walLogHints);

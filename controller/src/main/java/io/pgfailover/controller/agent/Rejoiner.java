@@ -188,6 +188,14 @@ final class Rejoiner implements AutoCloseable {
             List.of(),
             Optional.empty());
     save();
+    log.info(
+        "event=rejoin_started node={} source={} timeline={} slot={} plan={} reason={}",
+        config.node(),
+        job.source(),
+        job.expectTimeline(),
+        job.slot(),
+        verdict.plan().get(),
+        LogText.quoted(verdict.reason()));
     event(
         "rejoin_started",
         Map.of(
@@ -295,6 +303,8 @@ final class Rejoiner implements AutoCloseable {
         method = noRewind ? Method.NONE : Method.REWIND;
         if (rewind.ok()) {
           finish(RejoinPhase.REWINDING, t, noRewind ? "no rewind required" : "rewound");
+          log.info(
+              "event=rewound node={} ms={} no_rewind_required={}", config.node(), ms(t), noRewind);
           event("rewound", Map.of("ms", ms(t), "no_rewind_required", noRewind));
         } else {
           rewindFailure = Optional.of(rewind.describe());
@@ -319,6 +329,7 @@ final class Rejoiner implements AutoCloseable {
         String kept = reclone(job, prepared);
         method = Method.RECLONE;
         finish(RejoinPhase.RECLONING, t, "recloned; the old data directory is kept as " + kept);
+        log.info("event=recloned node={} ms={} kept={}", config.node(), ms(t), kept);
         event("recloned", Map.of("ms", ms(t), "kept", kept));
       }
       setMethod(method);
@@ -401,6 +412,12 @@ final class Rejoiner implements AutoCloseable {
     f.put("method", state.method().name());
     f.put("ms", ms(startedNanos));
     f.put("steps", state.steps());
+    log.info(
+        "event=rejoin_finished node={} source={} method={} ms={}",
+        config.node(),
+        state.source().orElse(""),
+        state.method(),
+        ms(startedNanos));
     event("rejoin_finished", f);
   }
 
@@ -483,6 +500,9 @@ final class Rejoiner implements AutoCloseable {
   static String rewindFix(String failure) {
     if (failure.contains("wal_log_hints") || failure.contains("data checksums")) {
       return "set wal_log_hints = on (a restart) or use a cluster with data checksums";
+    }
+    if (failure.contains("full_page_writes must be enabled")) {
+      return "set full_page_writes = on on the source (a reload)";
     }
     if (failure.contains("could not find previous WAL record")
         || failure.contains("could not open file") && failure.contains("pg_wal")) {

@@ -146,7 +146,7 @@ final class Tools {
       out = Files.createTempFile(scratch, "tool-", ".out");
       // Inspections run on every facts request: logged at debug, not as actions.
       Run r = asOsUser(argv, Map.of(), INSPECT_TIMEOUT, out, false);
-      return new Captured(r, tail(out, CAPTURE_BYTES));
+      return new Captured(r, tail(out, 0, CAPTURE_BYTES));
     } catch (IOException e) {
       return new Captured(
           new Run(name(argv), -1, false, "cannot capture its output: " + e.getMessage(), 0), "");
@@ -190,17 +190,18 @@ final class Tools {
             as,
             LogText.quoted(String.join(",", env.keySet())),
             timeout.toMillis());
+    long before = output.toFile().length();
     Run r;
     try {
       Process p = pb.start();
       if (p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        r = new Run(command, p.exitValue(), false, tail(output, TAIL_BYTES), ms(started));
+        r = new Run(command, p.exitValue(), false, tail(output, before, TAIL_BYTES), ms(started));
       } else {
         // Descendants first (a pg_ctl's shell), then the command itself.
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(5, TimeUnit.SECONDS);
-        r = new Run(command, -1, true, tail(output, TAIL_BYTES), ms(started));
+        r = new Run(command, -1, true, tail(output, before, TAIL_BYTES), ms(started));
       }
     } catch (IOException e) {
       r = new Run(command, -1, false, "cannot run it: " + e.getMessage(), ms(started));
@@ -239,10 +240,10 @@ final class Tools {
     return (System.nanoTime() - startedNanos) / 1_000_000;
   }
 
-  /** The last {@code max} bytes of a file, as text. */
-  static String tail(Path file, int max) {
+  /** The last {@code max} bytes written to a file after offset {@code from}, as text. */
+  static String tail(Path file, long from, int max) {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-      long start = Math.max(0, f.length() - max);
+      long start = Math.max(from, f.length() - max);
       byte[] buf = new byte[(int) (f.length() - start)];
       f.seek(start);
       f.readFully(buf);

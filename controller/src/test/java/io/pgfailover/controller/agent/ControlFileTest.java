@@ -23,7 +23,6 @@ class ControlFileTest {
     ControlFile c = parse("in-production.txt");
     assertEquals(new ControlData("in production", 1, "0/17414F8", false, true, true), c.facts());
     assertEquals(NodeRole.PRIMARY, c.lastRole());
-    assertTrue(c.rewindable());
   }
 
   @Test
@@ -35,11 +34,10 @@ class ControlFileTest {
   }
 
   @Test
-  void aCleanlyStoppedPrimaryWithChecksumsButNoWalLogHintsIsRewindable() {
+  void aCleanlyStoppedPrimaryWithChecksumsButNoWalLogHints() {
     ControlFile c = parse("shutdown-checksums.txt");
     assertEquals(new ControlData("shut down", 1, "0/17414F8", true, true, false), c.facts());
     assertEquals(NodeRole.PRIMARY, c.lastRole());
-    assertTrue(c.rewindable());
   }
 
   @Test

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RejoinIT {
   @RegisterExtension
   static PostgresPairExtension pg =
-      new PostgresPairExtension(() -> PairLayout.loopback().withRewindable(true));
+      new PostgresPairExtension(() -> PairLayout.loopback().withRewind(PairLayout.Rewind.ON));
 
   @TempDir Path dir;
 

@@ -17,17 +17,31 @@ import java.util.Optional;
  *     synchronous_standby_names = '*'}, {@code synchronous_commit = on}); set with ALTER SYSTEM on
  *     the primary after the standby was cloned, so a promoted standby does not wait for a standby
  *     it does not have
- * @param rewindable whether pg_rewind can rewind a node ({@code wal_log_hints = on}, {@code
- *     full_page_writes = on}, and {@code wal_keep_size = 256MB} so that an old primary keeps its
- *     WAL back to its last checkpoint before the fork); off by default, as every test before the
- *     node agent ran, which also gives the agent's reclone path a pair that cannot be rewound
+ * @param rewind what pg_rewind finds: {@link Rewind#OFF} by default, as every test before the node
+ *     agent ran
  */
 public record PairLayout(
     List<Place> nodes,
     String listenAddresses,
     String clientNetwork,
     boolean synchronous,
-    boolean rewindable) {
+    Rewind rewind) {
+
+  /** The settings pg_rewind needs, none, or all but the target's. */
+  public enum Rewind {
+    /** full_page_writes and wal_log_hints off (faster), no checksums: no rewind. */
+    OFF,
+    /**
+     * Everything pg_rewind needs except on the target: full_page_writes on, wal_log_hints off and
+     * no checksums. pg_rewind refuses for that reason alone: the agent's reclone path.
+     */
+    NO_HINTS,
+    /**
+     * full_page_writes and wal_log_hints on, and {@code wal_keep_size = 256MB} so that an old
+     * primary keeps its WAL back to its last checkpoint before the fork.
+     */
+    ON
+  }
 
   /** One server's address, and the network namespace its processes run in (none: the caller's). */
   public record Place(String host, int port, Optional<String> netns) {
@@ -54,7 +68,7 @@ public record PairLayout(
         PgNode.HOST,
         "127.0.0.1/32",
         false,
-        false);
+        Rewind.OFF);
   }
 
   /** Node a in namespace {@code nsA} at {@code hostA}:5432, node b likewise. */
@@ -70,11 +84,11 @@ public record PairLayout(
         "*",
         clientNetwork,
         synchronous,
-        false);
+        Rewind.OFF);
   }
 
-  /** The same layout, with pg_rewind possible ({@code true}) or not. */
-  public PairLayout withRewindable(boolean value) {
+  /** The same layout with other settings for pg_rewind. */
+  public PairLayout withRewind(Rewind value) {
     return new PairLayout(nodes, listenAddresses, clientNetwork, synchronous, value);
   }
 }

@@ -212,7 +212,7 @@ public final class PostgresPair implements AutoCloseable {
   // the target's WAL back to its last checkpoint before the fork: a checkpoint after the fork (the
   // clean stop before the rewind is one) removes older segments unless wal_keep_size keeps them.
   private static String serverConfig(PairLayout layout) {
-    String rewind = layout.rewindable() ? "on" : "off";
+    PairLayout.Rewind rewind = layout.rewind();
     return String.join(
         "\n",
         "",
@@ -220,9 +220,9 @@ public final class PostgresPair implements AutoCloseable {
         "listen_addresses = '" + layout.listenAddresses() + "'",
         "unix_socket_directories = ''",
         "fsync = off",
-        "full_page_writes = " + rewind,
-        "wal_log_hints = " + rewind,
-        "wal_keep_size = " + (layout.rewindable() ? "'256MB'" : "0"),
+        "full_page_writes = " + (rewind == PairLayout.Rewind.OFF ? "off" : "on"),
+        "wal_log_hints = " + (rewind == PairLayout.Rewind.ON ? "on" : "off"),
+        "wal_keep_size = " + (rewind == PairLayout.Rewind.OFF ? "0" : "'256MB'"),
         "wal_level = replica",
         "max_wal_senders = 5",
         "max_replication_slots = 5",
