@@ -192,20 +192,8 @@ final class LocalPostgres implements AutoCloseable {
     if (postmasterPid().isPresent()) {
       ProbeResult r = probe();
       if (r.reachable()) {
-        NodeRole role =
-            r.role() == Role.PRIMARY
-                ? NodeRole.PRIMARY
-                : r.role() == Role.STANDBY ? NodeRole.STANDBY : NodeRole.UNKNOWN;
-        boolean streaming =
-            source.isPresent()
-                && r.walReceiver()
-                    .map(
-                        w ->
-                            w.streaming()
-                                && w.senderHost().equals(source.get().host())
-                                && w.senderPort() == source.get().port())
-                    .orElse(false);
-        return new RejoinGuard.Self(role, max(r.timeline(), history), streaming, "live");
+        boolean streaming = source.isPresent() && streamsFrom(r, source.get());
+        return new RejoinGuard.Self(role(r.role()), max(r.timeline(), history), streaming, "live");
       }
     }
     if (cf.isEmpty()) {
@@ -225,6 +213,27 @@ final class LocalPostgres implements AutoCloseable {
             + (restored ? " with backup_label" : "")
             + (history.isPresent() ? ", history files up to timeline " + history.getAsLong() : "");
     return new RejoinGuard.Self(role, timeline, false, basis);
+  }
+
+  /** The controller's word for what pg-probe found. */
+  static NodeRole role(Role r) {
+    return switch (r) {
+      case PRIMARY -> NodeRole.PRIMARY;
+      case STANDBY -> NodeRole.STANDBY;
+      default -> NodeRole.UNKNOWN;
+    };
+  }
+
+  /** A standby whose WAL receiver streams from {@code source} (as primary_conninfo names it). */
+  static boolean streamsFrom(ProbeResult r, HostPort source) {
+    return r.reachable()
+        && r.walReceiver()
+            .filter(
+                w ->
+                    w.streaming()
+                        && w.senderHost().equals(source.host())
+                        && w.senderPort() == source.port())
+            .isPresent();
   }
 
   private static OptionalLong max(OptionalLong a, OptionalLong b) {

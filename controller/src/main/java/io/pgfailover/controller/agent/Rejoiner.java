@@ -18,7 +18,6 @@ import io.pgfailover.probe.PgProbe;
 import io.pgfailover.probe.ProbeResult;
 import io.pgfailover.probe.ProbeSettings;
 import io.pgfailover.probe.RejoinSource;
-import io.pgfailover.probe.Role;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -233,11 +232,7 @@ final class Rejoiner implements AutoCloseable {
         new RejoinGuard.Source(
             job.source().toString(),
             s.reachable(),
-            s.role() == Role.PRIMARY
-                ? io.pgfailover.controller.decide.NodeRole.PRIMARY
-                : s.role() == Role.STANDBY
-                    ? io.pgfailover.controller.decide.NodeRole.STANDBY
-                    : io.pgfailover.controller.decide.NodeRole.UNKNOWN,
+            LocalPostgres.role(s.role()),
             s.timeline(),
             s.error().orElse(""));
     List<String> problems = new ArrayList<>();
@@ -287,11 +282,7 @@ final class Rejoiner implements AutoCloseable {
 
       at = enter(RejoinPhase.STOPPING);
       t = System.nanoTime();
-      StepResult stopped = pg.stop("rejoin to " + job.source());
-      if (!stopped.ok()) {
-        throw new Failure(stopped.detail());
-      }
-      finish(RejoinPhase.STOPPING, t, stopped.detail());
+      finish(RejoinPhase.STOPPING, t, must(pg.stop("rejoin to " + job.source())));
 
       at = enter(RejoinPhase.REWINDING);
       t = System.nanoTime();
@@ -344,11 +335,7 @@ final class Rejoiner implements AutoCloseable {
 
       at = enter(RejoinPhase.STARTING);
       t = System.nanoTime();
-      StepResult startedPg = pg.start("rejoin to " + job.source());
-      if (!startedPg.ok()) {
-        throw new Failure(startedPg.detail());
-      }
-      finish(RejoinPhase.STARTING, t, startedPg.detail());
+      finish(RejoinPhase.STARTING, t, must(pg.start("rejoin to " + job.source())));
 
       at = enter(RejoinPhase.AWAITING_STREAM);
       t = System.nanoTime();
@@ -366,6 +353,14 @@ final class Rejoiner implements AutoCloseable {
           e);
       failed(at, "unexpected: " + e, started);
     }
+  }
+
+  /** The step's detail when it succeeded; its failure ends the rejoin. */
+  private static String must(StepResult r) throws Failure {
+    if (!r.ok()) {
+      throw new Failure(r.detail());
+    }
+    return r.detail();
   }
 
   private RejoinPhase enter(RejoinPhase next) {
@@ -693,14 +688,7 @@ final class Rejoiner implements AutoCloseable {
     String last = "not asked yet";
     while (true) {
       ProbeResult r = pg.probe();
-      if (r.reachable()
-          && r.walReceiver()
-              .filter(
-                  w ->
-                      w.streaming()
-                          && w.senderHost().equals(job.source().host())
-                          && w.senderPort() == job.source().port())
-              .isPresent()) {
+      if (LocalPostgres.streamsFrom(r, job.source())) {
         return "streaming from " + job.source() + " on timeline " + r.timeline().orElse(0);
       }
       last =

@@ -207,25 +207,11 @@ public final class HttpNodeAgents implements NodeAgents {
       return new Answer(r.statusCode(), json);
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new NoAnswer(
-          "the agent of "
-              + node
-              + " at "
-              + uri
-              + " did not answer within "
-              + timeout.toMillis()
-              + " ms");
+      throw silent(node, uri, timeout);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof java.net.http.HttpTimeoutException) {
-        throw new NoAnswer(
-            "the agent of "
-                + node
-                + " at "
-                + uri
-                + " did not answer within "
-                + timeout.toMillis()
-                + " ms");
+        throw silent(node, uri, timeout);
       }
       if (cause instanceof ConnectException) {
         throw new NoAnswer(
@@ -241,6 +227,17 @@ public final class HttpNodeAgents implements NodeAgents {
       Thread.currentThread().interrupt();
       throw new NoAnswer("interrupted while asking the agent of " + node);
     }
+  }
+
+  private static NoAnswer silent(String node, URI uri, Duration timeout) {
+    return new NoAnswer(
+        "the agent of "
+            + node
+            + " at "
+            + uri
+            + " did not answer within "
+            + timeout.toMillis()
+            + " ms");
   }
 
   private static String describe(String node, Answer a) {

@@ -190,28 +190,33 @@ class AgentIT {
     Files.createDirectories(dir);
     Path good = dir.resolve("good.yaml");
     Files.writeString(good, AgentFixture.yaml(pg.standby(), dir, false, 18009));
-    Cli ok = cli("agent", "--check", "-c", good.toString());
-    assertEquals(0, ok.code(), ok.err());
-    assertTrue(ok.out().startsWith("agent config ok: node pg-"), ok.out());
+    String[] ok = check(good);
+    assertEquals("0", ok[0], ok[2]);
+    assertTrue(ok[1].startsWith("agent config ok: node pg-"), ok[1]);
 
     Path wildcard = dir.resolve("wildcard.yaml");
     Files.writeString(
         wildcard,
         Files.readString(good).replace("listen: 127.0.0.1:18009", "listen: 0.0.0.0:18009"));
-    Cli refused = cli("agent", "--check", "-c", wildcard.toString());
-    assertEquals(3, refused.code());
+    String[] refused = check(wildcard);
+    assertEquals("3", refused[0]);
     assertTrue(
-        refused.err().contains("listen: \"0.0.0.0:18009\" listens on every interface"),
-        refused.err());
+        refused[2].contains("listen: \"0.0.0.0:18009\" listens on every interface"), refused[2]);
   }
 
-  record Cli(int code, String out, String err) {}
-
-  static Cli cli(String... args) {
+  /** {@code failoverctl agent --check -c FILE}: its exit code, output and errors. */
+  private static String[] check(Path file) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Failoverctl.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Cli(code, out.toString(), err.toString());
+    int code =
+        Failoverctl.execute(
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            "agent",
+            "--check",
+            "-c",
+            file.toString());
+    return new String[] {Integer.toString(code), out.toString(), err.toString()};
   }
 
   private static HttpResponse<String> send(String url, String method, String token)
