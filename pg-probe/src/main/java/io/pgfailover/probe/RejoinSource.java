@@ -26,7 +26,47 @@ public final class RejoinSource {
   /** PostgreSQL's rule for slot names. */
   public static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
+  /**
+   * The live role and timeline the replication role can read (it cannot see pg_stat_wal_receiver,
+   * so not {@link PgProbe}'s query): the timeline of the WAL a primary writes now.
+   */
+  private static final String PRIMARY_TIMELINE_SQL =
+      "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN ('x' ||"
+          + " substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END";
+
   private RejoinSource() {}
+
+  /**
+   * What a look at the source found, changing nothing there.
+   *
+   * @param answered it answered the query (else {@code error} says why)
+   * @param timeline its live timeline, when it is a primary
+   */
+  public record Look(
+      boolean answered, boolean primary, OptionalLong timeline, Optional<String> error) {}
+
+  /** Whether the source answers, as a primary, and on which timeline. Never throws. */
+  public static Look look(NodeEndpoint source, Duration budget) {
+    try (Connection c = ProbeConnections.open(source, budget);
+        Statement s = c.createStatement()) {
+      return look(s);
+    } catch (SQLException | RuntimeException e) {
+      return new Look(false, false, OptionalLong.empty(), Optional.of(NodeQueries.describe(e)));
+    }
+  }
+
+  private static Look look(Statement s) throws SQLException {
+    try (ResultSet rs = s.executeQuery(PRIMARY_TIMELINE_SQL)) {
+      rs.next();
+      boolean recovery = rs.getBoolean(1);
+      long timeline = rs.getLong(2);
+      return new Look(
+          true,
+          !recovery,
+          recovery ? OptionalLong.empty() : OptionalLong.of(timeline),
+          Optional.empty());
+    }
+  }
 
   /**
    * What {@link #prepare} found and did.
@@ -80,9 +120,9 @@ public final class RejoinSource {
     boolean checkpointed = false;
     try (Connection c = ProbeConnections.open(source, budget);
         Statement s = c.createStatement()) {
-      NodeQueries.Observation o = NodeQueries.observe(c);
+      Look o = look(s);
       timeline = o.timeline();
-      if (o.role() != Role.PRIMARY) {
+      if (!o.primary()) {
         return Preparation.failed(
             timeline, false, source.name() + " is not a primary (it is in recovery)");
       }

@@ -1,6 +1,7 @@
 package io.pgfailover.controller.agent;
 
 import io.pgfailover.controller.config.AgentConfig;
+import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.events.Durable;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
@@ -14,9 +15,7 @@ import io.pgfailover.controller.port.RejoinPhase;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.probe.NodeEndpoint;
 import io.pgfailover.probe.PasswordSource;
-import io.pgfailover.probe.PgProbe;
 import io.pgfailover.probe.ProbeResult;
-import io.pgfailover.probe.ProbeSettings;
 import io.pgfailover.probe.RejoinSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,9 +58,10 @@ final class Rejoiner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rejoiner.class);
 
   /**
-   * The source's probe before a request is accepted: it answers, as a primary, on that timeline.
+   * The look at the source before a request is accepted (it answers, as a primary, on that
+   * timeline): the driver's whole-second connect and socket timeouts bound it.
    */
-  static final java.time.Duration SOURCE_PROBE_DEADLINE = java.time.Duration.ofSeconds(3);
+  static final java.time.Duration SOURCE_LOOK_BUDGET = java.time.Duration.ofSeconds(3);
 
   /** Reserve on top of the source's size when recloning: WAL streamed during the copy, growth. */
   static final double RECLONE_SPACE_FACTOR = 1.1;
@@ -80,7 +80,6 @@ final class Rejoiner implements AutoCloseable {
   private final Clock clock;
   private final Path stateFile;
   private final Consumer<RejoinPhase> beforePhase;
-  private final PgProbe sourceProbe;
   private final ExecutorService worker;
   private Rejoin state;
 
@@ -109,9 +108,6 @@ final class Rejoiner implements AutoCloseable {
     this.clock = clock;
     this.stateFile = stateFile(config);
     this.beforePhase = beforePhase;
-    this.sourceProbe =
-        new PgProbe(
-            ProbeSettings.defaults().withDeadline(SOURCE_PROBE_DEADLINE).withWriteCheck(false));
     this.worker =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -227,12 +223,12 @@ final class Rejoiner implements AutoCloseable {
 
   /** The guard's verdict on a live look at the source and at this node. */
   private RejoinGuard.Verdict check(Job job) {
-    ProbeResult s = sourceProbe.probe(sourceEndpoint(job.source()));
+    RejoinSource.Look s = RejoinSource.look(sourceEndpoint(job.source()), SOURCE_LOOK_BUDGET);
     RejoinGuard.Source source =
         new RejoinGuard.Source(
             job.source().toString(),
-            s.reachable(),
-            LocalPostgres.role(s.role()),
+            s.answered(),
+            !s.answered() ? NodeRole.UNKNOWN : s.primary() ? NodeRole.PRIMARY : NodeRole.STANDBY,
             s.timeline(),
             s.error().orElse(""));
     List<String> problems = new ArrayList<>();
@@ -865,6 +861,5 @@ final class Rejoiner implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    sourceProbe.close();
   }
 }
