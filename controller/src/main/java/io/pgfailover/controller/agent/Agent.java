@@ -149,8 +149,10 @@ public final class Agent implements AutoCloseable {
           ex, 400, "application/json", Json.error("mode \"" + mode + "\": only fast is offered"));
       return;
     }
+    String why = "requested by " + ex.getRemoteAddress();
     // Start and stop are the rejoin's to do while it runs.
-    if (rejoiner.running()) {
+    Optional<StepResult> r = rejoiner.unlessRejoining(() -> start ? pg.start(why) : pg.stop(why));
+    if (r.isEmpty()) {
       BoundedHttpServer.send(
           ex,
           409,
@@ -159,9 +161,7 @@ public final class Agent implements AutoCloseable {
               "a rejoin runs (" + rejoiner.state().state() + "): start and stop wait for it"));
       return;
     }
-    String why = "requested by " + ex.getRemoteAddress();
-    StepResult r = start ? pg.start(why) : pg.stop(why);
-    json(ex, r.ok() ? 200 : 500, r);
+    json(ex, r.get().ok() ? 200 : 500, r.get());
   }
 
   private void rejoin(HttpExchange ex) throws IOException {

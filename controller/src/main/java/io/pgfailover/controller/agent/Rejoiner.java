@@ -81,6 +81,13 @@ final class Rejoiner implements AutoCloseable {
   private final Path stateFile;
   private final Consumer<RejoinPhase> beforePhase;
   private final ExecutorService worker;
+
+  /**
+   * Taken to accept a rejoin and around an API start or stop, so that neither slips in between the
+   * other's check and its action (a start in the middle of a rewind). Taken before {@code this}.
+   */
+  private final Object admission = new Object();
+
   private Rejoin state;
 
   /** How a rejoin request was answered. */
@@ -137,7 +144,23 @@ final class Rejoiner implements AutoCloseable {
    * otherwise the guard decides now, with a live look at the source and this node, and an accepted
    * request goes to the worker. Throws {@link IllegalArgumentException} for a malformed request.
    */
-  synchronized Answer request(RejoinRequest request) {
+  Answer request(RejoinRequest request) {
+    synchronized (admission) {
+      return admit(request);
+    }
+  }
+
+  /**
+   * Runs {@code action} (a start or stop asked through the API) unless a rejoin runs; no rejoin is
+   * accepted meanwhile. Empty when a rejoin runs.
+   */
+  Optional<StepResult> unlessRejoining(java.util.function.Supplier<StepResult> action) {
+    synchronized (admission) {
+      return running() ? Optional.empty() : Optional.of(action.get());
+    }
+  }
+
+  private synchronized Answer admit(RejoinRequest request) {
     Job job = job(request);
     if (state.state().running()) {
       boolean same =
