@@ -1,7 +1,7 @@
 package io.pgfailover.controller.agent;
 
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.port.NodeAgents.ControlData;
+import io.pgfailover.probe.Role;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -73,11 +73,11 @@ record ControlFile(
    * down", "shutting down"), a standby ("in archive recovery", "shut down in recovery"), else
    * unknown ("in crash recovery", "starting up": it crashed before it knew).
    */
-  NodeRole lastRole() {
+  Role lastRole() {
     return switch (state) {
-      case "in production", "shut down", "shutting down" -> NodeRole.PRIMARY;
-      case "in archive recovery", "shut down in recovery" -> NodeRole.STANDBY;
-      default -> NodeRole.UNKNOWN;
+      case "in production", "shut down", "shutting down" -> Role.PRIMARY;
+      case "in archive recovery", "shut down in recovery" -> Role.STANDBY;
+      default -> Role.UNKNOWN;
     };
   }
 

@@ -1,7 +1,6 @@
 package io.pgfailover.controller.agent;
 
 import io.pgfailover.controller.config.AgentConfig;
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.port.NodeAgents.Facts;
@@ -193,15 +192,15 @@ final class LocalPostgres implements AutoCloseable {
       ProbeResult r = probe();
       if (r.reachable()) {
         boolean streaming = source.isPresent() && streamsFrom(r, source.get());
-        return new RejoinGuard.Self(role(r.role()), max(r.timeline(), history), streaming, "live");
+        return new RejoinGuard.Self(r.role(), max(r.timeline(), history), streaming, "live");
       }
     }
     if (cf.isEmpty()) {
-      return new RejoinGuard.Self(NodeRole.UNKNOWN, OptionalLong.empty(), false, "no control file");
+      return new RejoinGuard.Self(Role.UNKNOWN, OptionalLong.empty(), false, "no control file");
     }
     ControlFile c = cf.get();
     boolean restored = Files.exists(pg.dataDirectory().resolve("backup_label"));
-    NodeRole role = restored ? NodeRole.STANDBY : c.lastRole();
+    Role role = restored ? Role.STANDBY : c.lastRole();
     OptionalLong timeline =
         max(
             max(OptionalLong.of(c.checkpointTimeline()), OptionalLong.of(c.minRecoveryTimeline())),
@@ -213,15 +212,6 @@ final class LocalPostgres implements AutoCloseable {
             + (restored ? " with backup_label" : "")
             + (history.isPresent() ? ", history files up to timeline " + history.getAsLong() : "");
     return new RejoinGuard.Self(role, timeline, false, basis);
-  }
-
-  /** The controller's word for what pg-probe found. */
-  static NodeRole role(Role r) {
-    return switch (r) {
-      case PRIMARY -> NodeRole.PRIMARY;
-      case STANDBY -> NodeRole.STANDBY;
-      default -> NodeRole.UNKNOWN;
-    };
   }
 
   /** A standby whose WAL receiver streams from {@code source} (as primary_conninfo names it). */

@@ -1,6 +1,6 @@
 package io.pgfailover.controller.agent;
 
-import io.pgfailover.controller.decide.NodeRole;
+import io.pgfailover.probe.Role;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -51,8 +51,7 @@ final class RejoinGuard {
   }
 
   /** The source, as a live probe found it. */
-  record Source(
-      String address, boolean answered, NodeRole role, OptionalLong timeline, String error) {}
+  record Source(String address, boolean answered, Role role, OptionalLong timeline, String error) {}
 
   /**
    * This node.
@@ -60,7 +59,7 @@ final class RejoinGuard {
    * @param timeline live, else the newest of control file and history files (point 2)
    * @param streamingFromSource a running standby whose WAL receiver streams from the source
    */
-  record Self(NodeRole role, OptionalLong timeline, boolean streamingFromSource, String basis) {}
+  record Self(Role role, OptionalLong timeline, boolean streamingFromSource, String basis) {}
 
   /** A plan, or the reason for refusing with nothing changed. */
   record Verdict(Optional<Plan> plan, String reason) {
@@ -82,7 +81,7 @@ final class RejoinGuard {
       return Verdict.refused(
           "the source " + source.address() + " does not answer: " + source.error());
     }
-    if (source.role() != NodeRole.PRIMARY) {
+    if (source.role() != Role.PRIMARY) {
       return Verdict.refused(
           "the source " + source.address() + " is not a primary (" + source.role() + ")");
     }
@@ -109,7 +108,7 @@ final class RejoinGuard {
               + ": the source is the stale one; never rewind the newest timeline");
     }
     if (mine == expectTimeline) {
-      if (self.role() != NodeRole.STANDBY) {
+      if (self.role() != Role.STANDBY) {
         return Verdict.refused(
             me
                 + ", the source's timeline: two primaries on one timeline number is a split brain"

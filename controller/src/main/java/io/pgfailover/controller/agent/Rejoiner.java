@@ -1,7 +1,6 @@
 package io.pgfailover.controller.agent;
 
 import io.pgfailover.controller.config.AgentConfig;
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.events.Durable;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
@@ -17,6 +16,7 @@ import io.pgfailover.probe.NodeEndpoint;
 import io.pgfailover.probe.PasswordSource;
 import io.pgfailover.probe.ProbeResult;
 import io.pgfailover.probe.RejoinSource;
+import io.pgfailover.probe.Role;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -160,8 +160,13 @@ final class Rejoiner implements AutoCloseable {
     }
   }
 
-  private synchronized Answer admit(RejoinRequest request) {
+  /**
+   * Under {@link #admission}: no other request and no worker start meanwhile, so the checks run
+   * without holding {@code this}, which state reads (facts, GET /rejoin) need.
+   */
+  private Answer admit(RejoinRequest request) {
     Job job = job(request);
+    Rejoin state = state();
     if (state.state().running()) {
       boolean same =
           state.source().equals(Optional.of(job.source().toString()))
@@ -193,19 +198,22 @@ final class Rejoiner implements AutoCloseable {
           LogText.quoted(verdict.reason()));
       return new Answer(RejoinOutcome.NOTHING_TO_DO, verdict.reason(), state);
     }
-    Instant now = clock.instant();
-    state =
-        new Rejoin(
-            state.state().to(RejoinPhase.CHECKING),
-            Optional.of(job.source().toString()),
-            OptionalLong.of(job.expectTimeline()),
-            Optional.of(job.slot()),
-            Optional.of(now),
-            Optional.empty(),
-            Method.NONE,
-            List.of(),
-            Optional.empty());
-    save();
+    Rejoin started;
+    synchronized (this) {
+      this.state =
+          new Rejoin(
+              this.state.state().to(RejoinPhase.CHECKING),
+              Optional.of(job.source().toString()),
+              OptionalLong.of(job.expectTimeline()),
+              Optional.of(job.slot()),
+              Optional.of(clock.instant()),
+              Optional.empty(),
+              Method.NONE,
+              List.of(),
+              Optional.empty());
+      save();
+      started = this.state;
+    }
     log.info(
         "event=rejoin_started node={} source={} timeline={} slot={} plan={} reason={}",
         config.node(),
@@ -223,7 +231,7 @@ final class Rejoiner implements AutoCloseable {
             "plan", verdict.plan().get().name(),
             "reason", verdict.reason()));
     worker.submit(() -> run(job));
-    return new Answer(RejoinOutcome.STARTED, verdict.reason(), state);
+    return new Answer(RejoinOutcome.STARTED, verdict.reason(), started);
   }
 
   private Job job(RejoinRequest r) {
@@ -251,7 +259,7 @@ final class Rejoiner implements AutoCloseable {
         new RejoinGuard.Source(
             job.source().toString(),
             s.answered(),
-            !s.answered() ? NodeRole.UNKNOWN : s.primary() ? NodeRole.PRIMARY : NodeRole.STANDBY,
+            !s.answered() ? Role.UNKNOWN : s.primary() ? Role.PRIMARY : Role.STANDBY,
             s.timeline(),
             s.error().orElse(""));
     List<String> problems = new ArrayList<>();
@@ -276,7 +284,7 @@ final class Rejoiner implements AutoCloseable {
 
   // ---- the worker
 
-  /** A phase failed: why, and whether the node was changed (then it is left stopped). */
+  /** A phase failed, and why. */
   private static final class Failure extends Exception {
     private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,6 @@
 package io.pgfailover.controller.port;
 
-import io.pgfailover.controller.decide.NodeRole;
+import io.pgfailover.probe.Role;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -129,7 +129,7 @@ public interface NodeAgents {
       boolean standbySignal,
       Optional<String> primaryConninfo,
       Optional<ControlData> controlData,
-      NodeRole role,
+      Role role,
       OptionalLong timeline,
       List<String> problems,
       Rejoin rejoin) {

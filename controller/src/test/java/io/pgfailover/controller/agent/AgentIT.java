@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgfailover.controller.cli.Failoverctl;
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.events.ActorLock;
 import io.pgfailover.controller.port.NodeAgents.Facts;
 import io.pgfailover.controller.port.RejoinPhase;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.probe.Role;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
@@ -62,7 +62,7 @@ class AgentIT {
       Facts p = a.client.facts(a.name).value().orElseThrow();
       assertTrue(p.postmasterRunning());
       assertEquals(OptionalLong.of(primary.pid()), p.pid());
-      assertEquals(NodeRole.PRIMARY, p.role());
+      assertEquals(Role.PRIMARY, p.role());
       assertEquals(OptionalLong.of(AgentFixture.timeline(primary)), p.timeline());
       assertEquals("in production", p.controlData().orElseThrow().state());
       assertFalse(p.controlData().get().dataChecksums());
@@ -74,7 +74,7 @@ class AgentIT {
 
       PgNode standby = b.node;
       Facts s = b.client.facts(b.name).value().orElseThrow();
-      assertEquals(NodeRole.STANDBY, s.role());
+      assertEquals(Role.STANDBY, s.role());
       assertTrue(s.standbySignal());
       // The harness cloned it with pg_basebackup -R and PGPASSWORD: the password is in the file.
       assertTrue(
@@ -93,7 +93,7 @@ class AgentIT {
       assertTrue(Files.exists(standby.dataDir().resolve("postmaster.pid")));
       assertEquals("in archive recovery", killed.controlData().orElseThrow().state());
       assertFalse(killed.controlData().get().cleanShutdown());
-      assertEquals(NodeRole.STANDBY, killed.role());
+      assertEquals(Role.STANDBY, killed.role());
       assertEquals(s.timeline(), killed.timeline());
 
       StepResult started = b.client.start(b.name);

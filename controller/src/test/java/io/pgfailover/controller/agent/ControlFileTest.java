@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.port.NodeAgents.ControlData;
+import io.pgfailover.probe.Role;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +22,7 @@ class ControlFileTest {
   void aRunningPrimaryIsInProductionNeedingRecoveryWithWalLogHintsAndChecksums() {
     ControlFile c = parse("in-production.txt");
     assertEquals(new ControlData("in production", 1, "0/17414F8", false, true, true), c.facts());
-    assertEquals(NodeRole.PRIMARY, c.lastRole());
+    assertEquals(Role.PRIMARY, c.lastRole());
   }
 
   @Test
@@ -37,17 +37,17 @@ class ControlFileTest {
   void aCleanlyStoppedPrimaryWithChecksumsButNoWalLogHints() {
     ControlFile c = parse("shutdown-checksums.txt");
     assertEquals(new ControlData("shut down", 1, "0/17414F8", true, true, false), c.facts());
-    assertEquals(NodeRole.PRIMARY, c.lastRole());
+    assertEquals(Role.PRIMARY, c.lastRole());
   }
 
   @Test
   void aStandbyIsInArchiveRecoveryAndStopsInRecovery() {
     ControlFile running = parse("in-archive-recovery.txt");
-    assertEquals(NodeRole.STANDBY, running.lastRole());
+    assertEquals(Role.STANDBY, running.lastRole());
     assertFalse(running.cleanShutdown());
     ControlFile stopped = parse("shut-down-in-recovery.txt");
     assertEquals("shut down in recovery", stopped.state());
-    assertEquals(NodeRole.STANDBY, stopped.lastRole());
+    assertEquals(Role.STANDBY, stopped.lastRole());
     assertTrue(stopped.cleanShutdown());
   }
 
@@ -56,7 +56,7 @@ class ControlFileTest {
     ControlFile c = parse("promoted-killed.txt");
     assertEquals(2, c.checkpointTimeline());
     assertEquals(0, c.minRecoveryTimeline());
-    assertEquals(NodeRole.PRIMARY, c.lastRole());
+    assertEquals(Role.PRIMARY, c.lastRole());
   }
 
   @Test

@@ -1,14 +1,14 @@
 package io.pgfailover.controller.agent;
 
-import static io.pgfailover.controller.decide.NodeRole.PRIMARY;
-import static io.pgfailover.controller.decide.NodeRole.STANDBY;
-import static io.pgfailover.controller.decide.NodeRole.UNKNOWN;
+import static io.pgfailover.probe.Role.PRIMARY;
+import static io.pgfailover.probe.Role.STANDBY;
+import static io.pgfailover.probe.Role.UNKNOWN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.pgfailover.controller.agent.RejoinGuard.Plan;
 import io.pgfailover.controller.agent.RejoinGuard.Self;
 import io.pgfailover.controller.agent.RejoinGuard.Source;
-import io.pgfailover.controller.decide.NodeRole;
+import io.pgfailover.probe.Role;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -21,7 +21,7 @@ class RejoinGuardTest {
   record Row(
       String why, Source source, Self self, long expect, Optional<Plan> plan, String reason) {}
 
-  private static Self self(NodeRole role, long timeline) {
+  private static Self self(Role role, long timeline) {
     return new Self(role, OptionalLong.of(timeline), false, "live");
   }
 

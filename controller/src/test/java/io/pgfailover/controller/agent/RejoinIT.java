@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.port.NodeAgents.Method;
 import io.pgfailover.controller.port.NodeAgents.Rejoin;
 import io.pgfailover.controller.port.NodeAgents.RejoinOutcome;
@@ -12,6 +11,7 @@ import io.pgfailover.controller.port.NodeAgents.RejoinReply;
 import io.pgfailover.controller.port.NodeAgents.RejoinRequest;
 import io.pgfailover.controller.port.RejoinPhase;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.probe.Role;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PairLayout;
 import io.pgfailover.testsupport.pg.PgNode;
@@ -156,7 +156,7 @@ class RejoinIT {
       Rejoin after = agent.client.rejoinState(agent.name).value().orElseThrow();
       assertEquals(RejoinPhase.DONE, after.state());
       assertEquals(done.startedAt(), after.startedAt());
-      assertEquals(NodeRole.STANDBY, agent.client.facts(agent.name).value().orElseThrow().role());
+      assertEquals(Role.STANDBY, agent.client.facts(agent.name).value().orElseThrow().role());
     }
     pg.pair().refreshRoles();
     assertEquals(s.newPrimary(), pg.primary());

@@ -1,6 +1,6 @@
 package io.pgfailover.controller.port;
 
-import io.pgfailover.controller.decide.NodeRole;
+import io.pgfailover.probe.Role;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +23,7 @@ public final class MemoryNodeAgents implements NodeAgents {
     public boolean reachable = true;
     public String unreachableWhy = "connection refused";
     public boolean running = true;
-    public NodeRole role = NodeRole.STANDBY;
+    public Role role = Role.STANDBY;
     public long timeline = 1;
     public boolean standbySignal;
     public Optional<String> primaryConninfo = Optional.empty();
@@ -94,7 +94,7 @@ public final class MemoryNodeAgents implements NodeAgents {
                   : Optional.empty());
       if (next == RejoinPhase.DONE) {
         h.running = true;
-        h.role = NodeRole.STANDBY;
+        h.role = Role.STANDBY;
         h.standbySignal = true;
         h.timeline = r.expectTimeline().orElse(h.timeline);
       } else if (next == RejoinPhase.FAILED) {

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgfailover.controller.decide.NodeRole;
 import io.pgfailover.controller.port.NodeAgents.RejoinOutcome;
 import io.pgfailover.controller.port.NodeAgents.RejoinRequest;
+import io.pgfailover.probe.Role;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +19,7 @@ class MemoryNodeAgentsTest {
   @Test
   void oneRejoinAtATimeTheSameOneContinuesAndItEndsAsAStreamingStandby() {
     MemoryNodeAgents agents = new MemoryNodeAgents();
-    agents.add("pg-a").role = NodeRole.PRIMARY;
+    agents.add("pg-a").role = Role.PRIMARY;
     assertEquals(RejoinOutcome.STARTED, agents.rejoin("pg-a", TO_B).outcome());
     assertEquals(RejoinOutcome.CONTINUES, agents.rejoin("pg-a", TO_B).outcome());
     assertEquals(
@@ -33,7 +33,7 @@ class MemoryNodeAgentsTest {
     agents.finish("pg-a");
     NodeAgents.Facts facts = agents.facts("pg-a").value().orElseThrow();
     assertEquals(RejoinPhase.DONE, facts.rejoin().state());
-    assertEquals(NodeRole.STANDBY, facts.role());
+    assertEquals(Role.STANDBY, facts.role());
     assertEquals(2, facts.timeline().getAsLong());
   }
 
