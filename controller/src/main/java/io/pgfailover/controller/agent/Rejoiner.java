@@ -529,7 +529,7 @@ final class Rejoiner implements AutoCloseable {
     if (failure.contains("could not find previous WAL record")
         || failure.contains("could not open file") && failure.contains("pg_wal")) {
       return "this node no longer has its WAL back to its last checkpoint before the failover; keep"
-          + " more with wal_keep_size (e.g. 1GB)";
+          + " more with wal_keep_size (at least max_wal_size)";
     }
     return "see the agent's tools.log for pg_rewind's output";
   }
