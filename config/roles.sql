@@ -34,3 +34,14 @@ SELECT 'CREATE ROLE replicator LOGIN REPLICATION'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator') \gexec
 ALTER ROLE replicator WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE
   PASSWORD :'replication_pw';
+-- The node agent's rejoin (failoverctl agent) runs pg_rewind as this role on an ordinary
+-- connection to the postgres database, where these functions read the new primary's files
+-- (PostgreSQL 15 documentation, pg_rewind, Notes). Function privileges belong to one database:
+-- run this file in postgres (psql as the postgres user connects there). pg_checkpoint lets the
+-- agent checkpoint a just promoted primary first, so that pg_rewind reads the new timeline from
+-- its control file.
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO replicator;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO replicator;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text) TO replicator;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO replicator;
+GRANT pg_checkpoint TO replicator;

@@ -33,17 +33,19 @@ else
 fi
 
 # systemd-analyze verify only warns (exit 0) about unknown keys and bad values: any output fails the check.
-echo "test.sh: systemd-analyze verify scripts/systemd/pgfailover.service"
-if command -v systemd-analyze >/dev/null 2>&1; then
-  if ! unit_problems=$(systemd-analyze verify scripts/systemd/pgfailover.service 2>&1) || [ -n "$unit_problems" ]; then
-    echo "$unit_problems"
-    echo "test.sh: the systemd unit has problems (above)" >&2
-    exit 1
+for unit in scripts/systemd/pgfailover.service scripts/systemd/pgfailover-agent.service; do
+  echo "test.sh: systemd-analyze verify $unit"
+  if command -v systemd-analyze >/dev/null 2>&1; then
+    if ! unit_problems=$(systemd-analyze verify "$unit" 2>&1) || [ -n "$unit_problems" ]; then
+      echo "$unit_problems"
+      echo "test.sh: the systemd unit $unit has problems (above)" >&2
+      exit 1
+    fi
+  else
+    echo "test.sh: skipping the unit check: systemd-analyze is missing (Debian's systemd package, a whole" \
+      "init system: not installed by this script)"
   fi
-else
-  echo "test.sh: skipping the unit check: systemd-analyze is missing (Debian's systemd package, a whole init" \
-    "system: not installed by this script)"
-fi
+done
 
 echo "test.sh: scripts/tests/build.sh (ensure_built rebuilds exactly when needed; Maven's output is clean)"
 scripts/tests/build.sh

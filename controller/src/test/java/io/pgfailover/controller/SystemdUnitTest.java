@@ -27,6 +27,8 @@ class SystemdUnitTest {
           .getParent()
           .resolve("scripts/systemd/pgfailover.service");
 
+  private static final Path AGENT_UNIT = UNIT.resolveSibling("pgfailover-agent.service");
+
   @TempDir Path dir;
 
   /** Runs out of heap: started with the unit's Java options by the test below. */
@@ -110,10 +112,44 @@ class SystemdUnitTest {
             "/var/lib/" + unit.get("StateDirectory").get(0)));
   }
 
-  /** Every key=value of the unit, comments left out. */
+  /**
+   * The node agent's unit: restarted as the controller's (the same Java options, so the test above
+   * covers it), root with only the capabilities it uses, its history in its state directory.
+   */
+  @Test
+  void theAgentsUnitRestartsLikeTheControllersAndRunsAsRootWithFewCapabilities()
+      throws IOException {
+    Map<String, List<String>> controller = read();
+    Map<String, List<String>> agent = read(AGENT_UNIT);
+    List<String> controllerStart = Arrays.asList(controller.get("ExecStart").get(0).split("\\s+"));
+    List<String> agentStart = Arrays.asList(agent.get("ExecStart").get(0).split("\\s+"));
+    assertEquals(
+        controllerStart.subList(0, controllerStart.indexOf("-jar")),
+        agentStart.subList(0, agentStart.indexOf("-jar")));
+    assertEquals("agent", agentStart.get(agentStart.size() - 1));
+    for (String key : List.of("Restart", "RestartPreventExitStatus", "UMask", "NoNewPrivileges")) {
+      assertEquals(controller.get(key), agent.get(key), key);
+    }
+    assertFalse(agent.containsKey("User"), "root: systemctl, setpriv, chown");
+    assertFalse(agent.containsKey("KillMode"), "its tools end with it");
+    assertEquals(
+        List.of("CAP_SETUID CAP_SETGID CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH"),
+        agent.get("CapabilityBoundingSet"));
+    assertTrue(
+        io.pgfailover.controller.config.AgentConfig.DEFAULT_EVENT_LOG.startsWith(
+            "/var/lib/" + agent.get("StateDirectory").get(0)));
+    assertEquals(
+        List.of("/var/lib/" + agent.get("StateDirectory").get(0)), agent.get("WorkingDirectory"));
+  }
+
   private static Map<String, List<String>> read() throws IOException {
+    return read(UNIT);
+  }
+
+  /** Every key=value of a unit, comments left out. */
+  private static Map<String, List<String>> read(Path unit) throws IOException {
     Map<String, List<String>> out = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(UNIT)) {
+    for (String line : Files.readAllLines(unit)) {
       String l = line.strip();
       int eq = l.indexOf('=');
       if (l.isEmpty() || l.startsWith("#") || l.startsWith("[") || eq < 0) {

@@ -1,9 +1,9 @@
 package io.pgfailover.controller.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgfailover.controller.admin.AdminServer;
 import io.pgfailover.controller.admin.StatusView;
 import io.pgfailover.controller.config.ControllerConfig;
+import io.pgfailover.controller.http.BoundedHttpServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -149,7 +149,7 @@ final class AdminClient {
         config
             .admin()
             .tokenFile()
-            .map(AdminServer::readToken)
+            .map(BoundedHttpServer::readToken)
             .orElseThrow(
                 () ->
                     new IllegalStateException(

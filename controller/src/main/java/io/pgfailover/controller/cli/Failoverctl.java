@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgfailover.controller.admin.AdminServer;
 import io.pgfailover.controller.admin.StatusView;
+import io.pgfailover.controller.agent.AgentCommand;
 import io.pgfailover.controller.config.ConfigException;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
@@ -44,6 +45,7 @@ import picocli.CommandLine.Option;
       Failoverctl.SwitchoverCmd.class,
       Failoverctl.Preflight.class,
       Failoverctl.ConfigCmd.class,
+      AgentCommand.class,
       Failoverctl.VersionCmd.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -60,9 +62,9 @@ public final class Failoverctl {
   static final String DEFAULT_CONFIG = "/etc/pgfailover/controller.yaml";
 
   public static void main(String[] args) {
-    // The daemon logs every event; a one-shot command prints its own result, so only warnings are
-    // logged.
-    if (args.length == 0 || !args[0].equals("run")) {
+    // The daemons (the controller, the node agent) log every event; a one-shot command prints its
+    // own result, so only warnings are logged.
+    if (args.length == 0 || !(args[0].equals("run") || args[0].equals("agent"))) {
       System.setProperty(
           "org.slf4j.simpleLogger.defaultLogLevel",
           System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));

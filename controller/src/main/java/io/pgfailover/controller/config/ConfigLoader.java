@@ -2,11 +2,7 @@ package io.pgfailover.controller.config;
 
 import io.pgfailover.controller.config.YamlFields.Errors;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -39,60 +35,12 @@ public final class ConfigLoader {
 
   private ConfigLoader() {}
 
-  /** A config is a few kB: reading stops here, so a wrong or hostile file cannot fill the heap. */
-  static final int MAX_FILE_BYTES = 1 << 20;
-
   /**
    * The config this host runs with: the file's structure and values, and what the host must provide
    * (each {@code password: {env: VAR}} variable set, secret files private to their owner).
    */
   public static ControllerConfig load(Path file) throws ConfigException {
-    return parse(readBounded(file), file.toString(), System::getenv);
-  }
-
-  /** The file's text, read up to {@link #MAX_FILE_BYTES}. */
-  private static String readBounded(Path file) throws ConfigException {
-    String source = file.toString();
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] head = in.readNBytes(MAX_FILE_BYTES + 1);
-      if (head.length > MAX_FILE_BYTES) {
-        int line = 1;
-        for (int i = 0; i < MAX_FILE_BYTES; i++) {
-          line += head[i] == '\n' ? 1 : 0;
-        }
-        String size =
-            Files.isRegularFile(file)
-                ? Files.size(file) + " bytes"
-                : "more than " + MAX_FILE_BYTES + " bytes";
-        throw new ConfigException(
-            List.of(
-                new ConfigError(
-                    source,
-                    line,
-                    "(file)",
-                    "is "
-                        + size
-                        + ", over the limit of 1 MiB ("
-                        + MAX_FILE_BYTES
-                        + " bytes) reached on this line",
-                    "a controller config is a few kB: check that this is the right file")));
-      }
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(head)).toString();
-    } catch (CharacterCodingException e) {
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  source, 0, "(file)", "is not UTF-8 text", "save it as UTF-8 (plain ASCII is)")));
-    } catch (IOException e) {
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  source,
-                  0,
-                  "(file)",
-                  "cannot be read: " + e.getMessage(),
-                  "check the path and that this user may read it")));
-    }
+    return parse(YamlFields.readFile(file), file.toString(), System::getenv);
   }
 
   /**
@@ -118,25 +66,9 @@ public final class ConfigLoader {
   private static ControllerConfig parse(
       String yaml, String source, Optional<Function<String, String>> hostEnv)
       throws ConfigException {
-    Errors errors = new Errors(source);
-    Node root;
-    try {
-      root = BoundedYaml.compose(yaml, MAX_FILE_BYTES);
-    } catch (BoundedYaml.Refused e) {
-      throw new ConfigException(
-          List.of(new ConfigError(source, e.line, "(yaml)", e.problem, e.fix)));
-    }
-    if (root == null) {
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  source, 0, "(file)", "is empty", "start from config/controller.example.yaml")));
-    }
-    YamlFields top = new YamlFields(root, "", errors);
+    YamlFields top = YamlFields.top(yaml, source, "config/controller.example.yaml");
     ControllerConfig config = read(top, hostEnv);
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors.list);
-    }
+    top.errors().throwIfAny();
     return config;
   }
 
@@ -275,7 +207,7 @@ public final class ConfigLoader {
     AdminConfig admin = new AdminConfig(address, tokenFile);
     a.rejectUnknown();
 
-    EventLogConfig eventLog = eventLog(top);
+    EventLogConfig eventLog = eventLog(top, EventLogConfig.DEFAULT_PATH);
     Optional<LeaseConfig> lease = top.get("lease").map(n -> lease(top.object("lease"), probe));
     Optional<NatConfig> nat = top.get("nat").map(n -> nat(top.object("nat")));
     top.rejectUnknown();
@@ -297,16 +229,16 @@ public final class ConfigLoader {
   /**
    * {@code eventLog: PATH} (rotation defaults) or {@code eventLog: {path, maxFileSize, keepFiles}}.
    */
-  private static EventLogConfig eventLog(YamlFields top) {
+  static EventLogConfig eventLog(YamlFields top, Path defaultPath) {
     Optional<Node> given = top.get("eventLog");
     if (given.isEmpty()) {
-      return EventLogConfig.of(EventLogConfig.DEFAULT_PATH);
+      return EventLogConfig.of(defaultPath);
     }
     if (given.get() instanceof ScalarNode s) {
       return EventLogConfig.of(Path.of(s.getValue()));
     }
     YamlFields e = top.object("eventLog");
-    Path path = e.optionalString("path").map(Path::of).orElse(EventLogConfig.DEFAULT_PATH);
+    Path path = e.optionalString("path").map(Path::of).orElse(defaultPath);
     long maxBytes = e.bytes("maxFileSize", EventLogConfig.DEFAULT_MAX_FILE_BYTES);
     int keep =
         (int)
@@ -515,6 +447,11 @@ public final class ConfigLoader {
         name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
   }
 
+  /** A password block as the agent's config reads it: its structure only (see the other). */
+  static PasswordConfig password(YamlFields p, boolean present) {
+    return password(p, present, Optional.empty());
+  }
+
   private static PasswordConfig password(
       YamlFields p, boolean present, Optional<Function<String, String>> hostEnv) {
     if (!present) {
@@ -594,7 +531,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static InetSocketAddress hostPort(String value, Node at, String path, Errors errors) {
+  static InetSocketAddress hostPort(String value, Node at, String path, Errors errors) {
     int colon = value.lastIndexOf(':');
     try {
       if (colon <= 0) {

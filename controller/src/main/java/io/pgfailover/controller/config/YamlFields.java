@@ -1,6 +1,13 @@
 package io.pgfailover.controller.config;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,6 +57,81 @@ final class YamlFields {
     boolean isEmpty() {
       return list.isEmpty();
     }
+
+    /** Ends reading a file: every problem found, or nothing. */
+    void throwIfAny() throws ConfigException {
+      if (!list.isEmpty()) {
+        throw new ConfigException(list);
+      }
+    }
+  }
+
+  /** A config is a few kB: reading stops here, so a wrong or hostile file cannot fill the heap. */
+  static final int MAX_FILE_BYTES = 1 << 20;
+
+  /** A configuration file's text, read up to {@link #MAX_FILE_BYTES}, or the one error why not. */
+  static String readFile(Path file) throws ConfigException {
+    String source = file.toString();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(MAX_FILE_BYTES + 1);
+      if (head.length > MAX_FILE_BYTES) {
+        int line = 1;
+        for (int i = 0; i < MAX_FILE_BYTES; i++) {
+          line += head[i] == '\n' ? 1 : 0;
+        }
+        String size =
+            Files.isRegularFile(file)
+                ? Files.size(file) + " bytes"
+                : "more than " + MAX_FILE_BYTES + " bytes";
+        throw new ConfigException(
+            List.of(
+                new ConfigError(
+                    source,
+                    line,
+                    "(file)",
+                    "is "
+                        + size
+                        + ", over the limit of 1 MiB ("
+                        + MAX_FILE_BYTES
+                        + " bytes) reached on this line",
+                    "a config is a few kB: check that this is the right file")));
+      }
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(head)).toString();
+    } catch (CharacterCodingException e) {
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  source, 0, "(file)", "is not UTF-8 text", "save it as UTF-8 (plain ASCII is)")));
+    } catch (IOException e) {
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  source,
+                  0,
+                  "(file)",
+                  "cannot be read: " + e.getMessage(),
+                  "check the path and that this user may read it")));
+    }
+  }
+
+  /**
+   * The top-level mapping of a YAML file, with a fresh error list; bounded in aliases and nesting
+   * ({@link BoundedYaml}); a syntax error, a refused structure or an empty file is the one error
+   * thrown ({@code sample} names the file to start from).
+   */
+  static YamlFields top(String yaml, String source, String sample) throws ConfigException {
+    Node root;
+    try {
+      root = BoundedYaml.compose(yaml, MAX_FILE_BYTES);
+    } catch (BoundedYaml.Refused e) {
+      throw new ConfigException(
+          List.of(new ConfigError(source, e.line, "(yaml)", e.problem, e.fix)));
+    }
+    if (root == null) {
+      throw new ConfigException(
+          List.of(new ConfigError(source, 0, "(file)", "is empty", "start from " + sample)));
+    }
+    return new YamlFields(root, "", new Errors(source));
   }
 
   private final Errors errors;

@@ -2,7 +2,6 @@ package io.pgfailover.controller.wiring;
 
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
-import io.pgfailover.controller.config.PasswordConfig;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Witness;
 import io.pgfailover.controller.port.Backends;
@@ -10,7 +9,6 @@ import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.probe.Lsn;
 import io.pgfailover.probe.NodeEndpoint;
-import io.pgfailover.probe.PasswordSource;
 import io.pgfailover.probe.PgProbe;
 import io.pgfailover.probe.ProbeResult;
 import io.pgfailover.probe.ProbeSettings;
@@ -19,7 +17,6 @@ import io.pgfailover.probe.Role;
 import io.pgfailover.probe.RoleGrants;
 import io.pgfailover.probe.WriteCheck;
 import io.pgfailover.probe.WriteControl;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,14 +48,8 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
   }
 
   static NodeEndpoint endpoint(NodeConfig n) {
-    PasswordConfig p = n.password();
-    PasswordSource source =
-        switch (p.kind()) {
-          case ENV -> PasswordSource.fromEnv(p.value());
-          case FILE -> PasswordSource.fromFile(Path.of(p.value()));
-          case PGPASS -> PasswordSource.pgpass();
-        };
-    return new NodeEndpoint(n.name(), n.host(), n.port(), n.database(), n.user(), source, n.jdbc());
+    return new NodeEndpoint(
+        n.name(), n.host(), n.port(), n.database(), n.user(), n.password().source(), n.jdbc());
   }
 
   @Override

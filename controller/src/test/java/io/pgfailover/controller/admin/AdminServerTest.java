@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgfailover.controller.CapturedLog;
 import io.pgfailover.controller.events.EventLog;
+import io.pgfailover.controller.http.BoundedHttpServer;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.Metrics;
 import io.pgfailover.controller.loop.ScriptedCluster;
@@ -45,7 +46,7 @@ class AdminServerTest {
     Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
     IllegalStateException e =
-        assertThrows(IllegalStateException.class, () -> AdminServer.readToken(token));
+        assertThrows(IllegalStateException.class, () -> BoundedHttpServer.readToken(token));
     assertTrue(e.getMessage().contains("fix: chmod 600 " + token), e.getMessage());
   }
 
@@ -54,7 +55,7 @@ class AdminServerTest {
     Path token = Files.writeString(dir.resolve("token"), "short\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
     IllegalStateException e =
-        assertThrows(IllegalStateException.class, () -> AdminServer.readToken(token));
+        assertThrows(IllegalStateException.class, () -> BoundedHttpServer.readToken(token));
     assertTrue(e.getMessage().contains("shorter than 16 characters"), e.getMessage());
   }
 
@@ -62,7 +63,7 @@ class AdminServerTest {
   void anOwnerOnlyTokenIsReadWithoutItsNewline() throws Exception {
     Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-    assertArrayEquals("0123456789abcdef0123".getBytes(), AdminServer.readToken(token));
+    assertArrayEquals("0123456789abcdef0123".getBytes(), BoundedHttpServer.readToken(token));
   }
 
   /**
@@ -113,7 +114,7 @@ class AdminServerTest {
 
         // Each slow connection is closed by the server once it has taken longer than the bound to
         // send its request (checked every second); 4 s on top for a loaded machine.
-        int limitMs = (AdminServer.REQUEST_READ_SECONDS + 1 + 4) * 1000;
+        int limitMs = (BoundedHttpServer.REQUEST_READ_SECONDS + 1 + 4) * 1000;
         for (Socket s : slow) {
           s.setSoTimeout(limitMs);
           assertTrue(closedByServer(s), "closed by the server within " + limitMs + " ms");
@@ -157,7 +158,7 @@ class AdminServerTest {
                   .header("Authorization", "Bearer " + TOKEN)
                   .POST(
                       HttpRequest.BodyPublishers.ofString(
-                          "{\"to\":\"" + "x".repeat(AdminServer.MAX_BODY_BYTES) + "\"}"))
+                          "{\"to\":\"" + "x".repeat(BoundedHttpServer.MAX_BODY_BYTES) + "\"}"))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertEquals(413, r.statusCode(), r.body());

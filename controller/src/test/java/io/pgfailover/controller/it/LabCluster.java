@@ -132,24 +132,7 @@ final class LabCluster implements AutoCloseable {
 
   /** Makes the pair one running primary and one streaming standby, whatever the last test left. */
   static void healthyPair(PostgresPair pair) {
-    for (PgNode n : pair.nodes()) {
-      if (n.isFrozen()) {
-        pair.thaw(n);
-      }
-    }
-    // A killed primary restarts (crash recovery); a standby that is not streaming from it is
-    // re-made.
-    pair.nodes().stream()
-        .filter(n -> !n.isRunning() && n.role() == PgNode.Role.PRIMARY)
-        .forEach(pair::start);
-    pair.refreshRoles();
-    PgNode primary = pair.primary();
-    PgNode other = pair.other(primary);
-    if (!other.isRunning() || other.role() != PgNode.Role.STANDBY) {
-      pair.recreateStandby(other);
-    } else {
-      pair.awaitStreaming(other);
-    }
+    pair.restoreHealthy();
   }
 
   String name(PgNode node) {

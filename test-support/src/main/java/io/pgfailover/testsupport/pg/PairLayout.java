@@ -17,9 +17,31 @@ import java.util.Optional;
  *     synchronous_standby_names = '*'}, {@code synchronous_commit = on}); set with ALTER SYSTEM on
  *     the primary after the standby was cloned, so a promoted standby does not wait for a standby
  *     it does not have
+ * @param rewind what pg_rewind finds: {@link Rewind#OFF} by default, as every test before the node
+ *     agent ran
  */
 public record PairLayout(
-    List<Place> nodes, String listenAddresses, String clientNetwork, boolean synchronous) {
+    List<Place> nodes,
+    String listenAddresses,
+    String clientNetwork,
+    boolean synchronous,
+    Rewind rewind) {
+
+  /** The settings pg_rewind needs, none, or all but the target's. */
+  public enum Rewind {
+    /** full_page_writes and wal_log_hints off (faster), no checksums: no rewind. */
+    OFF,
+    /**
+     * Everything pg_rewind needs except on the target: full_page_writes on, wal_log_hints off and
+     * no checksums. pg_rewind refuses for that reason alone: the agent's reclone path.
+     */
+    NO_HINTS,
+    /**
+     * full_page_writes and wal_log_hints on, and {@code wal_keep_size = 256MB} so that an old
+     * primary keeps its WAL back to its last checkpoint before the fork.
+     */
+    ON
+  }
 
   /** One server's address, and the network namespace its processes run in (none: the caller's). */
   public record Place(String host, int port, Optional<String> netns) {
@@ -45,7 +67,8 @@ public record PairLayout(
             new Place(PgNode.HOST, ports[1], Optional.empty())),
         PgNode.HOST,
         "127.0.0.1/32",
-        false);
+        false,
+        Rewind.OFF);
   }
 
   /** Node a in namespace {@code nsA} at {@code hostA}:5432, node b likewise. */
@@ -60,6 +83,12 @@ public record PairLayout(
         List.of(new Place(hostA, 5432, Optional.of(nsA)), new Place(hostB, 5432, Optional.of(nsB))),
         "*",
         clientNetwork,
-        synchronous);
+        synchronous,
+        Rewind.OFF);
+  }
+
+  /** The same layout with other settings for pg_rewind. */
+  public PairLayout withRewind(Rewind value) {
+    return new PairLayout(nodes, listenAddresses, clientNetwork, synchronous, value);
   }
 }

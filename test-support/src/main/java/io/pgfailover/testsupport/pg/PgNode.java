@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.OptionalLong;
 import java.util.Properties;
 
 /**
@@ -85,10 +86,12 @@ public final class PgNode {
     return PostgresPair.SUPERUSER_PASSWORD;
   }
 
-  /** Whether the postmaster is alive (frozen counts as alive). */
+  /**
+   * Whether a postmaster runs for this node (frozen counts as running), whoever started it: see
+   * {@link #postmasterPid()}.
+   */
   public boolean isRunning() {
-    Process p = postmaster;
-    return p != null && p.isAlive();
+    return postmasterPid().isPresent();
   }
 
   public boolean isFrozen() {
@@ -97,11 +100,21 @@ public final class PgNode {
 
   /** The postmaster's PID. */
   public long pid() {
+    return postmasterPid()
+        .orElseThrow(() -> new IllegalStateException("node " + name + " is not running"));
+  }
+
+  /**
+   * The running postmaster: the one the harness started, else the one this data directory's
+   * postmaster.pid names, started outside the harness (by the node agent's {@code pg_ctl}, say).
+   * The harness and whoever else starts the server so agree on which process is the node.
+   */
+  OptionalLong postmasterPid() {
     Process p = postmaster;
-    if (p == null || !p.isAlive()) {
-      throw new IllegalStateException("node " + name + " is not running");
+    if (p != null && p.isAlive()) {
+      return OptionalLong.of(p.pid());
     }
-    return p.pid();
+    return Procs.postmasterOf(dataDir);
   }
 
   /** A superuser connection for test setup; the caller closes it. */

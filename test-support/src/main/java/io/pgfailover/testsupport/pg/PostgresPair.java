@@ -22,6 +22,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -87,11 +88,15 @@ public final class PostgresPair implements AutoCloseable {
 
   /** Starts a pair under the default clusters directory. */
   public static PostgresPair start() {
+    return start(clustersRoot());
+  }
+
+  /** Where pairs are created: {@value #CLUSTERS_DIR_PROPERTY}, else target/pg-clusters. */
+  static Path clustersRoot() {
     String dir = System.getProperty(CLUSTERS_DIR_PROPERTY);
-    return start(
-        dir != null
-            ? Path.of(dir)
-            : Path.of(System.getProperty("user.dir"), "target", "pg-clusters"));
+    return dir != null
+        ? Path.of(dir)
+        : Path.of(System.getProperty("user.dir"), "target", "pg-clusters");
   }
 
   /**
@@ -178,9 +183,7 @@ public final class PostgresPair implements AutoCloseable {
           TOOL_TIMEOUT);
       Files.delete(pwfile);
       Files.writeString(
-          a.dataDir().resolve("postgresql.conf"),
-          serverConfig(layout.listenAddresses()),
-          StandardOpenOption.APPEND);
+          a.dataDir().resolve("postgresql.conf"), serverConfig(layout), StandardOpenOption.APPEND);
       Files.writeString(
           a.dataDir().resolve("pg_hba.conf"),
           hba(layout.clientNetwork()),
@@ -205,15 +208,21 @@ public final class PostgresPair implements AutoCloseable {
   // receiver asks for
   // a keepalive after wal_receiver_timeout/2 of silence) and make a lost primary visible within
   // seconds.
-  private static String serverConfig(String listenAddresses) {
+  // pg_rewind needs full_page_writes on the source, wal_log_hints (or checksums) on the target, and
+  // the target's WAL back to its last checkpoint before the fork: a checkpoint after the fork (the
+  // clean stop before the rewind is one) removes older segments unless wal_keep_size keeps them.
+  private static String serverConfig(PairLayout layout) {
+    PairLayout.Rewind rewind = layout.rewind();
     return String.join(
         "\n",
         "",
         "# pgfailover test harness",
-        "listen_addresses = '" + listenAddresses + "'",
+        "listen_addresses = '" + layout.listenAddresses() + "'",
         "unix_socket_directories = ''",
         "fsync = off",
-        "full_page_writes = off",
+        "full_page_writes = " + (rewind == PairLayout.Rewind.OFF ? "off" : "on"),
+        "wal_log_hints = " + (rewind == PairLayout.Rewind.ON ? "on" : "off"),
+        "wal_keep_size = " + (rewind == PairLayout.Rewind.OFF ? "0" : "'256MB'"),
         "wal_level = replica",
         "max_wal_senders = 5",
         "max_replication_slots = 5",
@@ -383,13 +392,14 @@ public final class PostgresPair implements AutoCloseable {
    * postmaster is reaped, its children are gone and its port refuses connections.
    */
   public synchronized void kill(PgNode node) {
-    Process pm = node.postmaster();
-    if (pm == null || !pm.isAlive()) {
+    OptionalLong running = node.postmasterPid();
+    if (running.isEmpty()) {
       node.postmaster(null);
       return;
     }
-    List<Long> children = Procs.children(pm.pid());
-    List<Long> all = new ArrayList<>(List.of(pm.pid()));
+    long pm = running.getAsLong();
+    List<Long> children = Procs.children(pm);
+    List<Long> all = new ArrayList<>(List.of(pm));
     all.addAll(children); // postmaster first, so it cannot react to its children's death
     ProcessLauncher.signal("KILL", all);
     awaitExit(pm, node);
@@ -401,7 +411,7 @@ public final class PostgresPair implements AutoCloseable {
         "port " + node.port() + " of " + node + " to close", STARTUP_TIMEOUT, () -> !accepts(node));
     node.postmaster(null);
     node.frozen(false);
-    log.info("event=pg_node_killed node={} pid={}", node.name(), pm.pid());
+    log.info("event=pg_node_killed node={} pid={}", node.name(), pm);
   }
 
   /**
@@ -429,18 +439,19 @@ public final class PostgresPair implements AutoCloseable {
 
   /** Fast shutdown (SIGINT) and waits for the postmaster to exit. */
   public synchronized void stop(PgNode node) {
-    Process pm = node.postmaster();
-    if (pm == null || !pm.isAlive()) {
+    OptionalLong running = node.postmasterPid();
+    if (running.isEmpty()) {
       node.postmaster(null);
       return;
     }
     if (node.isFrozen()) {
       thaw(node);
     }
-    ProcessLauncher.signal("INT", List.of(pm.pid()));
+    long pm = running.getAsLong();
+    ProcessLauncher.signal("INT", List.of(pm));
     awaitExit(pm, node);
     node.postmaster(null);
-    log.info("event=pg_node_stopped node={} pid={}", node.name(), pm.pid());
+    log.info("event=pg_node_stopped node={} pid={}", node.name(), pm);
   }
 
   /**
@@ -451,6 +462,7 @@ public final class PostgresPair implements AutoCloseable {
     if (node.isRunning()) {
       return;
     }
+    Procs.removeStalePidFile(node.dataDir());
     try {
       node.postmaster(launcher(node).start(serverCommand(node), node.logFile(), Map.of()));
     } catch (IOException e) {
@@ -626,6 +638,29 @@ public final class PostgresPair implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes the pair a running primary with a streaming standby again, whatever a test left: frozen
+   * nodes thawed, a stopped primary restarted, a node that is not a streaming standby re-made.
+   */
+  public synchronized void restoreHealthy() {
+    for (PgNode n : nodes) {
+      if (n.isFrozen()) {
+        thaw(n);
+      }
+    }
+    // A killed primary restarts (crash recovery); a standby that is not streaming from it is
+    // re-made.
+    nodes.stream().filter(n -> !n.isRunning() && n.role() == Role.PRIMARY).forEach(this::start);
+    refreshRoles();
+    PgNode primary = primary();
+    PgNode other = other(primary);
+    if (!other.isRunning() || other.role() != Role.STANDBY) {
+      recreateStandby(other);
+    } else {
+      awaitStreaming(other);
+    }
+  }
+
   /** Waits until a standby's WAL receiver streams from the primary. */
   public void awaitStreaming(PgNode standby) {
     Waits.until(
@@ -683,10 +718,19 @@ public final class PostgresPair implements AutoCloseable {
     }
   }
 
-  private static void awaitExit(Process pm, PgNode node) {
+  /** The harness's own child is reaped; a postmaster someone else started is watched in /proc. */
+  private static void awaitExit(long pm, PgNode node) {
+    Process own = node.postmaster();
+    if (own == null || own.pid() != pm) {
+      Waits.until(
+          "postmaster " + pm + " of " + node + " to exit",
+          STARTUP_TIMEOUT,
+          () -> !Procs.isRunning(pm));
+      return;
+    }
     try {
-      if (!pm.waitFor(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-        throw new IllegalStateException("postmaster " + pm.pid() + " of " + node + " did not exit");
+      if (!own.waitFor(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        throw new IllegalStateException("postmaster " + pm + " of " + node + " did not exit");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -695,8 +739,7 @@ public final class PostgresPair implements AutoCloseable {
   }
 
   private static void requireAlive(PgNode node) {
-    Process pm = node.postmaster();
-    if (pm == null || !pm.isAlive()) {
+    if (!node.isRunning()) {
       throw new Waits.GiveUp(
           "postgres for "
               + node

@@ -1,6 +1,7 @@
 package io.pgfailover.testsupport.pg;
 
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -23,11 +24,25 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 public final class PostgresPairExtension
     implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
 
+  private final Supplier<PairLayout> layout;
   private volatile PostgresPair pair;
+
+  /** A loopback pair as {@link PostgresPair#start()} makes it. */
+  public PostgresPairExtension() {
+    this(PairLayout::loopback);
+  }
+
+  /**
+   * A pair placed as {@code layout} says, asked for when the class starts (a loopback layout picks
+   * its free ports then), e.g. {@code () -> PairLayout.loopback().withRewindable(true)}.
+   */
+  public PostgresPairExtension(Supplier<PairLayout> layout) {
+    this.layout = layout;
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    pair = PostgresPair.start();
+    pair = PostgresPair.start(PostgresPair.clustersRoot(), layout.get());
   }
 
   @Override

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** Linux process facts read from /proc. */
 final class Procs {
@@ -45,6 +46,41 @@ final class Procs {
       return Optional.of(new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim());
     } catch (IOException e) {
       return Optional.empty();
+    }
+  }
+
+  /**
+   * The postmaster named by the first line of {@code dataDir}/postmaster.pid, if that process runs
+   * and is a PostgreSQL server (not a stale file whose PID was reused by something else).
+   */
+  static OptionalLong postmasterOf(Path dataDir) {
+    try {
+      List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+      long pid = Long.parseLong(lines.get(0).trim());
+      String comm =
+          Files.readString(Path.of("/proc", Long.toString(pid), "comm"), StandardCharsets.US_ASCII)
+              .trim();
+      return isRunning(pid) && (comm.equals("postgres") || comm.equals("postmaster"))
+          ? OptionalLong.of(pid)
+          : OptionalLong.empty();
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /**
+   * Removes a postmaster.pid whose process has ended. A SIGKILLed server started outside the
+   * harness is re-parented to PID 1, which in a container may never reap it: the zombie still
+   * answers {@code kill(pid, 0)}, so PostgreSQL would refuse to start over its lock file.
+   */
+  static void removeStalePidFile(Path dataDir) {
+    Path file = dataDir.resolve("postmaster.pid");
+    if (Files.exists(file) && postmasterOf(dataDir).isEmpty()) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot remove the stale " + file, e);
+      }
     }
   }
 }
