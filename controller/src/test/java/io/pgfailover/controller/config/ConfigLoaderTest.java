@@ -390,7 +390,7 @@ class ConfigLoaderTest {
             // 1024 lines of 1024 bytes fill the limit exactly: reading stops on line 1025.
             ("#" + "x".repeat(1022) + "\n").repeat(1100),
             "FILE:1025: (file): is 1126400 bytes, over the limit of 1 MiB (1048576 bytes) reached"
-                + " on this line. Fix: a controller config is a few kB: check that this is the"
+                + " on this line. Fix: a config is a few kB: check that this is the"
                 + " right file"),
         new Refused(
             "a password file others may read",
