@@ -24,6 +24,8 @@ GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO pgfailover;
 -- parameter, a configuration reload, and ending client sessions (not superusers' sessions: see the
 -- README on application roles).
 GRANT ALTER SYSTEM ON PARAMETER default_transaction_read_only TO pgfailover;
+-- replication: {mode: sync}: which standby the primary waits for.
+GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO pgfailover;
 GRANT EXECUTE ON FUNCTION pg_reload_conf() TO pgfailover;
 GRANT pg_signal_backend TO pgfailover;
 -- The write check's heartbeat table lives in a schema the controller owns.

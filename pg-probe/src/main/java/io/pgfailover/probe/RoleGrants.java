@@ -45,7 +45,8 @@ public record RoleGrants(
 
   /** Asked only of PostgreSQL 15 or newer, where the function exists. */
   private static final String ALTER_SYSTEM_SQL =
-      "SELECT has_parameter_privilege('default_transaction_read_only', 'ALTER SYSTEM')";
+      "SELECT has_parameter_privilege('default_transaction_read_only', 'ALTER SYSTEM'),"
+          + " has_parameter_privilege('synchronous_standby_names', 'ALTER SYSTEM')";
 
   /** Checks {@code node}'s login role on its server, within {@code budget}. Never throws. */
   public static RoleGrants check(NodeEndpoint node, Duration budget) {
@@ -95,6 +96,11 @@ public record RoleGrants(
               rs.getBoolean(1),
               "stop writes for a switchover",
               "GRANT ALTER SYSTEM ON PARAMETER default_transaction_read_only TO " + role);
+          need(
+              missing,
+              rs.getBoolean(2),
+              "manage synchronous replication (replication: {mode: sync})",
+              "GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO " + role);
         }
       }
       return new RoleGrants(role, false, missing, Optional.empty());

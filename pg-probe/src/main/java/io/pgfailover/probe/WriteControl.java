@@ -97,7 +97,7 @@ public final class WriteControl {
       }
       s.execute("ALTER SYSTEM SET default_transaction_read_only = on");
       s.execute("SELECT pg_reload_conf()");
-      awaitSetting(primary, "on");
+      awaitSetting(primary, "default_transaction_read_only", "on");
       int ended;
       int notEnded;
       try (ResultSet rs = s.executeQuery(END_SESSIONS_SQL)) {
@@ -141,12 +141,43 @@ public final class WriteControl {
       }
       s.execute("ALTER SYSTEM RESET default_transaction_read_only");
       s.execute("SELECT pg_reload_conf()");
-      awaitSetting(node, "off");
+      awaitSetting(node, "default_transaction_read_only", "off");
       log.info("event=writes_allowed node={}", node.name());
       return new Result(true, true, Optional.empty(), 0, 0, Optional.empty());
     } catch (SQLException | RuntimeException e) {
       return Result.failed(
           "allowing writes on " + node.name() + " failed: " + NodeQueries.describe(e));
+    }
+  }
+
+  /**
+   * Sets {@code synchronous_standby_names} on a primary to {@code names} ({@code ""}: none), then
+   * waits until new sessions see it. Idempotent: a primary that has it already is not written to.
+   * Needs {@code ALTER SYSTEM} on that parameter and {@code EXECUTE} on {@code pg_reload_conf()}
+   * (config/roles.sql grants both).
+   */
+  public Result setSynchronousStandbyNames(NodeEndpoint primary, String names) {
+    try (Connection c = ProbeConnections.open(primary, callBudget);
+        Statement s = c.createStatement()) {
+      c.setAutoCommit(true);
+      if (query(s, "SHOW synchronous_standby_names").equals(names)) {
+        return new Result(true, false, Optional.empty(), 0, 0, Optional.empty());
+      }
+      // ALTER SYSTEM takes no bind parameters: the value is a quoted literal.
+      s.execute(
+          names.isEmpty()
+              ? "ALTER SYSTEM RESET synchronous_standby_names"
+              : "ALTER SYSTEM SET synchronous_standby_names = '" + names.replace("'", "''") + "'");
+      s.execute("SELECT pg_reload_conf()");
+      awaitSetting(primary, "synchronous_standby_names", names);
+      log.info("event=synchronous_standbys_set node={} names='{}'", primary.name(), names);
+      return new Result(true, true, Optional.empty(), 0, 0, Optional.empty());
+    } catch (SQLException | RuntimeException e) {
+      return Result.failed(
+          "setting synchronous_standby_names on "
+              + primary.name()
+              + " failed: "
+              + NodeQueries.describe(e));
     }
   }
 
@@ -217,18 +248,21 @@ public final class WriteControl {
    * New sessions must see the setting before client sessions are ended, or a reconnect could still
    * write.
    */
-  private void awaitSetting(NodeEndpoint node, String expected) throws SQLException {
+  private void awaitSetting(NodeEndpoint node, String parameter, String expected)
+      throws SQLException {
     long end = System.nanoTime() + callBudget.toNanos();
     while (true) {
       try (Connection c = ProbeConnections.open(node, callBudget);
           Statement s = c.createStatement()) {
-        if (query(s, "SHOW default_transaction_read_only").equals(expected)) {
+        if (query(s, "SHOW " + parameter).equals(expected)) {
           return;
         }
       }
       if (System.nanoTime() > end) {
         throw new SQLException(
-            "the reload did not apply default_transaction_read_only="
+            "the reload did not apply "
+                + parameter
+                + "="
                 + expected
                 + " within "
                 + callBudget.toMillis()

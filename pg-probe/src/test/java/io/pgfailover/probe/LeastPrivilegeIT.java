@@ -75,7 +75,8 @@ class LeastPrivilegeIT {
             "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO pgfo_bare",
             "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO pgfo_bare",
             "GRANT pg_signal_backend TO pgfo_bare",
-            "GRANT ALTER SYSTEM ON PARAMETER default_transaction_read_only TO pgfo_bare"),
+            "GRANT ALTER SYSTEM ON PARAMETER default_transaction_read_only TO pgfo_bare",
+            "GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO pgfo_bare"),
         grants.missing().stream().map(RoleGrants.Missing::grant).toList());
   }
 

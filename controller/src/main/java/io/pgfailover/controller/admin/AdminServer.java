@@ -64,8 +64,12 @@ public final class AdminServer implements AutoCloseable {
                 false,
                 ex ->
                     BoundedHttpServer.send(ex, 200, "text/plain; version=0.0.4", metrics.render())),
-            new BoundedHttpServer.Endpoint("POST", "/failover", true, ex -> request(ex, true)),
-            new BoundedHttpServer.Endpoint("POST", "/switchover", true, ex -> request(ex, false)));
+            new BoundedHttpServer.Endpoint(
+                "POST", "/failover", true, ex -> request(ex, AdminServer::failover)),
+            new BoundedHttpServer.Endpoint(
+                "POST", "/switchover", true, ex -> request(ex, AdminServer::switchover)),
+            new BoundedHttpServer.Endpoint(
+                "POST", "/rejoin", true, ex -> request(ex, AdminServer::rejoin)));
     this.server =
         new BoundedHttpServer(
             "admin",
@@ -126,25 +130,46 @@ public final class AdminServer implements AutoCloseable {
             .toString());
   }
 
-  private void request(HttpExchange ex, boolean failover) throws IOException {
+  /** {@code {"to": NODE?, "force": false}} */
+  private static Optional<Request> failover(JsonNode body) {
+    return Optional.of(
+        new Request.Failover(
+            body.hasNonNull("to") ? Optional.of(body.get("to").asText()) : Optional.empty(),
+            body.path("force").asBoolean(false)));
+  }
+
+  /** {@code {"to": NODE}} */
+  private static Optional<Request> switchover(JsonNode body) {
+    return body.hasNonNull("to")
+        ? Optional.of(new Request.Switchover(body.get("to").asText()))
+        : Optional.empty();
+  }
+
+  /** {@code {"node": NODE}} */
+  private static Optional<Request> rejoin(JsonNode body) {
+    return body.hasNonNull("node")
+        ? Optional.of(new Request.Rejoin(body.get("node").asText()))
+        : Optional.empty();
+  }
+
+  private void request(
+      HttpExchange ex, java.util.function.Function<JsonNode, Optional<Request>> parse)
+      throws IOException {
     Optional<JsonNode> parsed = BoundedHttpServer.jsonBody(ex);
     if (parsed.isEmpty()) {
       return;
     }
-    JsonNode body = parsed.get();
-    Request r;
-    if (failover) {
-      r =
-          new Request.Failover(
-              body.hasNonNull("to") ? Optional.of(body.get("to").asText()) : Optional.empty(),
-              body.path("force").asBoolean(false));
-    } else if (body.hasNonNull("to")) {
-      r = new Request.Switchover(body.get("to").asText());
-    } else {
+    Optional<Request> asked = parse.apply(parsed.get());
+    if (asked.isEmpty()) {
       BoundedHttpServer.send(
-          ex, 400, "application/json", "{\"error\":\"switchover needs {\\\"to\\\": NODE}\"}");
+          ex,
+          400,
+          "application/json",
+          "{\"error\":\"the body names no node: switchover needs {\\\"to\\\": NODE}, rejoin"
+              + " {\\\"node\\\": NODE}\"}");
       return;
     }
+    Request r = asked.get();
     log.info(
         "event=admin_request request={} remote={}",
         LogText.quoted(r.toString()),
@@ -182,7 +207,7 @@ public final class AdminServer implements AutoCloseable {
       return 500;
     }
     Reason reason = r.decision().reason();
-    return reason == Reason.MANUAL_FAILOVER || reason == Reason.SWITCHOVER ? 200 : 409;
+    return reason.carriesOutARequest() ? 200 : 409;
   }
 
   public static ObjectNode result(LoopReport r) {

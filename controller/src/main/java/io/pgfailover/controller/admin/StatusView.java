@@ -10,6 +10,7 @@ import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Step;
+import io.pgfailover.controller.port.NodeAgents;
 import java.util.List;
 import java.util.Locale;
 
@@ -78,6 +79,38 @@ public final class StatusView {
                 });
       }
       j.put("consecutive_failures", r.failures().getOrDefault(n.name(), 0));
+      if (o != null && !o.synchronousStandbyNames().isEmpty()) {
+        j.put("synchronous_standby_names", o.synchronousStandbyNames());
+      }
+      if (o != null && !o.replicas().isEmpty()) {
+        ArrayNode rj = j.putArray("replicas");
+        o.replicas()
+            .forEach(
+                x ->
+                    rj.addObject()
+                        .put("name", x.applicationName())
+                        .put("state", x.state())
+                        .put("sync_state", x.syncState()));
+      }
+      NodeAgents.Reply<NodeAgents.Facts> agent = r.snapshot().agents().get(n.name());
+      if (agent != null) {
+        ObjectNode aj = j.putObject("agent");
+        aj.put("answers", agent.ok());
+        agent.failure().ifPresent(f -> aj.put("failure", f));
+        agent
+            .value()
+            .ifPresent(
+                f -> {
+                  aj.put("postmaster_running", f.postmasterRunning());
+                  NodeAgents.Rejoin rejoin = f.rejoin();
+                  ObjectNode rj = aj.putObject("rejoin");
+                  rj.put("state", rejoin.state().name());
+                  rejoin.source().ifPresent(x -> rj.put("source", x));
+                  rj.put("method", rejoin.method().name());
+                  rejoin.finishedAt().ifPresent(x -> rj.put("finished_at", x.toString()));
+                  rejoin.error().ifPresent(x -> rj.put("error", x));
+                });
+      }
     }
     ArrayNode routes = root.putArray("route_tables");
     for (VirtualIpRoute rs : r.snapshot().routes()) {
@@ -156,6 +189,22 @@ public final class StatusView {
       }
       if (n.has("writable") && !n.path("writable").asBoolean()) {
         note = "NOT WRITABLE " + note;
+      }
+      JsonNode agent = n.path("agent");
+      if (!agent.isMissingNode()) {
+        String state = agent.path("rejoin").path("state").asText("");
+        note +=
+            !agent.path("answers").asBoolean()
+                ? "; agent: NO ANSWER"
+                : state.isEmpty() || state.equals("IDLE") || state.equals("DONE")
+                    ? ""
+                    : "; rejoin: "
+                        + state
+                        + agent
+                            .path("rejoin")
+                            .path("error")
+                            .asText("")
+                            .transform(e -> e.isEmpty() ? "" : " (" + e + ")");
       }
       out.append(
           String.format(

@@ -43,6 +43,7 @@ import picocli.CommandLine.Option;
       Failoverctl.Status.class,
       Failoverctl.FailoverCmd.class,
       Failoverctl.SwitchoverCmd.class,
+      Failoverctl.RejoinCmd.class,
       Failoverctl.Preflight.class,
       Failoverctl.ConfigCmd.class,
       AgentCommand.class,
@@ -288,10 +289,8 @@ public final class Failoverctl {
         // Refused by the lease (a follower, or a leader whose lease lapsed): nothing was changed.
         return result.path("refused").asBoolean(false) ? ExitCodes.REFUSED : ExitCodes.FAILED;
       }
-      String reason = result.path("reason").asText();
-      return reason.equals(Reason.MANUAL_FAILOVER.name()) || reason.equals(Reason.SWITCHOVER.name())
-          ? ExitCodes.OK
-          : ExitCodes.REFUSED;
+      Reason reason = Reason.valueOf(result.path("reason").asText(Reason.REQUEST_REFUSED.name()));
+      return reason.carriesOutARequest() ? ExitCodes.OK : ExitCodes.REFUSED;
     }
 
     /** The same decision and actions as the daemon's, run once by this process. */
@@ -325,6 +324,8 @@ public final class Failoverctl {
         b.put("force", f.force());
       } else if (r instanceof Request.Switchover s) {
         b.put("to", s.to());
+      } else if (r instanceof Request.Rejoin j) {
+        b.put("node", j.node());
       }
       return b.toString();
     }
@@ -370,6 +371,26 @@ public final class Failoverctl {
     @Override
     String path() {
       return "/switchover";
+    }
+  }
+
+  @Command(
+      name = "rejoin",
+      description =
+          "Bring a node back as a standby of the primary, through its agent (rewind, or re-clone"
+              + " when allowed).")
+  static final class RejoinCmd extends ManualCommand {
+    @CommandLine.Parameters(index = "0", paramLabel = "NODE", description = "the node to rejoin")
+    String node;
+
+    @Override
+    Request request() {
+      return new Request.Rejoin(node);
+    }
+
+    @Override
+    String path() {
+      return "/rejoin";
     }
   }
 

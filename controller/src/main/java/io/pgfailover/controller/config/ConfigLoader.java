@@ -210,6 +210,21 @@ public final class ConfigLoader {
     EventLogConfig eventLog = eventLog(top, EventLogConfig.DEFAULT_PATH);
     Optional<LeaseConfig> lease = top.get("lease").map(n -> lease(top.object("lease"), probe));
     Optional<NatConfig> nat = top.get("nat").map(n -> nat(top.object("nat")));
+    boolean agents = nodes.stream().anyMatch(n -> n.agent().isPresent());
+    ControllerConfig.RejoinMode rejoin =
+        top.enumValue(
+            "rejoin",
+            ControllerConfig.RejoinMode.class,
+            agents ? ControllerConfig.RejoinMode.AUTOMATIC : ControllerConfig.RejoinMode.MANUAL);
+    if (rejoin == ControllerConfig.RejoinMode.AUTOMATIC && !agents) {
+      errors.add(
+          top.get("rejoin").get(),
+          "rejoin",
+          "automatic needs node agents, and no node has one",
+          "give the nodes agent: {url, tokenFile} (see the README's Node agent), or remove"
+              + " rejoin");
+    }
+    ReplicationPolicy replication = replication(top);
     top.rejectUnknown();
     return new ControllerConfig(
         cluster,
@@ -223,7 +238,31 @@ public final class ConfigLoader {
         admin,
         eventLog,
         lease,
-        nat);
+        nat,
+        rejoin,
+        replication);
+  }
+
+  /** {@code replication: {mode: async | sync, strict: false}}. */
+  private static ReplicationPolicy replication(YamlFields top) {
+    if (top.get("replication").isEmpty()) {
+      return ReplicationPolicy.DEFAULT;
+    }
+    YamlFields r = top.object("replication");
+    ReplicationPolicy policy =
+        new ReplicationPolicy(
+            r.enumValue("mode", ReplicationPolicy.Mode.class, ReplicationPolicy.Mode.ASYNC),
+            r.bool("strict", false));
+    if (policy.strict() && !policy.sync()) {
+      top.errors()
+          .add(
+              r.get("strict").get(),
+              "replication.strict",
+              "applies to mode: sync only",
+              "set mode: sync, or remove strict");
+    }
+    r.rejectUnknown();
+    return policy;
   }
 
   /**
@@ -442,9 +481,40 @@ public final class ConfigLoader {
           "a password must not be written in the config",
           "use password: {env: VAR} or password: {file: /path}");
     }
+    Optional<AgentEndpoint> agent =
+        n.get("agent").map(a -> agent(n.object("agent"), hostEnv.isPresent()));
     n.rejectUnknown();
     return new NodeConfig(
-        name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc));
+        name, instanceId, eniId, host, port, database, user, password, Map.copyOf(jdbc), agent);
+  }
+
+  /** {@code agent: {url, tokenFile}}: the node agent on this node's host. */
+  private static AgentEndpoint agent(YamlFields a, boolean checkHost) {
+    Errors errors = a.errors();
+    Optional<java.net.URI> url = a.uri("url");
+    if (a.get("url").isEmpty()) {
+      errors.add(
+          a.node(),
+          a.child("url"),
+          "is required but missing",
+          "add url: http://<the host's private address>:8009, as the agent's listen says");
+    }
+    url.filter(u -> !"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1)
+        .ifPresent(
+            u ->
+                errors.add(
+                    a.get("url").get(),
+                    a.child("url"),
+                    "\"" + u + "\" is not http://HOST:PORT",
+                    "write the agent's address and port, e.g. http://10.0.1.10:8009"));
+    String token =
+        a.requiredString(
+            "tokenFile", "add tokenFile: the file holding the agent's token (mode 0600)");
+    if (checkHost && !token.isEmpty()) {
+      privateFile(Path.of(token), a.get("tokenFile").get(), a.child("tokenFile"), errors);
+    }
+    a.rejectUnknown();
+    return new AgentEndpoint(url.orElse(java.net.URI.create("http://invalid:0")), Path.of(token));
   }
 
   /** A password block as the agent's config reads it: its structure only (see the other). */

@@ -1,6 +1,5 @@
 package io.pgfailover.controller.config;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -28,38 +27,22 @@ public record ControllerConfig(
     AdminConfig admin,
     EventLogConfig eventLog,
     Optional<LeaseConfig> lease,
-    Optional<NatConfig> nat) {
+    Optional<NatConfig> nat,
+    RejoinMode rejoin,
+    ReplicationPolicy replication) {
+
+  /**
+   * Whether the controller brings a node that fell off back as a standby by itself (through its
+   * agent), or only says so and waits for {@code failoverctl rejoin}.
+   */
+  public enum RejoinMode {
+    AUTOMATIC,
+    MANUAL
+  }
 
   public ControllerConfig {
     routeTables = List.copyOf(routeTables);
     nodes = List.copyOf(nodes);
-  }
-
-  /** Without the pair features (tests and callers that predate them). */
-  public ControllerConfig(
-      String cluster,
-      AwsConfig aws,
-      String virtualIp,
-      List<String> routeTables,
-      boolean createRouteIfMissing,
-      List<NodeConfig> nodes,
-      ProbePolicy probe,
-      FailoverPolicy failover,
-      AdminConfig admin,
-      Path eventLog) {
-    this(
-        cluster,
-        aws,
-        virtualIp,
-        routeTables,
-        createRouteIfMissing,
-        nodes,
-        probe,
-        failover,
-        admin,
-        EventLogConfig.of(eventLog),
-        Optional.empty(),
-        Optional.empty());
   }
 
   public Optional<NodeConfig> node(String name) {

@@ -8,6 +8,8 @@ import java.util.Map;
  * @param eniId the route target for the virtual IP (preferred over the instance id: it survives a
  *     stop/start)
  * @param jdbc extra pgjdbc properties passed through unchanged, e.g. {@code sslmode: verify-full}
+ * @param agent the node agent on its host; empty: the controller reaches the node through SQL only
+ *     (no rejoin)
  */
 public record NodeConfig(
     String name,
@@ -18,4 +20,5 @@ public record NodeConfig(
     String database,
     String user,
     PasswordConfig password,
-    Map<String, String> jdbc) {}
+    Map<String, String> jdbc,
+    java.util.Optional<AgentEndpoint> agent) {}

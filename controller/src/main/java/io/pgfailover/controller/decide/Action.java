@@ -79,6 +79,27 @@ public sealed interface Action {
     }
   }
 
+  /**
+   * Ask {@code node}'s agent to bring it back as a standby of the primary at {@code source}
+   * (host:port) on {@code expectTimeline}: the agent re-checks both, stops the node, rewinds (or
+   * re-clones) it and starts it streaming. Returns once the agent accepted; later loops follow it.
+   */
+  record Rejoin(String node, String source, long expectTimeline) implements Action {
+    public String name() {
+      return "rejoin";
+    }
+  }
+
+  /**
+   * Set {@code synchronous_standby_names} on the primary {@code node} ({@code names} empty: no
+   * synchronous standby), as {@code replication: {mode: sync}} asks.
+   */
+  record SetSynchronousStandbys(String node, String names) implements Action {
+    public String name() {
+      return "set_synchronous_standbys";
+    }
+  }
+
   /** Tell the operator: logged at WARN, counted, shown by status. */
   record Alarm(AlarmKind kind, String message) implements Action {
     public String name() {
@@ -97,6 +118,10 @@ public sealed interface Action {
     PRIMARY_NOT_WRITABLE,
     NO_PRIMARY,
     ROUTE_TABLE_PROBLEM,
+    REJOIN_NEEDED,
+    REJOIN_FAILED,
+    AGENT_UNREACHABLE,
+    NO_SYNCHRONOUS_CANDIDATE,
     REQUEST_REFUSED
   }
 }

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -41,9 +42,13 @@ import java.util.stream.Collectors;
  */
 public final class Decider {
   private final ControllerConfig config;
+  private final RejoinRules rejoins;
+  private final SyncRules sync;
 
   public Decider(ControllerConfig config) {
     this.config = config;
+    this.rejoins = new RejoinRules(config);
+    this.sync = new SyncRules(config);
   }
 
   /** The automatic loop's decision. {@code history} must already include {@code snapshot}. */
@@ -53,10 +58,14 @@ public final class Decider {
 
   /** An operator's request, checked against the same snapshot and guards. */
   public Decision decide(Snapshot snapshot, History history, Request request) {
-    Decision d =
-        request instanceof Request.Failover f
-            ? manualFailover(snapshot, history, f)
-            : switchover(snapshot, history, (Request.Switchover) request);
+    Decision d;
+    if (request instanceof Request.Failover f) {
+      d = manualFailover(snapshot, history, f);
+    } else if (request instanceof Request.Switchover sw) {
+      d = switchover(snapshot, history, sw);
+    } else {
+      d = rejoin(snapshot, history, (Request.Rejoin) request);
+    }
     return withRouteTableAlarms(d, snapshot, history);
   }
 
@@ -131,9 +140,33 @@ public final class Decider {
               + (fence.isEmpty() ? "" : "; fencing it"),
           all);
     }
+    String eni = nodeConfig(newest.node()).eniId();
+    // A table that cannot be pointed is alarmed (withRouteTableAlarms), not retried every loop: the
+    // write would fail the same way until an operator fixes the table or the config.
+    List<VirtualIpRoute> unpointable = s.routes().stream().filter(this::unpointable).toList();
+    List<VirtualIpRoute> wrong =
+        s.routes().stream().filter(r -> !r.pointsAt(eni) && !unpointable(r)).toList();
+    boolean allUnknown =
+        !s.routes().isEmpty()
+            && s.routes().stream().allMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
+    boolean repoint = !allUnknown && !wrong.isEmpty();
+    // The cluster back to two nodes streaming, and synchronous replication as configured: only
+    // once the routes are settled on the newest primary (RejoinRules' rule 1).
+    boolean settled = !allUnknown && wrong.isEmpty();
+    RejoinRules.Plan rejoinPlan =
+        settled ? rejoins.plan(s, h, newest) : new RejoinRules.Plan(List.of(), List.of());
+    List<String> rejoining =
+        rejoinPlan.actions().stream()
+            .filter(a -> a instanceof Action.Rejoin)
+            .map(a -> ((Action.Rejoin) a).node())
+            .toList();
     for (NodeObservation stale : primaries.subList(1, primaries.size())) {
       // Guard 4: an old primary came back next to the newer one.
-      actions.addAll(fenceIfWritable(stale));
+      // A node being rejoined is stopped by its agent first: fencing its instance would take the
+      // agent away with it.
+      if (!rejoining.contains(stale.node())) {
+        actions.addAll(fenceIfWritable(stale));
+      }
       actions.add(
           new Alarm(
               AlarmKind.TWO_PRIMARIES,
@@ -155,21 +188,10 @@ public final class Decider {
               + (stale.writable().orElse(true) ? "" : " (read-only)"));
     }
 
-    String eni = nodeConfig(newest.node()).eniId();
-    // A table that cannot be pointed is alarmed (withRouteTableAlarms), not retried every loop: the
-    // write would fail the same way until an operator fixes the table or the config.
-    List<VirtualIpRoute> unpointable = s.routes().stream().filter(this::unpointable).toList();
-    List<VirtualIpRoute> wrong =
-        s.routes().stream().filter(r -> !r.pointsAt(eni) && !unpointable(r)).toList();
-    boolean allUnknown =
-        !s.routes().isEmpty()
-            && s.routes().stream().allMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
-    boolean repoint = false;
     if (allUnknown) {
       notes.add("route tables could not be read");
     } else if (!wrong.isEmpty()) {
       actions.add(new Action.PointRoutes(newest.node(), eni, pointable(s)));
-      repoint = true;
       notes.add(
           "repointing "
               + wrong.size()
@@ -178,6 +200,21 @@ public final class Decider {
               + ") to "
               + newest.node());
     }
+
+    boolean syncChange = false;
+    if (settled && sync.on()) {
+      String wanted = sync.wanted(newest);
+      if (!wanted.equals(newest.synchronousStandbyNames())) {
+        actions.add(new Action.SetSynchronousStandbys(newest.node(), wanted));
+        syncChange = true;
+        notes.add(
+            wanted.isEmpty()
+                ? "no standby streams and has caught up: writes no longer wait for one"
+                : "synchronous standby " + wanted);
+      }
+    }
+    actions.addAll(rejoinPlan.actions());
+    notes.addAll(rejoinPlan.notes());
     unpointable.forEach(
         r ->
             notes.add(
@@ -228,9 +265,13 @@ public final class Decider {
             ? Reason.TWO_PRIMARIES
             : repoint
                 ? Reason.REPOINT_ROUTES
-                : !unpointable.isEmpty()
-                    ? Reason.ROUTE_TABLE_PROBLEM
-                    : allUnknown ? Reason.ROUTES_UNKNOWN : Reason.HEALTHY;
+                : !rejoining.isEmpty()
+                    ? Reason.REJOIN
+                    : syncChange
+                        ? Reason.SYNCHRONOUS_STANDBYS
+                        : !unpointable.isEmpty()
+                            ? Reason.ROUTE_TABLE_PROBLEM
+                            : allUnknown ? Reason.ROUTES_UNKNOWN : Reason.HEALTHY;
     String head =
         reason == Reason.HEALTHY
             ? "no action: route on " + newest.node() + ", primary healthy"
@@ -303,9 +344,10 @@ public final class Decider {
             List.of(
                 new Action.StopWrites(primary.node()),
                 new Action.AwaitCatchUp(request.to(), primary.node()),
-                new Action.Promote(request.to(), Optional.empty()),
-                new Action.PointRoutes(
-                    request.to(), nodeConfig(request.to()).eniId(), pointable(s))));
+                new Action.Promote(request.to(), Optional.empty())));
+    actions.addAll(synchronousAfterPromotion(target));
+    actions.add(
+        new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId(), pointable(s)));
     actions.addAll(allowWritesAfterPromotion(target));
     return new Decision(
         Reason.SWITCHOVER,
@@ -429,7 +471,27 @@ public final class Decider {
               + which
               + ": no promotion");
     }
-    NodeObservation candidate = candidates.get(0);
+    // With synchronous replication, the standby the failed primary last reported synchronous holds
+    // every write it acknowledged (SyncRules, rule 3): it goes first, and only it without --force.
+    NodeObservation candidate =
+        candidates.stream()
+            .filter(c -> sync.on() && sync.wasSynchronous(h, failed, c.node()))
+            .findFirst()
+            .orElse(candidates.get(0));
+    if (sync.on() && !force && !sync.wasSynchronous(h, failed, candidate.node())) {
+      Set<String> synchronous = sync.synchronousOf(h, failed);
+      return alarmOnly(
+          Reason.NO_SYNCHRONOUS_CANDIDATE,
+          AlarmKind.NO_SYNCHRONOUS_CANDIDATE,
+          "primary "
+              + failed
+              + " failed but standby "
+              + candidate.node()
+              + " was not synchronous when it was last seen healthy ("
+              + (synchronous.isEmpty() ? "no standby was" : "synchronous: " + synchronous)
+              + "): promoting it could lose acknowledged writes; not promoting automatically; an"
+              + " operator may run failover --force");
+    }
     long candidateTimeline = candidate.timeline().orElse(0);
     if (!force && candidateTimeline < h.highestPrimaryTimeline()) {
       // Guard 3: promoting a standby behind on timeline would fork history.
@@ -480,6 +542,7 @@ public final class Decider {
     }
     actions.add(
         new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
+    actions.addAll(synchronousAfterPromotion(candidate));
     actions.add(
         new Action.PointRoutes(
             candidate.node(), nodeConfig(candidate.node()).eniId(), pointable(s)));
@@ -584,6 +647,75 @@ public final class Decider {
     return candidate.writesStopped()
         ? List.of(new Action.AllowWrites(candidate.node()))
         : List.of();
+  }
+
+  /**
+   * Right after a promotion, before the routes move: the setting the new primary's role needs in
+   * sync mode (SyncRules, rule 4), so it neither waits for itself nor lets writes through
+   * unguarded. In async mode the setting is the operator's.
+   */
+  private List<Action> synchronousAfterPromotion(NodeObservation promoted) {
+    if (!sync.on()) {
+      return List.of();
+    }
+    String wanted = sync.afterPromotion(promoted.node());
+    return wanted.equals(promoted.synchronousStandbyNames())
+        ? List.of()
+        : List.of(new Action.SetSynchronousStandbys(promoted.node(), wanted));
+  }
+
+  /** An operator's {@code failoverctl rejoin NODE}: the same guards as the automatic rejoin. */
+  private Decision rejoin(Snapshot s, History h, Request.Rejoin request) {
+    Optional<NodeConfig> node = config.node(request.node());
+    if (node.isEmpty()) {
+      return refused(
+          "no node named "
+              + request.node()
+              + "; known nodes: "
+              + config.nodes().stream().map(NodeConfig::name).collect(Collectors.joining(", ")));
+    }
+    if (node.get().agent().isEmpty()) {
+      return refused(
+          "node "
+              + request.node()
+              + " has no agent: add agent: {url, tokenFile} to it (README: Node agent)");
+    }
+    List<NodeObservation> primaries = primaries(s);
+    if (primaries.isEmpty()
+        || primaries.get(0).timeline().orElse(0) < h.highestPrimaryTimeline()
+        || (primaries.size() > 1
+            && primaries.get(1).timeline().orElse(0) == primaries.get(0).timeline().orElse(0))) {
+      return refused(
+          "no single primary answers on the newest timeline ("
+              + h.highestPrimaryTimeline()
+              + "): a rejoin needs one to follow; see failoverctl status");
+    }
+    NodeObservation primary = primaries.get(0);
+    String eni = nodeConfig(primary.node()).eniId();
+    if (s.routes().stream().anyMatch(r -> !r.pointsAt(eni) && !unpointable(r))) {
+      return refused(
+          "the route tables do not all point at primary "
+              + primary.node()
+              + " yet: the loop repoints them first; retry in a few seconds");
+    }
+    return rejoins
+        .requested(request.node(), s, primary)
+        .map(
+            a ->
+                new Decision(
+                    Reason.REJOIN,
+                    "rejoining "
+                        + request.node()
+                        + " as a standby of "
+                        + primary.node()
+                        + " (operator request)",
+                    List.of(a)))
+        .orElseGet(
+            () ->
+                refused(
+                    request.node()
+                        + " is the primary on the newest timeline: it is what others rejoin,"
+                        + " never rejoined"));
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

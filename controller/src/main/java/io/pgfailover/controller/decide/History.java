@@ -11,6 +11,8 @@ import java.util.OptionalLong;
  * per node, each node's last healthy observation, and the newest timeline any primary has shown. A
  * restarted controller starts empty and relearns it within a few loops; {@link #seedTimeline} lets
  * it start from the event history.
+ *
+ * @param notStreamingSince since when each reachable standby has had no streaming WAL receiver
  */
 public record History(
     Map<String, Integer> consecutiveFailures,
@@ -18,7 +20,8 @@ public record History(
     Map<String, NodeObservation> lastHealthy,
     long highestPrimaryTimeline,
     Optional<String> lastPrimary,
-    Map<String, Heard> lastHeard) {
+    Map<String, Heard> lastHeard,
+    Map<String, Instant> notStreamingSince) {
 
   /**
    * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's
@@ -32,10 +35,11 @@ public record History(
     failingSince = Map.copyOf(failingSince);
     lastHealthy = Map.copyOf(lastHealthy);
     lastHeard = Map.copyOf(lastHeard);
+    notStreamingSince = Map.copyOf(notStreamingSince);
   }
 
   public static History empty() {
-    return new History(Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of());
+    return new History(Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of(), Map.of());
   }
 
   /** A history that already knows a timeline, e.g. read back from the event log after a restart. */
@@ -46,7 +50,8 @@ public record History(
         lastHealthy,
         Math.max(timeline, highestPrimaryTimeline),
         primary.or(() -> lastPrimary),
-        lastHeard);
+        lastHeard,
+        notStreamingSince);
   }
 
   /** The history after one more snapshot. */
@@ -57,7 +62,13 @@ public record History(
     long highest = highestPrimaryTimeline;
     Optional<String> primary = lastPrimary;
     Map<String, Heard> heard = new HashMap<>(lastHeard);
+    Map<String, Instant> idle = new HashMap<>(notStreamingSince);
     for (NodeObservation o : s.nodes().values()) {
+      if (o.isStandby() && o.witness().filter(Witness::streaming).isEmpty()) {
+        idle.putIfAbsent(o.node(), s.at());
+      } else {
+        idle.remove(o.node());
+      }
       o.witness()
           .filter(w -> o.isStandby() && w.streaming())
           .ifPresent(
@@ -80,7 +91,7 @@ public record History(
         primary = Optional.of(o.node());
       }
     }
-    return new History(failures, since, healthy, highest, primary, heard);
+    return new History(failures, since, healthy, highest, primary, heard, idle);
   }
 
   public int failures(String node) {

@@ -1,7 +1,9 @@
 package io.pgfailover.controller.decide;
 
 import io.pgfailover.probe.Reachability;
+import io.pgfailover.probe.Replica;
 import io.pgfailover.probe.Role;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -18,6 +20,9 @@ import java.util.OptionalLong;
  * @param writesStopped the node's configuration stops writes ({@code default_transaction_read_only
  *     = on} in postgresql.auto.conf, as a switchover's write stop leaves it); false when
  *     unreachable
+ * @param synchronousStandbyNames the node's {@code synchronous_standby_names}, {@code ""} for none
+ *     (and when unreachable)
+ * @param replicas on a primary, the standbys streaming from it ({@code pg_stat_replication})
  */
 public record NodeObservation(
     String node,
@@ -28,7 +33,13 @@ public record NodeObservation(
     OptionalLong walPosition,
     Optional<Witness> witness,
     Optional<Boolean> writable,
-    boolean writesStopped) {
+    boolean writesStopped,
+    String synchronousStandbyNames,
+    List<Replica> replicas) {
+
+  public NodeObservation {
+    replicas = List.copyOf(replicas);
+  }
 
   public static NodeObservation unreachable(String node, Reachability failure) {
     return new NodeObservation(
@@ -40,7 +51,9 @@ public record NodeObservation(
         OptionalLong.empty(),
         Optional.empty(),
         Optional.empty(),
-        false);
+        false,
+        "",
+        List.of());
   }
 
   public boolean isPrimary() {

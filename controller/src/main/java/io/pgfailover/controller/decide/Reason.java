@@ -17,5 +17,16 @@ public enum Reason {
   ROUTES_UNKNOWN,
   MANUAL_FAILOVER,
   SWITCHOVER,
-  REQUEST_REFUSED
+  REQUEST_REFUSED,
+  /** A node that fell off is asked to come back as a standby. */
+  REJOIN,
+  /** The primary's synchronous standby changes (replication: {mode: sync}). */
+  SYNCHRONOUS_STANDBYS,
+  /** No automatic failover: the standby was not synchronous (replication: {mode: sync}). */
+  NO_SYNCHRONOUS_CANDIDATE;
+
+  /** Whether a decision with this reason carries an operator's request out (else it refused it). */
+  public boolean carriesOutARequest() {
+    return this == MANUAL_FAILOVER || this == SWITCHOVER || this == REJOIN;
+  }
 }

@@ -15,4 +15,7 @@ public sealed interface Request {
    * A planned switch that loses nothing: stop writes, let the standby catch up, promote, repoint.
    */
   record Switchover(String to) implements Request {}
+
+  /** Bring {@code node} back as a standby of the primary, through its agent. */
+  record Rejoin(String node) implements Request {}
 }

@@ -9,6 +9,7 @@ import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.port.Fencer;
 import io.pgfailover.controller.port.NatEgress;
+import io.pgfailover.controller.port.NodeAgents;
 import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.StepResult;
@@ -50,6 +51,7 @@ final class Actuator {
   private final Clock clock;
   private final Leadership leadership;
   private final Optional<NatEgress> nat;
+  private final NodeAgents agents;
 
   /** Set by {@link #promote} when its re-check aborted; execute() runs on the loop's one thread. */
   private NodeObservation primaryBack;
@@ -67,6 +69,7 @@ final class Actuator {
     this.nodes = ports.postgres();
     this.routes = ports.routes();
     this.fencer = ports.fencer();
+    this.agents = ports.agents();
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
@@ -336,10 +339,32 @@ final class Actuator {
       return nodes.allowWrites(node(a.node()));
     } else if (action instanceof Action.AwaitCatchUp c) {
       return nodes.awaitCatchUp(node(c.standby()), node(c.primary()), CATCH_UP_TIMEOUT);
+    } else if (action instanceof Action.SetSynchronousStandbys sync) {
+      return nodes.setSynchronousStandbys(node(sync.node()), sync.names());
+    } else if (action instanceof Action.Rejoin r) {
+      return rejoin(r);
     } else if (action instanceof Action.PointEgressRoutes e && nat.isPresent()) {
       return nat.get().pointEgressAt(e.to());
     }
     throw new IllegalStateException("not an executable action: " + action);
+  }
+
+  /**
+   * Hands the rejoin to the node's agent, which runs it on its own (later loops follow it in the
+   * agent's facts). Accepted or already running is done; an unanswered request may be repeated.
+   */
+  private StepResult rejoin(Action.Rejoin r) {
+    NodeAgents.RejoinReply reply =
+        agents.rejoin(
+            r.node(),
+            new NodeAgents.RejoinRequest(
+                r.source(), r.expectTimeline(), Optional.empty(), Optional.empty()));
+    Map<String, Object> fields = Map.of("outcome", reply.outcome().name().toLowerCase());
+    return switch (reply.outcome()) {
+      case STARTED -> StepResult.done(reply.detail(), fields);
+      case CONTINUES, NOTHING_TO_DO -> StepResult.alreadyDone(reply.detail(), fields);
+      case REFUSED, UNANSWERED -> StepResult.failed(reply.detail(), fields);
+    };
   }
 
   private StepResult promote(Action.Promote p) {
@@ -384,6 +409,13 @@ final class Actuator {
     } else if (action instanceof Action.AwaitCatchUp c) {
       m.put("node", c.standby());
       m.put("primary", c.primary());
+    } else if (action instanceof Action.SetSynchronousStandbys sync) {
+      m.put("node", sync.node());
+      m.put("names", sync.names());
+    } else if (action instanceof Action.Rejoin r) {
+      m.put("node", r.node());
+      m.put("source", r.source());
+      m.put("timeline", r.expectTimeline());
     } else if (action instanceof Action.PointEgressRoutes e) {
       m.put("to", e.to().name().toLowerCase());
       m.put("instance", e.instanceId());

@@ -16,6 +16,7 @@ import io.pgfailover.controller.events.ControllerState;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.lease.Leadership;
+import io.pgfailover.controller.port.NodeAgents;
 import io.pgfailover.controller.port.Ports;
 import io.pgfailover.controller.port.PostgresNodes;
 import io.pgfailover.controller.port.VirtualIpRoutes;
@@ -50,6 +51,8 @@ public final class ControlLoop implements AutoCloseable {
 
   private final ControllerConfig config;
   private final PostgresNodes nodes;
+  private final NodeAgents agents;
+  private final RejoinWatch rejoinWatch;
   private final VirtualIpRoutes routes;
   private final EventLog events;
   private final Metrics metrics;
@@ -121,6 +124,8 @@ public final class ControlLoop implements AutoCloseable {
           () -> Map.of("lease_token", leadership.token(), "leader", leadership.holdsLease()));
     }
     this.nodes = ports.postgres();
+    this.agents = ports.agents();
+    this.rejoinWatch = new RejoinWatch(events);
     this.routes = ports.routes();
     this.events = events;
     this.metrics = metrics;
@@ -129,7 +134,7 @@ public final class ControlLoop implements AutoCloseable {
     this.actuator =
         new Actuator(
             config,
-            new Ports(nodes, routes, ports.fencer(), this.nat),
+            new Ports(nodes, routes, ports.fencer(), ports.agents(), this.nat),
             events,
             metrics,
             clock,
@@ -137,7 +142,8 @@ public final class ControlLoop implements AutoCloseable {
     this.alarms = new Alarms(events, metrics);
     this.probePool =
         Executors.newFixedThreadPool(
-            config.nodes().size(),
+            // a probe and an agent's facts per node, at once
+            config.nodes().size() * 2,
             r -> {
               Thread t = new Thread(r, "probe");
               t.setDaemon(true);
@@ -226,6 +232,7 @@ public final class ControlLoop implements AutoCloseable {
           leadership.token());
     }
     Snapshot snapshot = observe();
+    rejoinWatch.observe(snapshot.agents());
     history = history.next(snapshot);
     saveState();
     Decision decision =
@@ -359,8 +366,12 @@ public final class ControlLoop implements AutoCloseable {
   private Snapshot observe() {
     Instant at = clock.instant();
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
+    Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> asked = new LinkedHashMap<>();
     for (NodeConfig n : config.nodes()) {
       futures.put(n.name(), probePool.submit(() -> nodes.probe(n)));
+      if (agents.has(n.name())) {
+        asked.put(n.name(), probePool.submit(() -> agents.facts(n.name())));
+      }
     }
     Map<String, NodeObservation> observed = new LinkedHashMap<>();
     // The probes bound themselves; this outer wait only guards against a probe that breaks its
@@ -394,6 +405,20 @@ public final class ControlLoop implements AutoCloseable {
                     + "\"");
           }
         });
+    // The agents bound their reads the same way (the probe's deadline); a late one is a failure.
+    Map<String, NodeAgents.Reply<NodeAgents.Facts>> facts = new LinkedHashMap<>();
+    asked.forEach(
+        (name, f) -> {
+          try {
+            facts.put(name, f.get(waitMs, TimeUnit.MILLISECONDS));
+          } catch (TimeoutException | ExecutionException e) {
+            f.cancel(true);
+            facts.put(name, NodeAgents.Reply.failed("no answer within " + waitMs + " ms"));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            facts.put(name, NodeAgents.Reply.failed("interrupted"));
+          }
+        });
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
     if (routesStale
         || noPrimary
@@ -403,7 +428,7 @@ public final class ControlLoop implements AutoCloseable {
       routesStale =
           cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
     }
-    return new Snapshot(at, observed, cachedRoutes);
+    return new Snapshot(at, observed, cachedRoutes, facts);
   }
 
   /** Every loop says one sentence: INFO when it changes, DEBUG while it stays the same. */

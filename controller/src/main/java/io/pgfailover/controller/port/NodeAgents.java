@@ -42,6 +42,43 @@ import java.util.OptionalLong;
  */
 public interface NodeAgents {
 
+  /** No node has an agent: every call answers that, as the contract says. */
+  static NodeAgents none() {
+    return new NodeAgents() {
+      private static final String NONE = "no agent configured for this node";
+
+      @Override
+      public boolean has(String node) {
+        return false;
+      }
+
+      @Override
+      public Reply<Facts> facts(String node) {
+        return Reply.failed(NONE);
+      }
+
+      @Override
+      public Reply<Rejoin> rejoinState(String node) {
+        return Reply.failed(NONE);
+      }
+
+      @Override
+      public RejoinReply rejoin(String node, RejoinRequest request) {
+        return new RejoinReply(RejoinOutcome.UNANSWERED, NONE, Optional.empty());
+      }
+
+      @Override
+      public StepResult start(String node) {
+        return StepResult.failed(NONE, java.util.Map.of());
+      }
+
+      @Override
+      public StepResult stop(String node) {
+        return StepResult.failed(NONE, java.util.Map.of());
+      }
+    };
+  }
+
   /** Whether {@code node} has an agent configured. */
   boolean has(String node);
 

@@ -38,6 +38,12 @@ public interface PostgresNodes {
   StepResult allowWrites(NodeConfig node);
 
   /**
+   * Set {@code synchronous_standby_names} on the primary {@code node} to {@code names} ({@code ""}
+   * for none): ALTER SYSTEM and a reload, then wait until the server uses it. Idempotent.
+   */
+  StepResult setSynchronousStandbys(NodeConfig node, String names);
+
+  /**
    * Wait until {@code standby} has replayed everything {@code primary} has written, within the
    * timeout.
    */

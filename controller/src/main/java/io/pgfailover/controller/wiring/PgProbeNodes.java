@@ -82,7 +82,9 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
         position.map(l -> OptionalLong.of(l.value())).orElse(OptionalLong.empty()),
         witness,
         r.writeCheck().map(WriteCheck::ok),
-        r.settings().map(ProbeResult.ServerSettings::writesStopped).orElse(false));
+        r.settings().map(ProbeResult.ServerSettings::writesStopped).orElse(false),
+        r.settings().map(ProbeResult.ServerSettings::synchronousStandbyNames).orElse(""),
+        r.replicas());
   }
 
   /**
@@ -174,6 +176,15 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
   @Override
   public StepResult allowWrites(NodeConfig node) {
     return step(writes.allowWrites(endpoints.get(node.name())), "writes allowed on " + node.name());
+  }
+
+  @Override
+  public StepResult setSynchronousStandbys(NodeConfig node, String names) {
+    return step(
+        writes.setSynchronousStandbyNames(endpoints.get(node.name()), names),
+        names.isEmpty()
+            ? "no synchronous standby on " + node.name()
+            : "synchronous standby " + names + " on " + node.name());
   }
 
   @Override

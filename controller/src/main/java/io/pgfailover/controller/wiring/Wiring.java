@@ -14,6 +14,7 @@ import io.pgfailover.controller.loop.Metrics;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.LeaseStore;
 import io.pgfailover.controller.port.NatEgress;
+import io.pgfailover.controller.port.NodeAgents;
 import io.pgfailover.controller.port.Ports;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -97,7 +98,22 @@ public final class Wiring {
         config.lease().map(l -> new DynamoLeases(clients, config.cluster(), l));
     Optional<NatEgress> nat =
         config.nat().map(n -> new Ec2NatEgress(n, clients, config.probe().timeout()));
-    Ports ports = new Ports(nodes, routes, fencer, nat);
+    NodeAgents agents =
+        new HttpNodeAgents(
+            config.nodes().stream()
+                .filter(n -> n.agent().isPresent())
+                .map(
+                    n ->
+                        new HttpNodeAgents.Target(
+                            n.name(), n.agent().get().url(), n.agent().get().tokenFile()))
+                .toList(),
+            new HttpNodeAgents.Timeouts(
+                HttpNodeAgents.Timeouts.defaults().connect(),
+                // Facts are read beside the probes, every loop: the probe's deadline bounds them.
+                config.probe().timeout(),
+                HttpNodeAgents.Timeouts.defaults().rejoin(),
+                HttpNodeAgents.Timeouts.defaults().action()));
+    Ports ports = new Ports(nodes, routes, fencer, agents, nat);
     return new Backends() {
       @Override
       public Ports ports() {

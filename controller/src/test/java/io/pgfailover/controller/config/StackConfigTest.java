@@ -57,7 +57,8 @@ class StackConfigTest {
             "postgres",
             "pgfailover",
             new PasswordConfig(PasswordConfig.Kind.FILE, "/etc/pgfailover/pg-password"),
-            Map.of()),
+            Map.of(),
+            java.util.Optional.empty()),
         a);
     NodeConfig b = c.nodes().get(1);
     assertEquals("pg-b", b.name());

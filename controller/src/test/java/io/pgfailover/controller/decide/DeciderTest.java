@@ -68,7 +68,9 @@ class DeciderTest {
         OptionalLong.of(lsn),
         Optional.empty(),
         Optional.of(true),
-        false);
+        false,
+        "",
+        java.util.List.of());
   }
 
   static NodeObservation readOnlyPrimary(String node, long timeline, long lsn) {
@@ -81,7 +83,9 @@ class DeciderTest {
         OptionalLong.of(lsn),
         Optional.empty(),
         Optional.of(false),
-        false);
+        false,
+        "",
+        java.util.List.of());
   }
 
   static NodeObservation standby(String node, long timeline, long lsn, Optional<Witness> witness) {
@@ -94,7 +98,9 @@ class DeciderTest {
         OptionalLong.of(lsn),
         witness,
         Optional.empty(),
-        false);
+        false,
+        "",
+        java.util.List.of());
   }
 
   /** The same node, its configuration stopping writes (an old primary's write stop it kept). */
@@ -108,7 +114,9 @@ class DeciderTest {
         o.walPosition(),
         o.witness(),
         o.writable(),
-        true);
+        true,
+        o.synchronousStandbyNames(),
+        o.replicas());
   }
 
   static NodeObservation standbyNotStreaming(String node, long timeline, long lsn) {

@@ -374,6 +374,10 @@ final class ControllerPair implements AutoCloseable {
         return real.allowWrites(node);
       }
 
+      public StepResult setSynchronousStandbys(NodeConfig node, String names) {
+        return real.setSynchronousStandbys(node, names);
+      }
+
       @Override
       public StepResult awaitCatchUp(NodeConfig standby, NodeConfig primary, Duration timeout) {
         return real.awaitCatchUp(standby, primary, timeout);

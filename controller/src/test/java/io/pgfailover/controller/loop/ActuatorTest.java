@@ -82,6 +82,11 @@ class ActuatorTest {
           return StepResult.done("allowed", Map.of());
         }
 
+        public StepResult setSynchronousStandbys(NodeConfig node, String names) {
+          calls.add("set_synchronous_standbys " + node.name() + " " + names);
+          return StepResult.done("set", Map.of());
+        }
+
         public StepResult awaitCatchUp(NodeConfig standby, NodeConfig primary, Duration timeout) {
           calls.add("await_catch_up " + standby.name());
           duringCatchUp.run();
@@ -249,7 +254,9 @@ class ActuatorTest {
                 java.util.OptionalLong.of(1),
                 Optional.empty(),
                 Optional.of(true),
-                false);
+                false,
+                "",
+                java.util.List.of());
           }
 
           public StepResult promote(NodeConfig node, Duration timeout) {
@@ -262,6 +269,11 @@ class ActuatorTest {
 
           public StepResult allowWrites(NodeConfig node) {
             throw new AssertionError();
+          }
+
+          public StepResult setSynchronousStandbys(NodeConfig node, String names) {
+            calls.add("set_synchronous_standbys " + node.name() + " " + names);
+            return StepResult.done("set", Map.of());
           }
 
           public StepResult awaitCatchUp(NodeConfig s, NodeConfig p, Duration t) {

@@ -90,7 +90,9 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         OptionalLong.of(1000),
         Optional.empty(),
         Optional.of(true),
-        false);
+        false,
+        "",
+        java.util.List.of());
   }
 
   public static NodeObservation standby(String node, long timeline) {
@@ -103,7 +105,9 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         OptionalLong.of(1000),
         Optional.empty(),
         Optional.empty(),
-        false);
+        false,
+        "",
+        java.util.List.of());
   }
 
   /** A loop over these ports, with its event history where the config says. */
@@ -144,6 +148,11 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   @Override
   public StepResult allowWrites(NodeConfig node) {
     return refused("allow_writes");
+  }
+
+  @Override
+  public StepResult setSynchronousStandbys(NodeConfig node, String names) {
+    return refused("set_synchronous_standbys");
   }
 
   @Override

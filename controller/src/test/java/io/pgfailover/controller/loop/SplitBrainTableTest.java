@@ -251,7 +251,9 @@ class SplitBrainTableTest {
           OptionalLong.of(100),
           Optional.empty(),
           s.primary ? Optional.of(!s.writeStop) : Optional.empty(),
-          s.writeStop);
+          s.writeStop,
+          "",
+          java.util.List.of());
     }
 
     @Override
@@ -293,6 +295,11 @@ class SplitBrainTableTest {
       boolean was = s.writeStop;
       s.writeStop = false;
       return was ? StepResult.done("allowed", Map.of()) : StepResult.alreadyDone("none", Map.of());
+    }
+
+    @Override
+    public StepResult setSynchronousStandbys(NodeConfig node, String names) {
+      return StepResult.alreadyDone("async mode: never asked", Map.of());
     }
 
     @Override
