@@ -201,20 +201,6 @@ public final class Decider {
               + newest.node());
     }
 
-    boolean syncChange = false;
-    if (settled && sync.on()) {
-      String wanted = sync.wanted(newest);
-      if (!wanted.equals(newest.synchronousStandbyNames())) {
-        actions.add(new Action.SetSynchronousStandbys(newest.node(), wanted));
-        syncChange = true;
-        notes.add(
-            wanted.isEmpty()
-                ? "no standby streams and has caught up: writes no longer wait for one"
-                : "synchronous standby " + wanted);
-      }
-    }
-    actions.addAll(rejoinPlan.actions());
-    notes.addAll(rejoinPlan.notes());
     unpointable.forEach(
         r ->
             notes.add(
@@ -260,6 +246,20 @@ public final class Decider {
         notes.add("standby " + n.name() + " down");
       }
     }
+    boolean syncChange = false;
+    if (settled && sync.on()) {
+      String wanted = sync.wanted(newest);
+      if (!wanted.equals(newest.synchronousStandbyNames())) {
+        actions.add(new Action.SetSynchronousStandbys(newest.node(), wanted));
+        syncChange = true;
+        notes.add(
+            wanted.isEmpty()
+                ? "no standby streams and has caught up: writes no longer wait for one"
+                : "synchronous standby " + wanted);
+      }
+    }
+    actions.addAll(rejoinPlan.actions());
+    notes.addAll(rejoinPlan.notes());
     Reason reason =
         primaries.size() > 1
             ? Reason.TWO_PRIMARIES

@@ -6,15 +6,16 @@ import io.pgfailover.controller.port.RejoinPhase;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes each node's rejoin progress, as its agent reports it in the facts, into the controller's
- * own event history: {@code rejoin_started}, {@code rewound} or {@code recloned}, then {@code
- * rejoin_finished} (with the method and each phase's duration) or {@code rejoin_failed}, each once.
- * The agent keeps the same story in its own history; this one sits beside the failover that caused
- * the rejoin.
+ * own event history: {@code rejoin_started}, then {@code rewound} or {@code recloned} and {@code
+ * rejoin_finished} (with each phase's duration) or {@code rejoin_failed}, each once. The agent
+ * keeps the same story in its own history; this one sits beside the failover that caused the
+ * rejoin.
  */
 final class RejoinWatch {
   private static final Logger log = LoggerFactory.getLogger(RejoinWatch.class);
@@ -42,17 +43,18 @@ final class RejoinWatch {
     if (now.state().running() && (newRun || !before.state().running())) {
       event("rejoin_started", node, now);
     }
-    int done = newRun ? 0 : before.steps().size();
-    for (NodeAgents.Step step :
-        now.steps().subList(Math.min(done, now.steps().size()), now.steps().size())) {
-      if (step.step() == RejoinPhase.REWINDING && now.method() == NodeAgents.Method.REWIND) {
-        event("rewound", node, now, Map.of("ms", step.ms(), "detail", step.detail()));
-      } else if (step.step() == RejoinPhase.RECLONING) {
-        event("recloned", node, now, Map.of("ms", step.ms(), "detail", step.detail()));
-      }
-    }
     if (now.state() != before.state() || newRun) {
       if (now.state() == RejoinPhase.DONE) {
+        // How the data directory came onto the new timeline: a re-clone replaces a failed rewind.
+        Optional<NodeAgents.Step> moved =
+            step(now, RejoinPhase.RECLONING).or(() -> step(now, RejoinPhase.REWINDING));
+        moved.ifPresent(
+            m ->
+                event(
+                    m.step() == RejoinPhase.RECLONING ? "recloned" : "rewound",
+                    node,
+                    now,
+                    Map.of("ms", m.ms(), "detail", m.detail())));
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("method", now.method().name().toLowerCase());
         now.steps().forEach(s -> f.put(s.step().name().toLowerCase() + "_ms", s.ms()));
@@ -62,6 +64,10 @@ final class RejoinWatch {
         event("rejoin_failed", node, now, Map.of("error", now.error().orElse("")));
       }
     }
+  }
+
+  private static Optional<NodeAgents.Step> step(NodeAgents.Rejoin r, RejoinPhase phase) {
+    return r.steps().stream().filter(s -> s.step() == phase).reduce((a, b) -> b);
   }
 
   private void event(String name, String node, NodeAgents.Rejoin r) {

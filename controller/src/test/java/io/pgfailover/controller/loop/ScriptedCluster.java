@@ -61,6 +61,13 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
    * @param extraYaml top-level YAML added to the config, e.g. an admin block
    */
   public ScriptedCluster(Path dir, String extraYaml) throws ConfigException {
+    this(dir, extraYaml, "");
+  }
+
+  /**
+   * @param nodeExtra added to each node's flow mapping, e.g. an agent entry
+   */
+  public ScriptedCluster(Path dir, String extraYaml, String nodeExtra) throws ConfigException {
     this.config =
         ConfigLoader.parse(
             String.join(
@@ -71,9 +78,9 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
                     "routeTables: [rtb-0123456789abcdef0]",
                     "nodes:",
                     "  - {name: pg-a, instanceId: i-0123456789abcdef0, eniId: " + ENI_A + ",",
-                    "     host: h, user: u}",
+                    "     host: h, user: u" + nodeExtra.replace("NODE", "a") + "}",
                     "  - {name: pg-b, instanceId: i-0123456789abcdef1, eniId: " + ENI_B + ",",
-                    "     host: h, port: 5433, user: u}",
+                    "     host: h, port: 5433, user: u" + nodeExtra.replace("NODE", "b") + "}",
                     "eventLog: " + dir.resolve("events.jsonl"),
                     "")
                 + extraYaml,
@@ -110,11 +117,21 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         java.util.List.of());
   }
 
+  /** The loop's event history so far, oldest first. */
+  public List<com.fasterxml.jackson.databind.JsonNode> events() {
+    return EventLog.tail(config.eventLog().path(), 10_000);
+  }
+
   /** A loop over these ports, with its event history where the config says. */
   public ControlLoop loop() {
+    return loop(io.pgfailover.controller.port.NodeAgents.none());
+  }
+
+  /** The same, with these node agents. */
+  public ControlLoop loop(io.pgfailover.controller.port.NodeAgents agents) {
     return new ControlLoop(
         config,
-        Ports.of(this, this, this),
+        Ports.of(this, this, this).withAgents(agents),
         new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
         new Metrics(),
         clock,
