@@ -85,20 +85,30 @@ public final class PgProbe implements AutoCloseable {
   }
 
   /**
+   * Observes one node within {@code deadline} (at most {@code settings().deadline()}): a quick
+   * "does it answer now?". Never throws.
+   */
+  public ProbeResult probe(NodeEndpoint node, Duration deadline) {
+    Duration d = deadline.compareTo(settings.deadline()) < 0 ? deadline : settings.deadline();
+    return probeAll(List.of(node), settings.writeCheck(), d).get(0);
+  }
+
+  /**
    * Observes several nodes in parallel under one deadline; results are in the order of {@code
    * nodes}.
    */
   public List<ProbeResult> probeAll(List<NodeEndpoint> nodes) {
-    return probeAll(nodes, settings.writeCheck());
+    return probeAll(nodes, settings.writeCheck(), settings.deadline());
   }
 
-  private List<ProbeResult> probeAll(List<NodeEndpoint> nodes, boolean writeCheck) {
+  private List<ProbeResult> probeAll(
+      List<NodeEndpoint> nodes, boolean writeCheck, Duration deadline) {
     long startNanos = System.nanoTime();
-    long deadlineNanos = startNanos + settings.deadline().toNanos();
+    long deadlineNanos = startNanos + deadline.toNanos();
     Instant observedAt = clock.instant();
     List<Attempt> attempts = new ArrayList<>(nodes.size());
     for (NodeEndpoint node : nodes) {
-      attempts.add(new Attempt(node, observedAt, startNanos, writeCheck));
+      attempts.add(new Attempt(node, observedAt, startNanos, writeCheck, deadline));
     }
     List<ProbeResult> results = new ArrayList<>(nodes.size());
     for (Attempt a : attempts) {
@@ -129,7 +139,7 @@ public final class PgProbe implements AutoCloseable {
     }
     long startNanos = System.nanoTime();
     long endNanos = startNanos + timeout.toNanos();
-    ProbeResult before = probeAll(List.of(standby), false).get(0);
+    ProbeResult before = probeAll(List.of(standby), false, settings.deadline()).get(0);
     if (!before.reachable()) {
       return finish(
           standby,
@@ -184,7 +194,7 @@ public final class PgProbe implements AutoCloseable {
     }
     ProbeResult after;
     do {
-      after = probeAll(List.of(standby), false).get(0);
+      after = probeAll(List.of(standby), false, settings.deadline()).get(0);
       if (after.isPrimary()
           && after.timeline().isPresent()
           && after.timeline().getAsLong() > before.timeline().getAsLong()) {
@@ -374,12 +384,19 @@ public final class PgProbe implements AutoCloseable {
     private final Instant observedAt;
     private final long startNanos;
     private final boolean writeCheck;
+    private final Duration deadline;
     private final AtomicReference<Connection> connection = new AtomicReference<>();
     private final AtomicBoolean abandoned = new AtomicBoolean();
     private volatile Observation observation;
     private final Future<ProbeResult> future;
 
-    Attempt(NodeEndpoint node, Instant observedAt, long startNanos, boolean writeCheck) {
+    Attempt(
+        NodeEndpoint node,
+        Instant observedAt,
+        long startNanos,
+        boolean writeCheck,
+        Duration deadline) {
+      this.deadline = deadline;
       this.node = node;
       this.observedAt = observedAt;
       this.startNanos = startNanos;
@@ -398,7 +415,7 @@ public final class PgProbe implements AutoCloseable {
     private ProbeResult run() {
       Connection c = null;
       try {
-        c = ProbeConnections.open(node, settings.deadline());
+        c = ProbeConnections.open(node, deadline);
         connection.set(c);
         if (abandoned.get()) {
           abort(c); // the caller gave up while we were connecting
@@ -455,14 +472,12 @@ public final class PgProbe implements AutoCloseable {
             o,
             Optional.of(
                 WriteCheck.failed(
-                    "write check did not finish within the probe deadline " + settings.deadline())),
+                    "write check did not finish within the probe deadline " + deadline)),
             elapsed());
       }
       return failure(
           Reachability.TIMEOUT,
-          "no answer within the probe deadline "
-              + settings.deadline()
-              + " (connect, login and queries)");
+          "no answer within the probe deadline " + deadline + " (connect, login and queries)");
     }
 
     private void abandon() {

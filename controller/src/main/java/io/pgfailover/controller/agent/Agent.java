@@ -53,6 +53,7 @@ public final class Agent implements AutoCloseable {
   private final EventLog events;
   private final LocalPostgres pg;
   private final Rejoiner rejoiner;
+  private final UpstreamWatch upstream;
   private final BoundedHttpServer server;
 
   private Agent(AgentConfig config, Clock clock, Consumer<RejoinPhase> beforePhase)
@@ -69,6 +70,7 @@ public final class Agent implements AutoCloseable {
       Tools tools = new Tools(osUser, scratch);
       this.pg = new LocalPostgres(config, tools, toolLog, events);
       this.rejoiner = new Rejoiner(config, pg, tools, toolLog, events, clock, beforePhase);
+      this.upstream = new UpstreamWatch(config, pg::upstream);
       this.server =
           new BoundedHttpServer(
               "agent",
@@ -107,6 +109,7 @@ public final class Agent implements AutoCloseable {
       throws IOException, ActorLock.HeldException {
     Agent a = new Agent(config, clock, beforePhase);
     a.server.start();
+    a.upstream.start();
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("listen", config.listenText());
     f.put("data_directory", config.postgres().dataDirectory().toString());
@@ -131,7 +134,7 @@ public final class Agent implements AutoCloseable {
   }
 
   private void facts(HttpExchange ex) throws IOException {
-    json(ex, 200, pg.facts(rejoiner.state()));
+    json(ex, 200, pg.facts(rejoiner.state(), upstream.view()));
   }
 
   private void rejoinState(HttpExchange ex) throws IOException {
@@ -242,6 +245,7 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    upstream.close();
     rejoiner.close();
     pg.close();
     events.append("agent_stopped", Map.of("rejoin", rejoiner.state().state().name()));

@@ -3,6 +3,7 @@ package io.pgfailover.controller.agent;
 import io.pgfailover.controller.config.AgentConfig;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.events.LogText;
+import io.pgfailover.controller.port.NodeAgents;
 import io.pgfailover.controller.port.NodeAgents.Facts;
 import io.pgfailover.controller.port.NodeAgents.Rejoin;
 import io.pgfailover.controller.port.StepResult;
@@ -234,7 +235,7 @@ final class LocalPostgres implements AutoCloseable {
   }
 
   /** Every fact, each found out on its own so that one failure does not hide the others. */
-  Facts facts(Rejoin rejoin) {
+  Facts facts(Rejoin rejoin, Optional<NodeAgents.Upstream> upstream) {
     List<String> problems = new ArrayList<>();
     OptionalLong pid = postmasterPid();
     Optional<ControlFile> cf = controlFile(problems);
@@ -253,7 +254,20 @@ final class LocalPostgres implements AutoCloseable {
         self.role(),
         self.timeline(),
         problems,
-        rejoin);
+        rejoin,
+        upstream);
+  }
+
+  /** Where primary_conninfo points (its first host and its port, 5432 by default), if set. */
+  Optional<HostPort> upstream() {
+    return primaryConninfo()
+        .map(Conninfo::parse)
+        .filter(c -> c.containsKey("host"))
+        .map(
+            c ->
+                new HostPort(
+                    c.get("host").split(",")[0].strip(),
+                    Integer.parseInt(c.getOrDefault("port", "5432").split(",")[0].strip())));
   }
 
   /** postgresql.auto.conf's primary_conninfo, else the main configuration file's. */

@@ -23,7 +23,18 @@ public record AgentConfig(
     EventLogConfig eventLog,
     Postgres postgres,
     Replication replication,
-    Rejoin rejoin) {
+    Rejoin rejoin,
+    Witness witness) {
+
+  /**
+   * The agent's own probe of its upstream (the server its {@code primary_conninfo} names): the
+   * controller's active witness. Same bounded probe as the controller's; match its interval and
+   * timeout.
+   */
+  public record Witness(Duration interval, Duration timeout) {
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+  }
 
   public static final Path DEFAULT_EVENT_LOG = Path.of("/var/lib/pgfailover-agent/events.jsonl");
 

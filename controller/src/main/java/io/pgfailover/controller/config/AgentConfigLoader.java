@@ -99,8 +99,34 @@ public final class AgentConfigLoader {
             atLeastOneSecond(j, "recloneTimeout", AgentConfig.Rejoin.DEFAULT_RECLONE_TIMEOUT),
             atLeastOneSecond(j, "streamTimeout", AgentConfig.Rejoin.DEFAULT_STREAM_TIMEOUT));
     j.rejectUnknown();
+    YamlFields w = top.object("witness");
+    AgentConfig.Witness witness =
+        new AgentConfig.Witness(
+            w.duration("interval", AgentConfig.Witness.DEFAULT_INTERVAL),
+            w.duration("timeout", AgentConfig.Witness.DEFAULT_TIMEOUT));
+    if (witness.timeout().compareTo(witness.interval()) > 0) {
+      top.errors()
+          .add(
+              w.get("timeout").orElse(w.node()),
+              "witness.timeout",
+              witness.timeout().toMillis()
+                  + " ms is longer than witness.interval ("
+                  + witness.interval().toMillis()
+                  + " ms)",
+              "make witness.timeout at most witness.interval, as the controller's probe.timeout");
+    }
+    if (witness.interval().toMillis() < 100) {
+      top.errors()
+          .add(
+              w.get("interval").orElse(w.node()),
+              "witness.interval",
+              "is below 100 ms",
+              "use 100ms or more (the controller's probe.interval is a good value)");
+    }
+    w.rejectUnknown();
     top.rejectUnknown();
-    return new AgentConfig(node, listen, tokenFile, eventLog, postgres, replication, rejoin);
+    return new AgentConfig(
+        node, listen, tokenFile, eventLog, postgres, replication, rejoin, witness);
   }
 
   /**

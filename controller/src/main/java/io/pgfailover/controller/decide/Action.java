@@ -29,8 +29,11 @@ public sealed interface Action {
    *
    * @param abortIfPrimary re-probe this (failed) node just before promoting and abort if it answers
    *     as a primary again: the snapshot the decision saw may be a second old
+   * @param recheckWithin that re-probe's deadline
    */
-  record Promote(String node, java.util.Optional<String> abortIfPrimary) implements Action {
+  record Promote(
+      String node, java.util.Optional<String> abortIfPrimary, java.time.Duration recheckWithin)
+      implements Action {
     public String name() {
       return "promote";
     }

@@ -83,7 +83,13 @@ public final class Decider {
               + " from; check the nodes");
     }
     int failures = history.failures(failed.get());
-    int threshold = config.probe().failureThreshold();
+    ActiveWitness seen = activeWitness(snapshot, history, failed.get());
+    // A standby's host that cannot reach the primary either is one more failed probe, from
+    // another place (ActiveWitness, rule 2).
+    int threshold =
+        seen.verdict() == ActiveWitness.Verdict.UNREACHABLE
+            ? Math.max(1, config.probe().failureThreshold() - 1)
+            : config.probe().failureThreshold();
     if (failures < threshold) {
       return Decision.nothing(
           Reason.PRIMARY_SUSPECT,
@@ -95,7 +101,7 @@ public final class Decider {
               threshold,
               failureOf(snapshot, failed.get())));
     }
-    return failover(snapshot, history, failed.get(), Optional.empty(), false, false);
+    return failover(snapshot, history, failed.get(), Optional.empty(), false, false, seen);
   }
 
   private Decision withPrimary(Snapshot s, History h, List<NodeObservation> primaries) {
@@ -301,13 +307,14 @@ public final class Decider {
                 + " is healthy: use switchover to move it without losing writes, or failover"
                 + " --force");
       }
-      return failover(s, h, live.node(), request.to(), true, true);
+      return failover(s, h, live.node(), request.to(), true, true, ActiveWitness.NONE);
     }
     Optional<String> failed = failedPrimary(s, h);
     if (failed.isEmpty()) {
       return refused("no node is or was primary: nothing to fail over from");
     }
-    return failover(s, h, failed.get(), request.to(), request.force(), true);
+    return failover(
+        s, h, failed.get(), request.to(), request.force(), true, activeWitness(s, h, failed.get()));
   }
 
   private Decision switchover(Snapshot s, History h, Request.Switchover request) {
@@ -344,7 +351,7 @@ public final class Decider {
             List.of(
                 new Action.StopWrites(primary.node()),
                 new Action.AwaitCatchUp(request.to(), primary.node()),
-                new Action.Promote(request.to(), Optional.empty())));
+                new Action.Promote(request.to(), Optional.empty(), Duration.ZERO)));
     actions.addAll(synchronousAfterPromotion(target));
     actions.add(
         new Action.PointRoutes(request.to(), nodeConfig(request.to()).eniId(), pointable(s)));
@@ -365,10 +372,32 @@ public final class Decider {
    * @param manual an operator asked: the automatic-off switch does not apply
    */
   private Decision failover(
-      Snapshot s, History h, String failed, Optional<String> to, boolean force, boolean manual) {
+      Snapshot s,
+      History h,
+      String failed,
+      Optional<String> to,
+      boolean force,
+      boolean manual,
+      ActiveWitness seen) {
     FailoverPolicy policy = config.failover();
     NodeConfig failedNode = nodeConfig(failed);
-    if (!force) {
+    if (!force && seen.verdict() == ActiveWitness.Verdict.REACHED) {
+      String msg =
+          "no failover: primary "
+              + failed
+              + " unreachable from the controller ("
+              + failureOf(s, failed)
+              + ") but "
+              + seen.detail()
+              + ": the controller's path is broken";
+      return new Decision(
+          Reason.PRIMARY_ALIVE_PER_WITNESS,
+          msg,
+          List.of(new Alarm(AlarmKind.CONTROLLER_PATH_BROKEN, msg)));
+    }
+    // The passive witness (what a WAL receiver last heard) holds a failover back only while no
+    // standby's host has seen the primary fail too (ActiveWitness, rules 2 and 3).
+    if (!force && seen.verdict() == ActiveWitness.Verdict.NONE) {
       // Guard 2: a standby that still hears from the primary proves it alive.
       Optional<NodeObservation> witness =
           s.nodes().values().stream()
@@ -540,8 +569,16 @@ public final class Decider {
     if (policy.fencing() == FailoverPolicy.Fencing.STOP_INSTANCE) {
       actions.add(new Action.Fence(failed, failedNode.instanceId()));
     }
+    // The re-check before promoting asks whether the failed primary answers again now. When a
+    // standby's host has seen it fail too, a live primary would answer within milliseconds: a
+    // quarter of the probe timeout is enough, and the failover does not wait out a full one.
+    Duration recheck =
+        seen.verdict() == ActiveWitness.Verdict.UNREACHABLE
+            ? config.probe().timeout().dividedBy(4)
+            : config.probe().timeout();
     actions.add(
-        new Action.Promote(candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed)));
+        new Action.Promote(
+            candidate.node(), oldStillUp ? Optional.empty() : Optional.of(failed), recheck));
     actions.addAll(synchronousAfterPromotion(candidate));
     actions.add(
         new Action.PointRoutes(
@@ -563,7 +600,9 @@ public final class Decider {
             "%s %s%s, lag %s",
             manual ? "operator failover:" : "primary",
             state,
-            witnessNote(s, failed),
+            seen.verdict() == ActiveWitness.Verdict.UNREACHABLE
+                ? ", " + seen.detail()
+                : witnessNote(s, failed),
             lag.isPresent() ? lag.getAsLong() + " bytes" : "unknown");
     return new Decision(
         manual ? Reason.MANUAL_FAILOVER : Reason.FAILOVER,
@@ -716,6 +755,11 @@ public final class Decider {
                     request.node()
                         + " is the primary on the newest timeline: it is what others rejoin,"
                         + " never rejoined"));
+  }
+
+  private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
+    return ActiveWitness.of(
+        s, nodeConfig(failed), Optional.ofNullable(h.failingSince().get(failed)));
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

@@ -370,7 +370,7 @@ final class Actuator {
   private StepResult promote(Action.Promote p) {
     if (p.abortIfPrimary().isPresent()) {
       // Re-check before the one step that cannot be undone: the failed primary may have come back.
-      NodeObservation again = nodes.probe(node(p.abortIfPrimary().get()));
+      NodeObservation again = nodes.probe(node(p.abortIfPrimary().get()), p.recheckWithin());
       if (again.isPrimary()) {
         primaryBack = again;
         return StepResult.failed(

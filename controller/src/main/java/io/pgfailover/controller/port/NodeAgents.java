@@ -154,6 +154,8 @@ public interface NodeAgents {
    *     timeline history files in pg_wal (a server killed right after its promotion has not
    *     checkpointed on the new timeline yet)
    * @param problems what could not be found out, in words
+   * @param upstream the agent's own probe of the server its {@code primary_conninfo} names: the
+   *     controller's active witness; empty when there is none to probe (absent from older agents)
    */
   record Facts(
       String node,
@@ -169,11 +171,32 @@ public interface NodeAgents {
       Role role,
       OptionalLong timeline,
       List<String> problems,
-      Rejoin rejoin) {
+      Rejoin rejoin,
+      Optional<Upstream> upstream) {
     public Facts {
       problems = List.copyOf(problems);
+      upstream = upstream == null ? Optional.empty() : upstream;
     }
   }
+
+  /**
+   * What this host's agent saw of its upstream, its own probe every {@code witness.interval}. Ages
+   * are measured on the agent's monotonic clock when it answers: nothing is compared across hosts.
+   *
+   * @param target host:port probed (from {@code primary_conninfo})
+   * @param sinceReachedMs how long ago a probe last got an answer, and the role it answered as;
+   *     empty when none ever did
+   * @param consecutiveFailures failed probes since the last answer
+   * @param lastFailure the last failure's kind ({@code refused}, {@code timeout}, ...)
+   * @param sinceProbedMs how long ago the last probe finished
+   */
+  record Upstream(
+      String target,
+      OptionalLong sinceReachedMs,
+      Optional<Role> reachedAs,
+      int consecutiveFailures,
+      Optional<String> lastFailure,
+      OptionalLong sinceProbedMs) {}
 
   /** How a rejoin brought the data directory onto the source's timeline. */
   enum Method {

@@ -16,6 +16,14 @@ public interface PostgresNodes {
   NodeObservation probe(NodeConfig node);
 
   /**
+   * The same probe under a shorter {@code deadline} (at most the probe timeout): a quick "does it
+   * answer now?". Implementations whose probe answers at once need not override it.
+   */
+  default NodeObservation probe(NodeConfig node, Duration deadline) {
+    return probe(node);
+  }
+
+  /**
    * Promote a standby and confirm it left recovery on a new timeline. Idempotent: on a node that is
    * already primary it changes nothing and reports {@code changed=false}. Only promotes: a write
    * stop the node carries is {@link #allowWrites}'s, a separate step. A failure before {@code

@@ -57,6 +57,11 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
     return observation(probe.probe(endpoints.get(node.name())));
   }
 
+  @Override
+  public NodeObservation probe(NodeConfig node, Duration deadline) {
+    return observation(probe.probe(endpoints.get(node.name()), deadline));
+  }
+
   static NodeObservation observation(ProbeResult r) {
     if (!r.reachable()) {
       return NodeObservation.unreachable(r.node(), r.reachability());

@@ -158,7 +158,8 @@ class RejoinAndSyncDecisionsTest {
             running ? Role.STANDBY : Role.PRIMARY,
             OptionalLong.of(1),
             List.of(),
-            rejoin));
+            rejoin,
+            Optional.empty()));
   }
 
   static NodeAgents.Reply<NodeAgents.Facts> idle(String node, boolean running) {
@@ -458,7 +459,7 @@ class RejoinAndSyncDecisionsTest {
                         withSynchronousNames(standbyNotStreaming("pg-b", 1, 1000), "\"pg-b\"")))),
             Reason.FAILOVER,
             List.of(
-                new Action.Promote("pg-b", Optional.of("pg-a")),
+                new Action.Promote("pg-b", Optional.of("pg-a"), java.time.Duration.ofSeconds(1)),
                 new Action.SetSynchronousStandbys("pg-b", ""),
                 new Action.PointRoutes(
                     "pg-b", ENI_B, List.of("rtb-0111111111111111a", "rtb-0222222222222222b"))),

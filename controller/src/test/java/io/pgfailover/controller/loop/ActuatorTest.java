@@ -137,7 +137,7 @@ class ActuatorTest {
             List.of(
                 new Action.StopWrites("a"),
                 new Action.AwaitCatchUp("b", "a"),
-                new Action.Promote("b", Optional.empty()),
+                new Action.Promote("b", Optional.empty(), java.time.Duration.ofSeconds(1)),
                 new Action.PointRoutes(
                     "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =
@@ -160,7 +160,7 @@ class ActuatorTest {
             "promoting b",
             List.of(
                 new Action.Fence("a", "i-0123456789abcdef0"),
-                new Action.Promote("b", Optional.of("a")),
+                new Action.Promote("b", Optional.of("a"), java.time.Duration.ofSeconds(1)),
                 new Action.PointRoutes(
                     "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =
@@ -224,7 +224,7 @@ class ActuatorTest {
                 Reason.FAILOVER,
                 "x",
                 List.of(
-                    new Action.Promote("b", Optional.of("a")),
+                    new Action.Promote("b", Optional.of("a"), java.time.Duration.ofSeconds(1)),
                     new Action.PointRoutes(
                         "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0")))),
             Instant.now());
@@ -294,7 +294,7 @@ class ActuatorTest {
                 Reason.FAILOVER,
                 "x",
                 List.of(
-                    new Action.Promote("b", Optional.of("a")),
+                    new Action.Promote("b", Optional.of("a"), java.time.Duration.ofSeconds(1)),
                     new Action.PointRoutes(
                         "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0")))),
             Instant.now());
@@ -338,7 +338,7 @@ class ActuatorTest {
                 Reason.FAILOVER,
                 "x",
                 List.of(
-                    new Action.Promote("b", Optional.of("a")),
+                    new Action.Promote("b", Optional.of("a"), java.time.Duration.ofSeconds(1)),
                     new Action.PointRoutes(
                         "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0")))),
             Instant.now());
@@ -389,7 +389,7 @@ class ActuatorTest {
             List.of(
                 new Action.StopWrites("a"),
                 new Action.AwaitCatchUp("b", "a"),
-                new Action.Promote("b", Optional.empty()),
+                new Action.Promote("b", Optional.empty(), java.time.Duration.ofSeconds(1)),
                 new Action.PointRoutes(
                     "b", "eni-0123456789abcdef1", List.of("rtb-0123456789abcdef0"))));
     Actuator.Outcome outcome =

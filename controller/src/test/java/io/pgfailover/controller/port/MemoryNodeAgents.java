@@ -148,7 +148,8 @@ public final class MemoryNodeAgents implements NodeAgents {
             h.role,
             OptionalLong.of(h.timeline),
             List.of(),
-            h.rejoin));
+            h.rejoin,
+            Optional.empty()));
   }
 
   @Override

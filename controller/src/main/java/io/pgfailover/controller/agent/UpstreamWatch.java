@@ -1,0 +1,127 @@
+package io.pgfailover.controller.agent;
+
+import io.pgfailover.controller.config.AgentConfig;
+import io.pgfailover.controller.decide.NodeObservation;
+import io.pgfailover.controller.port.NodeAgents;
+import io.pgfailover.probe.NodeEndpoint;
+import io.pgfailover.probe.PgProbe;
+import io.pgfailover.probe.ProbeResult;
+import io.pgfailover.probe.ProbeSettings;
+import io.pgfailover.probe.Role;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The active witness: this host probes its upstream (the server its {@code primary_conninfo} names)
+ * every interval with the controller's own bounded probe, so the controller can ask "did the
+ * standby's host reach the primary?" and not only "did its WAL receiver hear from it?". The probe
+ * logs in as the agent's local role, which exists on the upstream too (roles replicate).
+ */
+final class UpstreamWatch implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamWatch.class);
+
+  /** What one host:port's probes have shown; replaced whenever the target changes. */
+  private record Seen(
+      String target,
+      long reachedNanos,
+      Role reachedAs,
+      int failures,
+      String lastFailure,
+      long probedNanos) {}
+
+  private final AgentConfig config;
+  private final Supplier<Optional<HostPort>> upstream;
+  private final PgProbe probe;
+  private final ScheduledExecutorService timer;
+  private volatile Seen seen;
+
+  /**
+   * @param upstream where the local server's {@code primary_conninfo} points now, if anywhere
+   */
+  UpstreamWatch(AgentConfig config, Supplier<Optional<HostPort>> upstream) {
+    this.config = config;
+    this.upstream = upstream;
+    this.probe =
+        new PgProbe(
+            ProbeSettings.defaults()
+                .withDeadline(config.witness().timeout())
+                .withWriteCheck(false));
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "upstream-watch");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  void start() {
+    long every = config.witness().interval().toMillis();
+    timer.scheduleWithFixedDelay(this::probeOnce, 0, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** One probe; never throws (a throw would end the schedule). */
+  void probeOnce() {
+    try {
+      Optional<HostPort> to = upstream.get();
+      if (to.isEmpty()) {
+        seen = null;
+        return;
+      }
+      String target = to.get().host() + ":" + to.get().port();
+      ProbeResult r =
+          probe.probe(
+              NodeEndpoint.of(
+                  config.node() + "-upstream",
+                  to.get().host(),
+                  to.get().port(),
+                  "postgres",
+                  config.postgres().local().user(),
+                  config.postgres().local().password().source()));
+      long now = System.nanoTime();
+      Seen before = seen != null && seen.target().equals(target) ? seen : null;
+      seen =
+          r.reachable()
+              ? new Seen(target, now, r.role(), 0, "", now)
+              : new Seen(
+                  target,
+                  before == null ? 0 : before.reachedNanos(),
+                  before == null ? Role.UNKNOWN : before.reachedAs(),
+                  (before == null ? 0 : before.failures()) + 1,
+                  NodeObservation.text(r.reachability()),
+                  now);
+    } catch (RuntimeException e) {
+      log.error("event=upstream_watch_bug error=\"{}\"", e.toString(), e);
+    }
+  }
+
+  /** What the controller reads in the facts. */
+  Optional<NodeAgents.Upstream> view() {
+    Seen s = seen;
+    if (s == null) {
+      return Optional.empty();
+    }
+    long now = System.nanoTime();
+    boolean reached = s.reachedNanos() != 0;
+    return Optional.of(
+        new NodeAgents.Upstream(
+            s.target(),
+            reached ? OptionalLong.of((now - s.reachedNanos()) / 1_000_000) : OptionalLong.empty(),
+            reached ? Optional.of(s.reachedAs()) : Optional.empty(),
+            s.failures(),
+            s.lastFailure().isEmpty() ? Optional.empty() : Optional.of(s.lastFailure()),
+            OptionalLong.of((now - s.probedNanos()) / 1_000_000)));
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    probe.close();
+  }
+}

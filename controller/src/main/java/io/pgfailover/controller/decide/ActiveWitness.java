@@ -1,0 +1,92 @@
+package io.pgfailover.controller.decide;
+
+import io.pgfailover.controller.config.NodeConfig;
+import io.pgfailover.controller.port.NodeAgents;
+import io.pgfailover.probe.Role;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * What the standbys' hosts saw of a primary the controller cannot reach: each node agent probes its
+ * upstream every interval with the controller's own probe ({@link NodeAgents.Upstream}). Pure.
+ *
+ * <p>Two views of one primary, the controller's and a standby host's, compared by durations only
+ * (each measured on its own host's clock):
+ *
+ * <ol>
+ *   <li>A standby's host that reached the primary, as primary, after the controller's failures
+ *       began proves the primary alive and the controller's path broken: no failover.
+ *   <li>A standby's host that has not reached it since before the controller's failures began, and
+ *       failed at least once meanwhile, saw the same failure from another place: that counts as one
+ *       more failed probe, and the passive witness (what the WAL receiver last heard) adds nothing
+ *       a dead or cut-off primary would not also show, so it no longer holds the failover back.
+ *   <li>Without a view (no agent, no answer, an agent probing elsewhere), the passive witness rules
+ *       alone, as before agents.
+ * </ol>
+ */
+record ActiveWitness(Verdict verdict, String standby, String detail) {
+  enum Verdict {
+    /** Rule 1: the primary answered a standby's host after the controller's failures began. */
+    REACHED,
+    /** Rule 2: a standby's host cannot reach it either. */
+    UNREACHABLE,
+    /** Rule 3: no standby's host watches it. */
+    NONE
+  }
+
+  static final ActiveWitness NONE = new ActiveWitness(Verdict.NONE, "", "");
+
+  /**
+   * @param failingSince when the controller first saw {@code failed} fail (its own clock)
+   */
+  static ActiveWitness of(Snapshot s, NodeConfig failed, Optional<Instant> failingSince) {
+    if (failingSince.isEmpty()) {
+      return NONE;
+    }
+    long failingMs = Duration.between(failingSince.get(), s.at()).toMillis();
+    String target = failed.host() + ":" + failed.port();
+    ActiveWitness agreed = NONE;
+    for (var e : s.agents().entrySet()) {
+      if (e.getKey().equals(failed.name())) {
+        continue;
+      }
+      Optional<NodeAgents.Upstream> up =
+          e.getValue()
+              .value()
+              .flatMap(NodeAgents.Facts::upstream)
+              .filter(u -> u.target().equals(target));
+      if (up.isEmpty()) {
+        continue;
+      }
+      NodeAgents.Upstream u = up.get();
+      boolean reachedSince =
+          u.sinceReachedMs().isPresent()
+              && u.sinceReachedMs().getAsLong() < failingMs
+              && u.reachedAs().filter(Role.PRIMARY::equals).isPresent();
+      if (reachedSince) {
+        return new ActiveWitness(
+            Verdict.REACHED,
+            e.getKey(),
+            String.format(
+                java.util.Locale.ROOT,
+                "%s's host reached it %.1f s ago",
+                e.getKey(),
+                u.sinceReachedMs().getAsLong() / 1000.0));
+      }
+      if (u.consecutiveFailures() >= 1) {
+        agreed =
+            new ActiveWitness(
+                Verdict.UNREACHABLE,
+                e.getKey(),
+                e.getKey()
+                    + "'s host cannot reach it either ("
+                    + u.consecutiveFailures()
+                    + " failed, "
+                    + u.lastFailure().orElse("failed")
+                    + ")");
+      }
+    }
+    return agreed;
+  }
+}

@@ -1,0 +1,161 @@
+package io.pgfailover.controller.decide;
+
+import static io.pgfailover.controller.decide.DeciderTest.ENI_A;
+import static io.pgfailover.controller.decide.DeciderTest.downTimeout;
+import static io.pgfailover.controller.decide.DeciderTest.routesOn;
+import static io.pgfailover.controller.decide.DeciderTest.standbyHearingA;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.pgfailover.controller.port.NodeAgents;
+import io.pgfailover.probe.Role;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The active witness (ActiveWitness): what the standby's host saw of a primary the controller
+ * cannot reach, on top of what its WAL receiver last heard. One loop a second; the primary (pg-a,
+ * 10.0.1.10:5432) times out from the controller from the second loop on.
+ */
+class ActiveWitnessDecisionsTest {
+
+  /** pg-b's agent's view of pg-a. */
+  static NodeAgents.Reply<NodeAgents.Facts> upstream(
+      long sinceReachedMs, Role reachedAs, int failures, String lastFailure) {
+    return NodeAgents.Reply.of(
+        new NodeAgents.Facts(
+            "pg-b",
+            true,
+            OptionalLong.empty(),
+            "15.18",
+            "/var/lib/pgsql/data",
+            0,
+            0,
+            true,
+            Optional.empty(),
+            Optional.empty(),
+            Role.STANDBY,
+            OptionalLong.of(1),
+            List.of(),
+            NodeAgents.Rejoin.idle(),
+            Optional.of(
+                new NodeAgents.Upstream(
+                    "10.0.1.10:5432",
+                    OptionalLong.of(sinceReachedMs),
+                    Optional.of(reachedAs),
+                    failures,
+                    failures == 0 ? Optional.empty() : Optional.of(lastFailure),
+                    OptionalLong.of(200)))));
+  }
+
+  /** Loop 0 healthy, then {@code failedLoops} loops of pg-a timing out, with pg-b's view. */
+  static List<Snapshot> looks(
+      int failedLoops, long heardMs, Optional<NodeAgents.Reply<NodeAgents.Facts>> agent) {
+    List<Snapshot> out = new java.util.ArrayList<>();
+    out.add(DeciderTest.HEALTHY);
+    for (int i = 1; i <= failedLoops; i++) {
+      Map<String, NodeObservation> nodes = new LinkedHashMap<>();
+      nodes.put("pg-a", downTimeout("pg-a"));
+      nodes.put("pg-b", standbyHearingA("pg-b", 1000, heardMs));
+      out.add(
+          new Snapshot(
+              Instant.EPOCH.plusSeconds(i),
+              nodes,
+              routesOn(ENI_A),
+              agent.map(a -> Map.of("pg-b", a)).orElse(Map.of())));
+    }
+    return out;
+  }
+
+  record Row(
+      String name, List<Snapshot> looks, Reason reason, List<String> actions, String sentence) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static Arguments row(
+      String name, List<Snapshot> looks, Reason reason, List<String> actions, String sentence) {
+    return Arguments.of(new Row(name, looks, reason, actions, sentence));
+  }
+
+  static Stream<Arguments> rows() {
+    return Stream.of(
+        row(
+            "two timeouts and the standby's host cannot reach it either: fail over now",
+            looks(2, 2500, Optional.of(upstream(2600, Role.PRIMARY, 2, "timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
+                + " either (2 failed, timeout), lag 0 bytes"),
+        row(
+            "the same, though its WAL receiver still says it heard 1 s ago: fail over",
+            looks(2, 1000, Optional.of(upstream(2600, Role.PRIMARY, 2, "timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
+                + " either (2 failed, timeout), lag 0 bytes"),
+        row(
+            "the standby's host reached it 0.3 s ago: the controller's path is broken",
+            looks(3, 300, Optional.of(upstream(300, Role.PRIMARY, 0, ""))),
+            Reason.PRIMARY_ALIVE_PER_WITNESS,
+            List.of("alarm"),
+            "no failover: primary pg-a unreachable from the controller (timeout) but pg-b's host"
+                + " reached it 0.3 s ago: the controller's path is broken"),
+        row(
+            "its last reach is older than the controller's failures but it has not failed since:"
+                + " no agreement yet, wait",
+            looks(2, 2500, Optional.of(upstream(2600, Role.PRIMARY, 0, ""))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"),
+        row(
+            "no agent: two timeouts are not enough",
+            looks(2, 2500, Optional.empty()),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"),
+        row(
+            "an agent that does not answer: as without one",
+            looks(2, 2500, Optional.of(NodeAgents.Reply.failed("connection refused"))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rows")
+  void decides(Row row) {
+    History h = History.empty();
+    for (Snapshot s : row.looks()) {
+      h = h.next(s);
+    }
+    Snapshot last = row.looks().get(row.looks().size() - 1);
+    Decision d = new Decider(DeciderTest.DEFAULTS).decide(last, h);
+    assertEquals(row.reason(), d.reason(), d.message());
+    assertEquals(row.actions(), d.actions().stream().map(Action::name).toList(), d.message());
+    assertEquals(row.sentence(), d.message());
+  }
+
+  @org.junit.jupiter.api.Test
+  void whenTheStandbysHostAgreesTheRecheckTakesAQuarterOfTheProbeTimeout() {
+    List<Snapshot> s = looks(2, 2500, Optional.of(upstream(2600, Role.PRIMARY, 2, "timeout")));
+    History h = History.empty();
+    for (Snapshot x : s) {
+      h = h.next(x);
+    }
+    Action.Promote p =
+        (Action.Promote) new Decider(DeciderTest.DEFAULTS).decide(s.get(2), h).actions().get(0);
+    assertEquals(Optional.of("pg-a"), p.abortIfPrimary());
+    assertEquals(Duration.ofMillis(250), p.recheckWithin());
+  }
+}
