@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgfailover.controller.cli.Failoverctl;
 import io.pgfailover.controller.events.ActorLock;
+import io.pgfailover.controller.port.NodeAgents;
 import io.pgfailover.controller.port.NodeAgents.Facts;
 import io.pgfailover.controller.port.RejoinPhase;
 import io.pgfailover.controller.port.StepResult;
 import io.pgfailover.probe.Role;
+import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
@@ -120,6 +122,51 @@ class AgentIT {
               .anyMatch(e -> e.contains("\"action_finished\"") && e.contains("stop_postgres")),
           "every action on PostgreSQL is in the history");
     }
+  }
+
+  /**
+   * The active witness: the standby's agent probes its upstream (the primary, as primary_conninfo
+   * names it) and reports when it last reached it; a frozen primary shows as failed probes of the
+   * timeout kind, and the last reach ages.
+   */
+  @Test
+  void theStandbysAgentWatchesItsPrimaryAndSeesAFrozenOneTimeOut() throws Exception {
+    PgNode primary = pg.primary();
+    try (AgentFixture a = new AgentFixture(pg.standby(), dir.resolve("b"), false)) {
+      String target = primary.host() + ":" + primary.port();
+      java.util.concurrent.atomic.AtomicReference<NodeAgents.Upstream> seen =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Waits.until(
+          "the standby's agent to reach its primary",
+          Duration.ofSeconds(20),
+          () -> {
+            upstream(a).ifPresent(seen::set);
+            return seen.get() != null
+                && seen.get().target().equals(target)
+                && seen.get().sinceReachedMs().isPresent();
+          });
+      assertEquals(java.util.Optional.of(Role.PRIMARY), seen.get().reachedAs());
+      pg.freeze(primary);
+      try {
+        Waits.until(
+            "two failed probes of the frozen primary",
+            Duration.ofSeconds(20),
+            () -> {
+              upstream(a).ifPresent(seen::set);
+              return seen.get().consecutiveFailures() >= 2;
+            });
+        assertEquals(java.util.Optional.of("timeout"), seen.get().lastFailure());
+        assertTrue(
+            seen.get().sinceReachedMs().getAsLong() >= 1000,
+            "its last reach ages while it fails: " + seen.get());
+      } finally {
+        pg.thaw(primary);
+      }
+    }
+  }
+
+  private static java.util.Optional<NodeAgents.Upstream> upstream(AgentFixture a) {
+    return a.client.facts(a.name).value().flatMap(Facts::upstream);
   }
 
   @Test
