@@ -203,8 +203,11 @@ public final class ControlLoop implements AutoCloseable {
             "pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
       }
       Duration left = config.probe().interval().minus(Duration.between(start, clock.instant()));
-      // A follower wakes when the leader's lease may be taken over, not up to one interval later.
-      Optional<Duration> takeover = leadership.takeoverDueIn();
+      // A follower wakes when the leader's lease may be taken over, not up to one interval later;
+      // one probe timeout earlier, so that the observation a takeover acts on (which waits out a
+      // probe timeout when the old primary is cut off with its controller) is taken while the
+      // lease runs out rather than after (runOnce observes before it ticks the lease).
+      Optional<Duration> takeover = leadership.takeoverDueIn().map(this::observeAhead);
       if (takeover.isPresent() && takeover.get().compareTo(left) < 0) {
         left = takeover.get();
       }
@@ -215,9 +218,20 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
-  /** One observe → decide → act iteration; serves at most one pending operator request. */
+  /** The wait before a takeover's loop: a probe timeout less, unless that is all that is left. */
+  private Duration observeAhead(Duration dueIn) {
+    Duration ahead = config.probe().timeout();
+    return dueIn.compareTo(ahead) > 0 ? dueIn.minus(ahead) : dueIn;
+  }
+
+  /**
+   * One observe → decide → act iteration; serves at most one pending operator request. The lease is
+   * ticked after observing: a follower that takes it over acts on an observation it took while the
+   * old lease ran out (the acting window is checked again before every action anyway).
+   */
   public synchronized LoopReport runOnce() {
     Pending pending = requests.poll();
+    Snapshot snapshot = observe();
     leadership.tick();
     if (leadership.paired()) {
       metrics.gauge(
@@ -231,7 +245,6 @@ public final class ControlLoop implements AutoCloseable {
           "",
           leadership.token());
     }
-    Snapshot snapshot = observe();
     rejoinWatch.observe(snapshot.agents());
     history = history.next(snapshot);
     saveState();
