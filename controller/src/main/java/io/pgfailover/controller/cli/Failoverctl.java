@@ -461,7 +461,7 @@ public final class Failoverctl {
                   c.cluster(),
                   c.nodes().size(),
                   c.routeTables().size(),
-                  Detection.of(c.probe(), c.failover()).describe());
+                  Detection.of(c).describe());
           spec.commandLine().getOut().flush();
           return ExitCodes.OK;
         } catch (ConfigException e) {

@@ -13,8 +13,10 @@ import java.util.Locale;
  *       is reached on the {@code failureThreshold}-th failed probe, {@code interval ×
  *       (failureThreshold − 1)} after the first, which comes up to one interval after the crash.
  *   <li>A primary that stops answering (frozen, cut off) fails each probe only at its {@code
- *       timeout}; and while a standby was streaming from it, the witness rule waits until that
- *       standby too has heard nothing for {@code witnessWindow}.
+ *       timeout}. Without node agents, while a standby was streaming from it, the witness rule
+ *       waits until that standby too has heard nothing for {@code witnessWindow}. With agents, a
+ *       standby's host that cannot reach it either counts as one more failed probe, and the witness
+ *       window no longer applies: {@code interval × (failureThreshold − 2) + timeout}.
  * </ul>
  *
  * @param crashFrom a crash just before a probe
@@ -23,13 +25,25 @@ import java.util.Locale;
  */
 public record Detection(Duration crashFrom, Duration crashTo, Duration unresponsiveFrom) {
 
-  public static Detection of(ProbePolicy probe, FailoverPolicy failover) {
+  public static Detection of(ControllerConfig config) {
+    ProbePolicy probe = config.probe();
     Duration crashFrom = probe.interval().multipliedBy(probe.failureThreshold() - 1L);
+    boolean agents = config.nodes().stream().anyMatch(n -> n.agent().isPresent());
+    if (agents) {
+      Duration corroborated =
+          probe.interval().multipliedBy(Math.max(0, probe.failureThreshold() - 2L));
+      return new Detection(
+          corroborated,
+          probe.interval().multipliedBy(probe.failureThreshold() - 1L),
+          corroborated.plus(probe.timeout()));
+    }
     Duration timedOut = crashFrom.plus(probe.timeout());
     return new Detection(
         crashFrom,
         probe.interval().multipliedBy(probe.failureThreshold()),
-        timedOut.compareTo(failover.witnessWindow()) >= 0 ? timedOut : failover.witnessWindow());
+        timedOut.compareTo(config.failover().witnessWindow()) >= 0
+            ? timedOut
+            : config.failover().witnessWindow());
   }
 
   /** As {@code config check} prints it. */
