@@ -48,6 +48,7 @@ JAR=$repo/controller/target/failoverctl.jar
 ensure_java_and_maven
 ensure_built jar
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   if [ -f "$LAB/controller.pid" ]; then
     kill -TERM "$(cat "$LAB/controller.pid")" 2>/dev/null || true

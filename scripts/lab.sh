@@ -62,13 +62,13 @@ down_quiet() {
   if alive; then
     local pid kids deadline
     pid=$(cat "$LAB_DIR/supervisor.pid")
-    kids=$(descendants "$pid")
+    mapfile -t kids < <(descendants "$pid")
     kill -TERM "$pid" 2>/dev/null || true
     deadline=$((SECONDS + 60))
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then
       echo "lab: supervisor did not stop in 60 s; killing it and its children" >&2
-      kill -KILL "$pid" $kids 2>/dev/null || true
+      kill -KILL "$pid" "${kids[@]}" 2>/dev/null || true
     fi
   fi
   if [ -f "$LAB_DIR/controller.pid" ] && kill -0 "$(cat "$LAB_DIR/controller.pid")" 2>/dev/null; then

@@ -24,6 +24,11 @@ LOCALSTACK_LEG=(-pl "aws-adapter,controller" -am
 ensure_java_and_maven
 ensure_postgresql
 ensure_venv
+ensure_shellcheck
+
+# Seconds, before anything slower: a finding fails the build.
+echo "test.sh: scripts/tests/shellcheck.sh (every shell script, and the stack's boot scripts)"
+scripts/tests/shellcheck.sh
 
 echo "test.sh: cfn-lint on cloudformation/"
 if compgen -G "cloudformation/*.yaml" >/dev/null; then
@@ -53,11 +58,11 @@ scripts/tests/build.sh
 # bench/peers.sh is a benchmark (minutes, installs the peers), not a test: check only that it rejects bad
 # arguments and says why it cannot run where it cannot. Fast, and installs nothing.
 check_peers_cli() {
-  local args out rc
+  local args argv out rc
   for args in "--drills 0 --fault kill" "--drills 1 --fault explode" "--drills 1 --fault kill --system nope" \
       "--drills 1 --fault kill --settings slow" "--drills 1" "--frobnicate"; do
-    # shellcheck disable=SC2086 # word splitting of the argument list is meant
-    out=$(bench/peers.sh $args 2>&1) && rc=0 || rc=$?
+    read -r -a argv <<<"$args"
+    out=$(bench/peers.sh "${argv[@]}" 2>&1) && rc=0 || rc=$?
     if [ "$rc" != 2 ] || ! grep -q '^usage: bench/peers.sh' <<<"$out"; then
       echo "test.sh: bench/peers.sh $args: expected exit 2 and the usage, got exit $rc: $out" >&2
       return 1
@@ -96,11 +101,10 @@ localstack_ready() {
 # shellcheck disable=SC2317 # called by the EXIT trap
 remove_run_containers() {
   local left
-  left=$(timeout 30 docker ps -aq --filter "label=io.pgfailover.run=$PGFAILOVER_RUN_ID" 2>/dev/null || true)
-  if [ -n "$left" ]; then
-    echo "test.sh: removing containers this run left: $left"
-    # shellcheck disable=SC2086
-    timeout 60 docker rm -f $left >/dev/null || true
+  mapfile -t left < <(timeout 30 docker ps -aq --filter "label=io.pgfailover.run=$PGFAILOVER_RUN_ID" 2>/dev/null || true)
+  if [ "${#left[@]}" -gt 0 ]; then
+    echo "test.sh: removing containers this run left: ${left[*]}"
+    timeout 60 docker rm -f "${left[@]}" >/dev/null || true
   fi
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A Docker engine for the LocalStack leg of the tests, sourced after prereqs.sh.
 # One that answers (DOCKER_HOST, or the default socket) is used as it is. Otherwise, as root on Debian, this
 # starts one of its own, after installing from Debian's packages:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The LocalStack image for the tests, built here once from the recipe in emulators/localstack/ and cached by a
 # hash of that recipe. Sourced after prereqs.sh and docker.sh, with DOCKER_HOST set to an engine that answers.
 # No image registry is reachable where the tests run, so the image is made from parts this machine can fetch:
@@ -84,14 +85,13 @@ localstack_prepare() {
 build_localstack_image() {
   local image=$1 hash=$2 work rootfs tmp_tag
   set -euo pipefail
-  # shellcheck source=/dev/null
+  # shellcheck source=emulators/localstack/image.env
   . "$LOCALSTACK_RECIPE/image.env"
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   work=$(mktemp -d /var/tmp/pgfailover-localstack.XXXXXX)
   rootfs=$work/rootfs
   tmp_tag=$LOCALSTACK_REPO:building-$hash-$$
-  # Expanded now: the trap runs when the subshell exits, after this function's locals are gone.
-  # shellcheck disable=SC2064
+  # shellcheck disable=SC2064 # expanded now: the trap runs when the subshell exits, after these locals are gone
   trap "localstack_build_cleanup '$rootfs' '$work' '$tmp_tag'" EXIT
   # A signal ends the subshell through exit, so the cleanup above runs then too.
   trap 'exit 130' INT TERM

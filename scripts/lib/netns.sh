@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The network-namespace lab's plumbing, sourced by scripts/netns.sh and bench/failover.sh (demo.sh and
 # the fault-matrix ITs go through those). Needs root and `ip` (iproute2).
 #
@@ -16,6 +17,7 @@ NETNS_PREFIX=pgfo-
 NETNS_ROUTER=pgfo-rtr
 NETNS_VIP=${NETNS_VIP:-192.168.240.10}
 NETNS_EC2_ADDR=10.77.0.1
+# shellcheck disable=SC2034 # the lock the scripts that source this file take (flock) around a lab run
 NETNS_LOCK=/run/pgfo-netns.lock
 
 netns_say() { echo "netns: $*" >&2; }
@@ -31,10 +33,10 @@ netns_available() {
 netns_sweep() {
   local ns pids
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$NETNS_PREFIX" || true); do
-    pids=$(ip netns pids "$ns" 2>/dev/null || true)
-    if [ -n "$pids" ]; then
-      netns_say "stopping processes left in $ns: $pids"
-      kill -KILL $pids 2>/dev/null || true
+    mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null || true)
+    if [ "${#pids[@]}" -gt 0 ]; then
+      netns_say "stopping processes left in $ns: ${pids[*]}"
+      kill -KILL "${pids[@]}" 2>/dev/null || true
     fi
     ip netns del "$ns" 2>/dev/null || true
   done
@@ -112,6 +114,8 @@ netns_build() {
   LAB_SNAPSHOT=$(mktemp -d /tmp/pgfo-build.XXXXXX)
   cp -r test-support/target/classes "$LAB_SNAPSHOT/classes"
   cp controller/target/failoverctl.jar "$LAB_SNAPSHOT/failoverctl.jar"
+  # shellcheck disable=SC2034 # LAB_CP and LAB_JAR are this function's result, read by the sourcing script
   LAB_CP=$LAB_SNAPSHOT/classes:$(cat "$cpfile")
+  # shellcheck disable=SC2034 # as above
   LAB_JAR=$LAB_SNAPSHOT/failoverctl.jar
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared install steps for scripts/*.sh: each checks first, installs only what is missing, and says so.
 # Pinned versions of what users get from PyPI (the machine's own moto/cfn-lint are never used).
 MOTO_VERSION=5.2.5
@@ -33,13 +34,22 @@ ensure_java_and_maven() {
   apt_install openjdk-17-jdk-headless maven
 }
 
+# Debian's shellcheck package (0.9 on Debian 12) lints every shell script, the
+# stack's boot scripts included (scripts/tests/shellcheck.sh).
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  apt_install shellcheck
+}
+
 # Prints the directory holding initdb/pg_ctl/postgres/pg_basebackup, installing PostgreSQL if none is found.
 pg_bindir() {
-  local d
+  local d dirs
   if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
     pg_config --bindir; return 0
   fi
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  # The newest major first; an unmatched glob stays as it is and fails the test below.
+  mapfile -t dirs < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r)
+  for d in "${dirs[@]}"; do
     [ -x "$d/initdb" ] && [ -x "$d/pg_basebackup" ] && { echo "$d"; return 0; }
   done
   return 1

@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -164,6 +165,29 @@ public final class AwsClients implements AutoCloseable {
       java.time.Duration retryDeadline,
       java.util.function.Supplier<T> call) {
     return caller.call(action, resourceId, attempts, retryDeadline, call);
+  }
+
+  /**
+   * Every page of a listing, in order, each page one {@link #call} (retried and counted on its
+   * own): EC2 may split even a filtered answer into pages. {@code page} sends one request for a
+   * page token (null for the first page).
+   */
+  <R> List<R> callPages(
+      String action,
+      String resourceId,
+      AtomicInteger attempts,
+      java.time.Duration retryDeadline,
+      Function<String, R> page,
+      Function<R, String> nextToken) {
+    List<R> pages = new ArrayList<>();
+    String token = null;
+    do {
+      String pageToken = token;
+      R response = call(action, resourceId, attempts, retryDeadline, () -> page.apply(pageToken));
+      pages.add(response);
+      token = nextToken.apply(response);
+    } while (token != null && !token.isEmpty());
+    return pages;
   }
 
   ExecutorService executor() {

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.InstanceAttributeName;
@@ -30,6 +31,16 @@ public final class Ec2Discovery {
    */
   public InstanceInfo describeInstance(String instanceId) {
     AtomicInteger calls = new AtomicInteger();
+    return toInfo(instance(clients, instanceId, calls), calls);
+  }
+
+  /**
+   * One instance as EC2 describes it.
+   *
+   * @throws AwsCallException VALIDATION ({@code InvalidInstanceID.NotFound}) for an unknown
+   *     instance
+   */
+  static Instance instance(AwsClients clients, String instanceId, AtomicInteger calls) {
     List<Instance> found =
         clients
             .call(
@@ -42,13 +53,9 @@ public final class Ec2Discovery {
             .flatMap(r -> r.instances().stream())
             .toList();
     if (found.isEmpty()) {
-      throw notFound(
-          "ec2:DescribeInstances",
-          instanceId,
-          "InvalidInstanceID.NotFound",
-          "instance " + instanceId + " not found");
+      throw notFound("ec2:DescribeInstances", "InvalidInstanceID.NotFound", "instance", instanceId);
     }
-    return toInfo(found.get(0), calls);
+    return found.get(0);
   }
 
   /**
@@ -68,10 +75,7 @@ public final class Ec2Discovery {
             .routeTables();
     if (found.isEmpty()) {
       throw notFound(
-          "ec2:DescribeRouteTables",
-          routeTableId,
-          "InvalidRouteTableID.NotFound",
-          "route table " + routeTableId + " not found");
+          "ec2:DescribeRouteTables", "InvalidRouteTableID.NotFound", "route table", routeTableId);
     }
     RouteTable table = found.get(0);
     return new RouteTableInfo(
@@ -83,30 +87,24 @@ public final class Ec2Discovery {
    * absent).
    */
   Map<String, InstanceInfo> describeInstances(List<String> ids, AtomicInteger calls) {
-    Map<String, InstanceInfo> byId = new LinkedHashMap<>();
-    String token = null;
-    do {
-      String page = token;
-      var response =
-          clients.call(
-              "ec2:DescribeInstances",
-              String.join(",", ids),
-              calls,
-              () ->
-                  clients
-                      .ec2()
-                      .describeInstances(
-                          r ->
-                              r.filters(Filter.builder().name("instance-id").values(ids).build())
-                                  .nextToken(page)));
-      for (Reservation reservation : response.reservations()) {
+    Filter byId = Filter.builder().name("instance-id").values(ids).build();
+    Map<String, InstanceInfo> found = new LinkedHashMap<>();
+    List<DescribeInstancesResponse> pages =
+        clients.callPages(
+            "ec2:DescribeInstances",
+            String.join(",", ids),
+            calls,
+            clients.settings().retryDeadline(),
+            token -> clients.ec2().describeInstances(r -> r.filters(byId).nextToken(token)),
+            DescribeInstancesResponse::nextToken);
+    for (DescribeInstancesResponse page : pages) {
+      for (Reservation reservation : page.reservations()) {
         for (Instance instance : reservation.instances()) {
-          byId.put(instance.instanceId(), toInfo(instance, calls));
+          found.put(instance.instanceId(), toInfo(instance, calls));
         }
       }
-      token = response.nextToken();
-    } while (token != null && !token.isEmpty());
-    return byId;
+    }
+    return found;
   }
 
   private InstanceInfo toInfo(Instance instance, AtomicInteger calls) {
@@ -155,10 +153,16 @@ public final class Ec2Discovery {
     return value == null || value;
   }
 
-  private static AwsCallException notFound(String action, String id, String code, String message) {
+  /** What EC2 answers for an unknown id, for a lookup whose answer was empty instead. */
+  private static AwsCallException notFound(String action, String code, String what, String id) {
     return new AwsCallException(
         new AwsError(
-            AwsError.Kind.VALIDATION, action, Optional.of(id), Optional.of(code), message, 1),
+            AwsError.Kind.VALIDATION,
+            action,
+            Optional.of(id),
+            Optional.of(code),
+            what + " " + id + " not found",
+            1),
         null);
   }
 }

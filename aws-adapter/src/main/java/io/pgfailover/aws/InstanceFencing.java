@@ -3,14 +3,12 @@ package io.pgfailover.aws;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.ec2.model.Instance;
 
 /**
  * Fences a PostgreSQL instance by stopping it: the old primary must not take writes once the
@@ -159,29 +157,7 @@ public final class InstanceFencing {
   }
 
   private String state(String instanceId, AtomicInteger calls) {
-    List<Instance> instances =
-        clients
-            .call(
-                "ec2:DescribeInstances",
-                instanceId,
-                calls,
-                () -> clients.ec2().describeInstances(r -> r.instanceIds(instanceId)))
-            .reservations()
-            .stream()
-            .flatMap(r -> r.instances().stream())
-            .toList();
-    if (instances.isEmpty()) {
-      throw new AwsCallException(
-          new AwsError(
-              AwsError.Kind.VALIDATION,
-              "ec2:DescribeInstances",
-              Optional.of(instanceId),
-              Optional.of("InvalidInstanceID.NotFound"),
-              "instance " + instanceId + " not found",
-              1),
-          null);
-    }
-    return instances.get(0).state().nameAsString();
+    return Ec2Discovery.instance(clients, instanceId, calls).state().nameAsString();
   }
 
   private FenceResult done(

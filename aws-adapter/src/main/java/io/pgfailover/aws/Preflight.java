@@ -100,11 +100,7 @@ public final class Preflight {
       for (String id : request.instanceIds()) {
         InstanceInfo info = instances.get(id);
         if (info == null) {
-          findings.add(
-              Finding.fail(
-                  id,
-                  "instance not found in region " + region,
-                  "check the instance id and the region"));
+          findings.add(notInRegion("instance", id, region));
         } else {
           checkInstance(info, expectedVpc, findings);
         }
@@ -122,21 +118,13 @@ public final class Preflight {
       for (String id : request.routeTableIds()) {
         RouteTable table = tables.get(id);
         if (table == null) {
-          findings.add(
-              Finding.fail(
-                  id,
-                  "route table not found in region " + region,
-                  "check the route table id and the region"));
+          findings.add(notInRegion("route table", id, region));
         } else {
           checkRouteTable(table, request, expectedVpc, instanceTargets, findings);
         }
       }
     } catch (AwsCallException e) {
-      findings.add(
-          Finding.fail(
-              "route tables",
-              "cannot describe the route tables: " + e.error().describe(),
-              fixFor(e.error())));
+      findings.add(cannotDescribe("route tables", "the route tables", e));
     }
 
     permissions(request, identity, instances, tables, findings, calls);
@@ -165,16 +153,22 @@ public final class Preflight {
     return List.copyOf(findings);
   }
 
+  private static Finding cannotDescribe(String subject, String what, AwsCallException e) {
+    return Finding.fail(
+        subject, "cannot describe " + what + ": " + e.error().describe(), fixFor(e.error()));
+  }
+
+  private static Finding notInRegion(String what, String id, String region) {
+    return Finding.fail(
+        id, what + " not found in region " + region, "check the " + what + " id and the region");
+  }
+
   private Optional<Map<String, InstanceInfo>> describeInstances(
       Request request, List<Finding> findings, AtomicInteger calls) {
     try {
       return Optional.of(discovery.describeInstances(request.instanceIds(), calls));
     } catch (AwsCallException e) {
-      findings.add(
-          Finding.fail(
-              "instances",
-              "cannot describe the PostgreSQL instances: " + e.error().describe(),
-              fixFor(e.error())));
+      findings.add(cannotDescribe("instances", "the PostgreSQL instances", e));
       return Optional.empty();
     }
   }
@@ -277,9 +271,7 @@ public final class Preflight {
         findings.add(Finding.ok("virtual IP " + vip, "outside " + vpcId + "'s CIDRs " + cidrs));
       }
     } catch (AwsCallException e) {
-      findings.add(
-          Finding.fail(
-              vpcId, "cannot describe the VPC: " + e.error().describe(), fixFor(e.error())));
+      findings.add(cannotDescribe(vpcId, "the VPC", e));
     }
   }
 

@@ -37,26 +37,17 @@ final class RouteTableReader {
       List<String> ids,
       AtomicInteger attempts,
       java.time.Duration retryDeadline) {
+    Filter byId = Filter.builder().name("route-table-id").values(ids).build();
     Map<String, RouteTable> found = new LinkedHashMap<>();
-    String token = null;
-    do {
-      String page = token;
-      DescribeRouteTablesResponse response =
-          clients.call(
-              "ec2:DescribeRouteTables",
-              String.join(",", ids),
-              attempts,
-              retryDeadline,
-              () ->
-                  clients
-                      .ec2()
-                      .describeRouteTables(
-                          r ->
-                              r.filters(Filter.builder().name("route-table-id").values(ids).build())
-                                  .nextToken(page)));
-      response.routeTables().forEach(t -> found.put(t.routeTableId(), t));
-      token = response.nextToken();
-    } while (token != null && !token.isEmpty());
+    clients
+        .callPages(
+            "ec2:DescribeRouteTables",
+            String.join(",", ids),
+            attempts,
+            retryDeadline,
+            token -> clients.ec2().describeRouteTables(r -> r.filters(byId).nextToken(token)),
+            DescribeRouteTablesResponse::nextToken)
+        .forEach(page -> page.routeTables().forEach(t -> found.put(t.routeTableId(), t)));
     return found;
   }
 

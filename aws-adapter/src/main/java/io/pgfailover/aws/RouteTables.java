@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * The virtual-IP route in the VPC route tables: read where it points, and point it at a new
@@ -121,33 +122,23 @@ public final class RouteTables {
       if (state.status() == RouteState.Status.TABLE_MISSING) {
         settled.put(
             table,
-            failure(
+            refused(
                 table,
-                Optional.empty(),
-                Optional.empty(),
-                "route table "
-                    + table
-                    + " not found in region "
+                "not found in region "
                     + clients.settings().region()
-                    + ": check the route table id and the region",
-                Optional.empty()));
+                    + ": check the route table id and the region"));
       } else if (state.pointsAt(target)) {
         intended.put(table, Outcome.UNCHANGED);
       } else if (state.status() == RouteState.Status.ABSENT && !createIfMissing) {
         settled.put(
             table,
-            failure(
+            refused(
                 table,
-                Optional.empty(),
-                Optional.empty(),
-                "route table "
-                    + table
-                    + " has no route for "
+                "has no route for "
                     + vip
                     + " and creating it is not allowed: create it with '"
                     + target.createRouteCommand(table, vip)
-                    + "', or allow creating the route",
-                Optional.empty()));
+                    + "', or allow creating the route"));
       } else {
         boolean create = state.status() == RouteState.Status.ABSENT;
         intended.put(table, create ? Outcome.CREATED : Outcome.REPLACED);
@@ -308,42 +299,31 @@ public final class RouteTables {
         vip,
         from.describe(),
         target.id());
+    // CreateRoute and ReplaceRoute take the same fields, in builders of no common type. A null
+    // field is left out of the request, so exactly one of these two names the target.
+    String eni = target.kind() == RouteTarget.Kind.NETWORK_INTERFACE ? target.id() : null;
+    String instance = eni == null ? target.id() : null;
+    Ec2Client ec2 = clients.ec2();
     try {
-      if (create) {
-        clients.call(
-            action,
-            table,
-            calls,
-            () ->
-                clients
-                    .ec2()
-                    .createRoute(
-                        r -> {
-                          r.routeTableId(table).destinationCidrBlock(vip);
-                          if (target.kind() == RouteTarget.Kind.NETWORK_INTERFACE) {
-                            r.networkInterfaceId(target.id());
-                          } else {
-                            r.instanceId(target.id());
-                          }
-                        }));
-      } else {
-        clients.call(
-            action,
-            table,
-            calls,
-            () ->
-                clients
-                    .ec2()
-                    .replaceRoute(
-                        r -> {
-                          r.routeTableId(table).destinationCidrBlock(vip);
-                          if (target.kind() == RouteTarget.Kind.NETWORK_INTERFACE) {
-                            r.networkInterfaceId(target.id());
-                          } else {
-                            r.instanceId(target.id());
-                          }
-                        }));
-      }
+      clients.call(
+          action,
+          table,
+          calls,
+          create
+              ? () ->
+                  ec2.createRoute(
+                      r ->
+                          r.routeTableId(table)
+                              .destinationCidrBlock(vip)
+                              .networkInterfaceId(eni)
+                              .instanceId(instance))
+              : () ->
+                  ec2.replaceRoute(
+                      r ->
+                          r.routeTableId(table)
+                              .destinationCidrBlock(vip)
+                              .networkInterfaceId(eni)
+                              .instanceId(instance)));
       log.info(
           "event={} table={} vip={} from={} to={} ms={}",
           create ? "route_created" : "route_replaced",
@@ -437,6 +417,19 @@ public final class RouteTables {
       String reason,
       Optional<AwsError> error) {
     return new TableResult(table, Outcome.FAILED, before, after, Optional.of(reason), error);
+  }
+
+  /**
+   * A table the switch does not write, and why ("route table TABLE " comes first): no route target
+   * to report and no AWS error.
+   */
+  private static TableResult refused(String table, String why) {
+    return failure(
+        table,
+        Optional.empty(),
+        Optional.empty(),
+        "route table " + table + " " + why,
+        Optional.empty());
   }
 
   private long millisSince(Instant started) {

@@ -141,12 +141,11 @@ public final class PgProbe implements AutoCloseable {
     long endNanos = startNanos + timeout.toNanos();
     ProbeResult before = probeAll(List.of(standby), false, settings.deadline()).get(0);
     if (!before.reachable()) {
-      return finish(
+      return notPromoted(
           standby,
           startNanos,
+          before,
           PromotionResult.Outcome.NOT_STARTED,
-          before.timeline(),
-          OptionalLong.empty(),
           "node "
               + standby.name()
               + " is unreachable ("
@@ -165,12 +164,11 @@ public final class PgProbe implements AutoCloseable {
           null);
     }
     if (before.role() != Role.STANDBY || before.timeline().isEmpty()) {
-      return finish(
+      return notPromoted(
           standby,
           startNanos,
+          before,
           PromotionResult.Outcome.NOT_STARTED,
-          before.timeline(),
-          OptionalLong.empty(),
           "node " + standby.name() + " did not report a role and timeline; not promoted");
     }
     long waitSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(endNanos - System.nanoTime()));
@@ -184,12 +182,11 @@ public final class PgProbe implements AutoCloseable {
     if (call.error != null && !call.notInRecovery && !call.connectionLost) {
       // A privilege error is raised before the server signals the promotion; any other error may
       // come after it, so the promotion may still happen.
-      return finish(
+      return notPromoted(
           standby,
           startNanos,
+          before,
           call.refused ? PromotionResult.Outcome.NOT_STARTED : PromotionResult.Outcome.FAILED,
-          before.timeline(),
-          OptionalLong.empty(),
           "pg_promote on " + standby.name() + " failed: " + call.error);
     }
     ProbeResult after;
@@ -294,6 +291,16 @@ public final class PgProbe implements AutoCloseable {
       Thread.currentThread().interrupt();
       return new PromoteCall(false, "interrupted", false, true);
     }
+  }
+
+  /** A promotion that ended before a timeline after it could be read: there is none to report. */
+  private PromotionResult notPromoted(
+      NodeEndpoint node,
+      long startNanos,
+      ProbeResult before,
+      PromotionResult.Outcome outcome,
+      String error) {
+    return finish(node, startNanos, outcome, before.timeline(), OptionalLong.empty(), error);
   }
 
   private PromotionResult finish(

@@ -95,21 +95,15 @@ public final class ErrorClassifier {
           message + " (HTTP " + service.statusCode() + ")",
           attempts);
     }
-    if (hasCause(t, ApiCallTimeoutException.class)
-        || hasCause(t, ApiCallAttemptTimeoutException.class)
-        || hasCause(t, HttpTimeoutException.class)
-        || hasCause(t, InterruptedIOException.class)) {
+    // A timeout is an IOException too (InterruptedIOException): asked first.
+    boolean timedOut =
+        hasCause(t, ApiCallTimeoutException.class)
+            || hasCause(t, ApiCallAttemptTimeoutException.class)
+            || hasCause(t, HttpTimeoutException.class)
+            || hasCause(t, InterruptedIOException.class);
+    if (timedOut || hasCause(t, IOException.class)) {
       return new AwsError(
-          Kind.TIMEOUT,
-          action,
-          resource,
-          Optional.empty(),
-          String.valueOf(t.getMessage()),
-          attempts);
-    }
-    if (hasCause(t, IOException.class)) {
-      return new AwsError(
-          Kind.NETWORK,
+          timedOut ? Kind.TIMEOUT : Kind.NETWORK,
           action,
           resource,
           Optional.empty(),

@@ -3,8 +3,8 @@ package io.pgfailover.testsupport.lab;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulator;
-import io.pgfailover.testsupport.pg.PostgresPair;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BooleanSupplier;
@@ -92,7 +91,7 @@ public final class Demo {
       Writer writer = new Writer(router);
       Thread t = new Thread(writer, "writer");
       t.start();
-      await(
+      Waits.until(
           "the writer's first 20 acknowledged rows",
           Duration.ofSeconds(30),
           () -> writer.acks.size() >= 20);
@@ -119,7 +118,7 @@ public final class Demo {
       }
       boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
       if (failedOver) {
-        await(
+        Waits.until(
             "writes through the virtual IP to resume",
             Duration.ofSeconds(30),
             () -> writer.acksAfter(killedAt) >= 20);
@@ -215,30 +214,15 @@ public final class Demo {
     return Optional.ofNullable(found);
   }
 
-  public static void await(String what, Duration limit, BooleanSupplier condition)
-      throws InterruptedException {
-    long end = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new IllegalStateException(
-            "timed out after " + limit.toSeconds() + " s waiting for " + what);
-      }
-      Thread.sleep(50); // re-check interval of a condition wait, bounded by the deadline above
-    }
+  /** {@link Waits#until}, as the controller's ManualIT calls it. */
+  public static void await(String what, Duration limit, BooleanSupplier condition) {
+    Waits.until(what, limit, condition::getAsBoolean);
   }
 
   public static Connection connect(Node n) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", PostgresPair.SUPERUSER);
-    p.setProperty("password", PostgresPair.SUPERUSER_PASSWORD);
-    // The settings the README recommends to applications: fail fast on a dead server instead of
-    // hanging.
-    p.setProperty("connectTimeout", "1");
-    p.setProperty("socketTimeout", "2");
-    p.setProperty("loginTimeout", "2");
-    p.setProperty("tcpKeepAlive", "true");
     return DriverManager.getConnection(
-        "jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres", p);
+        "jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres",
+        NumberedWriter.clientSettings(1));
   }
 
   /** Sends the virtual IP where the route tables say, as the VPC router does. */

@@ -2,6 +2,7 @@ package io.pgfailover.testsupport.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
 import java.nio.file.Files;
@@ -73,10 +74,10 @@ public final class FailoverBench {
   record Ack(long id, Instant at, String node) {}
 
   /**
-   * One drill's figures; times are ms since the fault, -1 when it did not happen. {@code
-   * takeoverMs}: the surviving controller's {@code lease_acquired} (az only); {@code
-   * oldLeaderActions}: actions the cut-off leader started after the fault, which must stay 0 (az
-   * only, else 0).
+   * One drill's figures; times are ms since the fault, -1 when it did not happen. {@code client}:
+   * what the writing client saw. {@code takeoverMs}: the surviving controller's {@code
+   * lease_acquired} (az only); {@code oldLeaderActions}: actions the cut-off leader started after
+   * the fault, which must stay 0 (az only, else 0).
    */
   record Drill(
       int n,
@@ -87,12 +88,7 @@ public final class FailoverBench {
       long promotedMs,
       long routesSwitchedMs,
       long routerSwitchedMs,
-      long lastAckBeforeMs,
-      long firstAckAfterMs,
-      long writeDowntimeMs,
-      long acked,
-      long lost,
-      boolean splitBrain,
+      ClientOutcome client,
       long takeoverMs,
       long oldLeaderActions) {}
 
@@ -174,10 +170,10 @@ public final class FailoverBench {
           d.promotedMs(),
           d.routesSwitchedMs(),
           d.routerSwitchedMs(),
-          d.writeDowntimeMs(),
-          d.acked(),
-          d.lost(),
-          d.splitBrain()
+          d.client().writeDowntimeMs(),
+          d.client().acked(),
+          d.client().lost(),
+          d.client().splitBrain()
               + (d.oldLeaderActions() > 0 ? " OLD LEADER ACTED " + d.oldLeaderActions() : ""));
     }
     Path svg = out.resolve(label + ".svg");
@@ -190,13 +186,13 @@ public final class FailoverBench {
     s.put("settings", settings.name().toLowerCase(Locale.ROOT));
     s.put("drills", drills);
     s.put("failovers_completed", results.stream().filter(Drill::failedOver).count());
-    putPercentiles(s, "write_downtime_ms", results, Drill::writeDowntimeMs);
+    putPercentiles(s, "write_downtime_ms", results, d -> d.client().writeDowntimeMs());
     putPercentiles(s, "detected_ms", results, Drill::detectedMs);
     putPercentiles(s, "promoted_ms", results, Drill::promotedMs);
     putPercentiles(s, "routes_switched_ms", results, Drill::routesSwitchedMs);
-    s.put("acked_writes", results.stream().mapToLong(Drill::acked).sum());
-    s.put("lost_acked_writes", results.stream().mapToLong(Drill::lost).sum());
-    s.put("split_brain_seen", results.stream().anyMatch(Drill::splitBrain));
+    s.put("acked_writes", results.stream().mapToLong(d -> d.client().acked()).sum());
+    s.put("lost_acked_writes", results.stream().mapToLong(d -> d.client().lost()).sum());
+    s.put("split_brain_seen", results.stream().anyMatch(d -> d.client().splitBrain()));
     if (az) {
       putPercentiles(s, "takeover_ms", results, Drill::takeoverMs);
       s.put("old_leader_actions", results.stream().mapToLong(Drill::oldLeaderActions).sum());
@@ -262,7 +258,7 @@ public final class FailoverBench {
       Thread t = new Thread(writer, "writer");
       t.start();
       try {
-        Demo.await(
+        Waits.until(
             "20 acknowledged writes through the virtual IP",
             Duration.ofSeconds(30),
             () -> writer.acks.size() >= 20);
@@ -283,7 +279,7 @@ public final class FailoverBench {
                       Duration.ofSeconds(60),
                       faultAt,
                       NetnsCluster::isTimeline));
-          Demo.await(
+          Waits.until(
               "writes through the virtual IP to resume",
               Duration.ofSeconds(30),
               () -> writer.acksAfter(faultAt, "b") >= 20);
@@ -410,12 +406,7 @@ public final class FailoverBench {
         promoted,
         routes,
         router,
-        client.gapStartMs(),
-        client.gapEndMs(),
-        client.writeDowntimeMs(),
-        client.acked(),
-        client.lost(),
-        client.splitBrain(),
+        client,
         takeoverMs,
         oldLeaderActions);
   }

@@ -93,9 +93,7 @@ public final class FaultMatrix {
                 "the promotion to start",
                 Duration.ofSeconds(90),
                 start,
-                e ->
-                    "action_started".equals(e.path("event").asText())
-                        && "promote".equals(e.path("action").asText()));
+                NetnsCluster::isPromotionStarted);
             sleep(Duration.ofSeconds(25));
             facts.put("routes_when_ec2_came_back", String.join(",", routesOn(lab).values()));
           } finally {
@@ -143,9 +141,7 @@ public final class FaultMatrix {
               "the promotion to start",
               Duration.ofSeconds(60),
               start,
-              e ->
-                  "action_started".equals(e.path("event").asText())
-                      && "promote".equals(e.path("action").asText()));
+              NetnsCluster::isPromotionStarted);
           lab.killController();
           facts.put("controller_killed_at", Instant.now().toString());
           facts.put("routes_when_killed", routesOn(lab).toString());
@@ -155,9 +151,7 @@ public final class FaultMatrix {
               "a healthy loop after the restart",
               Duration.ofSeconds(60),
               restarted,
-              e ->
-                  "decision".equals(e.path("event").asText())
-                      && "HEALTHY".equals(e.path("reason").asText()));
+              NetnsCluster::isHealthy);
         }
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
@@ -173,25 +167,9 @@ public final class FaultMatrix {
         lab.eventsAfter(start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean())
             .size());
     facts.put(
-        "promotions_started",
-        lab.eventsAfter(
-                start,
-                e ->
-                    "action_started".equals(e.path("event").asText())
-                        && "promote".equals(e.path("action").asText()))
-            .size());
-    ArrayNode alarms = facts.putArray("alarms");
-    new TreeSet<>(
-            lab.eventsAfter(start, e -> "alarm".equals(e.path("event").asText())).stream()
-                .map(e -> e.path("kind").asText())
-                .toList())
-        .forEach(alarms::add);
-    ArrayNode reasons = facts.putArray("decisions");
-    new TreeSet<>(
-            lab.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
-                .map(e -> e.path("reason").asText())
-                .toList())
-        .forEach(reasons::add);
+        "promotions_started", lab.eventsAfter(start, NetnsCluster::isPromotionStarted).size());
+    putDistinct(facts.putArray("alarms"), lab, start, "alarm", "kind");
+    putDistinct(facts.putArray("decisions"), lab, start, "decision", "reason");
     ObjectNode routes = facts.putObject("routes");
     routesOn(lab).forEach(routes::put);
     ObjectNode roles = facts.putObject("roles");
@@ -279,22 +257,27 @@ public final class FaultMatrix {
     }
   }
 
+  /** The distinct values of {@code field} in the events named {@code event} since {@code start}. */
+  private static void putDistinct(
+      ArrayNode into, NetnsCluster lab, Instant start, String event, String field) {
+    new TreeSet<>(
+            lab.eventsAfter(start, e -> event.equals(e.path("event").asText())).stream()
+                .map(e -> e.path(field).asText())
+                .toList())
+        .forEach(into::add);
+  }
+
   /** {@code failoverctl status --json}, run on the controller's host like an operator would. */
   static JsonNode status(NetnsCluster lab) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
         new ProcessBuilder(
-                "ip",
-                "netns",
-                "exec",
-                NetnsLab.CONTROLLER,
-                java,
-                "-jar",
-                lab.controllerJar().toString(),
-                "status",
-                "--json",
-                "-c",
-                lab.config().toString())
+                LabController.failoverctl(
+                    NetnsLab.CONTROLLER,
+                    lab.controllerJar(),
+                    "status",
+                    "--json",
+                    "-c",
+                    lab.config().toString()))
             .redirectErrorStream(false)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

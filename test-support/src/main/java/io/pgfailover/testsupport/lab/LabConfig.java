@@ -49,6 +49,9 @@ public record LabConfig(
   public static final String LAB_LEASE_TIMING =
       "duration: 5s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
 
+  /** Where the admin API listens unless {@link #withAdminHost} says otherwise. */
+  static final String LOOPBACK = "127.0.0.1";
+
   /** A single controller, admin API on 127.0.0.1. */
   public LabConfig(
       URI awsEndpoint,
@@ -72,7 +75,7 @@ public record LabConfig(
         eventLog,
         probe,
         failover,
-        "127.0.0.1",
+        LOOPBACK,
         Optional.empty());
   }
 
@@ -80,6 +83,23 @@ public record LabConfig(
    * This config as one of a controller pair: {@code controller} takes the lease in {@code table}.
    */
   public LabConfig withLease(String table, String controller, String timing) {
+    return with(
+        adminHost, Optional.of("table: " + table + ", controller: " + controller + ", " + timing));
+  }
+
+  public LabConfig withAdminHost(String host) {
+    return with(host, lease);
+  }
+
+  /** The admin API's address for the other lab hosts; empty when it listens on loopback only. */
+  public Optional<URI> remoteAdmin() {
+    return LOOPBACK.equals(adminHost)
+        ? Optional.empty()
+        : Optional.of(URI.create("http://" + adminHost + ":" + adminPort));
+  }
+
+  /** This config with another admin address and lease: the two settings a controller pair adds. */
+  private LabConfig with(String adminHost, Optional<String> lease) {
     return new LabConfig(
         awsEndpoint,
         region,
@@ -92,22 +112,6 @@ public record LabConfig(
         probe,
         failover,
         adminHost,
-        Optional.of("table: " + table + ", controller: " + controller + ", " + timing));
-  }
-
-  public LabConfig withAdminHost(String host) {
-    return new LabConfig(
-        awsEndpoint,
-        region,
-        vpc,
-        nodes,
-        passwordFile,
-        tokenFile,
-        adminPort,
-        eventLog,
-        probe,
-        failover,
-        host,
         lease);
   }
 

@@ -63,19 +63,8 @@ public final class LabController {
 
   /** Starts {@code failoverctl run} on its host without waiting for anything. */
   public void start() {
-    String java = ProcessHandle.current().info().command().orElse("java");
     ProcessBuilder pb =
-        new ProcessBuilder(
-            "ip",
-            "netns",
-            "exec",
-            namespace,
-            java,
-            "-jar",
-            jar.toString(),
-            "run",
-            "-c",
-            config.toString());
+        new ProcessBuilder(failoverctl(namespace, jar, "run", "-c", config.toString()));
     pb.environment().put("AWS_ACCESS_KEY_ID", "test");
     pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -84,6 +73,17 @@ public final class LabController {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start controller " + name, e);
     }
+  }
+
+  /**
+   * The command line of {@code failoverctl ARGS} on lab host {@code namespace}, on this JVM's java.
+   */
+  static List<String> failoverctl(String namespace, Path jar, String... args) {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command =
+        new ArrayList<>(List.of("ip", "netns", "exec", namespace, java, "-jar", jar.toString()));
+    command.addAll(List.of(args));
+    return command;
   }
 
   /**

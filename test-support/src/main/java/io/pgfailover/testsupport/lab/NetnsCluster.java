@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Function;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -140,34 +141,24 @@ public final class NetnsCluster implements AutoCloseable {
           List.of(
               LabConfig.Binding.of("pg-a", pair.nodeA(), vpc.primary()),
               LabConfig.Binding.of("pg-b", pair.nodeB(), vpc.standby()));
+      // What every controller's config shares; each has its own event history.
+      Function<Path, LabConfig> configFor =
+          events ->
+              new LabConfig(
+                  URI.create(NetnsLab.EC2_ENDPOINT),
+                  AwsEmulator.DEFAULT_REGION,
+                  vpc,
+                  bindings,
+                  password,
+                  token,
+                  8008,
+                  events,
+                  probe,
+                  failover);
       List<LabController> controllers = new ArrayList<>();
       if (!leasePair) {
-        Path events = dir.resolve("events.jsonl");
-        Files.deleteIfExists(events);
-        Path config = dir.resolve("controller.yaml");
-        Files.writeString(
-            config,
-            new LabConfig(
-                    URI.create(NetnsLab.EC2_ENDPOINT),
-                    AwsEmulator.DEFAULT_REGION,
-                    vpc,
-                    bindings,
-                    password,
-                    token,
-                    8008,
-                    events,
-                    probe,
-                    failover)
-                .render());
-        controllers.add(
-            new LabController(
-                "controller",
-                NetnsLab.CONTROLLER,
-                controllerJar,
-                config,
-                events,
-                dir.resolve("controller.log"),
-                null));
+        LabConfig config = configFor.apply(dir.resolve("events.jsonl"));
+        controllers.add(controller("controller", NetnsLab.CONTROLLER, controllerJar, dir, config));
       } else {
         try (DynamoDbClient ddb =
             DynamoDbClient.builder()
@@ -183,34 +174,12 @@ public final class NetnsCluster implements AutoCloseable {
           {"ctl-b", NetnsLab.CONTROLLER_B, NetnsLab.IP_CTL_B}
         };
         for (String[] h : hosts) {
-          Path events = dir.resolve(h[0] + "-events.jsonl");
-          Files.deleteIfExists(events);
-          Path config = dir.resolve(h[0] + ".yaml");
-          Files.writeString(
-              config,
-              new LabConfig(
-                      URI.create(NetnsLab.EC2_ENDPOINT),
-                      AwsEmulator.DEFAULT_REGION,
-                      vpc,
-                      bindings,
-                      password,
-                      token,
-                      8008,
-                      events,
-                      probe,
-                      failover)
+          LabConfig config =
+              configFor
+                  .apply(dir.resolve(h[0] + "-events.jsonl"))
                   .withAdminHost(h[2])
-                  .withLease(LEASE_TABLE, h[0], LabConfig.LAB_LEASE_TIMING)
-                  .render());
-          controllers.add(
-              new LabController(
-                  h[0],
-                  h[1],
-                  controllerJar,
-                  config,
-                  events,
-                  dir.resolve(h[0] + ".log"),
-                  URI.create("http://" + h[2] + ":8008")));
+                  .withLease(LEASE_TABLE, h[0], LabConfig.LAB_LEASE_TIMING);
+          controllers.add(controller(h[0], h[1], controllerJar, dir, config));
         }
       }
       return new NetnsCluster(dir, controllerJar, pair, ec2, vpc, r, List.copyOf(controllers));
@@ -224,6 +193,25 @@ public final class NetnsCluster implements AutoCloseable {
       pair.close();
       throw e;
     }
+  }
+
+  /**
+   * Controller {@code name} on host {@code namespace}: {@code config} written to NAME.yaml in
+   * {@code dir}, its log NAME.log beside it, and a new event history.
+   */
+  private static LabController controller(
+      String name, String namespace, Path jar, Path dir, LabConfig config) throws IOException {
+    Files.deleteIfExists(config.eventLog());
+    Path configFile = dir.resolve(name + ".yaml");
+    Files.writeString(configFile, config.render());
+    return new LabController(
+        name,
+        namespace,
+        jar,
+        configFile,
+        config.eventLog(),
+        dir.resolve(name + ".log"),
+        config.remoteAdmin().orElse(null));
   }
 
   public PostgresPair pair() {
@@ -331,6 +319,11 @@ public final class NetnsCluster implements AutoCloseable {
         && "HEALTHY".equals(e.path("reason").asText());
   }
 
+  static boolean isPromotionStarted(JsonNode e) {
+    return "action_started".equals(e.path("event").asText())
+        && "promote".equals(e.path("action").asText());
+  }
+
   public static boolean isTimeline(JsonNode e) {
     return "failover_timeline".equals(e.path("event").asText());
   }
@@ -349,13 +342,7 @@ public final class NetnsCluster implements AutoCloseable {
    * #connectVip}.
    */
   public static Connection connectUrl(String url) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", PostgresPair.SUPERUSER);
-    p.setProperty("password", PostgresPair.SUPERUSER_PASSWORD);
-    p.setProperty("connectTimeout", "2");
-    p.setProperty("loginTimeout", "2");
-    p.setProperty("socketTimeout", "2");
-    p.setProperty("tcpKeepAlive", "true");
+    Properties p = NumberedWriter.clientSettings(2);
     p.setProperty("ApplicationName", "pgfailover-bench");
     return DriverManager.getConnection(url, p);
   }

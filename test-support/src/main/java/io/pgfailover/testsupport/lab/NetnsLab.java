@@ -70,25 +70,25 @@ public final class NetnsLab {
    * so both are cut off together.
    */
   public static void cutAz(String node, String controllerLink) {
-    run(
-        List.of("ip", "-n", ROUTER, "-batch", "-"),
-        "link set "
-            + routerLink(node)
-            + " down\n"
-            + "link set "
-            + routerLink(controllerLink)
-            + " down\n");
+    setAzLinks(node, controllerLink, "down");
   }
 
   public static void healAz(String node, String controllerLink) {
+    setAzLinks(node, controllerLink, "up");
+  }
+
+  private static void setAzLinks(String node, String controllerLink, String state) {
     run(
         List.of("ip", "-n", ROUTER, "-batch", "-"),
         "link set "
             + routerLink(node)
-            + " up\n"
-            + "link set "
+            + " "
+            + state
+            + "\nlink set "
             + routerLink(controllerLink)
-            + " up\n");
+            + " "
+            + state
+            + "\n");
   }
 
   /**

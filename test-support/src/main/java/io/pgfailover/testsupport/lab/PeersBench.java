@@ -200,15 +200,15 @@ public final class PeersBench {
             system.cli,
             n,
             d.promotedMs(),
-            d.writeDowntimeMs(),
-            d.acked(),
-            d.lost(),
-            d.splitBrain());
+            d.client().writeDowntimeMs(),
+            d.client().acked(),
+            d.client().lost(),
+            d.client().splitBrain());
       }
       if (system == HaSystem.PGFAILOVER) {
         versions.put("pgfailover", pgfailoverVersion(jar, revision));
         ok &= results.stream().allMatch(Drill::failedOver);
-        ok &= results.stream().noneMatch(Drill::splitBrain);
+        ok &= results.stream().noneMatch(d -> d.client().splitBrain());
       }
       versions.put(
           "postgresql",
@@ -310,7 +310,7 @@ public final class PeersBench {
       writing.start();
       watching.start();
       try {
-        Demo.await(
+        Waits.until(
             "20 acknowledged writes through multi-host",
             Duration.ofSeconds(30),
             () -> writer.acks.size() >= 20);
@@ -323,7 +323,7 @@ public final class PeersBench {
         }
         boolean failedOver = true;
         try {
-          Demo.await(
+          Waits.until(
               "writes to resume on pgfo-b",
               FAILOVER_LIMIT,
               () -> writer.acksAfter(faultAt, "b") >= 20);
@@ -351,23 +351,8 @@ public final class PeersBench {
             FailoverBench.ClientOutcome.of(writer.acks, faultAt, stored);
         long promoted =
             watch.promotedAt == null ? -1 : Duration.between(faultAt, watch.promotedAt).toMillis();
-        return new Drill(
-            n,
-            faultAt,
-            failedOver,
-            -1,
-            -1,
-            promoted,
-            -1,
-            -1,
-            client.gapStartMs(),
-            client.gapEndMs(),
-            client.writeDowntimeMs(),
-            client.acked(),
-            client.lost(),
-            client.splitBrain(),
-            -1,
-            0);
+        // Only the promotion is seen, from the client host: no controller phases, no lease.
+        return new Drill(n, faultAt, failedOver, -1, -1, promoted, -1, -1, client, -1, 0);
       } finally {
         writer.stop.set(true);
         watch.stop.set(true);
@@ -434,11 +419,13 @@ public final class PeersBench {
     s.put("drills", drills);
     s.put("drills_run", results.size());
     s.put("failovers_completed", results.stream().filter(Drill::failedOver).count());
-    FailoverBench.putPercentiles(s, "write_downtime_ms", results, Drill::writeDowntimeMs);
+    FailoverBench.putPercentiles(
+        s, "write_downtime_ms", results, d -> d.client().writeDowntimeMs());
     FailoverBench.putPercentiles(s, "promoted_ms", results, Drill::promotedMs);
-    s.put("acked_writes", results.stream().mapToLong(Drill::acked).sum());
-    s.put("lost_acked_writes", results.stream().mapToLong(d -> Math.max(0, d.lost())).sum());
-    s.put("split_brain_seen", results.stream().anyMatch(Drill::splitBrain));
+    s.put("acked_writes", results.stream().mapToLong(d -> d.client().acked()).sum());
+    s.put(
+        "lost_acked_writes", results.stream().mapToLong(d -> Math.max(0, d.client().lost())).sum());
+    s.put("split_brain_seen", results.stream().anyMatch(d -> d.client().splitBrain()));
     ObjectNode v = s.putObject("versions");
     versions.forEach(v::put);
     return s;

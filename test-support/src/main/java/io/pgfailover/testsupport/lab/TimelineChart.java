@@ -35,7 +35,7 @@ final class TimelineChart {
         Math.max(MIN_LEFT, 20 + 6 * labels.stream().mapToInt(String::length).max().orElse(0));
     long max = 1000;
     for (FailoverBench.Drill d : drills) {
-      max = Math.max(max, Math.max(d.firstAckAfterMs(), d.routerSwitchedMs()));
+      max = Math.max(max, Math.max(d.client().gapEndMs(), d.routerSwitchedMs()));
     }
     long from = -500;
     long to = (max / 1000 + 2) * 1000; // room for the outage label
@@ -103,9 +103,9 @@ final class TimelineChart {
       s.append(
           String.format(
               Locale.ROOT, "<text x='10' y='%d'>%s</text>%n", y + 16, esc(labels.get(i))));
-      if (d.firstAckAfterMs() >= 0) {
-        double x1 = x(left, d.lastAckBeforeMs(), from, to);
-        double x2 = x(left, d.firstAckAfterMs(), from, to);
+      if (d.client().gapEndMs() >= 0) {
+        double x1 = x(left, d.client().gapStartMs(), from, to);
+        double x2 = x(left, d.client().gapEndMs(), from, to);
         s.append(
             String.format(
                 Locale.ROOT,
@@ -114,14 +114,14 @@ final class TimelineChart {
                 x1,
                 y + 4,
                 Math.max(1, x2 - x1),
-                d.writeDowntimeMs()));
+                d.client().writeDowntimeMs()));
         s.append(
             String.format(
                 Locale.ROOT,
                 "<text x='%.1f' y='%d'>%d ms</text>%n",
                 x2 + 4,
                 y + 16,
-                d.writeDowntimeMs()));
+                d.client().writeDowntimeMs()));
       }
       long[] at = {
         d.firstSeenMs(),

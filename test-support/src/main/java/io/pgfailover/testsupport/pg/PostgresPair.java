@@ -468,18 +468,11 @@ public final class PostgresPair implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start postgres for " + node, e);
     }
-    Waits.until(
-        node + " to accept connections",
-        STARTUP_TIMEOUT,
-        () -> {
-          requireAlive(node);
-          try (Connection c = node.connect();
-              Statement s = c.createStatement();
-              ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
-            rs.next();
-            return rs.getBoolean(1) == (node.role() == Role.STANDBY);
-          }
-        });
+    awaitAnswer(
+        node,
+        "to accept connections",
+        "SELECT pg_is_in_recovery()",
+        rs -> rs.next() && rs.getBoolean(1) == (node.role() == Role.STANDBY));
     log.info(
         "event=pg_node_started node={} pid={} port={} role={}",
         node.name(),
@@ -663,15 +656,33 @@ public final class PostgresPair implements AutoCloseable {
 
   /** Waits until a standby's WAL receiver streams from the primary. */
   public void awaitStreaming(PgNode standby) {
+    awaitAnswer(
+        standby,
+        "to stream WAL",
+        "SELECT status FROM pg_stat_wal_receiver",
+        rs -> rs.next() && "streaming".equals(rs.getString(1)));
+  }
+
+  /** What a query's answer must show. */
+  @FunctionalInterface
+  private interface Answer {
+    boolean holds(ResultSet rs) throws SQLException;
+  }
+
+  /**
+   * Waits until {@code sql} on {@code node} gives an answer that holds; stops at once if the server
+   * exits.
+   */
+  private static void awaitAnswer(PgNode node, String what, String sql, Answer answer) {
     Waits.until(
-        standby + " to stream WAL",
+        node + " " + what,
         STARTUP_TIMEOUT,
         () -> {
-          requireAlive(standby);
-          try (Connection c = standby.connect();
+          requireAlive(node);
+          try (Connection c = node.connect();
               Statement s = c.createStatement();
-              ResultSet rs = s.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
-            return rs.next() && "streaming".equals(rs.getString(1));
+              ResultSet rs = s.executeQuery(sql)) {
+            return answer.holds(rs);
           }
         });
   }
