@@ -83,9 +83,10 @@ public final class WriteControl {
       """;
 
   /**
-   * Makes a primary refuse writes and ends client sessions. Idempotent: a second call ends nothing
-   * new. Needs {@code ALTER SYSTEM} on {@code default_transaction_read_only}, {@code EXECUTE} on
-   * {@code pg_reload_conf()} and {@code pg_signal_backend} (config/roles.sql grants them).
+   * Makes a primary refuse writes and ends client sessions. Idempotent: a second call reports
+   * {@code changed=false} (it may still end a session that opened meanwhile, read-only). Needs
+   * {@code ALTER SYSTEM} on {@code default_transaction_read_only}, {@code EXECUTE} on {@code
+   * pg_reload_conf()} and {@code pg_signal_backend} (config/roles.sql grants them).
    */
   public Result stopWrites(NodeEndpoint primary) {
     try (Connection c = ProbeConnections.open(primary, callBudget);
@@ -120,8 +121,7 @@ public final class WriteControl {
           notEnded,
           lsn,
           wasReadOnly);
-      return new Result(
-          true, !wasReadOnly || ended > 0, Optional.of(lsn), ended, notEnded, Optional.empty());
+      return new Result(true, !wasReadOnly, Optional.of(lsn), ended, notEnded, Optional.empty());
     } catch (SQLException | RuntimeException e) {
       return Result.failed(
           "stopping writes on " + primary.name() + " failed: " + NodeQueries.describe(e));
