@@ -100,20 +100,7 @@ public final class ConfigLoader {
             true,
             "list the route tables whose virtual-IP route follows the primary, e.g. routeTables:"
                 + " [rtb-0123456789abcdef0]",
-            item -> {
-              String id =
-                  new YamlFields(null, item.path(), errors)
-                      .scalar(item.node(), item.path())
-                      .orElse("");
-              if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
-                errors.add(
-                    item.node(),
-                    item.path(),
-                    "\"" + id + "\" is not a route table id",
-                    "write it like rtb-0123456789abcdef0");
-              }
-              return id;
-            });
+            item -> routeTableId(item, errors));
     top.get("routeTables")
         .filter(n -> routeTables.isEmpty())
         .ifPresent(
@@ -265,6 +252,20 @@ public final class ConfigLoader {
     return policy;
   }
 
+  /** One entry of a list of route table ids: an {@code rtb-} id, else an error naming the item. */
+  private static String routeTableId(YamlFields.Item item, Errors errors) {
+    String id =
+        new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
+    if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
+      errors.add(
+          item.node(),
+          item.path(),
+          "\"" + id + "\" is not a route table id",
+          "write it like rtb-0123456789abcdef0");
+    }
+    return id;
+  }
+
   /**
    * {@code eventLog: PATH} (rotation defaults) or {@code eventLog: {path, maxFileSize, keepFiles}}.
    */
@@ -390,20 +391,7 @@ public final class ConfigLoader {
                 true,
                 "list the peer AZ's private route tables, e.g. routeTables:"
                     + " [rtb-0123456789abcdef1]",
-                item -> {
-                  String id =
-                      new YamlFields(null, item.path(), errors)
-                          .scalar(item.node(), item.path())
-                          .orElse("");
-                  if (!id.isEmpty() && !ROUTE_TABLE_ID.matcher(id).matches()) {
-                    errors.add(
-                        item.node(),
-                        item.path(),
-                        "\"" + id + "\" is not a route table id",
-                        "write it like rtb-0123456789abcdef0");
-                  }
-                  return id;
-                });
+                item -> routeTableId(item, errors));
     duplicates(tables, peer.get("routeTables").orElse(null), "nat.peer.routeTables", errors);
     Optional<InetSocketAddress> check =
         peer.optionalString("healthCheck")

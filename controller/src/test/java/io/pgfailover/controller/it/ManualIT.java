@@ -13,6 +13,7 @@ import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
+import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
 import io.pgfailover.testsupport.lab.Demo;
 import io.pgfailover.testsupport.lab.LabConfig;
@@ -82,7 +83,7 @@ class ManualIT {
     Demo.Writer writer = new Demo.Writer(lab.router());
     Thread t = new Thread(writer, "writer");
     t.start();
-    Demo.await("100 acknowledged writes", Duration.ofSeconds(30), () -> writer.acks.size() >= 100);
+    Waits.until("100 acknowledged writes", Duration.ofSeconds(30), () -> writer.acks.size() >= 100);
 
     LoopReport done =
         loop.submit(new Request.Switchover(lab.name(standby))).get(120, TimeUnit.SECONDS);
@@ -90,7 +91,7 @@ class ManualIT {
     assertEquals(Reason.SWITCHOVER, done.decision().reason(), done.decision().message());
     assertTrue(done.ok(), done.steps().toString());
     assertTrue(lab.routesOn(lab.name(standby)), lab.routeTargets().toString());
-    Demo.await(
+    Waits.until(
         "100 writes acknowledged by the new primary",
         Duration.ofSeconds(30),
         () -> writer.acksAfter(switched) >= 100);

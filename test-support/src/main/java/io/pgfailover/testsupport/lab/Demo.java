@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Route;
@@ -212,11 +211,6 @@ public final class Demo {
       }
     }
     return Optional.ofNullable(found);
-  }
-
-  /** {@link Waits#until}, as the controller's ManualIT calls it. */
-  public static void await(String what, Duration limit, BooleanSupplier condition) {
-    Waits.until(what, limit, condition::getAsBoolean);
   }
 
   public static Connection connect(Node n) throws SQLException {
