@@ -39,7 +39,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.ec2.model.Route;
 
 /**
  * Two controllers, as on the two NAT/control instances: one config each (own event log, admin port
@@ -94,15 +93,7 @@ final class ControllerPair implements AutoCloseable {
   }
 
   List<String> routeTargets() {
-    return ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables().stream()
-        .map(
-            t ->
-                t.routes().stream()
-                    .filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock()))
-                    .findFirst()
-                    .map(Route::networkInterfaceId)
-                    .orElse("none"))
-        .toList();
+    return vpc.routeTargets(ec2);
   }
 
   boolean routesOn(String name) {

@@ -28,7 +28,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.ec2.model.Route;
 
 /**
  * One test's world: the real PostgreSQL pair (healthy again before each test), an emulator fixture
@@ -149,15 +148,7 @@ final class LabCluster implements AutoCloseable {
 
   /** The ENI each route table sends the virtual IP to now (read straight from the emulator). */
   List<String> routeTargets() {
-    return ec2.describeRouteTables(r -> r.routeTableIds(vpc.routeTableIds())).routeTables().stream()
-        .map(
-            t ->
-                t.routes().stream()
-                    .filter(r -> vpc.vipCidr().equals(r.destinationCidrBlock()))
-                    .findFirst()
-                    .map(Route::networkInterfaceId)
-                    .orElse("none"))
-        .toList();
+    return vpc.routeTargets(ec2);
   }
 
   boolean routesOn(String name) {

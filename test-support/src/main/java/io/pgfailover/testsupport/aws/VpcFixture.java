@@ -70,6 +70,19 @@ public record VpcFixture(
     routeTableIds = List.copyOf(routeTableIds);
   }
 
+  /** Where each of the fixture's route tables sends the virtual IP now ("none": no such route). */
+  public List<String> routeTargets(Ec2Client ec2) {
+    return ec2.describeRouteTables(r -> r.routeTableIds(routeTableIds)).routeTables().stream()
+        .map(
+            t ->
+                t.routes().stream()
+                    .filter(r -> vipCidr.equals(r.destinationCidrBlock()))
+                    .findFirst()
+                    .map(software.amazon.awssdk.services.ec2.model.Route::networkInterfaceId)
+                    .orElse("none"))
+        .toList();
+  }
+
   public static Builder builder(Ec2Client ec2) {
     return new Builder(ec2);
   }
