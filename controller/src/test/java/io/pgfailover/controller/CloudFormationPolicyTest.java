@@ -9,6 +9,7 @@ import io.pgfailover.controller.config.AgentConfigLoader;
 import io.pgfailover.controller.config.PasswordConfig;
 import io.pgfailover.controller.config.StackConfig;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -420,7 +422,7 @@ class CloudFormationPolicyTest {
   }
 
   private static long megabytes(String size) {
-    var m = java.util.regex.Pattern.compile("(\\d+)(MB|GB)").matcher(size);
+    var m = Pattern.compile("(\\d+)(MB|GB)").matcher(size);
     assertTrue(m.matches(), size);
     return Long.parseLong(m.group(1)) * (m.group(2).equals("GB") ? 1024 : 1);
   }
@@ -580,7 +582,7 @@ class CloudFormationPolicyTest {
   void eachBootScriptWithItsSharedStepsFitsEc2sUserDataLimit() {
     for (String lt : List.of("NatLaunchTemplate", "DbLaunchTemplate")) {
       String script = bootScript(lt).replace("${BootFunctions}", functions());
-      int bytes = script.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      int bytes = script.getBytes(StandardCharsets.UTF_8).length;
       assertTrue(bytes < 15 * 1024, lt + " is " + bytes + " bytes");
     }
   }
