@@ -17,6 +17,8 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -47,6 +49,17 @@ class JarChecksumBootTest {
       }
     }
     assertTrue(listed, "the example parameters file has a well-formed ArtifactSha256");
+  }
+
+  @Test
+  void theExampleParametersFileNamesEveryParameterButTheImage() throws IOException {
+    Set<String> listed = new TreeSet<>();
+    new ObjectMapper()
+        .readTree(REPO.resolve("cloudformation/params/example.json").toFile())
+        .forEach(p -> listed.add(p.path("ParameterKey").asText()));
+    Set<String> parameters = new TreeSet<>(map(template().get("Parameters")).keySet());
+    parameters.remove("ImageId"); // the SSM parameter's latest Amazon Linux 2023
+    assertEquals(parameters, listed);
   }
 
   @Test
