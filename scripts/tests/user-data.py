@@ -94,12 +94,10 @@ def boot_script(resource_name, resource, mappings):
             if literal:
                 script.append("${" + name + "}")
             elif name in inserted:
-                # Lines from the mapping; the rest of the boot script's line joins the mapping's last line.
-                block = inserted[name].removesuffix("\n")
+                # The mapping's lines, each from its own template line; the rest of this line follows them.
+                block = inserted[name]
                 script.append(block)
-                block_lines = inserted[name].lines()
-                lines.extend(block_lines[: block.count("\n")])
-                line = block_lines[block.count("\n")]
+                lines.extend(block.lines()[: block.count("\n")])
             else:
                 script.append("CFN_" + re.sub(r"[^A-Za-z0-9]+", "_", name))
         script.append(text[done:] + "\n")
