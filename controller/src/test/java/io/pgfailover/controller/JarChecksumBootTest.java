@@ -27,7 +27,7 @@ import org.yaml.snakeyaml.Yaml;
  * The NAT/control instances and the PostgreSQL instances (for the node agent) install the jar only
  * when it has the SHA-256 the stack was given: the template's one install step (install_jar, shared
  * by both boot scripts) is run here with bash, a stand-in for {@code aws s3 cp} and the real {@code
- * sha256sum}.
+ * sha256sum}; so is the other shared step, secret_value, with a stand-in for Secrets Manager.
  */
 class JarChecksumBootTest {
   private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
@@ -98,6 +98,34 @@ class JarChecksumBootTest {
                 + other
                 + "; not installing it."),
         boot.log);
+  }
+
+  /** The other shared step: one field of a secret, into an owner-only file, through a pipe. */
+  @Test
+  void secretValueWritesOneFieldOfTheSecretIntoAnOwnerOnlyFile() throws Exception {
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    // aws secretsmanager get-secret-value ... --output text: the secret's JSON, as the CLI prints
+    // it.
+    Path aws =
+        Files.writeString(
+            bin.resolve("aws"),
+            "#!/bin/sh\necho '{\"username\": \"replicator\", \"token\": \"s3cr3t-t0ken\"}'\n");
+    Files.setPosixFilePermissions(aws, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path file = dir.resolve("agent-token");
+    String step =
+        "REGION=eu-west-1\n"
+            + CloudFormationPolicyTest.functions(template())
+            + "(umask 077\n  secret_value 'arn:secret' token >"
+            + file
+            + ")\n";
+    ProcessBuilder pb =
+        new ProcessBuilder("bash", "-c", "set -euo pipefail\n" + step).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), output);
+    assertEquals("s3cr3t-t0ken", Files.readString(file), "the field alone, no newline");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
   }
 
   private record Boot(int exit, String log) {}
