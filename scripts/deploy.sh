@@ -76,8 +76,9 @@ active=$(aws cloudformation describe-stacks --stack-name "$stack" \
 cat <<EOF
 
 Next steps
-  1. The instances finish booting a few minutes after the stack: PostgreSQL is installed, the standby cloned,
-     and on $active the controller writes /etc/pgfailover/controller.yaml from these outputs and starts.
+  1. The instances finish booting a few minutes after the stack: PostgreSQL and its node agent
+     (pgfailover-agent) are installed on both database instances, the standby cloned, and on $active the
+     controller writes /etc/pgfailover/controller.yaml from these outputs and starts.
      Follow it:  aws ssm start-session --target $active
                  sudo tail -f /var/log/pgfailover-bootstrap.log; journalctl -u pgfailover -f
   2. Check it:   sudo -u pgfailover java -jar /opt/pgfailover/failoverctl.jar preflight
@@ -87,6 +88,9 @@ Next steps
   4. A new controller build: aws s3 cp controller/target/failoverctl.jar $artifact, set ArtifactSha256 in
      $params to its sha256sum and deploy again; on the instance re-download it, check it with
      sha256sum, install it at /opt/pgfailover/failoverctl.jar and: sudo systemctl restart pgfailover
+     (on the database instances: sudo systemctl restart pgfailover-agent)
   5. Applications: put them in the AppSecurityGroupId group and connect to the VirtualIp address.
+  6. Notifications: with NotificationEmail set, confirm the subscription in the mail SNS sent; subscribe
+     anything else to NotificationTopicArn. The alarms are named pgfailover-<ClusterName>-* in CloudWatch.
 Teardown: scripts/deploy.sh --delete $stack
 EOF

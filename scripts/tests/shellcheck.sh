@@ -26,17 +26,18 @@ done < <(find scripts bench emulators -type f -not -path 'bench/out/*' -print0 |
 work=target/user-data
 rm -rf "$work"
 mkdir -p "$work"
-# "PATH FIRST_LINE" a line: the template line each extracted script's first line stands on.
+# One extracted script a line; beside each, PATH.lines: line N holds the template line of the script's line N.
 .venv/bin/python scripts/tests/user-data.py "$TEMPLATE" "$work" >"$work/index" \
   || fail "could not extract the boot scripts from $TEMPLATE"
 boot_scripts=()
-while read -r path _; do boot_scripts+=("$path"); done <"$work/index"
+while read -r path; do boot_scripts+=("$path"); done <"$work/index"
 
 # -x: follow `. scripts/lib/...` (paths from the repository root, where this runs) for what they define.
 if ! shellcheck -x "${scripts[@]}" "${boot_scripts[@]}"; then
-  while read -r path first_line; do
-    echo "tests/shellcheck.sh: line N of $path is line $((first_line - 1)) + N of $TEMPLATE" >&2
-  done <"$work/index"
+  # The boot scripts' findings again, at their lines in the template.
+  shellcheck -x -f gcc "${boot_scripts[@]}" | while IFS=: read -r path line _ rest; do
+    echo "tests/shellcheck.sh: $TEMPLATE:$(sed -n "${line}p" "$path.lines"):$rest (line $line of $path)" >&2
+  done || true
   fail "shellcheck found the problems above"
 fi
 echo "tests/shellcheck.sh: ok (${#scripts[@]} scripts and ${#boot_scripts[@]} boot scripts of $TEMPLATE)"

@@ -5,11 +5,13 @@
 Each AWS::EC2::LaunchTemplate's UserData is an Fn::Base64 of an Fn::Sub: a string, or a [string, variables]
 list. CloudFormation substitutes ${Name} and ${AWS::Region} before the instance sees the script, so each becomes
 a placeholder word (CFN_Name, CFN_AWS_Region) that reads as a plain value to shellcheck; ${!Literal} is
-CloudFormation's escape for a literal ${Literal} and is written as that. Writes OUTDIR/RESOURCE.sh for each, and
-OUTDIR/RESOURCE.NAME.sh for each script the boot script writes from a quoted here-document (cat >/path/NAME
-<<'EOF' with a #! line first: the text is the script as written, since a quoted here-document expands nothing), and
-prints, one a line, "PATH FIRST_LINE": the template line the script's first line stands on (shellcheck's line N
-is the template's line FIRST_LINE + N - 1). Exits 1, saying why, when a launch template has no such UserData.
+CloudFormation's escape for a literal ${Literal} and is written as that. A variable whose value is an
+Fn::FindInMap of the template's Mappings (the boot steps both launch templates share) is replaced by that text,
+as CloudFormation inserts it. Writes OUTDIR/RESOURCE.sh for each, and OUTDIR/RESOURCE.NAME.sh for each script the
+boot script writes from a quoted here-document (cat >/path/NAME <<'EOF' with a #! line first: the text is the
+script as written, since a quoted here-document expands nothing), each with PATH.lines beside it: line N holds
+the template line that line N of the script comes from. Prints the paths, one a line. Exits 1, saying why, when a
+launch template has no such UserData or names a mapping that does not exist.
 """
 
 import re
@@ -52,27 +54,55 @@ class LineString(str):
         text.first_line = node.start_mark.line + (2 if block else 1)
         return text
 
+    def lines(self):
+        """The template line of each of the text's lines (a literal block: one template line each)."""
+        return [self.first_line + i for i in range(self.count("\n") + 1)]
+
 
 TemplateLoader.add_multi_constructor("!", _intrinsic)
 TemplateLoader.add_constructor("tag:yaml.org,2002:str", _string_with_line)
 
 
-def placeholder(match):
-    literal, name = match.group(1), match.group(2)
-    if literal:
-        return "${" + name + "}"
-    return "CFN_" + re.sub(r"[^A-Za-z0-9]+", "_", name)
-
-
-def boot_script(resource_name, resource):
+def boot_script(resource_name, resource, mappings):
+    """The script as the instance gets it, and the template line of each of its lines."""
     user_data = resource.get("Properties", {}).get("LaunchTemplateData", {}).get("UserData")
     sub = user_data.get("Fn::Base64") if isinstance(user_data, dict) else None
     sub = sub.get("Fn::Sub") if isinstance(sub, dict) else None
+    variables = {}
     if isinstance(sub, list) and len(sub) == 2:
-        sub = sub[0]
+        sub, variables = sub
     if not isinstance(sub, LineString):
         sys.exit(f"user-data.py: {resource_name}: UserData is not Fn::Base64 of an Fn::Sub string or [string, vars]")
-    return SUBSTITUTION.sub(placeholder, sub), sub.first_line
+    inserted = {}
+    for name, value in variables.items():
+        if isinstance(value, dict) and "Fn::FindInMap" in value:
+            keys = value["Fn::FindInMap"]
+            text = mappings
+            for key in keys:
+                text = text.get(key) if isinstance(text, dict) else None
+            if not isinstance(text, LineString):
+                sys.exit(f"user-data.py: {resource_name}: ${{{name}}}: no text at Mappings {'/'.join(keys)}")
+            inserted[name] = text
+
+    script, lines = [], []
+    for text, line in zip(sub.split("\n"), sub.lines()):
+        done = 0
+        for match in SUBSTITUTION.finditer(text):
+            literal, name = match.group(1), match.group(2)
+            script.append(text[done : match.start()])
+            done = match.end()
+            if literal:
+                script.append("${" + name + "}")
+            elif name in inserted:
+                # The mapping's lines, each from its own template line; the rest of this line follows them.
+                block = inserted[name]
+                script.append(block)
+                lines.extend(block.lines()[: block.count("\n")])
+            else:
+                script.append("CFN_" + re.sub(r"[^A-Za-z0-9]+", "_", name))
+        script.append(text[done:] + "\n")
+        lines.append(line)
+    return "".join(script).removesuffix("\n"), lines
 
 
 def main(template_path, out_dir):
@@ -85,17 +115,20 @@ def main(template_path, out_dir):
     if not launch_templates:
         sys.exit(f"user-data.py: no AWS::EC2::LaunchTemplate in {template_path}")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    mappings = template.get("Mappings", {})
     for name, resource in launch_templates.items():
-        script, first_line = boot_script(name, resource)
-        write(Path(out_dir) / f"{name}.sh", script, first_line)
+        script, lines = boot_script(name, resource, mappings)
+        write(Path(out_dir) / f"{name}.sh", script, lines)
         for embedded in EMBEDDED_SCRIPT.finditer(script):
-            body_line = first_line + script.count("\n", 0, embedded.start(3))
-            write(Path(out_dir) / f"{name}.{embedded.group(1)}.sh", embedded.group(3), body_line)
+            first = script.count("\n", 0, embedded.start(3))
+            body = embedded.group(3)
+            write(Path(out_dir) / f"{name}.{embedded.group(1)}.sh", body, lines[first : first + body.count("\n")])
 
 
-def write(path, script, first_line):
+def write(path, script, lines):
     path.write_text(script)
-    print(path, first_line)
+    Path(f"{path}.lines").write_text("".join(f"{line}\n" for line in lines))
+    print(path)
 
 
 if __name__ == "__main__":

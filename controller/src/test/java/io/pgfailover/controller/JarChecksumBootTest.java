@@ -17,14 +17,17 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The NAT/control instances install the controller jar only when it has the SHA-256 the stack was
- * given: the template's download step is run here with bash, a stand-in for {@code aws s3 cp} and
- * the real {@code sha256sum}.
+ * The NAT/control instances and the PostgreSQL instances (for the node agent) install the jar only
+ * when it has the SHA-256 the stack was given: the template's one install step (install_jar, shared
+ * by both boot scripts) is run here with bash, a stand-in for {@code aws s3 cp} and the real {@code
+ * sha256sum}; so is the other shared step, secret_value, with a stand-in for Secrets Manager.
  */
 class JarChecksumBootTest {
   private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
@@ -46,6 +49,31 @@ class JarChecksumBootTest {
       }
     }
     assertTrue(listed, "the example parameters file has a well-formed ArtifactSha256");
+  }
+
+  @Test
+  void theExampleParametersFileNamesEveryParameterButTheImage() throws IOException {
+    Set<String> listed = new TreeSet<>();
+    new ObjectMapper()
+        .readTree(REPO.resolve("cloudformation/params/example.json").toFile())
+        .forEach(p -> listed.add(p.path("ParameterKey").asText()));
+    Set<String> parameters = new TreeSet<>(map(template().get("Parameters")).keySet());
+    parameters.remove("ImageId"); // the SSM parameter's latest Amazon Linux 2023
+    assertEquals(parameters, listed);
+  }
+
+  @Test
+  void bothBootScriptsInstallTheJarThroughTheOneSharedStep() throws IOException {
+    for (String lt : List.of("NatLaunchTemplate", "DbLaunchTemplate")) {
+      String script = CloudFormationPolicyTest.bootScript(template(), lt);
+      assertTrue(
+          script.contains(
+              "\nREGION=${AWS::Region}\nARTIFACT_URL='${ArtifactUrl}'\n"
+                  + "ARTIFACT_SHA256=${ArtifactSha256}\n${BootFunctions}\n"),
+          lt + " sets the step's variables from the parameters, then inserts it");
+      assertTrue(script.contains("\ninstall_jar\n") || script.contains("  install_jar\n"), lt);
+      assertFalse(script.contains("aws s3 cp") || script.contains("sha256sum"), lt + ": no copy");
+    }
   }
 
   @Test
@@ -72,6 +100,34 @@ class JarChecksumBootTest {
         boot.log);
   }
 
+  /** The other shared step: one field of a secret, into an owner-only file, through a pipe. */
+  @Test
+  void secretValueWritesOneFieldOfTheSecretIntoAnOwnerOnlyFile() throws Exception {
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    // aws secretsmanager get-secret-value ... --output text: the secret's JSON, as the CLI prints
+    // it.
+    Path aws =
+        Files.writeString(
+            bin.resolve("aws"),
+            "#!/bin/sh\necho '{\"username\": \"replicator\", \"token\": \"s3cr3t-t0ken\"}'\n");
+    Files.setPosixFilePermissions(aws, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path file = dir.resolve("agent-token");
+    String step =
+        "REGION=eu-west-1\n"
+            + CloudFormationPolicyTest.functions(template())
+            + "(umask 077\n  secret_value 'arn:secret' token >"
+            + file
+            + ")\n";
+    ProcessBuilder pb =
+        new ProcessBuilder("bash", "-c", "set -euo pipefail\n" + step).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), output);
+    assertEquals("s3cr3t-t0ken", Files.readString(file), "the field alone, no newline");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+  }
+
   private record Boot(int exit, String log) {}
 
   /** Runs the boot script's jar step as the instance would, against a stand-in bucket. */
@@ -82,12 +138,15 @@ class JarChecksumBootTest {
     // aws s3 cp --region R URL DEST: the bucket's object lands at DEST.
     Path aws = Files.writeString(bin.resolve("aws"), "#!/bin/sh\ncp '" + object + "' \"$6\"\n");
     Files.setPosixFilePermissions(aws, PosixFilePermissions.fromString("rwxr-xr-x"));
+    // The variables as the boot scripts set them
+    // (bothBootScriptsInstallTheJarThroughTheOneSharedStep).
     String step =
-        jarStep()
-            .replace("${AWS::Region}", "eu-west-1")
-            .replace("${ArtifactUrl}", "s3://bucket/failoverctl.jar")
-            .replace("${ArtifactSha256}", checksum)
-            .replace("/opt/pgfailover/", opt + "/");
+        "REGION=eu-west-1\nARTIFACT_URL='s3://bucket/failoverctl.jar'\nARTIFACT_SHA256="
+            + checksum
+            + "\n"
+            + CloudFormationPolicyTest.functions(template())
+                .replace("/opt/pgfailover", opt.toString())
+            + "install_jar\n";
     Path log = dir.resolve("bootstrap.log");
     ProcessBuilder pb =
         new ProcessBuilder("bash", "-c", "set -euo pipefail\n" + step)
@@ -100,19 +159,6 @@ class JarChecksumBootTest {
 
   private Path installed() {
     return dir.resolve("opt/failoverctl.jar");
-  }
-
-  /** The NAT boot script's lines from the jar's download to its install. */
-  private static String jarStep() throws IOException {
-    Map<String, Object> data =
-        map(
-            map(map(map(template().get("Resources")).get("NatLaunchTemplate")).get("Properties"))
-                .get("LaunchTemplateData"));
-    String script = (String) map(map(data.get("UserData")).get("Fn::Base64")).get("Fn::Sub");
-    int start = script.indexOf("aws s3 cp ");
-    int install = script.indexOf("\nmv ", start);
-    assertTrue(start >= 0 && install > start, "the boot script downloads, then moves the jar");
-    return script.substring(start, script.indexOf('\n', install + 1) + 1);
   }
 
   private static Map<String, Object> template() throws IOException {

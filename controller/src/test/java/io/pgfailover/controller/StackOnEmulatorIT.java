@@ -15,19 +15,27 @@ import io.pgfailover.aws.RouteTables;
 import io.pgfailover.aws.RouteTarget;
 import io.pgfailover.controller.cli.ConfigFromStack;
 import io.pgfailover.controller.cli.ExitCodes;
+import io.pgfailover.controller.config.AgentEndpoint;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.StackConfig;
 import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,8 +50,11 @@ import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.Capability;
 import software.amazon.awssdk.services.cloudformation.model.Output;
 import software.amazon.awssdk.services.cloudformation.model.Parameter;
+import software.amazon.awssdk.services.cloudformation.model.ResourceStatus;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
+import software.amazon.awssdk.services.cloudformation.model.StackResource;
 import software.amazon.awssdk.services.cloudformation.model.StackStatus;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.Route;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
 
@@ -66,9 +77,14 @@ import software.amazon.awssdk.services.ec2.model.RouteTable;
  *       asserted.
  *   <li>{@code GetAtt <instance>.PrimaryNetworkInterfaceId} does not exist: the template never uses
  *       it (the ENIs are separate resources, which moto creates and routes to).
- *   <li>{@code AWS::SecretsManager::Secret} and {@code AWS::EC2::EIPAssociation} are skipped (moto
- *       logs "No Moto CloudFormation support"); Rules are not evaluated; user data never runs (no
- *       PostgreSQL, no NAT).
+ *   <li>{@code AWS::SecretsManager::Secret} (the passwords and the agents' token), {@code
+ *       AWS::EC2::EIPAssociation}, {@code AWS::CloudWatch::Alarm} (all four alarms) and {@code
+ *       AWS::SNS::Subscription} are skipped (moto logs "No Moto CloudFormation support"), so the
+ *       outputs that name a secret are absent; the topic is created. The alarms are pinned by
+ *       CloudFormationPolicyTest and cfn-lint only. Rules are not evaluated; user data never runs
+ *       (no PostgreSQL, no NAT, no agent), but the launch templates keep it as CloudFormation
+ *       rendered it, which {@link #theLaunchTemplatesCarryTheRenderedBootScriptsWithTheSharedSteps}
+ *       reads.
  *   <li>delete-stack leaves resources behind: this test never deletes; the extension resets moto
  *       per test.
  * </ol>
@@ -262,6 +278,21 @@ class StackOnEmulatorIT {
         Optional.of(c.nodes().get(0)),
         c.nodeByTarget(eniA),
         "the route target the stack set names pg-a");
+    // The node agents, on each node's private address at the stack's AgentPort, the token file
+    // the NAT/control instance's boot script writes; and the old primary rejoins by itself.
+    assertEquals("8009", out.get("AgentPort"));
+    assertEquals(
+        List.of(
+            Optional.of(
+                new AgentEndpoint(
+                    URI.create("http://" + out.get("NodeAPrivateIp") + ":8009"),
+                    Path.of(StackConfig.AGENT_TOKEN_FILE))),
+            Optional.of(
+                new AgentEndpoint(
+                    URI.create("http://" + out.get("NodeBPrivateIp") + ":8009"),
+                    Path.of(StackConfig.AGENT_TOKEN_FILE)))),
+        c.nodes().stream().map(n -> n.agent()).toList());
+    assertEquals(ControllerConfig.RejoinMode.AUTOMATIC, c.rejoin());
 
     // A second run does not replace the file without --force, and does with it.
     String before = Files.readString(config);
@@ -294,6 +325,99 @@ class StackOnEmulatorIT {
     assertTrue(
         !before.equals(Files.readString(config))
             && Files.readString(config).contains("fencing: stop-instance"));
+  }
+
+  /**
+   * The node agent's port reaches the database instances from the controllers' group only, and the
+   * notification topic the outputs name is the stack's.
+   */
+  @Test
+  void theAgentPortIsOpenToTheControllersOnlyAndTheTopicIsTheStacks() throws Exception {
+    Map<String, String> out = createStack();
+    Map<String, StackResource> resources = stackResources();
+    String dbGroup = resources.get("DbSecurityGroup").physicalResourceId();
+    String controllers = resources.get("ControllerSecurityGroup").physicalResourceId();
+    int port = Integer.parseInt(out.get("AgentPort"));
+    List<String> reaching = new ArrayList<>();
+    for (IpPermission p :
+        aws.ec2Client()
+            .describeSecurityGroups(r -> r.groupIds(dbGroup))
+            .securityGroups()
+            .get(0)
+            .ipPermissions()) {
+      boolean all = "-1".equals(p.ipProtocol());
+      if (all || (p.fromPort() <= port && port <= p.toPort())) {
+        p.userIdGroupPairs().forEach(g -> reaching.add(p.ipProtocol() + " " + g.groupId()));
+        p.ipRanges().forEach(c -> reaching.add(p.ipProtocol() + " " + c.cidrIp()));
+      }
+    }
+    assertEquals(List.of("tcp " + controllers), reaching);
+
+    StackResource topic = resources.get("NotificationTopic");
+    assertEquals(ResourceStatus.CREATE_COMPLETE, topic.resourceStatus());
+    assertEquals(topic.physicalResourceId(), out.get("NotificationTopicArn"));
+    assertTrue(
+        out.get("NotificationTopicArn").startsWith("arn:aws:sns:" + aws.region() + ":"),
+        out::toString);
+    assertEquals("PgFailover", out.get("MetricsNamespace"));
+  }
+
+  /**
+   * What an instance would run: CloudFormation inserts the shared steps (Fn::FindInMap as an
+   * Fn::Sub variable) and the parameters; the result fits EC2's 16 KB.
+   */
+  @Test
+  void theLaunchTemplatesCarryTheRenderedBootScriptsWithTheSharedSteps() throws Exception {
+    assumeFalse(onLocalStack(), "LocalStack's CloudFormation has no AWS::EC2::LaunchTemplate");
+    createStack();
+    Map<String, StackResource> resources = stackResources();
+    for (String lt : List.of("NatLaunchTemplate", "DbLaunchTemplate")) {
+      String id = resources.get(lt).physicalResourceId();
+      String encoded =
+          aws.ec2Client()
+              .describeLaunchTemplateVersions(r -> r.launchTemplateId(id))
+              .launchTemplateVersions()
+              .get(0)
+              .launchTemplateData()
+              .userData();
+      byte[] raw = Base64.getDecoder().decode(encoded);
+      String script = new String(raw, StandardCharsets.UTF_8);
+      assertTrue(raw.length <= 16 * 1024, lt + ": " + raw.length + " bytes");
+      assertTrue(script.startsWith("#!/bin/bash\n"), lt);
+      assertTrue(script.contains("\ninstall_jar() {\n"), lt + " has the shared steps");
+      assertTrue(script.contains("\nARTIFACT_SHA256=" + "ab".repeat(32) + "\n"), lt);
+      assertTrue(script.contains("\ninstall_jar\n"), lt + " installs the jar");
+      // Only the secrets moto skips (class comment) are left as written; everything else is
+      // substituted.
+      Set<String> left = new TreeSet<>();
+      Matcher m = Pattern.compile("\\$\\{([^}]*)}").matcher(script);
+      while (m.find()) {
+        left.add(m.group(1));
+      }
+      assertTrue(
+          Set.of("ControllerDbPassword", "ReplicationPassword", "AgentToken").containsAll(left),
+          lt + ": left unsubstituted: " + left);
+      assertTrue(left.contains("AgentToken"), lt + " reads the agents' token");
+    }
+  }
+
+  private Map<String, StackResource> stackResources() {
+    try (CloudFormationClient cfn = cloudFormation()) {
+      Map<String, StackResource> byLogicalId = new LinkedHashMap<>();
+      cfn.describeStackResources(r -> r.stackName(STACK))
+          .stackResources()
+          .forEach(r -> byLogicalId.put(r.logicalResourceId(), r));
+      return byLogicalId;
+    }
+  }
+
+  private static CloudFormationClient cloudFormation() {
+    return CloudFormationClient.builder()
+        .endpointOverride(aws.endpoint())
+        .region(Region.of(aws.region()))
+        .credentialsProvider(aws.credentialsProvider())
+        .httpClient(UrlConnectionHttpClient.create())
+        .build();
   }
 
   @Test
@@ -386,13 +510,7 @@ class StackOnEmulatorIT {
 
   private Map<String, String> createStack() throws Exception {
     String body = Files.readString(TEMPLATE);
-    try (CloudFormationClient cfn =
-        CloudFormationClient.builder()
-            .endpointOverride(aws.endpoint())
-            .region(Region.of(aws.region()))
-            .credentialsProvider(aws.credentialsProvider())
-            .httpClient(UrlConnectionHttpClient.create())
-            .build()) {
+    try (CloudFormationClient cfn = cloudFormation()) {
       cfn.createStack(
           r ->
               r.stackName(STACK)

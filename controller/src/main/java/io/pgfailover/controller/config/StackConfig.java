@@ -43,6 +43,12 @@ public final class StackConfig {
   public static final String NAT_INSTANCE_IDS = "NatInstanceIds";
 
   /**
+   * Optional: the port of the node agent on each PostgreSQL instance's private address. A stack
+   * without it (made before the agents) renders nodes without {@code agent:}, and manual rejoin.
+   */
+  public static final String AGENT_PORT = "AgentPort";
+
+  /**
    * Each node's outputs are {@code <prefix>Name}, {@code <prefix>InstanceId}, {@code
    * <prefix>EniId}, {@code <prefix>PrivateIp}.
    */
@@ -60,6 +66,9 @@ public final class StackConfig {
   public static final String DEFAULT_PASSWORD_FILE = "/etc/pgfailover/pg-password";
 
   public static final String ADMIN_TOKEN_FILE = "/etc/pgfailover/admin-token";
+
+  /** The node agents' token, from the stack's AgentToken secret. */
+  public static final String AGENT_TOKEN_FILE = "/etc/pgfailover/agent-token";
 
   private static final int POSTGRES_PORT = 5432;
 
@@ -158,6 +167,7 @@ public final class StackConfig {
     // The stack creates the virtual-IP route in every table; a missing one is drift to report, not
     // to paper over.
     doc.put("createRouteIfMissing", false);
+    String agentPort = outputs.getOrDefault(AGENT_PORT, "").trim();
     List<Object> nodes = new ArrayList<>();
     for (String prefix : NODE_PREFIXES) {
       Map<String, Object> node = new LinkedHashMap<>();
@@ -169,9 +179,20 @@ public final class StackConfig {
       node.put("database", outputs.get(DATABASE_NAME));
       node.put("user", outputs.get(DATABASE_USER));
       node.put("password", password(options.password()));
+      if (!agentPort.isEmpty()) {
+        Map<String, Object> agent = new LinkedHashMap<>();
+        agent.put("url", "http://" + outputs.get(prefix + NODE_PRIVATE_IP) + ":" + agentPort);
+        agent.put("tokenFile", AGENT_TOKEN_FILE);
+        node.put("agent", agent);
+      }
       nodes.add(node);
     }
     doc.put("nodes", nodes);
+    if (!agentPort.isEmpty()) {
+      // Both nodes run an agent: bring the old primary back as a standby by itself after a
+      // failover (the loader's default with agents, written out so the file says it).
+      doc.put("rejoin", "automatic");
+    }
     Map<String, Object> failover = new LinkedHashMap<>();
     failover.put("automatic", true);
     failover.put("fencing", options.fencing().name().replace('_', '-').toLowerCase(Locale.ROOT));

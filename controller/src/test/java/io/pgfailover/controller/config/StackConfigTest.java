@@ -188,6 +188,37 @@ class StackConfigTest {
   }
 
   @Test
+  void aStackWithNodeAgentsRendersEachNodesAgentOnItsPrivateAddressAndAutomaticRejoin()
+      throws Exception {
+    Map<String, String> o = outputs();
+    o.put("AgentPort", "8009");
+    String yaml = StackConfig.render("orders", o, StackConfig.Options.defaults());
+    ControllerConfig c = ConfigLoader.parse(yaml, "rendered");
+    assertEquals(
+        List.of(
+            Optional.of(
+                new AgentEndpoint(
+                    URI.create("http://10.20.10.10:8009"),
+                    java.nio.file.Path.of("/etc/pgfailover/agent-token"))),
+            Optional.of(
+                new AgentEndpoint(
+                    URI.create("http://10.20.11.10:8009"),
+                    java.nio.file.Path.of("/etc/pgfailover/agent-token")))),
+        c.nodes().stream().map(NodeConfig::agent).toList());
+    assertEquals(ControllerConfig.RejoinMode.AUTOMATIC, c.rejoin());
+    assertTrue(yaml.contains("\nrejoin: automatic\n"), yaml);
+  }
+
+  @Test
+  void aStackWithoutNodeAgentsRendersNoAgentAndManualRejoin() throws Exception {
+    String yaml = StackConfig.render("orders", outputs(), StackConfig.Options.defaults());
+    ControllerConfig c = ConfigLoader.parse(yaml, "rendered");
+    assertTrue(c.nodes().stream().allMatch(n -> n.agent().isEmpty()), yaml);
+    assertEquals(ControllerConfig.RejoinMode.MANUAL, c.rejoin());
+    assertTrue(!yaml.contains("agent") && !yaml.contains("rejoin"), yaml);
+  }
+
+  @Test
   void aStackWithoutTheLeaseTableRendersASingleController() throws Exception {
     ControllerConfig c =
         ConfigLoader.parse(
