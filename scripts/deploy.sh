@@ -58,9 +58,18 @@ if [ -n "$artifact" ]; then
   fi
 fi
 
-echo "deploy.sh: deploying $TEMPLATE as stack $stack with $params"
+# The template is larger than the 51,200 bytes CloudFormation takes inline: it goes through the artifact's bucket.
+bucket=${artifact#s3://}
+bucket=${bucket%%/*}
+if [ -z "$bucket" ]; then
+  echo "deploy.sh: ArtifactUrl is empty in $params: the template is uploaded to that bucket (it is over 51,200 bytes)" >&2
+  exit 2
+fi
+echo "deploy.sh: deploying $TEMPLATE as stack $stack with $params (template through s3://$bucket/pgfailover/templates/)"
 aws cloudformation deploy \
   --template-file "$TEMPLATE" \
+  --s3-bucket "$bucket" \
+  --s3-prefix pgfailover/templates \
   --stack-name "$stack" \
   --parameter-overrides "file://$params" \
   --capabilities CAPABILITY_IAM \

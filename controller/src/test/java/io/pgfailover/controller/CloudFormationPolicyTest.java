@@ -53,6 +53,21 @@ class CloudFormationPolicyTest {
                 .load(Files.readString(REPO.resolve("cloudformation/pgfailover.yaml"))));
   }
 
+  /**
+   * CloudFormation takes at most 51,200 bytes inline (TemplateBody); a larger template must be sent
+   * by URL. Found on LocalStack, which enforces the limit as AWS does.
+   */
+  @Test
+  void deployShSendsTheTemplateThroughS3OnceItIsTooLargeToSendInline() throws IOException {
+    long size = Files.size(REPO.resolve("cloudformation/pgfailover.yaml"));
+    String deploy = Files.readString(REPO.resolve("scripts/deploy.sh"));
+    if (size > 51_200) {
+      assertTrue(
+          deploy.contains("--s3-bucket \"$bucket\""),
+          "the template is " + size + " bytes: deploy.sh must pass --s3-bucket to deploy it");
+    }
+  }
+
   @Test
   void theControllerPolicyGrantsExactlyTheLeastPrivilegeSet() {
     List<Map<String, Object>> statements = statements("ControllerRole", "pgfailover-controller");
