@@ -135,6 +135,15 @@ final class Actuator {
               : "requested",
           timelineStart);
       timeline.mark("confirmed", clock.instant());
+      // The start of the story the timeline ends: written before the first action, so a page
+      // about it goes out while the failover runs.
+      Map<String, Object> started = new LinkedHashMap<>();
+      started.put("kind", decision.reason().name().toLowerCase());
+      started.put("from", from);
+      started.put("to", to);
+      started.put("start", timelineStart.toString());
+      started.put("reason", decision.message());
+      events.append("failover_started", started);
     }
     primaryBack = null;
     List<Step> steps = new ArrayList<>();
@@ -263,6 +272,16 @@ final class Actuator {
     return run(action);
   }
 
+  static final String EC2_CALL_ERRORS = "pgfailover_ec2_call_errors_total";
+  static final String EC2_CALL_ERRORS_HELP =
+      "EC2 calls that failed for good (after the adapter's retries): route reads and actions.";
+
+  private static boolean callsEc2(Action action) {
+    return action instanceof Action.PointRoutes
+        || action instanceof Action.Fence
+        || action instanceof Action.PointEgressRoutes;
+  }
+
   private static Step step(String action, StepResult result) {
     return new Step(action, result.ok() ? Step.Status.OK : Step.Status.FAILED, result.detail());
   }
@@ -317,6 +336,9 @@ final class Actuator {
           "pgfailover_action_failures_total",
           "Actions that failed, by action.",
           "action=\"" + action.name() + "\"");
+    }
+    if (!result.ok() && callsEc2(action)) {
+      metrics.count(EC2_CALL_ERRORS, EC2_CALL_ERRORS_HELP, "");
     }
     Object calls = result.fields().get("api_calls");
     if (calls instanceof Number n) {
