@@ -291,14 +291,14 @@ public final class ConfigLoader {
     Set<NotableEvent> events =
         n.get("events").isEmpty()
             ? Set.of(NotableEvent.values())
-            : Set.copyOf(
-                    n.list(
-                        "events",
-                        false,
-                        "list event names, e.g. events: [failover_finished, failover_failed]",
-                        item -> notableEvent(item, errors)))
+            : n
+                .list(
+                    "events",
+                    false,
+                    "list event names, e.g. events: [failover_finished, failover_failed]",
+                    item -> notableEvent(item, errors))
                 .stream()
-                .filter(e -> e != null)
+                .flatMap(Optional::stream)
                 .collect(java.util.stream.Collectors.toUnmodifiableSet());
     int queue = (int) n.integer("queue", NotifyConfig.DEFAULT_QUEUE, 1, NotifyConfig.MAX_QUEUE);
     Duration deadline = n.duration("deadline", NotifyConfig.DEFAULT_DEADLINE);
@@ -326,12 +326,12 @@ public final class ConfigLoader {
     return new NotifyConfig(command, commandTimeout, topicArn, events, queue, deadline);
   }
 
-  private static NotableEvent notableEvent(YamlFields.Item item, Errors errors) {
+  private static Optional<NotableEvent> notableEvent(YamlFields.Item item, Errors errors) {
     String v =
         new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
     for (NotableEvent e : NotableEvent.values()) {
       if (e.text().equals(v)) {
-        return e;
+        return Optional.of(e);
       }
     }
     errors.add(
@@ -342,7 +342,7 @@ public final class ConfigLoader {
             + java.util.Arrays.stream(NotableEvent.values())
                 .map(NotableEvent::text)
                 .collect(java.util.stream.Collectors.joining(", ")));
-    return null;
+    return Optional.empty();
   }
 
   /** The hook: an absolute path first; on this host, an executable file there. */
