@@ -73,7 +73,15 @@ final class Actuator {
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
+    // Every kind from 0: an alerting rule on increase() sees the first failover after a start too.
+    for (String kind : List.of("failover", "manual_failover", "switchover")) {
+      metrics.add(FAILOVERS, FAILOVERS_HELP, "kind=\"" + kind + "\"", 0);
+    }
   }
+
+  static final String FAILOVERS = "pgfailover_failovers_total";
+  static final String FAILOVERS_HELP =
+      "Promotions carried out (failover, manual failover, switchover).";
 
   /**
    * What running a plan did.
@@ -247,10 +255,7 @@ final class Actuator {
               t.completed(),
               t.render());
           if (didPromote) {
-            metrics.count(
-                "pgfailover_failovers_total",
-                "Promotions carried out (failover, manual failover, switchover).",
-                "kind=\"" + t.kind() + "\"");
+            metrics.count(FAILOVERS, FAILOVERS_HELP, "kind=\"" + t.kind() + "\"");
             t.phasesMs()
                 .forEach(
                     (phase, ms) ->
