@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,18 @@ class NotifierTest {
     Path p = Files.writeString(dir.resolve(name), "#!/bin/sh\n" + body + "\n");
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
     return p;
+  }
+
+  EventLog events;
+  final Metrics metrics = new Metrics();
+
+  @BeforeEach
+  void history() {
+    events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
+  }
+
+  Notifier notifier(NotifyConfig config, Optional<NotificationTopic> topic) {
+    return new Notifier(config, topic, "nat-a", events, metrics);
   }
 
   static NotifyConfig config(Optional<List<String>> command, boolean sns, Duration deadline) {
@@ -47,18 +60,13 @@ class NotifierTest {
   void theHookGetsTheArgumentsAndTheJsonInOrderAfterTheHistory() throws Exception {
     Path out = dir.resolve("calls");
     Path hook = script("hook", "echo \"$* | $(cat)\" >> " + out + "\necho said $1");
-    EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
-    Metrics metrics = new Metrics();
     try (Notifier n =
-        new Notifier(
+        notifier(
             config(
                 Optional.of(List.of(hook.toString(), "--team", "db")),
                 false,
                 Duration.ofSeconds(30)),
-            Optional.empty(),
-            "nat-a",
-            events,
-            metrics)) {
+            Optional.empty())) {
       events.append("controller_started", Map.of());
       events.append("decision", Map.of("reason", "HEALTHY"));
       events.append("alarm_cleared", Map.of("kind", "NO_PRIMARY"));
@@ -79,15 +87,10 @@ class NotifierTest {
   @Test
   void aFailingHookIsRetriedThenDroppedCountedAndToldInTheHistory() throws Exception {
     Path hook = script("fail", "echo broken >&2\nexit 3");
-    EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
-    Metrics metrics = new Metrics();
     try (Notifier n =
-        new Notifier(
+        notifier(
             config(Optional.of(List.of(hook.toString())), false, Duration.ofMillis(1500)),
-            Optional.empty(),
-            "nat-a",
-            events,
-            metrics)) {
+            Optional.empty())) {
       events.append("controller_started", Map.of());
       Waits.until(
           "the drop",
@@ -104,15 +107,10 @@ class NotifierTest {
   void aHangingHookIsKilledWithItsChildren() throws Exception {
     Path pidFile = dir.resolve("child.pid");
     Path hook = script("hang", "sleep 600 &\necho $! > " + pidFile + "\nwait");
-    EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
-    Metrics metrics = new Metrics();
     try (Notifier n =
-        new Notifier(
+        notifier(
             config(Optional.of(List.of(hook.toString())), false, Duration.ofMillis(1200)),
-            Optional.empty(),
-            "nat-a",
-            events,
-            metrics)) {
+            Optional.empty())) {
       events.append("controller_started", Map.of());
       Waits.until(
           "the drop",
@@ -142,15 +140,8 @@ class NotifierTest {
           }
           published.add(attributes.get("event"));
         };
-    EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
-    Metrics metrics = new Metrics();
     try (Notifier n =
-        new Notifier(
-            config(Optional.empty(), true, Duration.ofSeconds(30)),
-            Optional.of(stuck),
-            "nat-a",
-            events,
-            metrics)) {
+        notifier(config(Optional.empty(), true, Duration.ofSeconds(30)), Optional.of(stuck))) {
       // One in delivery, two queued (queue: 2), the rest dropped, all while the writer goes on.
       events.append("alarm_cleared", Map.of("kind", "K0"));
       entered.await();
