@@ -12,6 +12,7 @@ import io.pgfailover.controller.loop.FailoverTimeline;
 import io.pgfailover.controller.notify.Notable;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
+import io.pgfailover.testsupport.aws.MotoCloudWatch;
 import io.pgfailover.testsupport.lab.LabConfig;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
@@ -33,7 +34,6 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.http.SdkHttpRequest;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
 import software.amazon.awssdk.services.cloudwatch.model.Metric;
 import software.amazon.awssdk.services.cloudwatch.model.MetricDataResult;
@@ -69,9 +69,9 @@ class NotifyIT {
   void aFailoverIsToldThroughTheHookSnsAndCloudWatch() throws Exception {
     Path calls = dir.resolve("hook-calls");
     Path hook = script("hook", "printf '%s\\n%s\\n' \"$*\" \"$(cat)\" >> " + calls);
-    try (SnsClient sns = client(SnsClient.builder());
-        SqsClient sqs = client(SqsClient.builder());
-        CloudWatchClient cloudWatch = client(CloudWatchClient.builder())) {
+    try (SnsClient sns = aws.client(SnsClient.builder());
+        SqsClient sqs = aws.client(SqsClient.builder());
+        CloudWatchClient cloudWatch = aws.client(CloudWatchClient.builder())) {
       String topic = sns.createTopic(b -> b.name("pgfailover-it")).topicArn();
       String queueUrl = sqs.createQueue(b -> b.queueName("pager")).queueUrl();
       String queueArn =
@@ -296,16 +296,6 @@ class NotifyIT {
     Path p = Files.writeString(dir.resolve(name), "#!/bin/sh\n" + body + "\n");
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
     return p;
-  }
-
-  static <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>, C>
-      C client(B builder) {
-    return builder
-        .endpointOverride(aws.endpoint())
-        .region(Region.of(aws.region()))
-        .credentialsProvider(aws.credentialsProvider())
-        .overrideConfiguration(o -> o.addExecutionInterceptor(new MotoCloudWatch()))
-        .build();
   }
 
   static ObjectNode json(String text) {

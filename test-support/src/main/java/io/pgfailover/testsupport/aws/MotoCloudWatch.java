@@ -1,4 +1,4 @@
-package io.pgfailover.controller.it;
+package io.pgfailover.testsupport.aws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,9 +26,10 @@ import software.amazon.awssdk.http.SdkHttpResponse;
  * Smithy RPC v2 CBOR, which moto 5.2 does not serve; it serves the same operations in AWS JSON 1.0
  * (getmoto/moto#9195). Both encode the same model, so this test-only interceptor re-encodes each
  * CloudWatch request as JSON 1.0 and each answer back as CBOR (timestamps as CBOR tag 1, as the
- * protocol has them). Real CloudWatch and LocalStack read CBOR: the interceptor is for moto only.
+ * protocol has them). Real CloudWatch and LocalStack read CBOR: the interceptor acts on moto only
+ * (AWS_EMULATOR), so a test adds it to every client that may talk to CloudWatch.
  */
-final class MotoCloudWatch implements ExecutionInterceptor {
+public final class MotoCloudWatch implements ExecutionInterceptor {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ObjectMapper CBOR = new ObjectMapper(new CBORFactory());
 
@@ -39,7 +40,7 @@ final class MotoCloudWatch implements ExecutionInterceptor {
 
   static boolean applies(ExecutionAttributes attributes) {
     return "CloudWatch".equals(attributes.getAttribute(SdkExecutionAttribute.SERVICE_NAME))
-        && "moto".equals(io.pgfailover.testsupport.aws.AwsEmulator.chosen());
+        && "moto".equals(AwsEmulator.chosen());
   }
 
   @Override
