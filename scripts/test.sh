@@ -25,10 +25,14 @@ ensure_java_and_maven
 ensure_postgresql
 ensure_venv
 ensure_shellcheck
+ensure_promtool
 
 # Seconds, before anything slower: a finding fails the build.
 echo "test.sh: scripts/tests/shellcheck.sh (every shell script, and the stack's boot scripts)"
 scripts/tests/shellcheck.sh
+
+echo "test.sh: scripts/tests/prometheus.sh (promtool check and test the alerting rules in monitoring/)"
+scripts/tests/prometheus.sh
 
 echo "test.sh: cfn-lint on cloudformation/"
 if compgen -G "cloudformation/*.yaml" >/dev/null; then

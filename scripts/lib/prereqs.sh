@@ -41,6 +41,15 @@ ensure_shellcheck() {
   apt_install shellcheck
 }
 
+# promtool checks and unit-tests the Prometheus alerting rules (monitoring/). Debian ships it in the
+# prometheus package (2.42 on Debian 12): that installs the server too, unused here (no service is started
+# where systemd does not run, as in CI containers).
+ensure_promtool() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  say "promtool (for monitoring/*.rules.yml) comes with Debian's prometheus package"
+  apt_install prometheus
+}
+
 # Prints the directory holding initdb/pg_ctl/postgres/pg_basebackup, installing PostgreSQL if none is found.
 pg_bindir() {
   local d dirs

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.interceptor.Context;
@@ -22,15 +24,18 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * The EC2, STS and DynamoDB clients, built once from {@link AwsSettings} and shared by {@link
- * RouteTables}, {@link Ec2Discovery}, {@link Preflight}, {@link InstanceFencing} and {@link
- * LeaseTable}. Thread-safe; close it once at shutdown.
+ * The EC2, STS, DynamoDB, SNS and CloudWatch clients, built once from {@link AwsSettings} and
+ * shared by {@link RouteTables}, {@link Ec2Discovery}, {@link Preflight}, {@link InstanceFencing},
+ * {@link LeaseTable}, {@link SnsTopic} and {@link CloudWatchMetrics}. Thread-safe; close it once at
+ * shutdown.
  *
  * <p>SDK retries are off ({@code AwsRetryStrategy.doNotRetry()}): the adapter's own policy retries,
  * under one deadline, so retries do not multiply and every attempt is counted and logged.
@@ -43,6 +48,8 @@ public final class AwsClients implements AutoCloseable {
   private final Ec2Client ec2;
   private final StsClient sts;
   private final DynamoDbClient dynamoDb;
+  private final SnsClient sns;
+  private final CloudWatchClient cloudWatch;
   private final AwsCaller caller;
   private final ExecutorService executor;
   private final Clock clock;
@@ -71,37 +78,28 @@ public final class AwsClients implements AutoCloseable {
             .executionInterceptors(interceptors)
             .build();
     Region region = Region.of(settings.region());
-    var ec2Builder =
-        Ec2Client.builder()
-            .region(region)
-            .credentialsProvider(credentials)
-            .httpClient(http)
-            .overrideConfiguration(overrides);
-    var stsBuilder =
-        StsClient.builder()
-            .region(region)
-            .credentialsProvider(credentials)
-            .httpClient(http)
-            .overrideConfiguration(overrides);
-    var dynamoDbBuilder =
-        DynamoDbClient.builder()
-            .region(region)
-            .credentialsProvider(credentials)
-            .httpClient(http)
-            .overrideConfiguration(overrides);
-    settings
-        .endpoint()
-        .ifPresent(
-            uri -> {
-              ec2Builder.endpointOverride(uri);
-              stsBuilder.endpointOverride(uri);
-              dynamoDbBuilder.endpointOverride(uri);
-            });
-    this.ec2 = ec2Builder.build();
-    this.sts = stsBuilder.build();
-    this.dynamoDb = dynamoDbBuilder.build();
+    this.ec2 = build(Ec2Client.builder(), region, overrides);
+    this.sts = build(StsClient.builder(), region, overrides);
+    this.dynamoDb = build(DynamoDbClient.builder(), region, overrides);
+    this.sns = build(SnsClient.builder(), region, overrides);
+    this.cloudWatch = build(CloudWatchClient.builder(), region, overrides);
     this.caller = new AwsCaller(settings.retryDeadline(), FullJitterBackoff.defaults(), clock);
     this.executor = Executors.newFixedThreadPool(settings.maxConcurrency(), daemonThreads());
+  }
+
+  /**
+   * One service's client, as every other: the shared HTTP client, credentials, timeouts,
+   * interceptors, no SDK retries, the endpoint override (an emulator serves every service on one).
+   */
+  private <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> C build(
+      B builder, Region region, ClientOverrideConfiguration overrides) {
+    builder
+        .region(region)
+        .credentialsProvider(credentials)
+        .httpClient(http)
+        .overrideConfiguration(overrides);
+    settings.endpoint().ifPresent(builder::endpointOverride);
+    return builder.build();
   }
 
   /**
@@ -130,6 +128,8 @@ public final class AwsClients implements AutoCloseable {
     ec2.close();
     sts.close();
     dynamoDb.close();
+    sns.close();
+    cloudWatch.close();
     http.close();
     if (ownsCredentials && credentials instanceof SdkAutoCloseable closeable) {
       closeable.close();
@@ -146,6 +146,14 @@ public final class AwsClients implements AutoCloseable {
 
   DynamoDbClient dynamoDb() {
     return dynamoDb;
+  }
+
+  SnsClient sns() {
+    return sns;
+  }
+
+  CloudWatchClient cloudWatch() {
+    return cloudWatch;
   }
 
   /** Runs an EC2 or STS call under the retry policy; see {@link AwsCaller#call}. */

@@ -282,6 +282,20 @@ public final class StatusView {
           + " "
           + e.path("phases_ms");
     }
+    if (e.has("to")) { // failover_started
+      return e.path("kind").asText()
+          + " "
+          + e.path("from").asText()
+          + " -> "
+          + e.path("to").asText();
+    }
+    if (e.has("channel")) { // notification_dropped
+      return e.path("channel").asText()
+          + " "
+          + e.path("count").asText()
+          + " "
+          + e.path("why").asText();
+    }
     return e.has("kind") ? e.path("kind").asText() : "";
   }
 

@@ -16,6 +16,7 @@ import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Metrics;
+import io.pgfailover.controller.notify.Notifications;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.wiring.Wiring;
 import java.io.PrintWriter;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -173,9 +175,11 @@ public final class Failoverctl {
           Backends backends = Wiring.connect(config, Wiring.AwsAccess.DEFAULT_CHAIN);
           ControlLoop loop =
               Wiring.loop(config, backends, events, metrics, clock, Wiring.Purpose.DAEMON);
-          AdminServer admin = new AdminServer(config, loop, events, metrics, clock)) {
+          AdminServer admin = new AdminServer(config, loop, events, metrics, clock);
+          Notifications told = Notifications.start(config, backends, events, metrics)) {
         admin.start();
         loop.run(running::get);
+        events.append("controller_stopping", Map.of("controller", config.controllerName()));
         // A clean stop hands the lease back, so the peer takes over without waiting out the
         // duration.
         loop.leadership().release();

@@ -1,6 +1,7 @@
 package io.pgfailover.controller.config;
 
 import io.pgfailover.controller.config.YamlFields.Errors;
+import io.pgfailover.controller.notify.NotableEvent;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -212,6 +213,12 @@ public final class ConfigLoader {
               + " rejoin");
     }
     ReplicationPolicy replication = replication(top);
+    NotifyConfig notify =
+        top.get("notify").isEmpty()
+            ? NotifyConfig.NONE
+            : notify(top.object("notify"), region, hostEnv.isPresent());
+    Optional<CloudWatchConfig> cloudWatch =
+        top.get("cloudwatch").map(n -> cloudWatch(top.object("cloudwatch")));
     top.rejectUnknown();
     return new ControllerConfig(
         cluster,
@@ -227,8 +234,173 @@ public final class ConfigLoader {
         lease,
         nat,
         rejoin,
-        replication);
+        replication,
+        notify,
+        cloudWatch);
   }
+
+  static final Pattern SNS_TOPIC_ARN =
+      Pattern.compile("arn:aws(-cn|-us-gov)?:sns:([a-z0-9-]+):\\d{12}:[A-Za-z0-9_-]{1,256}");
+
+  /**
+   * {@code notify: {command, commandTimeout, sns: {topicArn}, events, queue, deadline}}.
+   *
+   * @param checkHost whether the hook must exist and be executable here (not for a config written
+   *     for another host)
+   */
+  private static NotifyConfig notify(YamlFields n, String region, boolean checkHost) {
+    Errors errors = n.errors();
+    Optional<List<String>> command =
+        n.get("command")
+            .map(
+                node ->
+                    n.list(
+                        "command",
+                        false,
+                        "write command: [/usr/local/bin/page-oncall, --team, db]",
+                        item ->
+                            new YamlFields(null, item.path(), errors)
+                                .scalar(item.node(), item.path())
+                                .orElse("")));
+    command.ifPresent(c -> checkCommand(c, n, checkHost));
+    Duration commandTimeout = n.duration("commandTimeout", NotifyConfig.DEFAULT_COMMAND_TIMEOUT);
+    Optional<String> topicArn = Optional.empty();
+    if (n.get("sns").isPresent()) {
+      YamlFields sns = n.object("sns");
+      String arn =
+          sns.requiredMatching(
+              "topicArn",
+              SNS_TOPIC_ARN,
+              "an SNS topic ARN",
+              "arn:aws:sns:" + region + ":123456789012:pgfailover-prod");
+      var m = SNS_TOPIC_ARN.matcher(arn);
+      // The controller's clients talk to aws.region: a topic elsewhere would need a client per
+      // region, and SNS refuses a cross-region Publish.
+      if (m.matches() && !m.group(2).equals(region) && !region.isEmpty()) {
+        errors.add(
+            sns.get("topicArn").get(),
+            "notify.sns.topicArn",
+            "is in region " + m.group(2) + ", not in aws.region (" + region + ")",
+            "use a topic in "
+                + region
+                + " (the stack's NotificationTopicArn output), or fix aws.region");
+      }
+      sns.rejectUnknown();
+      topicArn = Optional.of(arn).filter(a -> !a.isEmpty());
+    }
+    Set<NotableEvent> events =
+        n.get("events").isEmpty()
+            ? Set.of(NotableEvent.values())
+            : n
+                .list(
+                    "events",
+                    false,
+                    "list event names, e.g. events: [failover_finished, failover_failed]",
+                    item -> notableEvent(item, errors))
+                .stream()
+                .flatMap(Optional::stream)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    int queue = (int) n.integer("queue", NotifyConfig.DEFAULT_QUEUE, 1, NotifyConfig.MAX_QUEUE);
+    Duration deadline = n.duration("deadline", NotifyConfig.DEFAULT_DEADLINE);
+    n.rejectUnknown();
+    if (command.isEmpty() && topicArn.isEmpty() && !n.get("sns").isPresent()) {
+      errors.add(
+          n.node(),
+          "notify",
+          "has no channel",
+          "add command: [/usr/local/bin/page-oncall] or sns: {topicArn: arn:aws:sns:"
+              + region
+              + ":123456789012:pgfailover-prod}, or remove notify");
+    }
+    // A hook that may run as long as the deadline would never be retried.
+    if (command.isPresent() && commandTimeout.compareTo(deadline) >= 0) {
+      errors.add(
+          n.get("commandTimeout").orElse(n.node()),
+          "notify.commandTimeout",
+          commandTimeout.toMillis()
+              + " ms is not shorter than notify.deadline ("
+              + deadline.toMillis()
+              + " ms)",
+          "make notify.commandTimeout shorter than notify.deadline (10s and 5m are the defaults)");
+    }
+    return new NotifyConfig(command, commandTimeout, topicArn, events, queue, deadline);
+  }
+
+  private static Optional<NotableEvent> notableEvent(YamlFields.Item item, Errors errors) {
+    String v =
+        new YamlFields(null, item.path(), errors).scalar(item.node(), item.path()).orElse("");
+    for (NotableEvent e : NotableEvent.values()) {
+      if (e.text().equals(v)) {
+        return Optional.of(e);
+      }
+    }
+    errors.add(
+        item.node(),
+        item.path(),
+        "\"" + v + "\" is not a notable event",
+        "write one of "
+            + java.util.Arrays.stream(NotableEvent.values())
+                .map(NotableEvent::text)
+                .collect(java.util.stream.Collectors.joining(", ")));
+    return Optional.empty();
+  }
+
+  /** The hook: an absolute path first; on this host, an executable file there. */
+  private static void checkCommand(List<String> command, YamlFields n, boolean checkHost) {
+    Errors errors = n.errors();
+    Node at = n.get("command").get();
+    if (command.isEmpty() || command.get(0).isEmpty()) {
+      errors.add(
+          at,
+          "notify.command",
+          "is empty",
+          "give the hook's absolute path first, e.g. command: [/usr/local/bin/page-oncall]");
+      return;
+    }
+    Path path = Path.of(command.get(0));
+    if (!path.isAbsolute()) {
+      errors.add(
+          at,
+          "notify.command[0]",
+          "\"" + path + "\" is not an absolute path",
+          "write the hook's full path, e.g. /usr/local/bin/" + path.getFileName());
+    } else if (checkHost && !Files.isRegularFile(path)) {
+      errors.add(
+          at,
+          "notify.command[0]",
+          path + " does not exist (or is not a file)",
+          "install the hook at " + path + ", or fix the path");
+    } else if (checkHost && !Files.isExecutable(path)) {
+      errors.add(at, "notify.command[0]", path + " is not executable", "chmod 755 " + path);
+    }
+  }
+
+  /** {@code cloudwatch: {namespace, interval}}. */
+  private static CloudWatchConfig cloudWatch(YamlFields c) {
+    String namespace = c.optionalString("namespace").orElse(CloudWatchConfig.DEFAULT_NAMESPACE);
+    // CloudWatch's own rule for a namespace; "AWS/" is reserved for AWS's services.
+    if (!CLOUDWATCH_NAMESPACE.matcher(namespace).matches() || namespace.startsWith("AWS/")) {
+      c.errors()
+          .add(
+              c.get("namespace").orElse(c.node()),
+              "cloudwatch.namespace",
+              "\"" + namespace + "\" is not a CloudWatch namespace of your own",
+              "write letters, digits and . - _ / # : (not starting with AWS/), e.g. PgFailover");
+    }
+    Duration interval = c.duration("interval", CloudWatchConfig.DEFAULT_INTERVAL);
+    if (interval.compareTo(CloudWatchConfig.MIN_INTERVAL) < 0) {
+      c.errors()
+          .add(
+              c.get("interval").orElse(c.node()),
+              "cloudwatch.interval",
+              "is below 1s",
+              "use 1s or more (60s matches CloudWatch's standard resolution)");
+    }
+    c.rejectUnknown();
+    return new CloudWatchConfig(namespace, interval);
+  }
+
+  static final Pattern CLOUDWATCH_NAMESPACE = Pattern.compile("[A-Za-z0-9.\\-_/#:]{1,255}");
 
   /** {@code replication: {mode: async | sync, strict: false}}. */
   private static ReplicationPolicy replication(YamlFields top) {
@@ -413,7 +585,7 @@ public final class ConfigLoader {
     return new NatConfig(self, peerId, tables, check, threshold, failback);
   }
 
-  private static String defaultControllerName() {
+  static String defaultControllerName() {
     String host = System.getenv().getOrDefault("HOSTNAME", "");
     if (host.isEmpty()) {
       try {

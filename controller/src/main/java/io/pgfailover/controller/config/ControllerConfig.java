@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param nat NAT egress failover for the peer AZ; empty when this controller does not watch a peer
  *     NAT
  * @param eventLog the event history, its rotation and the state files beside it
+ * @param notifications who is told about notable events ({@link NotifyConfig#NONE}: nobody)
+ * @param cloudWatch CloudWatch metrics; empty: none are sent
  */
 public record ControllerConfig(
     String cluster,
@@ -29,7 +31,9 @@ public record ControllerConfig(
     Optional<LeaseConfig> lease,
     Optional<NatConfig> nat,
     RejoinMode rejoin,
-    ReplicationPolicy replication) {
+    ReplicationPolicy replication,
+    NotifyConfig notifications,
+    Optional<CloudWatchConfig> cloudWatch) {
 
   /**
    * Whether the controller brings a node that fell off back as a standby by itself (through its
@@ -43,6 +47,11 @@ public record ControllerConfig(
   public ControllerConfig {
     routeTables = List.copyOf(routeTables);
     nodes = List.copyOf(nodes);
+  }
+
+  /** This controller's name: the lease's, else the host's (as the lease defaults it). */
+  public String controllerName() {
+    return lease.map(LeaseConfig::controller).orElseGet(ConfigLoader::defaultControllerName);
   }
 
   public Optional<NodeConfig> node(String name) {

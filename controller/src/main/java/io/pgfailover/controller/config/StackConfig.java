@@ -39,6 +39,12 @@ public final class StackConfig {
    */
   public static final String LEASE_TABLE_NAME = "LeaseTableName";
 
+  /** The stack's SNS topic for notifications: {@code notify.sns.topicArn}. */
+  public static final String NOTIFICATION_TOPIC_ARN = "NotificationTopicArn";
+
+  /** The namespace the stack's CloudWatch alarms watch: {@code cloudwatch.namespace}. */
+  public static final String METRICS_NAMESPACE = "MetricsNamespace";
+
   /** Optional: the NAT/control instances, A then B, in the order of {@link #ROUTE_TABLE_IDS}. */
   public static final String NAT_INSTANCE_IDS = "NatInstanceIds";
 
@@ -231,6 +237,15 @@ public final class StackConfig {
           "peer",
           Map.of("instanceId", nats.get(1 - self), "routeTables", List.of(tables.get(1 - self))));
       doc.put("nat", nat);
+    }
+
+    String topic = outputs.getOrDefault(NOTIFICATION_TOPIC_ARN, "");
+    if (!topic.isBlank()) {
+      doc.put("notify", Map.of("sns", Map.of("topicArn", topic.trim())));
+    }
+    String namespace = outputs.getOrDefault(METRICS_NAMESPACE, "");
+    if (!namespace.isBlank()) {
+      doc.put("cloudwatch", Map.of("namespace", namespace.trim()));
     }
 
     DumperOptions style = new DumperOptions();

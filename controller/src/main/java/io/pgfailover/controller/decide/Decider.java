@@ -336,7 +336,7 @@ public final class Decider {
     if (target == null || !target.isStandby()) {
       return refused(request.to() + " is not a reachable standby");
     }
-    OptionalLong lag = lag(primary.walPosition(), target.walPosition());
+    OptionalLong lag = NodeObservation.lag(primary.walPosition(), target.walPosition());
     if (lag.isPresent() && lag.getAsLong() > config.failover().maxLagBytes()) {
       return refused(
           request.to()
@@ -535,7 +535,7 @@ public final class Decider {
               + h.highestPrimaryTimeline()
               + " already seen: not promoting it");
     }
-    OptionalLong lag = lag(h.lastWalPosition(failed), candidate.walPosition());
+    OptionalLong lag = NodeObservation.lag(h.lastWalPosition(failed), candidate.walPosition());
     if (!force && lag.isPresent() && lag.getAsLong() > policy.maxLagBytes()) {
       return alarmOnly(
           Reason.LAG_TOO_HIGH,
@@ -842,13 +842,6 @@ public final class Decider {
             s.node(node)
                 .map(o -> o.reachable() ? "reachable" : "unreachable")
                 .orElse("not probed"));
-  }
-
-  private static OptionalLong lag(OptionalLong ahead, OptionalLong behind) {
-    if (ahead.isEmpty() || behind.isEmpty()) {
-      return OptionalLong.empty();
-    }
-    return OptionalLong.of(Math.max(0, ahead.getAsLong() - behind.getAsLong()));
   }
 
   private String describe(VirtualIpRoute r) {

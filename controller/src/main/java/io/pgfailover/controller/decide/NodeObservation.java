@@ -64,6 +64,13 @@ public record NodeObservation(
     return reachable && role == Role.STANDBY;
   }
 
+  /** How many bytes {@code behind} is behind {@code ahead}; empty when either is unknown. */
+  public static OptionalLong lag(OptionalLong ahead, OptionalLong behind) {
+    return ahead.isPresent() && behind.isPresent()
+        ? OptionalLong.of(Math.max(0, ahead.getAsLong() - behind.getAsLong()))
+        : OptionalLong.empty();
+  }
+
   /** The failure as operators read it in sentences, logs and metrics: refused, auth-failed, ... */
   public static String text(Reachability kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -73,6 +73,10 @@ public final class EventLog {
    */
   private volatile java.util.function.Supplier<Map<String, ?>> annotations = Map::of;
 
+  /** Told of every event once it is written (see {@link #subscribe}). */
+  private final List<java.util.function.Consumer<ObjectNode>> subscribers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   /** A history at {@code file} with the default rotation. */
   public EventLog(Path file, Clock clock, String cluster) {
     this(EventLogConfig.of(file), clock, cluster);
@@ -101,6 +105,16 @@ public final class EventLog {
    */
   public void annotate(java.util.function.Supplier<Map<String, ?>> fields) {
     this.annotations = fields;
+  }
+
+  /**
+   * Tells {@code subscriber} of every event after it was written to the history (the notifications
+   * follow the history, never run ahead of it). It runs on the appending thread, the control loop's
+   * among them, inside the history's lock: it must hand the event on and return, never block or
+   * write to this history.
+   */
+  public void subscribe(java.util.function.Consumer<ObjectNode> subscriber) {
+    subscribers.add(subscriber);
   }
 
   /**
@@ -147,6 +161,15 @@ public final class EventLog {
           file,
           event,
           LogText.quoted(e.toString()));
+    }
+    // After the write attempt: a full disk must not also silence the page about the failover.
+    for (var subscriber : subscribers) {
+      try {
+        subscriber.accept(line.deepCopy());
+      } catch (RuntimeException e) {
+        log.error(
+            "event=event_subscriber_bug event={} error={}", event, LogText.quoted(e.toString()));
+      }
     }
   }
 

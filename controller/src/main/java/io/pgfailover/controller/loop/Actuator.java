@@ -73,7 +73,15 @@ final class Actuator {
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
+    // Every kind from 0: an alerting rule on increase() sees the first failover after a start too.
+    for (String kind : List.of("failover", "manual_failover", "switchover")) {
+      metrics.add(FAILOVERS, FAILOVERS_HELP, "kind=\"" + kind + "\"", 0);
+    }
   }
+
+  static final String FAILOVERS = "pgfailover_failovers_total";
+  static final String FAILOVERS_HELP =
+      "Promotions carried out (failover, manual failover, switchover).";
 
   /**
    * What running a plan did.
@@ -135,6 +143,15 @@ final class Actuator {
               : "requested",
           timelineStart);
       timeline.mark("confirmed", clock.instant());
+      // The start of the story the timeline ends: written before the first action, so a page
+      // about it goes out while the failover runs.
+      Map<String, Object> started = new LinkedHashMap<>();
+      started.put("kind", decision.reason().name().toLowerCase());
+      started.put("from", from);
+      started.put("to", to);
+      started.put("start", timelineStart.toString());
+      started.put("reason", decision.message());
+      events.append("failover_started", started);
     }
     primaryBack = null;
     List<Step> steps = new ArrayList<>();
@@ -238,10 +255,7 @@ final class Actuator {
               t.completed(),
               t.render());
           if (didPromote) {
-            metrics.count(
-                "pgfailover_failovers_total",
-                "Promotions carried out (failover, manual failover, switchover).",
-                "kind=\"" + t.kind() + "\"");
+            metrics.count(FAILOVERS, FAILOVERS_HELP, "kind=\"" + t.kind() + "\"");
             t.phasesMs()
                 .forEach(
                     (phase, ms) ->
@@ -261,6 +275,16 @@ final class Actuator {
    */
   StepResult egress(Action.PointEgressRoutes action) {
     return run(action);
+  }
+
+  static final String EC2_CALL_ERRORS = "pgfailover_ec2_call_errors_total";
+  static final String EC2_CALL_ERRORS_HELP =
+      "EC2 calls that failed for good (after the adapter's retries): route reads and actions.";
+
+  private static boolean callsEc2(Action action) {
+    return action instanceof Action.PointRoutes
+        || action instanceof Action.Fence
+        || action instanceof Action.PointEgressRoutes;
   }
 
   private static Step step(String action, StepResult result) {
@@ -317,6 +341,9 @@ final class Actuator {
           "pgfailover_action_failures_total",
           "Actions that failed, by action.",
           "action=\"" + action.name() + "\"");
+    }
+    if (!result.ok() && callsEc2(action)) {
+      metrics.count(EC2_CALL_ERRORS, EC2_CALL_ERRORS_HELP, "");
     }
     Object calls = result.fields().get("api_calls");
     if (calls instanceof Number n) {

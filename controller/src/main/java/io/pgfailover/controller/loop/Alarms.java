@@ -46,7 +46,12 @@ final class Alarms {
               || !before.message().equals(message)
               || !now.isBefore(before.lastSaid().plus(REMIND))) {
             log.warn("event=alarm kind={} message={}", kind, LogText.quoted(message));
-            events.append("alarm", Map.of("kind", kind.name(), "message", message));
+            // raised / changed / reminder: only a raise is news to be sent (notify.Notable).
+            String state =
+                before == null
+                    ? "raised"
+                    : before.message().equals(message) ? "reminder" : "changed";
+            events.append("alarm", Map.of("kind", kind.name(), "message", message, "state", state));
             if (before == null) {
               metrics.count(
                   "pgfailover_alarms_total",

@@ -233,18 +233,20 @@ public final class ControlLoop implements AutoCloseable {
     Pending pending = requests.poll();
     Snapshot snapshot = observe();
     leadership.tick();
+    // A single controller always leads: the gauge says who acts, pair or not.
+    metrics.gauge(
+        "pgfailover_leader",
+        "1 while this controller may act: it holds the pair's lease, or runs alone.",
+        "",
+        leadership.leads() ? 1 : 0);
     if (leadership.paired()) {
-      metrics.gauge(
-          "pgfailover_leader",
-          "1 while this controller holds the pair's lease and may act.",
-          "",
-          leadership.leads() ? 1 : 0);
       metrics.gauge(
           "pgfailover_lease_token",
           "The fencing token this controller holds, else the highest it has seen.",
           "",
           leadership.token());
     }
+    replication(snapshot);
     rejoinWatch.observe(snapshot.agents());
     history = history.next(snapshot);
     saveState();
@@ -440,9 +442,49 @@ public final class ControlLoop implements AutoCloseable {
       routesReadAt = at;
       routesStale =
           cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
+      if (routesStale) {
+        metrics.count(Actuator.EC2_CALL_ERRORS, Actuator.EC2_CALL_ERRORS_HELP, "");
+      }
     }
     return new Snapshot(at, observed, cachedRoutes, facts);
   }
+
+  /**
+   * The replication gauges: how far the standbys' received WAL is behind the primary's (the largest
+   * gap), and whether the primary sees a standby streaming. No primary, no gauges to trust: the lag
+   * is removed and streaming is 0.
+   */
+  private void replication(Snapshot snapshot) {
+    Optional<NodeObservation> primary =
+        snapshot.nodes().values().stream().filter(NodeObservation::isPrimary).findFirst();
+    java.util.OptionalLong lag =
+        primary.isEmpty()
+            ? java.util.OptionalLong.empty()
+            : snapshot.nodes().values().stream()
+                .filter(NodeObservation::isStandby)
+                .map(s -> NodeObservation.lag(primary.get().walPosition(), s.walPosition()))
+                .filter(java.util.OptionalLong::isPresent)
+                .mapToLong(java.util.OptionalLong::getAsLong)
+                .max();
+    if (lag.isPresent()) {
+      metrics.gauge(
+          REPLICATION_LAG,
+          "Bytes of WAL the standby has not received yet (the largest gap of all standbys).",
+          "",
+          lag.getAsLong());
+    } else {
+      metrics.remove(REPLICATION_LAG, "");
+    }
+    metrics.gauge(
+        "pgfailover_standby_streaming",
+        "1 while the primary sees a standby streaming (pg_stat_replication).",
+        "",
+        primary.filter(p -> p.replicas().stream().anyMatch(r -> r.streaming())).isPresent()
+            ? 1
+            : 0);
+  }
+
+  static final String REPLICATION_LAG = "pgfailover_replication_lag_bytes";
 
   /** Every loop says one sentence: INFO when it changes, DEBUG while it stays the same. */
   private void say(Decision d, Pending pending) {

@@ -26,6 +26,34 @@ public final class Metrics {
     gauges.put(key(name, labels), value);
   }
 
+  /** A gauge that no longer has a value (a lag without a primary to measure it from). */
+  public void remove(String name, String labels) {
+    gauges.remove(key(name, labels));
+  }
+
+  /** Every series of one counter, by its labels ({@code ""} for none): what CloudWatch is sent. */
+  public Map<String, Long> counters(String name) {
+    Map<String, Long> out = new TreeMap<>();
+    counters.forEach((k, v) -> labels(name, k).ifPresent(l -> out.put(l, v.get())));
+    return out;
+  }
+
+  /** Every series of one gauge, by its labels ({@code ""} for none). */
+  public Map<String, Double> gauges(String name) {
+    Map<String, Double> out = new TreeMap<>();
+    gauges.forEach((k, v) -> labels(name, k).ifPresent(l -> out.put(l, v)));
+    return out;
+  }
+
+  private static java.util.Optional<String> labels(String name, String key) {
+    if (key.equals(name)) {
+      return java.util.Optional.of("");
+    }
+    return key.startsWith(name + "{")
+        ? java.util.Optional.of(key.substring(name.length() + 1, key.length() - 1))
+        : java.util.Optional.empty();
+  }
+
   public long counter(String name, String labels) {
     AtomicLong v = counters.get(key(name, labels));
     return v == null ? 0 : v.get();

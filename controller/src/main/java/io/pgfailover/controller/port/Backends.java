@@ -14,6 +14,16 @@ public interface Backends extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /** The SNS topic of {@code notify.sns}; empty without one. */
+  default java.util.Optional<NotificationTopic> notificationTopic() {
+    return java.util.Optional.empty();
+  }
+
+  /** CloudWatch, with a {@code cloudwatch:} block; empty without one. */
+  default java.util.Optional<MetricsSink> metricsSink() {
+    return java.util.Optional.empty();
+  }
+
   /**
    * {@code failoverctl preflight}: each node reachable and its login role's privileges, then the
    * AWS side (identity, route tables, instances, permissions), whose fix for a table without the

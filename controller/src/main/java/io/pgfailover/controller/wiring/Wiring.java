@@ -13,8 +13,10 @@ import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.Metrics;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.port.LeaseStore;
+import io.pgfailover.controller.port.MetricsSink;
 import io.pgfailover.controller.port.NatEgress;
 import io.pgfailover.controller.port.NodeAgents;
+import io.pgfailover.controller.port.NotificationTopic;
 import io.pgfailover.controller.port.Ports;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -114,7 +116,21 @@ public final class Wiring {
                 HttpNodeAgents.Timeouts.defaults().rejoin(),
                 HttpNodeAgents.Timeouts.defaults().action()));
     Ports ports = new Ports(nodes, routes, fencer, agents, nat);
+    Optional<NotificationTopic> topic =
+        config.notifications().snsTopicArn().map(arn -> new SnsNotificationTopic(clients, arn));
+    Optional<MetricsSink> sink =
+        config.cloudWatch().map(c -> new CloudWatchSink(clients, Clock.systemUTC()));
     return new Backends() {
+      @Override
+      public Optional<NotificationTopic> notificationTopic() {
+        return topic;
+      }
+
+      @Override
+      public Optional<MetricsSink> metricsSink() {
+        return sink;
+      }
+
       @Override
       public Ports ports() {
         return ports;

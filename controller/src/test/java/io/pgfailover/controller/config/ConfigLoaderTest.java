@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -175,12 +176,22 @@ class ConfigLoaderTest {
     String pair =
         text.substring(text.indexOf("# lease:"))
             .lines()
-            .filter(l -> l.startsWith("#  ") || l.equals("# lease:") || l.equals("# nat:"))
+            .filter(
+                l ->
+                    l.startsWith("#  ")
+                        || List.of("# lease:", "# nat:", "# notify:", "# cloudwatch:").contains(l))
             .map(l -> l.substring(2))
             .reduce("", (x, y) -> x + y + "\n");
     ControllerConfig c = ConfigLoader.parse(text + pair, "example+pair");
     assertEquals("orders-db-lease", c.lease().orElseThrow().table());
     assertEquals(List.of("rtb-0123456789abcdef1"), c.nat().orElseThrow().peerRouteTables());
+    assertEquals(
+        Optional.of(List.of("/usr/local/bin/page-oncall", "--team", "db")),
+        c.notifications().command());
+    assertEquals(
+        Optional.of("arn:aws:sns:eu-west-1:123456789012:pgfailover-prod"),
+        c.notifications().snsTopicArn());
+    assertEquals(Optional.of("PgFailover"), c.cloudWatch().map(CloudWatchConfig::namespace));
   }
 
   @Test

@@ -74,6 +74,26 @@ class StackConfigTest {
   }
 
   @Test
+  void theStacksTopicAndMetricsNamespaceFillNotifyAndCloudWatch() throws Exception {
+    Map<String, String> o = outputs();
+    assertEquals(
+        NotifyConfig.NONE,
+        ConfigLoader.parse(StackConfig.render("orders", o, StackConfig.Options.defaults()), "r")
+            .notifications(),
+        "a stack without the outputs: no channel");
+    o.put("NotificationTopicArn", "arn:aws:sns:eu-west-1:123456789012:orders-db-pgfailover");
+    o.put("MetricsNamespace", "PgFailover");
+    String yaml = StackConfig.render("orders", o, StackConfig.Options.defaults());
+    ControllerConfig c = ConfigLoader.parse(yaml, "rendered");
+    assertEquals(
+        Optional.of("arn:aws:sns:eu-west-1:123456789012:orders-db-pgfailover"),
+        c.notifications().snsTopicArn());
+    assertEquals(Optional.of("PgFailover"), c.cloudWatch().map(CloudWatchConfig::namespace));
+    assertEquals(
+        CloudWatchConfig.DEFAULT_INTERVAL, c.cloudWatch().get().interval(), "the default interval");
+  }
+
+  @Test
   void carriesTheChosenPasswordSourceEndpointAndFencing() throws Exception {
     var options =
         new StackConfig.Options(

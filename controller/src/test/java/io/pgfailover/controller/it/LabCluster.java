@@ -7,6 +7,7 @@ import io.pgfailover.controller.lease.Leadership;
 import io.pgfailover.controller.loop.ControlLoop;
 import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Metrics;
+import io.pgfailover.controller.notify.Notifications;
 import io.pgfailover.controller.port.Backends;
 import io.pgfailover.controller.wiring.Wiring;
 import io.pgfailover.testsupport.Waits;
@@ -50,6 +51,7 @@ final class LabCluster implements AutoCloseable {
 
   final Ec2Client ec2;
   private ControlLoop loop;
+  private Notifications notifications;
   private Thread thread;
   private final AtomicBoolean running = new AtomicBoolean();
 
@@ -79,6 +81,24 @@ final class LabCluster implements AutoCloseable {
       Map<String, int[]> portOverride,
       Map<String, LabConfig.Login> logins)
       throws Exception {
+    this(pair, aws, dir, failover, portOverride, logins, "", List.of());
+  }
+
+  /**
+   * @param moreYaml top-level blocks appended to the lab's config ({@code notify:}, {@code
+   *     cloudwatch:})
+   * @param interceptors more SDK interceptors on the controller's clients (a fault for one service)
+   */
+  LabCluster(
+      PostgresPair pair,
+      AwsEmulatorExtension aws,
+      Path dir,
+      String failover,
+      Map<String, int[]> portOverride,
+      Map<String, LabConfig.Login> logins,
+      String moreYaml,
+      List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> interceptors)
+      throws Exception {
     this.pair = pair;
     this.aws = aws;
     healthyPair(pair);
@@ -100,17 +120,18 @@ final class LabCluster implements AutoCloseable {
     this.eventLog = dir.resolve("events.jsonl");
     String yaml =
         new LabConfig(
-                aws.endpoint(),
-                aws.region(),
-                vpc,
-                bindings,
-                password,
-                token,
-                Lab.freePort(),
-                eventLog,
-                LabConfig.DEFAULT_PROBE,
-                failover)
-            .render();
+                    aws.endpoint(),
+                    aws.region(),
+                    vpc,
+                    bindings,
+                    password,
+                    token,
+                    Lab.freePort(),
+                    eventLog,
+                    LabConfig.DEFAULT_PROBE,
+                    failover)
+                .render()
+            + moreYaml;
     this.configFile = java.nio.file.Files.writeString(dir.resolve("controller.yaml"), yaml);
     this.config = ConfigLoader.parse(yaml, configFile.toString());
     this.backends =
@@ -118,7 +139,10 @@ final class LabCluster implements AutoCloseable {
             config,
             new Wiring.AwsAccess(
                 Optional.of(aws.credentialsProvider()),
-                List.of(new AwsCallCounter(awsCalls, op -> true))));
+                java.util.stream.Stream.concat(
+                        java.util.stream.Stream.of(new AwsCallCounter(awsCalls, op -> true)),
+                        interceptors.stream())
+                    .toList()));
   }
 
   private static LabConfig.Binding binding(
@@ -156,18 +180,22 @@ final class LabCluster implements AutoCloseable {
   }
 
   ControlLoop newLoop() {
-    return new ControlLoop(
-        config,
-        backends.ports(),
-        new EventLog(eventLog, Clock.systemUTC(), config.cluster()),
-        metrics,
-        Clock.systemUTC(),
-        Leadership.single());
+    return newLoop(new EventLog(eventLog, Clock.systemUTC(), config.cluster()));
   }
 
-  /** Starts the daemon's loop on a thread, as {@code failoverctl run} does. */
+  private ControlLoop newLoop(EventLog events) {
+    return new ControlLoop(
+        config, backends.ports(), events, metrics, Clock.systemUTC(), Leadership.single());
+  }
+
+  /**
+   * Starts the daemon's loop on a thread, as {@code failoverctl run} does, with its notifications
+   * and CloudWatch metrics when the config has them.
+   */
   ControlLoop start() {
-    loop = newLoop();
+    EventLog events = new EventLog(eventLog, Clock.systemUTC(), config.cluster());
+    notifications = Notifications.start(config, backends, events, metrics);
+    loop = newLoop(events);
     running.set(true);
     ControlLoop l = loop;
     thread =
@@ -209,6 +237,9 @@ final class LabCluster implements AutoCloseable {
     }
     if (loop != null) {
       loop.close();
+    }
+    if (notifications != null) {
+      notifications.close();
     }
   }
 

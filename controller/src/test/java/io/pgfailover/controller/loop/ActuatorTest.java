@@ -180,6 +180,7 @@ class ActuatorTest {
             .toList();
     assertEquals(
         List.of(
+            "failover_started:",
             "action_started:fence",
             "action_finished:fence",
             "action_started:promote",

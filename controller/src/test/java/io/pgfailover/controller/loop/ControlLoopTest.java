@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
 import java.nio.file.Path;
@@ -59,6 +60,44 @@ class ControlLoopTest {
       c.clock.advance(Duration.ofSeconds(1));
       assertEquals(Reason.HEALTHY, loop.runOnce().decision().reason(), "it sees its own change");
       assertEquals(reads + 1, c.routeReads.get(), "read again right after the change");
+    }
+  }
+
+  @Test
+  void theReplicationGaugesAndEc2ErrorsAreWhatTheLoopSaw() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    NodeObservation p = ScriptedCluster.primary("pg-a", 1);
+    c.nodes.put(
+        "pg-a",
+        new NodeObservation(
+            "pg-a",
+            true,
+            java.util.Optional.empty(),
+            io.pgfailover.probe.Role.PRIMARY,
+            p.timeline(),
+            java.util.OptionalLong.of(5096),
+            java.util.Optional.empty(),
+            java.util.Optional.of(true),
+            false,
+            "",
+            java.util.List.of(
+                new io.pgfailover.probe.Replica(
+                    "pg-b", "streaming", "async", java.util.Optional.empty()))));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1)); // received up to 1000
+    try (ControlLoop loop = c.loop()) {
+      loop.runOnce();
+      assertEquals(4096.0, c.metrics.gaugeValue("pgfailover_replication_lag_bytes", ""));
+      assertEquals(1.0, c.metrics.gaugeValue("pgfailover_standby_streaming", ""));
+      assertEquals(1.0, c.metrics.gaugeValue("pgfailover_leader", ""), "alone, it leads");
+      assertEquals(0, c.metrics.counter("pgfailover_ec2_call_errors_total", ""));
+
+      c.nodes.remove("pg-a"); // no primary: no lag to measure, nothing streams
+      c.routesUnreadable = true;
+      c.clock.advance(Duration.ofSeconds(1));
+      loop.runOnce();
+      assertTrue(Double.isNaN(c.metrics.gaugeValue("pgfailover_replication_lag_bytes", "")));
+      assertEquals(0.0, c.metrics.gaugeValue("pgfailover_standby_streaming", ""));
+      assertEquals(1, c.metrics.counter("pgfailover_ec2_call_errors_total", ""), "a failed read");
     }
   }
 

@@ -36,6 +36,9 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   /** What each node's probe answers; a node not set here is unreachable. */
   public final Map<String, NodeObservation> nodes = new ConcurrentHashMap<>();
 
+  /** What the loops record for /metrics (and CloudWatch). */
+  public final Metrics metrics = new Metrics();
+
   /** Where the virtual-IP route points. */
   public volatile String routeTarget = ENI_A;
 
@@ -133,7 +136,7 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         config,
         Ports.of(this, this, this).withAgents(agents),
         new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
-        new Metrics(),
+        metrics,
         clock,
         Leadership.single());
   }

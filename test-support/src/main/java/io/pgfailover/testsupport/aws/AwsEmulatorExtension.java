@@ -101,6 +101,21 @@ public final class AwsEmulatorExtension
     return running().name();
   }
 
+  /**
+   * A client of any service for fixtures and assertions (SNS, SQS, CloudWatch...), pointed at this
+   * emulator with its credentials; the caller closes it. CloudWatch goes through {@link
+   * MotoCloudWatch}.
+   */
+  public <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>, C>
+      C client(B builder) {
+    return builder
+        .endpointOverride(endpoint())
+        .region(software.amazon.awssdk.regions.Region.of(region))
+        .credentialsProvider(credentialsProvider())
+        .overrideConfiguration(o -> o.addExecutionInterceptor(new MotoCloudWatch()))
+        .build();
+  }
+
   /** A shared EC2 client for fixtures and assertions, closed with the emulator. */
   public synchronized Ec2Client ec2Client() {
     if (ec2 == null) {
