@@ -113,9 +113,20 @@ class NotifyChannelsIT {
       data.add(new CloudWatchMetrics.Datum("AlarmsActive", dims, i % 2, "Count"));
     }
     data.add(new CloudWatchMetrics.Datum("Healthy", Map.of("Cluster", "c"), 1, "None"));
-    int before = (int) clients.requestsSent();
-    new CloudWatchMetrics(clients).put("PgFailoverTest", data, Instant.now());
-    assertEquals(2, clients.requestsSent() - before, "two PutMetricData requests");
+    // LocalStack stores each of the 1,000 new metrics one by one and takes longer than the
+    // adapter's 2 s attempt timeout; the split into requests is what this test is about.
+    AwsClients patient =
+        AwsClients.builder(
+                Emulated.settings(aws)
+                    .withRetryDeadline(Duration.ofSeconds(120))
+                    .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(30)))
+            .credentialsProvider(aws.credentialsProvider())
+            .addInterceptor(new MotoCloudWatch())
+            .build();
+    try (patient) {
+      new CloudWatchMetrics(patient).put("PgFailoverTest", data, Instant.now());
+      assertEquals(2, patient.requestsSent(), "two PutMetricData requests");
+    }
     try (CloudWatchClient cw = aws.client(CloudWatchClient.builder())) {
       List<Metric> metrics = new ArrayList<>();
       cw.listMetricsPaginator(b -> b.namespace("PgFailoverTest")).metrics().forEach(metrics::add);
