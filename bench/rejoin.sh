@@ -48,24 +48,5 @@ done
 . scripts/lib/prereqs.sh
 . scripts/lib/netns.sh
 . scripts/lib/build.sh
-if ! netns_available; then
-  echo "bench/rejoin: needs root and network namespaces (ip netns add failed)" >&2
-  exit 2
-fi
-ensure_java_and_maven
-ensure_postgresql
-ensure_venv
-netns_build
-out=${PGFAILOVER_BENCH_OUT:-$PWD/bench/out}
-mkdir -p "$out"
-# One lab at a time on this machine: the namespaces' names are fixed.
-exec 9>"$NETNS_LOCK"
-flock -w 1800 9 || { echo "bench/rejoin: another netns lab run holds $NETNS_LOCK" >&2; exit 1; }
-trap 'netns_down; rm -rf "$LAB_SNAPSHOT"' EXIT
-netns_lab_up "$out"
-set +e
-ip netns exec pgfo-cli java -cp "$LAB_CP" io.pgfailover.testsupport.lab.RejoinBench \
-  --out "$out" --jar "$LAB_JAR" --sizes "$sizes" --methods "$methods" "${json[@]}"
-rc=$?
-set -e
-exit $rc
+netns_bench bench/rejoin RejoinBench --sizes "$sizes" --methods "$methods" "${json[@]}" && rc=0 || rc=$?
+exit "$rc"

@@ -5,7 +5,6 @@ import io.pgfailover.testsupport.pg.DatabaseRoles;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -35,18 +35,15 @@ public final class LabAgent {
   private final String namespace;
   private final Path jar;
   private final Path config;
-  private final Path eventLog;
   private final Path log;
   private final URI url;
   private Process process;
 
-  private LabAgent(
-      String name, String namespace, Path jar, Path config, Path eventLog, Path log, URI url) {
+  private LabAgent(String name, String namespace, Path jar, Path config, Path log, URI url) {
     this.name = name;
     this.namespace = namespace;
     this.jar = jar;
     this.config = config;
-    this.eventLog = eventLog;
     this.log = log;
     this.url = url;
   }
@@ -121,7 +118,6 @@ public final class LabAgent {
         NetnsLab.hostOf(node.name()),
         jar,
         config,
-        home.resolve("events.jsonl"),
         home.resolve("agent.log"),
         URI.create("http://" + node.host() + ":" + PORT));
   }
@@ -142,22 +138,11 @@ public final class LabAgent {
     return url;
   }
 
-  public Path eventLog() {
-    return eventLog;
-  }
-
   /** Starts it on its host and waits until {@code GET /health} answers. */
   public void start() {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            LabController.failoverctl(namespace, jar, "agent", "-c", config.toString()));
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    try {
-      process = pb.start(); // ip netns exec execs: this process is the agent's JVM
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the agent of " + name, e);
-    }
-    Process p = process;
+    Process p =
+        LabController.launch(namespace, jar, log, Map.of(), "agent", "-c", config.toString());
+    process = p;
     Waits.until(
         "the agent of " + name + " to answer on " + url,
         NetnsCluster.START_TIMEOUT,

@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -87,12 +88,14 @@ public final class RejoinMatrix {
     // standby), and nothing of it reaches the standby or any client through the virtual IP.
     NetnsLab.cut("a");
     String onA =
-        psqlOnHost(
+        pair.psqlOnHost(
             a,
-            "INSERT INTO diverged SELECT g, 'only on pg-a' FROM generate_series(11, "
+            "\\set QUIET on\n\\pset tuples_only on\n\\pset format unaligned\n"
+                + "INSERT INTO diverged SELECT g, 'only on pg-a' FROM generate_series(11, "
                 + (10 + DIVERGED_ROWS)
-                + ") g; SELECT count(*) FROM diverged");
-    facts.put("diverged_rows_on_a_before", Long.parseLong(onA.strip()));
+                + ") g;\nSELECT count(*) FROM diverged;\n");
+    List<String> lines = onA.strip().lines().toList();
+    facts.put("diverged_rows_on_a_before", Long.parseLong(lines.get(lines.size() - 1).strip()));
     RejoinDrill drill;
     try {
       // The link comes back with the host, after the failover: the processes' SIGKILL leaves the
@@ -231,42 +234,6 @@ public final class RejoinMatrix {
       }
     }
     seen.forEach(out::add);
-    return out;
-  }
-
-  /**
-   * Runs SQL with psql on {@code node}'s own host (its namespace), reaching it while its link is
-   * down; returns the last statement's rows, unaligned.
-   */
-  private static String psqlOnHost(PgNode node, String sql) throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                "ip",
-                "netns",
-                "exec",
-                NetnsLab.hostOf(node.name()),
-                io.pgfailover.testsupport.pg.PgBinaries.locate().tool("psql").toString(),
-                "-X",
-                "-qtA",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                node.host(),
-                "-p",
-                Integer.toString(node.port()),
-                "-U",
-                PostgresPair.SUPERUSER,
-                "-d",
-                "postgres",
-                "-c",
-                sql)
-            .redirectErrorStream(true);
-    pb.environment().put("PGPASSWORD", PostgresPair.SUPERUSER_PASSWORD);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IllegalStateException("psql on " + node + "'s host failed: " + out);
-    }
     return out;
   }
 

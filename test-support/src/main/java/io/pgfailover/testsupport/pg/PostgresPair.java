@@ -582,23 +582,44 @@ public final class PostgresPair implements AutoCloseable {
    * when psql fails (ON_ERROR_STOP is on).
    */
   public String psql(PgNode node, String script) {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                binaries.tool("psql").toString(),
-                "-X",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                node.host(),
-                "-p",
-                Integer.toString(node.port()),
-                "-U",
-                SUPERUSER,
-                "-d",
-                "postgres",
-                "-f",
-                "-")
-            .redirectErrorStream(true);
+    return psql(node, script, List.of());
+  }
+
+  /**
+   * The same, with psql run on {@code node}'s own host (its network namespace, when it has one): it
+   * reaches the node while the node's link to everything else is down.
+   */
+  public String psqlOnHost(PgNode node, String script) {
+    return psql(
+        node,
+        script,
+        layout
+            .nodes()
+            .get(nodes.indexOf(node))
+            .netns()
+            .map(ns -> List.of("ip", "netns", "exec", ns))
+            .orElse(List.of()));
+  }
+
+  private String psql(PgNode node, String script, List<String> prefix) {
+    List<String> argv = new ArrayList<>(prefix);
+    argv.addAll(
+        List.of(
+            binaries.tool("psql").toString(),
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            node.host(),
+            "-p",
+            Integer.toString(node.port()),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-f",
+            "-"));
+    ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
     pb.environment().put("PGPASSWORD", SUPERUSER_PASSWORD);
     try {
       Process p = pb.start();
