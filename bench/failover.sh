@@ -18,24 +18,5 @@ cd "$(dirname "$0")/.."
 . scripts/lib/prereqs.sh
 . scripts/lib/netns.sh
 . scripts/lib/build.sh
-if ! netns_available; then
-  echo "bench/failover: needs root and network namespaces (ip netns add failed); scripts/demo.sh runs the loopback lab" >&2
-  exit 2
-fi
-ensure_java_and_maven
-ensure_postgresql
-ensure_venv
-netns_build
-out=${PGFAILOVER_BENCH_OUT:-$PWD/bench/out}
-mkdir -p "$out"
-# One lab at a time on this machine: the namespaces' names are fixed.
-exec 9>"$NETNS_LOCK"
-flock -w 1800 9 || { echo "bench/failover: another netns lab run holds $NETNS_LOCK" >&2; exit 1; }
-trap 'netns_down; rm -rf "$LAB_SNAPSHOT"' EXIT
-netns_lab_up "$out"
-set +e
-ip netns exec pgfo-cli java -cp "$LAB_CP" \
-  io.pgfailover.testsupport.lab.FailoverBench --out "$out" --jar "$LAB_JAR" "$@"
-rc=$?
-set -e
-exit $rc
+netns_bench bench/failover FailoverBench "$@" && rc=0 || rc=$?
+exit "$rc"

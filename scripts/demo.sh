@@ -2,13 +2,17 @@
 # The demo: a real PostgreSQL pair, the AWS emulator, the controller, an injected failure, the timeline.
 #   scripts/demo.sh          # human output
 #   scripts/demo.sh --json   # the same, and as its last line: {"failover": "ok"|"failed", "detected_ms",
-#                            #   "promoted_ms", "routes_switched_ms", "write_downtime_ms", "acked_writes", "lost_acked_writes"}
+#                            #   "promoted_ms", "routes_switched_ms", "write_downtime_ms", "acked_writes", "lost_acked_writes",
+#                            #   "rejoined_ms"}
 # Steps: build if needed, scripts/lab.sh up, start `failoverctl run`, start a writer through the virtual IP,
 # SIGKILL the primary, print the route tables before and after and the failover timeline, tear down.
 # Where it can (root and network namespaces), the demo runs on the netns lab instead: one drill of
 # bench/failover.sh (a router following the emulator's route tables, the client writing through the virtual IP
-# from its own host, synchronous replication), printing the route tables before and after and the timeline;
-# with --json its last line has the same fields as above.
+# from its own host, synchronous replication managed by the controller, a node agent on each PostgreSQL host),
+# printing the route tables before and after and the timeline, and ending once the controller has rejoined the old
+# primary through its agent and it streams from the new one ("rejoined_ms": from the fault until two nodes stream
+# again); with --json its last line has the same fields as above (the loopback lab has no agents: "rejoined_ms"
+# is -1 there).
 # PGFAILOVER_DEMO_LAB=loopback forces the loopback lab.
 # Exit codes: 0 failover ok and no acknowledged write lost; 1 otherwise; 2 a prerequisite is missing.
 set -euo pipefail
@@ -32,7 +36,7 @@ ok = sys.argv[2] == "0" and s.get("failovers_completed") == s.get("drills")
 print(json.dumps({"failover": "ok" if ok else "failed", "detected_ms": s["detected_ms_p50"],
                   "promoted_ms": s["promoted_ms_p50"], "routes_switched_ms": s["routes_switched_ms_p50"],
                   "write_downtime_ms": s["write_downtime_ms_p50"], "acked_writes": s["acked_writes"],
-                  "lost_acked_writes": s["lost_acked_writes"]}))
+                  "lost_acked_writes": s["lost_acked_writes"], "rejoined_ms": s["rejoined_ms_p50"]}))
 PY
   fi
   rm -f "$out"

@@ -59,36 +59,42 @@ done
 echo "test.sh: scripts/tests/build.sh (ensure_built rebuilds exactly when needed; Maven's output is clean)"
 scripts/tests/build.sh
 
-# bench/peers.sh is a benchmark (minutes, installs the peers), not a test: check only that it rejects bad
-# arguments and says why it cannot run where it cannot. Fast, and installs nothing.
-check_peers_cli() {
-  local args argv out rc
-  for args in "--drills 0 --fault kill" "--drills 1 --fault explode" "--drills 1 --fault kill --system nope" \
-      "--drills 1 --fault kill --settings slow" "--drills 1" "--frobnicate"; do
+# bench/peers.sh and bench/rejoin.sh are benchmarks (minutes, the netns lab; peers.sh installs the peers), not
+# tests: check only that they reject bad arguments (usage, exit 2, before anything is installed) and say why they
+# cannot run where they cannot. Fast, and installs nothing.
+#   check_bench_cli SCRIPT "GOOD ARGS" "BAD ARGS"...
+check_bench_cli() {
+  local script=$1 good=$2 args argv out rc
+  shift 2
+  for args in "$@"; do
     read -r -a argv <<<"$args"
-    out=$(bench/peers.sh "${argv[@]}" 2>&1) && rc=0 || rc=$?
-    if [ "$rc" != 2 ] || ! grep -q '^usage: bench/peers.sh' <<<"$out"; then
-      echo "test.sh: bench/peers.sh $args: expected exit 2 and the usage, got exit $rc: $out" >&2
+    out=$("$script" "${argv[@]}" 2>&1) && rc=0 || rc=$?
+    if [ "$rc" != 2 ] || ! grep -q "^usage: $script" <<<"$out"; then
+      echo "test.sh: $script $args: expected exit 2 and the usage, got exit $rc: $out" >&2
       return 1
     fi
   done
   # Unprivileged it must refuse before installing anything; as root, try as nobody (if nobody can read the tree).
+  read -r -a argv <<<"$good"
   if is_root; then
-    if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r bench/peers.sh 2>/dev/null; then
-      echo "test.sh: bench/peers.sh unprivileged check skipped: user nobody cannot read this tree"
+    if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$script" 2>/dev/null; then
+      echo "test.sh: $script unprivileged check skipped: user nobody cannot read this tree"
       return 0
     fi
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bench/peers.sh --drills 1 --fault kill 2>&1) && rc=0 || rc=$?
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$script" "${argv[@]}" 2>&1) && rc=0 || rc=$?
   else
-    out=$(bench/peers.sh --drills 1 --fault kill 2>&1) && rc=0 || rc=$?
+    out=$("$script" "${argv[@]}" 2>&1) && rc=0 || rc=$?
   fi
   if [ "$rc" != 2 ] || ! grep -q 'needs root' <<<"$out"; then
-    echo "test.sh: bench/peers.sh unprivileged: expected exit 2 and 'needs root', got exit $rc: $out" >&2
+    echo "test.sh: $script unprivileged: expected exit 2 and 'needs root', got exit $rc: $out" >&2
     return 1
   fi
-  echo "test.sh: bench/peers.sh rejects bad arguments and refuses to run unprivileged"
+  echo "test.sh: $script rejects bad arguments and refuses to run unprivileged"
 }
-check_peers_cli
+check_bench_cli bench/peers.sh "--drills 1 --fault kill" "--drills 0 --fault kill" "--drills 1 --fault explode" \
+  "--drills 1 --fault kill --system nope" "--drills 1 --fault kill --settings slow" "--drills 1" "--frobnicate"
+check_bench_cli bench/rejoin.sh "--sizes 100MB" "--sizes 2GB" "--sizes" "--methods copy" "--methods rewind,nope" \
+  "--frobnicate"
 
 # Off EC2 the SDK must never reach for the instance metadata address: everything here talks to loopback.
 export AWS_EC2_METADATA_DISABLED=true

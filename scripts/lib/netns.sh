@@ -119,3 +119,30 @@ netns_build() {
   # shellcheck disable=SC2034 # as above
   LAB_JAR=$LAB_SNAPSHOT/failoverctl.jar
 }
+
+# netns_bench NAME CLASS ARGS...: what a netns benchmark runs after checking its arguments: needs root (else exit 2
+# naming NAME), installs and builds what is missing, takes the lab lock, brings the lab up, runs
+# io.pgfailover.testsupport.lab.CLASS --out OUT --jar JAR ARGS... inside pgfo-cli, tears the lab down, and returns
+# the program's exit code. OUT is $PGFAILOVER_BENCH_OUT, else bench/out.
+netns_bench() {
+  local name=$1 class=$2 out rc
+  shift 2
+  if ! netns_available; then
+    echo "$name: needs root and network namespaces (ip netns add failed); scripts/demo.sh runs the loopback lab" >&2
+    return 2
+  fi
+  ensure_java_and_maven
+  ensure_postgresql
+  ensure_venv
+  netns_build
+  out=${PGFAILOVER_BENCH_OUT:-$PWD/bench/out}
+  mkdir -p "$out"
+  # One lab at a time on this machine: the namespaces' names are fixed.
+  exec 9>"$NETNS_LOCK"
+  flock -w 1800 9 || { echo "$name: another netns lab run holds $NETNS_LOCK" >&2; return 1; }
+  trap 'netns_down; rm -rf "$LAB_SNAPSHOT"' EXIT
+  netns_lab_up "$out"
+  ip netns exec pgfo-cli java -cp "$LAB_CP" "io.pgfailover.testsupport.lab.$class" --out "$out" --jar "$LAB_JAR" "$@" \
+    && rc=0 || rc=$?
+  return "$rc"
+}

@@ -11,6 +11,11 @@ import io.pgfailover.controller.port.NodeAgents.RejoinReply;
 import io.pgfailover.controller.port.NodeAgents.RejoinRequest;
 import io.pgfailover.controller.port.RejoinPhase;
 import io.pgfailover.controller.port.StepResult;
+import io.pgfailover.probe.NodeEndpoint;
+import io.pgfailover.probe.PasswordSource;
+import io.pgfailover.probe.PgProbe;
+import io.pgfailover.probe.ProbeResult;
+import io.pgfailover.probe.ProbeSettings;
 import io.pgfailover.probe.Role;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PairLayout;
@@ -22,6 +27,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -157,6 +163,24 @@ class RejoinIT {
       assertEquals(RejoinPhase.DONE, after.state());
       assertEquals(done.startedAt(), after.startedAt());
       assertEquals(Role.STANDBY, agent.client.facts(agent.name).value().orElseThrow().role());
+
+      // Its primary dies at once: with no WAL receiver left, the controller's probe must still
+      // see the rewound standby on the new timeline (its control file's checkpoint is the last
+      // common one, on the old timeline, until a restartpoint), or it would never promote it.
+      pg.pair().kill(s.newPrimary());
+      try (PgProbe probe = new PgProbe(ProbeSettings.defaults())) {
+        ProbeResult r =
+            probe.probe(
+                NodeEndpoint.of(
+                    agent.name,
+                    old.host(),
+                    old.port(),
+                    "postgres",
+                    old.superuser(),
+                    PasswordSource.literal(old.superuserPassword())));
+        assertTrue(r.isStandby(), r.toString());
+        assertEquals(OptionalLong.of(s.newTimeline()), r.timeline(), r.toString());
+      }
     }
     pg.pair().refreshRoles();
     assertEquals(s.newPrimary(), pg.primary());

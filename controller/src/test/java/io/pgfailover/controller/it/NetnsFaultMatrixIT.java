@@ -1,19 +1,13 @@
 package io.pgfailover.controller.it;
 
+import static io.pgfailover.controller.it.NetnsLabSession.distinct;
+import static io.pgfailover.controller.it.NetnsLabSession.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -31,44 +25,17 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class NetnsFaultMatrixIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String LOCK = "/run/pgfo-netns.lock";
-  private static Path repo;
-  private static Process lockHolder;
+  private static NetnsLabSession lab;
 
   @BeforeAll
   static void labUp() throws Exception {
-    repo = Path.of("").toAbsolutePath();
-    while (!Files.exists(repo.resolve("scripts/netns.sh"))) {
-      repo = repo.getParent();
-      assumeTrue(repo != null, "scripts/netns.sh not found above the working directory");
-    }
-    assumeTrue(
-        isRoot(), "the netns fault matrix needs root (it creates network namespaces); skipped");
-    assumeTrue(
-        run(List.of("scripts/netns.sh", "check"), 30).exitCode() == 0,
-        "network namespaces are not available here (ip netns add failed); skipped");
-    // One netns lab at a time on this machine (bench/failover.sh takes the same lock): the names
-    // are fixed.
-    lockHolder =
-        new ProcessBuilder("flock", "-w", "1800", LOCK, "sh", "-c", "echo locked; exec cat")
-            .redirectErrorStream(true)
-            .start();
-    String first =
-        new BufferedReader(
-                new InputStreamReader(lockHolder.getInputStream(), StandardCharsets.UTF_8))
-            .readLine();
-    assertEquals("locked", first, "lock " + LOCK);
-    Result up = run(List.of("scripts/netns.sh", "up"), 180);
-    assertEquals(0, up.exitCode(), "scripts/netns.sh up:\n" + up.output());
+    lab = NetnsLabSession.open();
   }
 
   @AfterAll
   static void labDown() throws Exception {
-    if (repo != null && lockHolder != null) {
-      run(List.of("scripts/netns.sh", "down"), 60);
-      lockHolder.getOutputStream().close(); // cat ends, flock releases the lock
-      lockHolder.waitFor(30, TimeUnit.SECONDS);
+    if (lab != null) {
+      lab.close();
     }
   }
 
@@ -168,76 +135,8 @@ class NetnsFaultMatrixIT {
     assertEquals(List.of("pg-a"), texts(f.path("vip_answered_by")), f.toString());
   }
 
-  private static List<String> texts(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.elements().forEachRemaining(n -> out.add(n.asText()));
-    return out;
-  }
-
-  /** The distinct values of an object's fields (e.g. every route table's target), in order. */
-  private static List<String> distinct(JsonNode object) {
-    return texts(object).stream().distinct().toList();
-  }
-
   /** Runs a scenario in pgfo-cli and returns the facts it printed as its last line. */
   private static JsonNode scenario(String name) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Path out = repo.resolve("controller/target/netns-matrix");
-    Path jar = repo.resolve("controller/target/failoverctl.jar");
-    assertTrue(Files.exists(jar), jar + " (built by the package phase) is missing");
-    Result r =
-        run(
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                "pgfo-cli",
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.pgfailover.testsupport.lab.FaultMatrix",
-                name,
-                out.toString(),
-                jar.toString()),
-            240);
-    assertEquals(0, r.exitCode(), "scenario " + name + " output:\n" + r.tail());
-    String[] lines = r.output().strip().split("\n");
-    return JSON.readTree(lines[lines.length - 1]);
-  }
-
-  private record Result(int exitCode, String output) {
-    String tail() {
-      String[] lines = output.split("\n");
-      return String.join(
-          "\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
-    }
-  }
-
-  private static Result run(List<String> cmd, int timeoutSeconds)
-      throws IOException, InterruptedException {
-    Path log = Files.createTempFile("pgfo-netns-", ".log");
-    try {
-      Process p =
-          new ProcessBuilder(cmd)
-              .directory(repo.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        return new Result(-1, "timed out after " + timeoutSeconds + " s\n" + Files.readString(log));
-      }
-      return new Result(p.exitValue(), Files.readString(log));
-    } finally {
-      Files.deleteIfExists(log);
-    }
-  }
-
-  private static boolean isRoot() {
-    try {
-      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-    } catch (IOException | UnsupportedOperationException e) {
-      return false;
-    }
+    return lab.scenario("FaultMatrix", name, 240);
   }
 }

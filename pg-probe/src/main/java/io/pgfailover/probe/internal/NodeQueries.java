@@ -41,7 +41,12 @@ public final class NodeQueries {
    *   end-of-recovery checkpoint), and a spread checkpoint over many dirty buffers can take minutes, so the old
    *   timeline can be reported long after the promotion. PromotionIT checks the timeline right after promoting.
    * - standby: pg_walfile_name() is not allowed during recovery, so received_tli of the WAL receiver (the
-   *   timeline of the WAL it streams), else, with no receiver, the timeline of the last restartpoint.
+   *   timeline of the WAL it streams), else, with no receiver, the newer of the last restartpoint's timeline
+   *   and the minimum recovery point's: pg_rewind leaves the last common checkpoint (on the old timeline) in
+   *   the control file and sets the minimum recovery point on the source's timeline, and a rewound standby
+   *   makes no restartpoint on the new timeline until its primary checkpoints again (minutes); a standby that
+   *   answers has reached that point, so its data is on that timeline. Without it a just rejoined standby
+   *   whose primary died at once would look a timeline behind and never be promoted.
    * The CASEs keep primary-only functions from running on a standby and vice versa.
    */
   private static final String OBSERVE_SQL =
@@ -52,7 +57,9 @@ public final class NodeQueries {
              CASE WHEN NOT r.in_recovery THEN substr(pg_walfile_name(c.lsn), 1, 8) END,
              CASE WHEN r.in_recovery THEN pg_last_wal_receive_lsn()::text END,
              CASE WHEN r.in_recovery THEN pg_last_wal_replay_lsn()::text END,
-             CASE WHEN r.in_recovery THEN (SELECT timeline_id FROM pg_control_checkpoint()) END,
+             CASE WHEN r.in_recovery THEN GREATEST((SELECT timeline_id FROM pg_control_checkpoint()),
+                                                   (SELECT min_recovery_end_timeline
+                                                      FROM pg_control_recovery())) END,
              w.pid, w.status, w.received_tli, w.sender_host, w.sender_port,
              (extract(epoch FROM clock_timestamp() - w.last_msg_receipt_time) * 1000)::bigint,
              (SELECT setting = 'on' AND source = 'configuration file'

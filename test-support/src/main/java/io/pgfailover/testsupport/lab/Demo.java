@@ -165,6 +165,7 @@ public final class Demo {
       summary.put("write_downtime_ms", downtime);
       summary.put("acked_writes", writer.acks.size());
       summary.put("lost_acked_writes", failedOver ? lost : -1);
+      summary.put("rejoined_ms", -1); // the loopback lab runs no node agents: nothing rejoins
       System.out.printf(
           "== writes: %d acknowledged, %d missing on %s, write downtime %s ms%n",
           writer.acks.size(), lost, newPrimary.name(), summary.path("write_downtime_ms").asText());

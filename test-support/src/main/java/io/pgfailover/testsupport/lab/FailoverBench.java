@@ -77,7 +77,8 @@ public final class FailoverBench {
    * One drill's figures; times are ms since the fault, -1 when it did not happen. {@code client}:
    * what the writing client saw. {@code takeoverMs}: the surviving controller's {@code
    * lease_acquired} (az only); {@code oldLeaderActions}: actions the cut-off leader started after
-   * the fault, which must stay 0 (az only, else 0).
+   * the fault, which must stay 0 (az only, else 0). {@code rejoinedMs}: until the old primary,
+   * rejoined by the controller through its agent, streamed from the new one (two nodes again).
    */
   record Drill(
       int n,
@@ -90,7 +91,8 @@ public final class FailoverBench {
       long routerSwitchedMs,
       ClientOutcome client,
       long takeoverMs,
-      long oldLeaderActions) {}
+      long oldLeaderActions,
+      long rejoinedMs) {}
 
   public static void main(String[] args) throws Exception {
     int drills = 5;
@@ -148,7 +150,7 @@ public final class FailoverBench {
               + LabConfig.LAB_LEASE_TIMING);
     }
     System.out.printf(
-        "%5s %9s %9s %9s %9s %9s %9s %7s %5s %6s%n",
+        "%5s %9s %9s %9s %9s %9s %9s %9s %7s %5s %6s%n",
         "drill",
         az ? "takeover" : "",
         "detect",
@@ -156,6 +158,7 @@ public final class FailoverBench {
         "routes",
         "router",
         "downtime",
+        "rejoined",
         "acked",
         "lost",
         "split");
@@ -163,7 +166,7 @@ public final class FailoverBench {
       Drill d = drill(n, fault, sync, settings, out.resolve(label + "-" + n), jar);
       results.add(d);
       System.out.printf(
-          "%5d %9s %9d %9d %9d %9d %9d %7d %5d %6s%n",
+          "%5d %9s %9d %9d %9d %9d %9d %9d %7d %5d %6s%n",
           n,
           az ? Long.toString(d.takeoverMs()) : "",
           d.detectedMs(),
@@ -171,6 +174,7 @@ public final class FailoverBench {
           d.routesSwitchedMs(),
           d.routerSwitchedMs(),
           d.client().writeDowntimeMs(),
+          d.rejoinedMs(),
           d.client().acked(),
           d.client().lost(),
           d.client().splitBrain()
@@ -190,6 +194,7 @@ public final class FailoverBench {
     putPercentiles(s, "detected_ms", results, Drill::detectedMs);
     putPercentiles(s, "promoted_ms", results, Drill::promotedMs);
     putPercentiles(s, "routes_switched_ms", results, Drill::routesSwitchedMs);
+    putPercentiles(s, "rejoined_ms", results, Drill::rejoinedMs);
     s.put("acked_writes", results.stream().mapToLong(d -> d.client().acked()).sum());
     s.put("lost_acked_writes", results.stream().mapToLong(d -> d.client().lost()).sum());
     s.put("split_brain_seen", results.stream().anyMatch(d -> d.client().splitBrain()));
@@ -200,8 +205,9 @@ public final class FailoverBench {
     s.put("chart", svg.toString());
     System.out.printf(
         "== %s: write downtime p50 %d / p95 %d / max %d ms; detection p50 %d, promotion p50 %d,"
-            + " route switch p50 %d ms (since the fault); %d acknowledged writes lost; split brain"
-            + " seen: %s; chart %s%n",
+            + " route switch p50 %d ms (since the fault); old primary rejoined and streaming p50"
+            + " %d ms after the fault; %d acknowledged writes lost; split brain seen: %s; chart"
+            + " %s%n",
         label,
         s.path("write_downtime_ms_p50").asLong(),
         s.path("write_downtime_ms_p95").asLong(),
@@ -209,6 +215,7 @@ public final class FailoverBench {
         s.path("detected_ms_p50").asLong(),
         s.path("promoted_ms_p50").asLong(),
         s.path("routes_switched_ms_p50").asLong(),
+        s.path("rejoined_ms_p50").asLong(),
         s.path("lost_acked_writes").asLong(),
         s.path("split_brain_seen").asBoolean(),
         svg);
@@ -315,11 +322,27 @@ public final class FailoverBench {
                   .eventsAfter(faultAt, e -> "action_started".equals(e.path("event").asText()))
                   .size();
         }
-        return result(n, lab, faultAt, timeline, writer, takeover, oldLeaderActions);
+        long rejoined = timeline.isPresent() ? awaitRejoined(lab, oldPrimary, faultAt) : -1;
+        return result(n, lab, faultAt, timeline, writer, takeover, oldLeaderActions, rejoined);
       } finally {
         writer.stop.set(true);
         t.join(10_000);
       }
+    }
+  }
+
+  /**
+   * Ms from the fault until {@code oldPrimary} streams from the new primary: the controller rejoins
+   * it through its agent (a crashed server whose agent answers, or an old primary back on its old
+   * timeline); -1 when that does not happen within {@link RejoinDrill#LIMIT}.
+   */
+  private static long awaitRejoined(NetnsCluster lab, PgNode oldPrimary, Instant faultAt) {
+    try {
+      Instant at = lab.awaitStreaming(lab.pair().other(oldPrimary), oldPrimary, RejoinDrill.LIMIT);
+      return Duration.between(faultAt, at).toMillis();
+    } catch (IllegalStateException e) {
+      System.err.println("the old primary was not rejoined: " + e.getMessage());
+      return -1;
     }
   }
 
@@ -369,7 +392,8 @@ public final class FailoverBench {
       Optional<JsonNode> timeline,
       Writer writer,
       long takeoverMs,
-      long oldLeaderActions)
+      long oldLeaderActions,
+      long rejoinedMs)
       throws SQLException {
     boolean failedOver = timeline.map(j -> j.path("completed").asBoolean()).orElse(false);
     Optional<Set<Long>> stored = Optional.empty();
@@ -408,7 +432,8 @@ public final class FailoverBench {
         router,
         client,
         takeoverMs,
-        oldLeaderActions);
+        oldLeaderActions,
+        rejoinedMs);
   }
 
   /** The ids of {@code bench_writes} on {@code c}'s server: what the new primary kept. */

@@ -45,7 +45,12 @@ public final class FaultMatrix {
     ObjectNode facts = Lab.JSON.createObjectNode();
     facts.put("scenario", scenario);
     try (NetnsCluster lab =
-        NetnsCluster.start(dir, jar, false, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)) {
+        NetnsCluster.start(
+            dir,
+            jar,
+            // An old primary stays as it came back (the scenarios assert on it): rejoin by hand.
+            NetnsCluster.Options.of(false, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)
+                .withRejoin("manual"))) {
       lab.startController();
       Instant start = Instant.now();
       PostgresPair pair = lab.pair();

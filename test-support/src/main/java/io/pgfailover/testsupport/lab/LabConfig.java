@@ -6,6 +6,7 @@ import io.pgfailover.testsupport.pg.PostgresPair;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -21,6 +22,8 @@ import java.util.Optional;
  *     reach it)
  * @param lease the {@code lease:} block's flow mapping body (table, controller name, timing), for a
  *     controller pair
+ * @param agents the nodes' agents and what the controller does with them; none: no {@code agent:}
+ * @param replication the {@code replication:} block's flow mapping body, e.g. {@code mode: sync}
  */
 public record LabConfig(
     URI awsEndpoint,
@@ -34,7 +37,9 @@ public record LabConfig(
     String probe,
     String failover,
     String adminHost,
-    Optional<String> lease) {
+    Optional<String> lease,
+    Optional<Agents> agents,
+    Optional<String> replication) {
 
   public static final String DEFAULT_PROBE =
       "interval: 1s, timeout: 1s, failureThreshold: 3, writeCheck: true, routeRefresh: 30s";
@@ -48,6 +53,24 @@ public record LabConfig(
    */
   public static final String LAB_LEASE_TIMING =
       "duration: 5s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
+
+  /**
+   * A node agent's {@code witness:} flow body for a controller's {@code probe:} body: its upstream
+   * probed at the controller's interval, with its timeout, as the README advises.
+   */
+  public static String witnessOf(String probe) {
+    return "interval: " + field(probe, "interval") + ", timeout: " + field(probe, "timeout");
+  }
+
+  private static String field(String flowBody, String key) {
+    for (String item : flowBody.split(",")) {
+      String[] kv = item.split(":", 2);
+      if (kv.length == 2 && kv[0].strip().equals(key)) {
+        return kv[1].strip();
+      }
+    }
+    throw new IllegalArgumentException("no " + key + " in {" + flowBody + "}");
+  }
 
   /** Where the admin API listens unless {@link #withAdminHost} says otherwise. */
   static final String LOOPBACK = "127.0.0.1";
@@ -76,7 +99,19 @@ public record LabConfig(
         probe,
         failover,
         LOOPBACK,
+        Optional.empty(),
+        Optional.empty(),
         Optional.empty());
+  }
+
+  /**
+   * The node agents a config names: each node's agent URL ({@code nodes[].agent.url}), the token
+   * file they share, and the {@code rejoin:} mode (automatic or manual).
+   */
+  public record Agents(Map<String, URI> urls, Path tokenFile, String rejoin) {
+    public Agents {
+      urls = Map.copyOf(urls);
+    }
   }
 
   /**
@@ -84,11 +119,23 @@ public record LabConfig(
    */
   public LabConfig withLease(String table, String controller, String timing) {
     return with(
-        adminHost, Optional.of("table: " + table + ", controller: " + controller + ", " + timing));
+        adminHost,
+        Optional.of("table: " + table + ", controller: " + controller + ", " + timing),
+        agents,
+        replication);
   }
 
   public LabConfig withAdminHost(String host) {
-    return with(host, lease);
+    return with(host, lease, agents, replication);
+  }
+
+  public LabConfig withAgents(Agents value) {
+    return with(adminHost, lease, Optional.of(value), replication);
+  }
+
+  /** This config with a {@code replication:} block, e.g. {@code mode: sync}. */
+  public LabConfig withReplication(String body) {
+    return with(adminHost, lease, agents, Optional.of(body));
   }
 
   /** The admin API's address for the other lab hosts; empty when it listens on loopback only. */
@@ -98,8 +145,12 @@ public record LabConfig(
         : Optional.of(URI.create("http://" + adminHost + ":" + adminPort));
   }
 
-  /** This config with another admin address and lease: the two settings a controller pair adds. */
-  private LabConfig with(String adminHost, Optional<String> lease) {
+  /** This config with the settings the withers change. */
+  private LabConfig with(
+      String adminHost,
+      Optional<String> lease,
+      Optional<Agents> agents,
+      Optional<String> replication) {
     return new LabConfig(
         awsEndpoint,
         region,
@@ -112,7 +163,9 @@ public record LabConfig(
         probe,
         failover,
         adminHost,
-        lease);
+        lease,
+        agents,
+        replication);
   }
 
   /**
@@ -173,6 +226,15 @@ public record LabConfig(
           .append("    password: {file: ")
           .append(n.login().map(Login::passwordFile).orElse(passwordFile))
           .append("}\n");
+      agents
+          .filter(a -> a.urls().containsKey(n.name()))
+          .ifPresent(
+              a ->
+                  y.append("    agent: {url: '")
+                      .append(a.urls().get(n.name()))
+                      .append("', tokenFile: ")
+                      .append(a.tokenFile())
+                      .append("}\n"));
     }
     y.append("probe: {").append(probe).append("}\n");
     y.append("failover: {").append(failover).append("}\n");
@@ -185,6 +247,8 @@ public record LabConfig(
         .append("}\n");
     y.append("eventLog: ").append(eventLog).append('\n');
     lease.ifPresent(l -> y.append("lease: {").append(l).append("}\n"));
+    agents.ifPresent(a -> y.append("rejoin: ").append(a.rejoin()).append('\n'));
+    replication.ifPresent(r -> y.append("replication: {").append(r).append("}\n"));
     return y.toString();
   }
 }

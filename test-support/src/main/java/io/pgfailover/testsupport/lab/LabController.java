@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -63,15 +64,30 @@ public final class LabController {
 
   /** Starts {@code failoverctl run} on its host without waiting for anything. */
   public void start() {
-    ProcessBuilder pb =
-        new ProcessBuilder(failoverctl(namespace, jar, "run", "-c", config.toString()));
-    pb.environment().put("AWS_ACCESS_KEY_ID", "test");
-    pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
+    process =
+        launch(
+            namespace,
+            jar,
+            log,
+            Map.of("AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test"),
+            "run",
+            "-c",
+            config.toString());
+  }
+
+  /**
+   * Starts {@code failoverctl ARGS} as a daemon on lab host {@code namespace}, its output appended
+   * to {@code log}; {@code ip netns exec} execs, so the process returned is the daemon's JVM.
+   */
+  static Process launch(
+      String namespace, Path jar, Path log, Map<String, String> env, String... args) {
+    ProcessBuilder pb = new ProcessBuilder(failoverctl(namespace, jar, args));
+    pb.environment().putAll(env);
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     try {
-      process = pb.start(); // ip netns exec execs: this process is the controller's JVM
+      return pb.start();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start controller " + name, e);
+      throw new UncheckedIOException("cannot start failoverctl " + args[0] + " on " + namespace, e);
     }
   }
 

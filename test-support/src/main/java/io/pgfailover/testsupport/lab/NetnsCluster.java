@@ -5,6 +5,8 @@ import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulator;
 import io.pgfailover.testsupport.aws.LeaseTableFixture;
 import io.pgfailover.testsupport.aws.VpcFixture;
+import io.pgfailover.testsupport.pg.DatabaseRoles;
+import io.pgfailover.testsupport.pg.PairLayout;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
 import java.io.IOException;
@@ -17,10 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -34,8 +39,11 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * One run of the netns lab (bench drill or fault-matrix scenario): a fresh PostgreSQL pair on hosts
  * pgfo-a and pgfo-b, the emulator (moto on the router, reset) holding a VPC whose instances carry
  * the hosts' addresses, the reflector steering the router, and {@code failoverctl run} as its own
- * process on pgfo-ctl (or a controller pair on pgfo-ctl and pgfo-ctl2 sharing a lease). Runs inside
- * pgfo-cli; {@code scripts/netns.sh up} made the namespaces and started moto.
+ * process on pgfo-ctl (or a controller pair on pgfo-ctl and pgfo-ctl2 sharing a lease), and a node
+ * agent on each PostgreSQL host ({@link LabAgent}) that the controllers reach through {@code
+ * nodes[].agent}: they rejoin an old primary by themselves ({@code rejoin: automatic}) and, in sync
+ * mode, manage {@code synchronous_standby_names}. Runs inside pgfo-cli; {@code scripts/netns.sh up}
+ * made the namespaces and started moto.
  */
 public final class NetnsCluster implements AutoCloseable {
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -45,27 +53,68 @@ public final class NetnsCluster implements AutoCloseable {
 
   private final Path dir;
   private final Path controllerJar;
+  private final Options options;
   private final PostgresPair pair;
   private final Ec2Client ec2;
   private final VpcFixture vpc;
   private final Reflector reflector;
   private final List<LabController> controllers;
+  private final Map<String, LabAgent> agents;
 
   private NetnsCluster(
       Path dir,
       Path controllerJar,
+      Options options,
       PostgresPair pair,
       Ec2Client ec2,
       VpcFixture vpc,
       Reflector reflector,
-      List<LabController> controllers) {
+      List<LabController> controllers,
+      Map<String, LabAgent> agents) {
     this.dir = dir;
     this.controllerJar = controllerJar;
+    this.options = options;
     this.pair = pair;
     this.ec2 = ec2;
     this.vpc = vpc;
     this.reflector = reflector;
     this.controllers = controllers;
+    this.agents = agents;
+  }
+
+  /**
+   * How a lab run is set up: the controller's settings, the replication it manages, what pg_rewind
+   * finds on the servers, and what the agents and the controller do about a node that fell off.
+   *
+   * @param sync {@code replication: {mode: sync}}: the controller makes the caught-up standby
+   *     synchronous (and the run waits for it before the fault)
+   * @param probe the config's {@code probe:} flow body, e.g. {@link LabConfig#DEFAULT_PROBE}; its
+   *     interval and timeout are the agents' witness too
+   * @param failover the config's {@code failover:} flow body, e.g. {@link
+   *     LabConfig#DEFAULT_FAILOVER}
+   * @param rewind the servers' settings for pg_rewind ({@link PairLayout.Rewind#ON}: all of them)
+   * @param reclone the agents' {@code rejoin.reclone}
+   * @param rejoin the controller's {@code rejoin:} mode, automatic or manual
+   */
+  public record Options(
+      boolean sync,
+      String probe,
+      String failover,
+      PairLayout.Rewind rewind,
+      boolean reclone,
+      String rejoin) {
+    /** Agents that can rewind, automatic rejoin. */
+    public static Options of(boolean sync, String probe, String failover) {
+      return new Options(sync, probe, failover, PairLayout.Rewind.ON, false, "automatic");
+    }
+
+    public Options withRewind(PairLayout.Rewind value, boolean reclone) {
+      return new Options(sync, probe, failover, value, reclone, rejoin);
+    }
+
+    public Options withRejoin(String value) {
+      return new Options(sync, probe, failover, rewind, reclone, value);
+    }
   }
 
   /**
@@ -78,7 +127,13 @@ public final class NetnsCluster implements AutoCloseable {
   public static NetnsCluster start(
       Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
       throws IOException {
-    return start(dir, controllerJar, synchronous, probe, failover, false);
+    return start(dir, controllerJar, Options.of(synchronous, probe, failover));
+  }
+
+  /** One controller on pgfo-ctl, no lease, set up as {@code options} says. */
+  public static NetnsCluster start(Path dir, Path controllerJar, Options options)
+      throws IOException {
+    return start(dir, controllerJar, options, false);
   }
 
   /**
@@ -90,23 +145,43 @@ public final class NetnsCluster implements AutoCloseable {
   public static NetnsCluster startPair(
       Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
       throws IOException {
-    return start(dir, controllerJar, synchronous, probe, failover, true);
+    return start(dir, controllerJar, Options.of(synchronous, probe, failover), true);
   }
 
   private static NetnsCluster start(
-      Path dir,
-      Path controllerJar,
-      boolean synchronous,
-      String probe,
-      String failover,
-      boolean leasePair)
-      throws IOException {
+      Path dir, Path controllerJar, Options options, boolean leasePair) throws IOException {
     Files.createDirectories(dir);
     resetEmulator();
-    PostgresPair pair = PostgresPair.start(dir.resolve("pg"), NetnsLab.pairLayout(synchronous));
+    PostgresPair pair =
+        PostgresPair.start(dir.resolve("pg"), NetnsLab.pairLayout(options.rewind()));
     Ec2Client ec2 = null;
     Reflector reflector = null;
+    Map<String, LabAgent> agents = new LinkedHashMap<>();
     try {
+      // The controllers and the agents log in with roles.sql's roles, as on EC2.
+      Path localPassword = Lab.secret(dir.resolve("controller-pw"), randomSecret());
+      Path replicationPassword = Lab.secret(dir.resolve("replication-pw"), randomSecret());
+      Path agentToken = Lab.secret(dir.resolve("agent-token"), randomSecret());
+      DatabaseRoles.apply(
+          pair,
+          Files.readString(localPassword).strip(),
+          Files.readString(replicationPassword).strip());
+      String witness = LabConfig.witnessOf(options.probe());
+      for (PgNode n : pair.nodes()) {
+        LabAgent agent =
+            LabAgent.configure(
+                pair,
+                n,
+                dir,
+                controllerJar,
+                agentToken,
+                localPassword,
+                replicationPassword,
+                options.reclone(),
+                witness);
+        agents.put(agent.name(), agent);
+        agent.start();
+      }
       ec2 =
           Ec2Client.builder()
               .endpointOverride(URI.create(NetnsLab.EC2_ENDPOINT))
@@ -136,25 +211,34 @@ public final class NetnsCluster implements AutoCloseable {
       Waits.until(
           "the router to route the virtual IP", START_TIMEOUT, () -> !r.switches().isEmpty());
       Path password = Lab.secret(dir.resolve("pg-password"), PostgresPair.SUPERUSER_PASSWORD);
-      Path token = Lab.secret(dir.resolve("admin-token"), java.util.UUID.randomUUID().toString());
+      Path token = Lab.secret(dir.resolve("admin-token"), randomSecret());
+      // The controller logs in as roles.sql's role, as on EC2: its heartbeat schema is that role's.
+      LabConfig.Login login = new LabConfig.Login(DatabaseRoles.CONTROLLER, localPassword);
       List<LabConfig.Binding> bindings =
           List.of(
-              LabConfig.Binding.of("pg-a", pair.nodeA(), vpc.primary()),
-              LabConfig.Binding.of("pg-b", pair.nodeB(), vpc.standby()));
+              LabConfig.Binding.of("pg-a", pair.nodeA(), vpc.primary()).as(login),
+              LabConfig.Binding.of("pg-b", pair.nodeB(), vpc.standby()).as(login));
+      Map<String, URI> agentUrls = new LinkedHashMap<>();
+      agents.forEach((name, agent) -> agentUrls.put(name, agent.url()));
+      LabConfig.Agents agentConfig = new LabConfig.Agents(agentUrls, agentToken, options.rejoin());
       // What every controller's config shares; each has its own event history.
       Function<Path, LabConfig> configFor =
-          events ->
-              new LabConfig(
-                  URI.create(NetnsLab.EC2_ENDPOINT),
-                  AwsEmulator.DEFAULT_REGION,
-                  vpc,
-                  bindings,
-                  password,
-                  token,
-                  8008,
-                  events,
-                  probe,
-                  failover);
+          events -> {
+            LabConfig c =
+                new LabConfig(
+                        URI.create(NetnsLab.EC2_ENDPOINT),
+                        AwsEmulator.DEFAULT_REGION,
+                        vpc,
+                        bindings,
+                        password,
+                        token,
+                        8008,
+                        events,
+                        options.probe(),
+                        options.failover())
+                    .withAgents(agentConfig);
+            return options.sync() ? c.withReplication("mode: sync") : c;
+          };
       List<LabController> controllers = new ArrayList<>();
       if (!leasePair) {
         LabConfig config = configFor.apply(dir.resolve("events.jsonl"));
@@ -182,7 +266,8 @@ public final class NetnsCluster implements AutoCloseable {
           controllers.add(controller(h[0], h[1], controllerJar, dir, config));
         }
       }
-      return new NetnsCluster(dir, controllerJar, pair, ec2, vpc, r, List.copyOf(controllers));
+      return new NetnsCluster(
+          dir, controllerJar, options, pair, ec2, vpc, r, List.copyOf(controllers), agents);
     } catch (RuntimeException | IOException e) {
       if (reflector != null) {
         reflector.close();
@@ -190,9 +275,14 @@ public final class NetnsCluster implements AutoCloseable {
       if (ec2 != null) {
         ec2.close();
       }
+      agents.values().forEach(LabAgent::kill);
       pair.close();
       throw e;
     }
+  }
+
+  private static String randomSecret() {
+    return java.util.UUID.randomUUID().toString();
   }
 
   /**
@@ -202,6 +292,9 @@ public final class NetnsCluster implements AutoCloseable {
   private static LabController controller(
       String name, String namespace, Path jar, Path dir, LabConfig config) throws IOException {
     Files.deleteIfExists(config.eventLog());
+    // The highest timeline it saw is kept beside its history: a fresh pair starts again at 1.
+    Files.deleteIfExists(
+        config.eventLog().resolveSibling(config.eventLog().getFileName() + ".state"));
     Path configFile = dir.resolve(name + ".yaml");
     Files.writeString(configFile, config.render());
     return new LabController(
@@ -255,15 +348,97 @@ public final class NetnsCluster implements AutoCloseable {
 
   /** The config's name for a harness node: pg-a or pg-b. */
   public static String configName(PgNode node) {
-    return "pg-" + node.name();
+    return PostgresPair.configName(node);
   }
 
-  /** Starts {@code failoverctl run} on pgfo-ctl and waits for its first HEALTHY decision. */
+  /** The agent on {@code node}'s host. */
+  public LabAgent agent(PgNode node) {
+    return agents.get(configName(node));
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  /**
+   * Starts {@code failoverctl run} on pgfo-ctl and waits for its first HEALTHY decision and, in
+   * sync mode, for the standby it made synchronous: an automatic failover promotes only that one.
+   */
   public void startController() {
     Instant since = Instant.now();
     startControllerProcess();
     awaitEvent(
         "the controller's first healthy loop", START_TIMEOUT, since, NetnsCluster::isHealthy);
+    awaitSynchronousStandby();
+  }
+
+  private void awaitSynchronousStandby() {
+    if (options.sync()) {
+      PgNode primary = pair.primary();
+      Waits.until(
+          primary + " to have the synchronous standby the controller chose",
+          START_TIMEOUT,
+          () -> synchronousStandby(primary).isPresent());
+    }
+  }
+
+  /** The standby {@code primary} reports synchronous ({@code pg_stat_replication}), if any. */
+  public static java.util.Optional<String> synchronousStandby(PgNode primary) throws SQLException {
+    try (Connection c = primary.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT application_name FROM pg_stat_replication WHERE sync_state = 'sync'")) {
+      return rs.next() ? java.util.Optional.of(rs.getString(1)) : java.util.Optional.empty();
+    }
+  }
+
+  /**
+   * Waits until {@code standby} streams from {@code primary} (the primary's {@code
+   * pg_stat_replication} shows it streaming by its config name) and returns when that was first
+   * seen: two nodes streaming.
+   */
+  public Instant awaitStreaming(PgNode primary, PgNode standby, Duration limit) {
+    String name = configName(standby);
+    Waits.until(
+        name + " to stream from " + configName(primary),
+        limit,
+        () -> {
+          try (Connection c = primary.connect();
+              Statement s = c.createStatement();
+              ResultSet rs =
+                  s.executeQuery(
+                      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND"
+                          + " application_name = '"
+                          + name
+                          + "'")) {
+            rs.next();
+            return rs.getLong(1) == 1;
+          } catch (SQLException e) {
+            return false; // the primary may be restarting
+          }
+        });
+    Instant seen = Instant.now();
+    pair.refreshRoles();
+    return seen;
+  }
+
+  /**
+   * The host of {@code node} crashes: every process on it (PostgreSQL and its agent) is SIGKILLed.
+   */
+  public void crashHost(PgNode node) {
+    NetnsLab.signalHost(NetnsLab.hostOf(node.name()), "KILL");
+    agent(node).kill();
+    pair.kill(node); // the harness's view: reaped, port closed
+  }
+
+  /**
+   * The crashed host of {@code node} is back: PostgreSQL starts as it was left (an old primary
+   * comes up a primary on its old timeline), then its agent, as systemd starts the two units.
+   */
+  public void restartHost(PgNode node) {
+    pair.start(node);
+    agent(node).start();
   }
 
   /** Starts {@code failoverctl run} on pgfo-ctl without waiting for anything. */
@@ -289,6 +464,7 @@ public final class NetnsCluster implements AutoCloseable {
     for (LabController c : controllers) {
       c.awaitEvent("its first healthy loop", START_TIMEOUT, since, NetnsCluster::isHealthy);
     }
+    awaitSynchronousStandby();
   }
 
   /** SIGKILLs the controller, as a crash or an OOM kill would. */
@@ -359,6 +535,7 @@ public final class NetnsCluster implements AutoCloseable {
       }
     }
     ec2.close();
+    agents.values().forEach(LabAgent::kill);
     pair.close();
   }
 

@@ -42,8 +42,14 @@ public final class NetnsLab {
 
   private NetnsLab() {}
 
-  public static PairLayout pairLayout(boolean synchronous) {
-    return PairLayout.netns(HOST_A, IP_A, HOST_B, IP_B, LAB_CIDR, synchronous);
+  /** The lab's pair, with what pg_rewind needs set as {@code rewind} says. */
+  public static PairLayout pairLayout(PairLayout.Rewind rewind) {
+    return PairLayout.netns(HOST_A, IP_A, HOST_B, IP_B, LAB_CIDR).withRewind(rewind);
+  }
+
+  /** The namespace of a PostgreSQL host: node "a" or "b". */
+  public static String hostOf(String node) {
+    return "pgfo-" + node;
   }
 
   /**

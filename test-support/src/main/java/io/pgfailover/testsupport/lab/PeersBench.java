@@ -94,7 +94,7 @@ public final class PeersBench {
                 settings.summary,
                 "bench/failover.sh --settings " + settings.name().toLowerCase(Locale.ROOT),
                 "virtual IP " + NetnsLab.VIP + " (the VPC router follows the route table)",
-                "synchronous (synchronous_standby_names '*', set by the lab)");
+                "synchronous, managed by the controller (replication: {mode: sync})");
         case PATRONI ->
             new Setup(
                 (fast ? PatroniCluster.Timing.FLOOR : PatroniCluster.Timing.DEFAULTS).summary(),
@@ -352,7 +352,7 @@ public final class PeersBench {
         long promoted =
             watch.promotedAt == null ? -1 : Duration.between(faultAt, watch.promotedAt).toMillis();
         // Only the promotion is seen, from the client host: no controller phases, no lease.
-        return new Drill(n, faultAt, failedOver, -1, -1, promoted, -1, -1, client, -1, 0);
+        return new Drill(n, faultAt, failedOver, -1, -1, promoted, -1, -1, client, -1, 0, -1);
       } finally {
         writer.stop.set(true);
         watch.stop.set(true);

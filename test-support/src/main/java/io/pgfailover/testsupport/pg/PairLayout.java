@@ -13,19 +13,11 @@ import java.util.Optional;
  * @param listenAddresses postgresql.conf {@code listen_addresses}: in a namespace {@code *}, so
  *     that the virtual IP on the host's loopback is served too
  * @param clientNetwork the CIDR pg_hba.conf admits (SCRAM) for clients and replication
- * @param synchronous whether the first primary commits only once the standby has the WAL ({@code
- *     synchronous_standby_names = '*'}, {@code synchronous_commit = on}); set with ALTER SYSTEM on
- *     the primary after the standby was cloned, so a promoted standby does not wait for a standby
- *     it does not have
  * @param rewind what pg_rewind finds: {@link Rewind#OFF} by default, as every test before the node
  *     agent ran
  */
 public record PairLayout(
-    List<Place> nodes,
-    String listenAddresses,
-    String clientNetwork,
-    boolean synchronous,
-    Rewind rewind) {
+    List<Place> nodes, String listenAddresses, String clientNetwork, Rewind rewind) {
 
   /** The settings pg_rewind needs, none, or all but the target's. */
   public enum Rewind {
@@ -37,8 +29,9 @@ public record PairLayout(
      */
     NO_HINTS,
     /**
-     * full_page_writes and wal_log_hints on, and {@code wal_keep_size = 256MB} so that an old
-     * primary keeps its WAL back to its last checkpoint before the fork.
+     * full_page_writes and wal_log_hints on, and {@code wal_keep_size} at least {@code
+     * max_wal_size} (both 256MB) so that an old primary keeps its WAL back to its last checkpoint
+     * before the fork.
      */
     ON
   }
@@ -58,7 +51,7 @@ public record PairLayout(
     nodes = List.copyOf(nodes);
   }
 
-  /** Both servers on 127.0.0.1, on free ports chosen now, asynchronous replication. */
+  /** Both servers on 127.0.0.1, on free ports chosen now. */
   public static PairLayout loopback() {
     int[] ports = PostgresPair.freePorts(2);
     return new PairLayout(
@@ -67,28 +60,21 @@ public record PairLayout(
             new Place(PgNode.HOST, ports[1], Optional.empty())),
         PgNode.HOST,
         "127.0.0.1/32",
-        false,
         Rewind.OFF);
   }
 
   /** Node a in namespace {@code nsA} at {@code hostA}:5432, node b likewise. */
   public static PairLayout netns(
-      String nsA,
-      String hostA,
-      String nsB,
-      String hostB,
-      String clientNetwork,
-      boolean synchronous) {
+      String nsA, String hostA, String nsB, String hostB, String clientNetwork) {
     return new PairLayout(
         List.of(new Place(hostA, 5432, Optional.of(nsA)), new Place(hostB, 5432, Optional.of(nsB))),
         "*",
         clientNetwork,
-        synchronous,
         Rewind.OFF);
   }
 
   /** The same layout with other settings for pg_rewind. */
   public PairLayout withRewind(Rewind value) {
-    return new PairLayout(nodes, listenAddresses, clientNetwork, synchronous, value);
+    return new PairLayout(nodes, listenAddresses, clientNetwork, value);
   }
 }

@@ -193,9 +193,6 @@ public final class PostgresPair implements AutoCloseable {
     }
     start(nodes.get(0));
     recreateStandby(nodes.get(1));
-    if (layout.synchronous()) {
-      makeSynchronous(nodes.get(0));
-    }
     log.info(
         "event=pg_pair_started dir={} a_port={} b_port={} elapsed_ms={}",
         clusterDir,
@@ -223,6 +220,7 @@ public final class PostgresPair implements AutoCloseable {
         "full_page_writes = " + (rewind == PairLayout.Rewind.OFF ? "off" : "on"),
         "wal_log_hints = " + (rewind == PairLayout.Rewind.ON ? "on" : "off"),
         "wal_keep_size = " + (rewind == PairLayout.Rewind.OFF ? "0" : "'256MB'"),
+        "max_wal_size = '256MB'",
         "wal_level = replica",
         "max_wal_senders = 5",
         "max_replication_slots = 5",
@@ -245,36 +243,6 @@ public final class PostgresPair implements AutoCloseable {
         "host all all " + clientNetwork + " scram-sha-256",
         "host replication all " + clientNetwork + " scram-sha-256",
         "");
-  }
-
-  /**
-   * Commits on {@code primary} wait until the standby has flushed their WAL. Set on the running
-   * primary (not in the copied postgresql.conf), so a promoted standby has no synchronous standby
-   * to wait for.
-   */
-  private void makeSynchronous(PgNode primary) {
-    try (Connection c = primary.connect();
-        Statement s = c.createStatement()) {
-      s.execute("ALTER SYSTEM SET synchronous_standby_names = '*'");
-      s.execute("ALTER SYSTEM SET synchronous_commit = 'on'");
-      s.execute("SELECT pg_reload_conf()");
-    } catch (SQLException e) {
-      throw new IllegalStateException(
-          "cannot make replication synchronous on " + primary + ": " + e.getMessage(), e);
-    }
-    Waits.until(
-        primary + " to report a synchronous standby",
-        STARTUP_TIMEOUT,
-        () -> {
-          try (Connection c = primary.connect();
-              Statement s = c.createStatement();
-              ResultSet rs =
-                  s.executeQuery(
-                      "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) {
-            rs.next();
-            return rs.getLong(1) == 1;
-          }
-        });
   }
 
   public PairLayout layout() {
@@ -487,14 +455,33 @@ public final class PostgresPair implements AutoCloseable {
    * current_setting('cluster_name')}).
    */
   List<String> serverCommand(PgNode node) {
-    return List.of(
-        binaries.tool("postgres").toString(),
-        "-D",
-        node.dataDir().toString(),
-        "-p",
-        Integer.toString(node.port()),
-        "-c",
-        "cluster_name=" + node.name());
+    List<String> argv =
+        new ArrayList<>(
+            List.of(binaries.tool("postgres").toString(), "-D", node.dataDir().toString()));
+    argv.addAll(serverOptions(node));
+    return argv;
+  }
+
+  /**
+   * The server options beside its data directory, for whoever else starts a node (the lab's node
+   * agents pass them through {@code pg_ctl -o}).
+   */
+  public static List<String> serverOptions(PgNode node) {
+    return List.of("-p", Integer.toString(node.port()), "-c", "cluster_name=" + node.name());
+  }
+
+  /** The argv that runs a PostgreSQL tool as the servers' OS user, when there is one. */
+  public List<String> asServerUser(List<String> argv) {
+    return launcher.commandLine(argv);
+  }
+
+  /** The OS user the servers run as, when the harness runs as root. */
+  public java.util.Optional<String> osUser() {
+    return launcher.osUser();
+  }
+
+  public PgBinaries binaries() {
+    return binaries;
   }
 
   /** Promotes a standby by hand ({@code pg_promote}) and waits for it to leave recovery. */
@@ -566,6 +553,11 @@ public final class PostgresPair implements AutoCloseable {
                 Integer.toString(primary.port()),
                 "-U",
                 SUPERUSER,
+                // -R copies it into primary_conninfo: the standby is known by its config name
+                // (synchronous_standby_names, pg_stat_replication), as the agent's rejoin writes
+                // it.
+                "-d",
+                "application_name=" + configName(node),
                 "-D",
                 node.dataDir().toString(),
                 "-R",
@@ -590,23 +582,44 @@ public final class PostgresPair implements AutoCloseable {
    * when psql fails (ON_ERROR_STOP is on).
    */
   public String psql(PgNode node, String script) {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                binaries.tool("psql").toString(),
-                "-X",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                node.host(),
-                "-p",
-                Integer.toString(node.port()),
-                "-U",
-                SUPERUSER,
-                "-d",
-                "postgres",
-                "-f",
-                "-")
-            .redirectErrorStream(true);
+    return psql(node, script, List.of());
+  }
+
+  /**
+   * The same, with psql run on {@code node}'s own host (its network namespace, when it has one): it
+   * reaches the node while the node's link to everything else is down.
+   */
+  public String psqlOnHost(PgNode node, String script) {
+    return psql(
+        node,
+        script,
+        layout
+            .nodes()
+            .get(nodes.indexOf(node))
+            .netns()
+            .map(ns -> List.of("ip", "netns", "exec", ns))
+            .orElse(List.of()));
+  }
+
+  private String psql(PgNode node, String script, List<String> prefix) {
+    List<String> argv = new ArrayList<>(prefix);
+    argv.addAll(
+        List.of(
+            binaries.tool("psql").toString(),
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            node.host(),
+            "-p",
+            Integer.toString(node.port()),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-f",
+            "-"));
+    ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
     pb.environment().put("PGPASSWORD", SUPERUSER_PASSWORD);
     try {
       Process p = pb.start();
@@ -685,6 +698,11 @@ public final class PostgresPair implements AutoCloseable {
             return answer.holds(rs);
           }
         });
+  }
+
+  /** A node's name in the lab's and the tests' controller configs: pg-a, pg-b. */
+  public static String configName(PgNode node) {
+    return "pg-" + node.name();
   }
 
   static String slotName(PgNode node) {

@@ -28,6 +28,9 @@ public final class ProcessLauncher {
 
   public static final String OS_USER_ENV = "PGFAILOVER_PG_OS_USER";
 
+  /** By its full path: the node agent runs commands without a PATH lookup. */
+  static final String SETPRIV = "/usr/bin/setpriv";
+
   private final Optional<String> osUser;
   private final Optional<String> osGroup;
   private final Optional<String> netns;
@@ -106,7 +109,7 @@ public final class ProcessLauncher {
         user ->
             cmd.addAll(
                 List.of(
-                    "setpriv",
+                    SETPRIV,
                     "--reuid=" + user,
                     "--regid=" + osGroup.get(),
                     "--init-groups",
