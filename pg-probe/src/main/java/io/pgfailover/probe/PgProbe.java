@@ -73,9 +73,8 @@ public final class PgProbe implements AutoCloseable {
           return t;
         };
     // Unbounded on purpose: a worker stuck on a frozen node is abandoned at the deadline and ends
-    // by itself at
-    // the driver's socket timeout, so at most about (deadline + 1 s) / interval workers per frozen
-    // node exist.
+    // by itself at the driver's socket timeout, so at most about TRIES × (deadline + 1 s) /
+    // interval workers per frozen node exist (one per connection a probe opened).
     this.workers = Executors.newCachedThreadPool(daemons);
   }
 

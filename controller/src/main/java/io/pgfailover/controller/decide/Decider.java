@@ -771,7 +771,7 @@ public final class Decider {
 
   private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
     return ActiveWitness.of(
-        s, nodeConfig(failed), Optional.ofNullable(h.failingSince().get(failed)));
+        s, nodeConfig(failed), Optional.ofNullable(h.failingSince().get(failed)), h.lastHeard());
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

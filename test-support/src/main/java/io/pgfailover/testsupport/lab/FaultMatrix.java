@@ -119,6 +119,14 @@ public final class FaultMatrix {
                 c.eventsAfter(
                         start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean())
                     .size());
+            run.put(
+                "held_by_witness",
+                c.eventsAfter(
+                        start,
+                        e ->
+                            "decision".equals(e.path("event").asText())
+                                && "PRIMARY_ALIVE_PER_WITNESS".equals(e.path("reason").asText()))
+                    .size());
             ArrayNode reasons = run.putArray("decisions");
             new TreeSet<>(
                     c.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
