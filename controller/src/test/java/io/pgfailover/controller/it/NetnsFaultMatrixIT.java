@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgfailover.testsupport.lab.NetnsLab;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -195,25 +196,13 @@ class NetnsFaultMatrixIT {
 
   /** Runs a scenario in pgfo-cli and returns the facts it printed as its last line. */
   private static JsonNode scenario(String name, String... more) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
     Path out = repo.resolve("controller/target/netns-matrix");
     Path jar = repo.resolve("controller/target/failoverctl.jar");
     assertTrue(Files.exists(jar), jar + " (built by the package phase) is missing");
+    List<String> args = new ArrayList<>(List.of(name, out.toString(), jar.toString()));
+    args.addAll(List.of(more));
     List<String> command =
-        new ArrayList<>(
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                "pgfo-cli",
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.pgfailover.testsupport.lab.FaultMatrix",
-                name,
-                out.toString(),
-                jar.toString()));
-    command.addAll(List.of(more));
+        NetnsLab.javaOn(NetnsLab.CLIENT, "io.pgfailover.testsupport.lab.FaultMatrix", args);
     Result r = run(command, 420);
     assertEquals(0, r.exitCode(), "scenario " + name + " output:\n" + r.tail());
     String[] lines = r.output().strip().split("\n");

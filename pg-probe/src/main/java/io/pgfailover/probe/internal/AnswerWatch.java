@@ -64,9 +64,7 @@ public final class AnswerWatch extends SocketFactory {
 
   @Override
   public Socket createSocket(String host, int port) throws IOException {
-    Socket s = createSocket();
-    s.connect(new java.net.InetSocketAddress(host, port));
-    return s;
+    return createSocket(InetAddress.getByName(host), port);
   }
 
   @Override

@@ -277,17 +277,7 @@ public final class FaultMatrix {
       NetnsCluster lab, Path dir, String observerMain, int count, List<LabController> into)
       throws IOException {
     String yaml = Files.readString(lab.config());
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                NetnsLab.CONTROLLER,
-                ProcessHandle.current().info().command().orElse("java"),
-                "-cp",
-                System.getProperty("java.class.path"),
-                observerMain));
+    List<String> configs = new ArrayList<>();
     List<LabController> views = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
       String name = "observer-" + i;
@@ -300,7 +290,7 @@ public final class FaultMatrix {
             "the lab controller's config has no eventLog line: " + yaml);
       }
       Files.writeString(config, own);
-      command.add(config.toString());
+      configs.add(config.toString());
       views.add(
           new LabController(
               name,
@@ -311,7 +301,8 @@ public final class FaultMatrix {
               dir.resolve("observers.log"),
               null));
     }
-    ProcessBuilder pb = new ProcessBuilder(command);
+    ProcessBuilder pb =
+        new ProcessBuilder(NetnsLab.javaOn(NetnsLab.CONTROLLER, observerMain, configs));
     pb.environment().put("AWS_ACCESS_KEY_ID", "test");
     pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
     pb.redirectErrorStream(true)
