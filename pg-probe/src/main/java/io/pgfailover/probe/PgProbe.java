@@ -608,6 +608,7 @@ public final class PgProbe implements AutoCloseable {
           future.cancel(true);
         }
         abort(connection.get());
+        watch.close(); // a try cancelled before it ran never closes it itself
       }
     }
   }

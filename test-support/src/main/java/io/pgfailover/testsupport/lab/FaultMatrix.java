@@ -37,13 +37,16 @@ public final class FaultMatrix {
   static final Duration FLAP = Duration.ofSeconds(60);
 
   /**
-   * The flapping link's runs, all over one 60 s window: the lab's controller and {@code FLAP_RUNS -
-   * 1} observers, each a {@code failoverctl run} of its own on pgfo-ctl (the same config, its own
-   * event history and admin port, automatic failover on). nftables draws {@code numgen random} for
-   * every packet, so each controller's probes meet their own losses: ten runs of the controller
-   * through ten independent lossy paths, each able to start a promotion of its own. What they share
-   * is the pair itself, so the standby's view (its WAL receiver) is one draw for all ten. Ten
-   * serial runs would take ten minutes.
+   * The flapping link's runs, all over one 60 s window: the lab's controller ({@code failoverctl
+   * run}) and {@code FLAP_RUNS - 1} observer runs on the same host (pgfo-ctl), each a control loop
+   * built from the same config (without the heartbeat write, see startObservers) with its own event
+   * history, probes and connections, in one JVM (the controller module's {@code
+   * ObserverControllers}: nine JVMs of their own starved the lab's two cores); their promotions and
+   * route writes are recorded as started and then refused, so one run's mistake cannot change the
+   * cluster under the others. nftables draws {@code numgen random} for every packet, so each run's
+   * probes meet their own losses: ten runs through ten independently lossy paths, each able to
+   * start a promotion of its own. What they share is the pair, so the standby's view (its WAL
+   * receiver) is one draw for all ten. Ten serial runs would take ten minutes.
    */
   static final int FLAP_RUNS = 10;
 
@@ -284,7 +287,13 @@ public final class FaultMatrix {
       Path events = dir.resolve(name + "-events.jsonl");
       Files.deleteIfExists(events);
       Path config = dir.resolve(name + ".yaml");
-      String own = yaml.replaceFirst("(?m)^eventLog: .*$", "eventLog: " + events);
+      // No heartbeat writes from the observers: nine more writers would keep the replication
+      // connection busier than one controller does, and so the standby's witness steadier than in
+      // a run of its own. (The write check does not decide reachability: a probe that read the
+      // node's state is an answer whether or not its write finished.)
+      String own =
+          yaml.replaceFirst("(?m)^eventLog: .*$", "eventLog: " + events)
+              .replaceFirst("writeCheck: true", "writeCheck: false");
       if (!own.contains(events.toString())) {
         throw new IllegalStateException(
             "the lab controller's config has no eventLog line: " + yaml);
