@@ -8,8 +8,17 @@ public enum Reachability {
    * Nothing listens on the port (connection refused): the server is down or the address is wrong.
    */
   REFUSED,
-  /** No answer within the probe deadline: frozen server, dropped packets, or overload. */
+  /**
+   * No answer at all within the probe deadline: the server sent not one byte on any of the probe's
+   * connections (a frozen or cut-off host, a crashed one behind a silent network).
+   */
   TIMEOUT,
+  /**
+   * The server answered (sent protocol bytes on one of the probe's connections) but the probe did
+   * not finish within the deadline: it is alive, the path or the server is slow (packet loss,
+   * overload). Not a sign that it is gone.
+   */
+  SLOW,
   /**
    * The server rejected the credentials or pg_hba.conf rejected the connection (SQLSTATE 28P01,
    * 28000).

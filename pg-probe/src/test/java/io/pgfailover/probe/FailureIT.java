@@ -47,7 +47,11 @@ class FailureIT {
         assertTrue(primary.isFrozen(), "the probe returned while the primary was still frozen");
         assertEquals(Reachability.TIMEOUT, r.get(0).reachability(), r.get(0).toString());
         assertEquals(
-            "no answer within the probe deadline " + deadline + " (connect, login and queries)",
+            "no answer within the probe deadline "
+                + deadline
+                + " (connect, login and queries; "
+                + PgProbe.TRIES
+                + " connections)",
             r.get(0).error().orElseThrow());
         assertTrue(r.get(0).latency().compareTo(deadline) >= 0, "it waited its deadline: " + r);
         // One frozen node does not hold up the others.

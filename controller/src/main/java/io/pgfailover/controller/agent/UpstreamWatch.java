@@ -7,6 +7,7 @@ import io.pgfailover.probe.NodeEndpoint;
 import io.pgfailover.probe.PgProbe;
 import io.pgfailover.probe.ProbeResult;
 import io.pgfailover.probe.ProbeSettings;
+import io.pgfailover.probe.Reachability;
 import io.pgfailover.probe.Role;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -89,13 +90,22 @@ final class UpstreamWatch implements AutoCloseable {
       seen =
           r.reachable()
               ? new Seen(target, now, r.role(), 0, "", now)
-              : new Seen(
-                  target,
-                  before == null ? 0 : before.reachedNanos(),
-                  before == null ? Role.UNKNOWN : before.reachedAs(),
-                  (before == null ? 0 : before.failures()) + 1,
-                  NodeObservation.text(r.reachability()),
-                  now);
+              : r.reachability() == Reachability.SLOW
+                  // It answered, too late to finish: alive, so no failure, but no role to report.
+                  ? new Seen(
+                      target,
+                      before == null ? 0 : before.reachedNanos(),
+                      before == null ? Role.UNKNOWN : before.reachedAs(),
+                      0,
+                      "",
+                      now)
+                  : new Seen(
+                      target,
+                      before == null ? 0 : before.reachedNanos(),
+                      before == null ? Role.UNKNOWN : before.reachedAs(),
+                      (before == null ? 0 : before.failures()) + 1,
+                      NodeObservation.text(r.reachability()),
+                      now);
     } catch (RuntimeException e) {
       log.error("event=upstream_watch_bug error=\"{}\"", e.toString(), e);
     }

@@ -21,6 +21,9 @@ import java.util.Optional;
  *       failed at least once meanwhile, saw the same failure from another place: that counts as one
  *       more failed probe, and the passive witness (what the WAL receiver last heard) adds nothing
  *       a dead or cut-off primary would not also show, so it no longer holds the failover back.
+ *       Unless a standby's WAL receiver heard from the primary after the controller's failures
+ *       began: then it was alive after them, the failed probes met a lossy path (a probe the server
+ *       answered too late, {@code SLOW}, is no failure on either side), and rule 3 applies.
  *   <li>Without a view (no agent, no answer, an agent probing elsewhere), the passive witness rules
  *       alone, as before agents.
  * </ol>
@@ -40,10 +43,26 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
   /**
    * @param failingSince when the controller first saw {@code failed} fail (its own clock)
    */
-  static ActiveWitness of(Snapshot s, NodeConfig failed, Optional<Instant> failingSince) {
+  static ActiveWitness of(
+      Snapshot s,
+      NodeConfig failed,
+      Optional<Instant> failingSince,
+      java.util.Map<String, History.Heard> lastHeard) {
     if (failingSince.isEmpty()) {
       return NONE;
     }
+    // Rule 2's exception: a standby that heard from the primary since the controller's failures
+    // began shows it alive then (its WAL sender spoke), so failed agent probes meanwhile were the
+    // path's loss, not the primary's death. The times are conservative: a message heard counts on
+    // the controller's clock at the snapshot minus the standby's age of it, never later than it
+    // really came.
+    boolean heardSince =
+        lastHeard.values().stream()
+            .anyMatch(
+                h ->
+                    h.senderHost().equals(failed.host())
+                        && h.senderPort() == failed.port()
+                        && h.at().isAfter(failingSince.get()));
     long failingMs = Duration.between(failingSince.get(), s.at()).toMillis();
     String target = failed.host() + ":" + failed.port();
     ActiveWitness agreed = NONE;
@@ -74,7 +93,7 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
                 e.getKey(),
                 u.sinceReachedMs().getAsLong() / 1000.0));
       }
-      if (u.consecutiveFailures() >= 1) {
+      if (u.consecutiveFailures() >= 1 && !heardSince) {
         agreed =
             new ActiveWitness(
                 Verdict.UNREACHABLE,

@@ -82,6 +82,18 @@ public final class Decider {
           "no node reports itself primary and none is known to have been: nothing to fail over"
               + " from; check the nodes");
     }
+    if (snapshot
+        .node(failed.get())
+        .flatMap(NodeObservation::failure)
+        .filter(Reachability.SLOW::equals)
+        .isPresent()) {
+      return Decision.nothing(
+          Reason.PRIMARY_SUSPECT,
+          "waiting: primary "
+              + failed.get()
+              + " is slow: its server answered but the probe could not finish in time; alive, so"
+              + " not a failed probe");
+    }
     int failures = history.failures(failed.get());
     ActiveWitness seen = activeWitness(snapshot, history, failed.get());
     // A standby's host that cannot reach the primary either is one more failed probe, from
@@ -759,7 +771,7 @@ public final class Decider {
 
   private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
     return ActiveWitness.of(
-        s, nodeConfig(failed), Optional.ofNullable(h.failingSince().get(failed)));
+        s, nodeConfig(failed), Optional.ofNullable(h.failingSince().get(failed)), h.lastHeard());
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

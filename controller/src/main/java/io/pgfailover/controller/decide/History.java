@@ -8,9 +8,10 @@ import java.util.OptionalLong;
 
 /**
  * What the loop remembers between snapshots, rebuilt purely from them: consecutive probe failures
- * per node, each node's last healthy observation, and the newest timeline any primary has shown. A
- * restarted controller starts empty and relearns it within a few loops; {@link #seedTimeline} lets
- * it start from the event history.
+ * per node (probes the node did not answer at all: a {@code SLOW} one, whose server answered too
+ * late to finish, ends a run of failures), each node's last healthy observation, and the newest
+ * timeline any primary has shown. A restarted controller starts empty and relearns it within a few
+ * loops; {@link #seedTimeline} lets it start from the event history.
  *
  * @param notStreamingSince since when each reachable standby has had no streaming WAL receiver
  */
@@ -82,6 +83,11 @@ public record History(
         failures.put(o.node(), 0);
         since.remove(o.node());
         healthy.put(o.node(), o);
+      } else if (o.answered()) {
+        // The server answered but the probe could not finish (a lossy or slow path): alive as of
+        // this probe, so the failures before it are not consecutive with those after it.
+        failures.put(o.node(), 0);
+        since.remove(o.node());
       } else {
         failures.merge(o.node(), 1, Integer::sum);
         since.putIfAbsent(o.node(), s.at());

@@ -71,6 +71,14 @@ public record NodeObservation(
         : OptionalLong.empty();
   }
 
+  /**
+   * Whether the node's server answered this probe at all: reachable, or {@link Reachability#SLOW}
+   * (it answered, too late to finish). A node that answered is alive as of this probe.
+   */
+  public boolean answered() {
+    return reachable || failure.filter(Reachability.SLOW::equals).isPresent();
+  }
+
   /** The failure as operators read it in sentences, logs and metrics: refused, auth-failed, ... */
   public static String text(Reachability kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');

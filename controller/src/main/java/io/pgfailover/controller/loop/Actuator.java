@@ -404,6 +404,13 @@ final class Actuator {
             "aborted: " + again.node() + " answers as primary again",
             Map.of("recheck", "primary_back"));
       }
+      if (again.answered()) {
+        // Its server answered, too slowly to tell its role: alive, and maybe still a primary.
+        primaryBack = again;
+        return StepResult.failed(
+            "aborted: " + again.node() + " answers again (slowly: role unknown)",
+            Map.of("recheck", "answered_slowly"));
+      }
     }
     return nodes.promote(node(p.node()), config.failover().promoteTimeout());
   }

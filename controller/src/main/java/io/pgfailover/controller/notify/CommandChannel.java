@@ -67,8 +67,13 @@ final class CommandChannel implements Channel {
       exited = false;
     }
     if (!exited) {
-      // The whole tree: a shell script's children would otherwise outlive it.
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      // The whole tree: a shell script's children would otherwise outlive it. Children first, again
+      // until none is left (the hook may be forking while we kill), then the hook itself.
+      List<ProcessHandle> children = p.descendants().toList();
+      for (int round = 0; !children.isEmpty() && round < 10; round++) {
+        children.forEach(ProcessHandle::destroyForcibly);
+        children = p.descendants().filter(ProcessHandle::isAlive).toList();
+      }
       p.destroyForcibly();
     }
     try {

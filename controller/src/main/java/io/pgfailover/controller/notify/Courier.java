@@ -121,8 +121,18 @@ final class Courier implements AutoCloseable {
         return;
       } catch (Channel.Failed e) {
         lastError = e.getMessage();
-        long wait =
-            Math.min(BACKOFF.apply(attempt), (deadlineNanos - System.nanoTime()) / 1_000_000);
+        long wait = BACKOFF.apply(attempt);
+        if (wait >= (deadlineNanos - System.nanoTime()) / 1_000_000) {
+          // The next attempt would start at or past the deadline, with no time to run: drop now.
+          log.warn(
+              "event=notification_failed channel={} notification={} attempt={} error={}"
+                  + " retry=none",
+              channel.name(),
+              n.event().text(),
+              attempt,
+              LogText.quoted(lastError));
+          break;
+        }
         log.warn(
             "event=notification_failed channel={} notification={} attempt={} error={}"
                 + " retry_in_ms={}",
@@ -130,15 +140,13 @@ final class Courier implements AutoCloseable {
             n.event().text(),
             attempt,
             LogText.quoted(lastError),
-            Math.max(0, wait));
-        if (wait > 0) {
-          try {
-            Thread.sleep(wait);
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            lastError = "stopped while retrying: " + lastError;
-            break;
-          }
+            wait);
+        try {
+          Thread.sleep(wait);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          lastError = "stopped while retrying: " + lastError;
+          break;
         }
       }
     }

@@ -105,6 +105,13 @@ class ActiveWitnessDecisionsTest {
             "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
                 + " either (2 failed, timeout), lag 0 bytes"),
         row(
+            "the standby's host failed too, but its WAL receiver heard from it 0.5 s ago, after the"
+                + " controller's failures began (a lossy path): no agreement, the usual threshold",
+            looks(2, 500, Optional.of(upstream(2600, Role.PRIMARY, 1, "timeout"))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"),
+        row(
             "the standby's host reached it 0.3 s ago: the controller's path is broken",
             looks(3, 300, Optional.of(upstream(300, Role.PRIMARY, 0, ""))),
             Reason.PRIMARY_ALIVE_PER_WITNESS,

@@ -149,6 +149,11 @@ class DeciderTest {
     return new Snapshot(Instant.EPOCH.plusSeconds(seconds), s.nodes(), s.routes());
   }
 
+  /** {@code s} taken {@code seconds} after the epoch. */
+  static Snapshot at(long seconds, Snapshot s) {
+    return new Snapshot(Instant.EPOCH.plusSeconds(seconds), s.nodes(), s.routes());
+  }
+
   static List<VirtualIpRoute> routesOn(String eni) {
     return List.of(
         VirtualIpRoute.pointingAt("rtb-0111111111111111a", eni),
@@ -180,6 +185,15 @@ class DeciderTest {
       snap(routesOn(ENI_A), primary("pg-a", 1, 1000), standbyHearingA("pg-b", 1000, 200));
   static final Snapshot A_DOWN_B_DEAF =
       snap(routesOn(ENI_A), down("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
+  static final Snapshot A_TIMEOUT_B_DEAF =
+      snap(routesOn(ENI_A), downTimeout("pg-a"), standbyNotStreaming("pg-b", 1, 1000));
+
+  /** The primary's server answered but the probe could not finish: a lossy path. */
+  static final Snapshot A_SLOW_B_DEAF =
+      snap(
+          routesOn(ENI_A),
+          NodeObservation.unreachable("pg-a", Reachability.SLOW),
+          standbyNotStreaming("pg-b", 1, 1000));
 
   /** A healthy pair, the first table on the primary, the second in {@code status}. */
   static Snapshot secondTable(VirtualIpRoute.Status status) {
@@ -296,6 +310,33 @@ class DeciderTest {
                 DEFAULTS,
                 seq(List.of(HEALTHY), repeat(2, A_DOWN_B_DEAF)),
                 Reason.PRIMARY_SUSPECT),
+            row(
+                "a slow probe between timeouts: not consecutive failures, wait",
+                DEFAULTS,
+                seq(
+                    List.of(HEALTHY),
+                    repeat(2, A_TIMEOUT_B_DEAF),
+                    List.of(A_SLOW_B_DEAF),
+                    repeat(2, A_TIMEOUT_B_DEAF)),
+                Reason.PRIMARY_SUSPECT),
+            row(
+                "primary slow, standby deaf: alive, never failed over",
+                DEFAULTS,
+                seq(List.of(HEALTHY), repeat(5, A_SLOW_B_DEAF)),
+                Reason.PRIMARY_SUSPECT),
+            row(
+                "three timeouts after a slow probe: fail over",
+                DEFAULTS,
+                // (past the witness window since the standby last heard from it)
+                List.of(
+                    HEALTHY,
+                    at(10, A_SLOW_B_DEAF),
+                    at(11, A_TIMEOUT_B_DEAF),
+                    at(12, A_TIMEOUT_B_DEAF),
+                    at(13, A_TIMEOUT_B_DEAF)),
+                Reason.FAILOVER,
+                "promote",
+                "point_routes"),
             row(
                 "primary failed three times, standby deaf: fail over",
                 DEFAULTS,
@@ -683,6 +724,17 @@ class DeciderTest {
           Map.entry(
               "primary failed twice of three: wait",
               "PRIMARY_SUSPECT: waiting: primary pg-a failed 2/3 probes (refused)"),
+          Map.entry(
+              "a slow probe between timeouts: not consecutive failures, wait",
+              "PRIMARY_SUSPECT: waiting: primary pg-a failed 2/3 probes (timeout)"),
+          Map.entry(
+              "primary slow, standby deaf: alive, never failed over",
+              "PRIMARY_SUSPECT: waiting: primary pg-a is slow: its server answered but the probe"
+                  + " could not finish in time; alive, so not a failed probe"),
+          Map.entry(
+              "three timeouts after a slow probe: fail over",
+              "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (timeout), standby pg-b is"
+                  + " not streaming from it, lag 0 bytes"),
           Map.entry(
               "primary failed three times, standby deaf: fail over",
               "FAILOVER: promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b is"

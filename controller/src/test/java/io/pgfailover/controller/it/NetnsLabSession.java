@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgfailover.testsupport.lab.NetnsLab;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -66,29 +67,20 @@ final class NetnsLabSession implements AutoCloseable {
   }
 
   /**
-   * Runs {@code io.pgfailover.testsupport.lab.PROGRAM SCENARIO OUT JAR} in pgfo-cli and returns the
-   * facts it printed as its last line.
+   * Runs {@code io.pgfailover.testsupport.lab.PROGRAM SCENARIO OUT JAR [MORE...]} in pgfo-cli and
+   * returns the facts it printed as its last line.
    */
-  JsonNode scenario(String program, String name, int timeoutSeconds) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
+  JsonNode scenario(String program, String name, int timeoutSeconds, String... more)
+      throws Exception {
     Path out = repo.resolve("controller/target/netns-" + program.toLowerCase());
     Path jar = repo.resolve("controller/target/failoverctl.jar");
     assertTrue(Files.exists(jar), jar + " (built by the package phase) is missing");
+    List<String> args = new ArrayList<>(List.of(name, out.toString(), jar.toString()));
+    args.addAll(List.of(more));
     Result r =
         run(
             repo,
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                "pgfo-cli",
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.pgfailover.testsupport.lab." + program,
-                name,
-                out.toString(),
-                jar.toString()),
+            NetnsLab.javaOn(NetnsLab.CLIENT, "io.pgfailover.testsupport.lab." + program, args),
             timeoutSeconds);
     assertEquals(0, r.exitCode(), "scenario " + name + " output:\n" + r.tail());
     String[] lines = r.output().strip().split("\n");

@@ -242,22 +242,33 @@ class ActuatorTest {
 
   @Test
   void aFailedPrimaryThatAnswersAgainAbortsThePromotion() throws Exception {
+    recheckAborts(
+        new NodeObservation(
+            "a",
+            true,
+            Optional.empty(),
+            io.pgfailover.probe.Role.PRIMARY,
+            java.util.OptionalLong.of(1),
+            java.util.OptionalLong.of(1),
+            Optional.empty(),
+            Optional.of(true),
+            false,
+            "",
+            java.util.List.of()));
+  }
+
+  /** Its server answered, too late to read its role: alive, and maybe still a primary. */
+  @Test
+  void aFailedPrimaryThatAnswersSlowlyAbortsThePromotion() throws Exception {
+    recheckAborts(NodeObservation.unreachable("a", Reachability.SLOW));
+  }
+
+  private void recheckAborts(NodeObservation answer) throws Exception {
     PostgresNodes back =
         new PostgresNodes() {
           public NodeObservation probe(NodeConfig node) {
             calls.add("probe " + node.name());
-            return new NodeObservation(
-                node.name(),
-                true,
-                Optional.empty(),
-                io.pgfailover.probe.Role.PRIMARY,
-                java.util.OptionalLong.of(1),
-                java.util.OptionalLong.of(1),
-                Optional.empty(),
-                Optional.of(true),
-                false,
-                "",
-                java.util.List.of());
+            return answer;
           }
 
           public StepResult promote(NodeConfig node, Duration timeout) {

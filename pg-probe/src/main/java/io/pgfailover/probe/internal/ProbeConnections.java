@@ -25,6 +25,17 @@ public final class ProbeConnections {
     return DRIVER.connect(url(node), properties(node, password, budget));
   }
 
+  /** As {@link #open(NodeEndpoint, Duration)}, noting in {@code watch} whether the server spoke. */
+  public static Connection open(NodeEndpoint node, Duration budget, AnswerWatch.Handle watch)
+      throws SQLException {
+    String password =
+        node.password().password(node.host(), node.port(), node.database(), node.user());
+    Properties p = properties(node, password, budget);
+    p.setProperty("socketFactory", AnswerWatch.class.getName());
+    p.setProperty("socketFactoryArg", watch.id());
+    return DRIVER.connect(url(node), p);
+  }
+
   static String url(NodeEndpoint node) {
     String host =
         node.host().contains(":") && !node.host().startsWith("[")

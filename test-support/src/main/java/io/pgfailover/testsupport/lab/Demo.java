@@ -217,7 +217,7 @@ public final class Demo {
   public static Connection connect(Node n) throws SQLException {
     return DriverManager.getConnection(
         "jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres",
-        NumberedWriter.clientSettings(1));
+        ClientSettings.DEFAULT.labClient()); // the demo runs the default settings
   }
 
   /** Sends the virtual IP where the route tables say, as the VPC router does. */

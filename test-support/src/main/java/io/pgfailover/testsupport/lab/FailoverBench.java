@@ -53,20 +53,30 @@ public final class FailoverBench {
    * reaches about 2 s.
    */
   enum Settings {
-    DEFAULT(LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER, "probe 1s/1s/3, witness 5s"),
+    DEFAULT(
+        LabConfig.DEFAULT_PROBE,
+        LabConfig.DEFAULT_FAILOVER,
+        ClientSettings.DEFAULT,
+        "probe 1s/1s/3, witness 5s"),
     FAST(
         "interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s",
         "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 1s, promoteTimeout: 30s",
+        ClientSettings.FAST,
         "probe 500ms/500ms/2, witness 1s");
 
     final String probe;
     final String failover;
+
+    /** The client's settings: the README's client guidance for this profile. */
+    final ClientSettings client;
+
     final String summary;
 
-    Settings(String probe, String failover, String summary) {
+    Settings(String probe, String failover, ClientSettings client, String summary) {
       this.probe = probe;
       this.failover = failover;
-      this.summary = summary;
+      this.client = client;
+      this.summary = summary + "; client " + client.pgjdbcUrlParameters();
     }
   }
 
@@ -261,7 +271,7 @@ public final class FailoverBench {
       } else {
         lab.startController();
       }
-      Writer writer = new Writer();
+      Writer writer = new Writer(settings.client);
       Thread t = new Thread(writer, "writer");
       t.start();
       try {
@@ -522,9 +532,16 @@ public final class FailoverBench {
     private final Connector connector;
     private final String nodeSql;
 
-    /** Through the virtual IP; each server names itself by its {@code cluster_name}. */
-    Writer() {
-      this(NetnsCluster::connectVip, "current_setting('cluster_name')");
+    /**
+     * Through the virtual IP with {@code client}'s settings, as an application following the
+     * README's client guidance; each server names itself by its {@code cluster_name}.
+     */
+    Writer(ClientSettings client) {
+      this(
+          () ->
+              java.sql.DriverManager.getConnection(
+                  "jdbc:postgresql://" + NetnsLab.VIP + ":5432/postgres", client.labClient()),
+          "current_setting('cluster_name')");
     }
 
     /**

@@ -6,14 +6,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -32,16 +36,32 @@ public final class FaultMatrix {
   /** How long the flapping link loses packets; the specification. */
   static final Duration FLAP = Duration.ofSeconds(60);
 
+  /**
+   * The flapping link's runs, all over one 60 s window: the lab's controller ({@code failoverctl
+   * run}) and {@code FLAP_RUNS - 1} observer runs on the same host (pgfo-ctl), each a control loop
+   * built from the same config (without the heartbeat write, see startObservers) with its own event
+   * history, probes and connections, in one JVM (the controller module's {@code
+   * ObserverControllers}: nine JVMs of their own starved the lab's two cores); their promotions and
+   * route writes are recorded as started and then refused, so one run's mistake cannot change the
+   * cluster under the others. nftables draws {@code numgen random} for every packet, so each run's
+   * probes meet their own losses: ten runs through ten independently lossy paths, each able to
+   * start a promotion of its own. What they share is the pair, so the standby's view (its WAL
+   * receiver) is one draw for all ten. Ten serial runs would take ten minutes.
+   */
+  static final int FLAP_RUNS = 10;
+
   private FaultMatrix() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: FaultMatrix SCENARIO OUT_DIR CONTROLLER_JAR");
+    if (args.length != 3 && args.length != 4) {
+      System.err.println("usage: FaultMatrix SCENARIO OUT_DIR CONTROLLER_JAR [OBSERVER_MAIN]");
       System.exit(2);
     }
     String scenario = args[0];
     Path dir = Path.of(args[1]).resolve(scenario);
     Path jar = Path.of(args[2]);
+    // The flapping link's observer runs are controller loops: the controller module's class.
+    String observerMain = args.length == 4 ? args[3] : null;
     ObjectNode facts = Lab.JSON.createObjectNode();
     facts.put("scenario", scenario);
     try (NetnsCluster lab =
@@ -75,13 +95,53 @@ public final class FaultMatrix {
           }
         }
         case "flapping-link" -> {
-          NetnsLab.loss(NetnsLab.IP_A, 30);
-          try {
-            sleep(FLAP);
-          } finally {
-            NetnsLab.noLoss();
+          if (observerMain == null) {
+            throw new IllegalArgumentException(
+                "flapping-link needs the observer runs' main class as the fourth argument");
           }
-          sleep(Duration.ofSeconds(3));
+          List<LabController> runs = new ArrayList<>(List.of(lab.controller()));
+          Process observers = startObservers(lab, dir, observerMain, FLAP_RUNS - 1, runs);
+          try {
+            NetnsLab.loss(NetnsLab.IP_A, 30);
+            try {
+              sleep(FLAP);
+            } finally {
+              NetnsLab.noLoss();
+            }
+            sleep(Duration.ofSeconds(3));
+          } finally {
+            observers.getOutputStream().close(); // ends the observers
+            if (!observers.waitFor(30, TimeUnit.SECONDS)) {
+              observers.destroyForcibly();
+            }
+          }
+          ArrayNode perRun = facts.putArray("runs");
+          for (LabController c : runs) {
+            ObjectNode run = perRun.addObject();
+            run.put("controller", c.name());
+            run.put(
+                "promotions_started",
+                c.eventsAfter(start, NetnsCluster::isPromotionStarted).size());
+            run.put(
+                "failovers",
+                c.eventsAfter(
+                        start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean())
+                    .size());
+            run.put(
+                "held_by_witness",
+                c.eventsAfter(
+                        start,
+                        e ->
+                            "decision".equals(e.path("event").asText())
+                                && "PRIMARY_ALIVE_PER_WITNESS".equals(e.path("reason").asText()))
+                    .size());
+            ArrayNode reasons = run.putArray("decisions");
+            new TreeSet<>(
+                    c.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
+                        .map(e -> e.path("reason").asText())
+                        .toList())
+                .forEach(reasons::add);
+          }
         }
         case "ec2-unavailable" -> {
           // The EC2 API stops answering the controller (the router drops its requests), then the
@@ -213,6 +273,73 @@ public final class FaultMatrix {
     }
     ArrayNode vip = facts.putArray("vip_answered_by");
     answered.forEach(vip::add);
+  }
+
+  /**
+   * Starts {@code count} observer runs in one JVM on pgfo-ctl ({@code observerMain}, given the
+   * config files): each with the lab controller's config but its own event history, and returns a
+   * view of each (for its events; it is not a process of its own) once each has decided its first
+   * healthy loop. The process runs until its stdin is closed.
+   */
+  static Process startObservers(
+      NetnsCluster lab, Path dir, String observerMain, int count, List<LabController> into)
+      throws IOException {
+    String yaml = Files.readString(lab.config());
+    List<String> configs = new ArrayList<>();
+    List<LabController> views = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      String name = "observer-" + i;
+      Path events = dir.resolve(name + "-events.jsonl");
+      Files.deleteIfExists(events);
+      Path config = dir.resolve(name + ".yaml");
+      // No heartbeat writes from the observers: nine more writers would keep the replication
+      // connection busier than one controller does, and so the standby's witness steadier than in
+      // a run of its own. (The write check does not decide reachability: a probe that read the
+      // node's state is an answer whether or not its write finished.)
+      String own =
+          yaml.replaceFirst("(?m)^eventLog: .*$", "eventLog: " + events)
+              .replaceFirst("writeCheck: true", "writeCheck: false");
+      if (!own.contains(events.toString())) {
+        throw new IllegalStateException(
+            "the lab controller's config has no eventLog line: " + yaml);
+      }
+      Files.writeString(config, own);
+      configs.add(config.toString());
+      views.add(
+          new LabController(
+              name,
+              NetnsLab.CONTROLLER,
+              lab.controllerJar(),
+              config,
+              events,
+              dir.resolve("observers.log"),
+              null));
+    }
+    ProcessBuilder pb =
+        new ProcessBuilder(NetnsLab.javaOn(NetnsLab.CONTROLLER, observerMain, configs));
+    pb.environment().put("AWS_ACCESS_KEY_ID", "test");
+    pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
+    pb.redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("observers.log").toFile()));
+    Instant since = Instant.now();
+    Process p = pb.start();
+    into.addAll(views);
+    for (LabController v : views) {
+      Waits.until(
+          v.name() + "'s first healthy loop",
+          NetnsCluster.START_TIMEOUT,
+          () -> {
+            if (!p.isAlive()) {
+              throw new Waits.GiveUp(
+                  "the observers exited with "
+                      + p.exitValue()
+                      + "; see "
+                      + dir.resolve("observers.log"));
+            }
+            return !v.eventsAfter(since, NetnsCluster::isHealthy).isEmpty();
+          });
+    }
+    return p;
   }
 
   /**

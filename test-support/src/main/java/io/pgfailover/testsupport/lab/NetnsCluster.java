@@ -504,7 +504,10 @@ public final class NetnsCluster implements AutoCloseable {
     return "failover_timeline".equals(e.path("event").asText());
   }
 
-  /** A connection through the virtual IP with the client settings the README recommends. */
+  /**
+   * A connection through the virtual IP with the default profile's client timeouts (the README's
+   * client guidance), to whichever server answers there.
+   */
   public static Connection connectVip() throws SQLException {
     return connect(NetnsLab.VIP);
   }
@@ -518,7 +521,7 @@ public final class NetnsCluster implements AutoCloseable {
    * #connectVip}.
    */
   public static Connection connectUrl(String url) throws SQLException {
-    Properties p = NumberedWriter.clientSettings(2);
+    Properties p = ClientSettings.DEFAULT.labObserver();
     p.setProperty("ApplicationName", "pgfailover-bench");
     return DriverManager.getConnection(url, p);
   }

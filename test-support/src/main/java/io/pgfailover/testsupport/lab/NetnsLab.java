@@ -182,6 +182,26 @@ public final class NetnsLab {
         "processes on " + ns + " kept appearing while sending SIG" + signal);
   }
 
+  /**
+   * The command line that runs {@code mainClass} on lab host {@code namespace} with this JVM's java
+   * and class path (a JVM cannot move its threads between namespaces, so each host gets its own).
+   */
+  public static List<String> javaOn(String namespace, String mainClass, List<String> args) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                mainClass));
+    cmd.addAll(args);
+    return cmd;
+  }
+
   public static String ip(String... args) {
     List<String> cmd = new ArrayList<>(List.of("ip"));
     cmd.addAll(List.of(args));

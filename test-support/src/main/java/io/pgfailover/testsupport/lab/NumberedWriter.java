@@ -1,9 +1,7 @@
 package io.pgfailover.testsupport.lab;
 
-import io.pgfailover.testsupport.pg.PostgresPair;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -23,22 +21,6 @@ public abstract class NumberedWriter implements Runnable {
 
   /** Inserts row {@code id} on {@code c} and records its acknowledgement. */
   protected abstract void write(Connection c, long id) throws SQLException;
-
-  /**
-   * A superuser's connection settings as the README recommends them to applications, to fail fast
-   * on a dead server instead of hanging: {@code connectTimeout} as given, a 2 s login and socket
-   * timeout, TCP keepalive.
-   */
-  public static Properties clientSettings(int connectTimeoutSeconds) {
-    Properties p = new Properties();
-    p.setProperty("user", PostgresPair.SUPERUSER);
-    p.setProperty("password", PostgresPair.SUPERUSER_PASSWORD);
-    p.setProperty("connectTimeout", Integer.toString(connectTimeoutSeconds));
-    p.setProperty("loginTimeout", "2");
-    p.setProperty("socketTimeout", "2");
-    p.setProperty("tcpKeepAlive", "true");
-    return p;
-  }
 
   @Override
   public final void run() {

@@ -303,7 +303,11 @@ public final class PeersBench {
           () -> PeerCluster.holds(NetnsLab.IP_B, "SELECT to_regclass('bench_writes') IS NOT NULL"));
       FailoverBench.Writer writer =
           new FailoverBench.Writer(
-              () -> NetnsCluster.connectUrl(PeerCluster.MULTI_HOST_URL), NODE_BY_ADDRESS);
+              // the same client settings as this project's drills at this profile
+              () ->
+                  java.sql.DriverManager.getConnection(
+                      PeerCluster.MULTI_HOST_URL, settings.client.labClient()),
+              NODE_BY_ADDRESS);
       PromotionWatch watch = new PromotionWatch();
       Thread writing = new Thread(writer, "writer");
       Thread watching = new Thread(watch, "promotion-watch");

@@ -148,7 +148,7 @@ public final class RejoinMatrix {
   private static void switchovers(NetnsCluster lab, ObjectNode facts) throws Exception {
     PostgresPair pair = lab.pair();
     execute(pair.nodeA(), "CREATE TABLE bench_writes (id bigint PRIMARY KEY, node text NOT NULL)");
-    FailoverBench.Writer writer = new FailoverBench.Writer();
+    FailoverBench.Writer writer = new FailoverBench.Writer(ClientSettings.DEFAULT);
     Thread t = new Thread(writer, "writer");
     t.start();
     ArrayNode trips = facts.putArray("trips");
