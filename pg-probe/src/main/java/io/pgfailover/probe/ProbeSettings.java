@@ -44,7 +44,9 @@ public record ProbeSettings(Duration deadline, Duration writeCheckTimeout, boole
               + writeCheckTimeout
               + " is below statement_timeout's 1 ms resolution");
     }
-    if (writeCheckTimeout.compareTo(deadline) >= 0) {
+    // Only a write check that runs must fit inside the deadline (an agent's witness probes with
+    // deadlines of 500 ms and less and no write check).
+    if (writeCheck && writeCheckTimeout.compareTo(deadline) >= 0) {
       throw new IllegalArgumentException(
           "writeCheckTimeout "
               + writeCheckTimeout

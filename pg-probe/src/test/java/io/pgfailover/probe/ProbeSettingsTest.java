@@ -30,6 +30,14 @@ class ProbeSettingsTest {
         e.getMessage());
   }
 
+  /** The fast profile's witness: an agent probing with 500 ms and no write check must start. */
+  @Test
+  void aShortDeadlineWithoutWriteCheckIgnoresTheWriteCheckTimeout() {
+    ProbeSettings s = ProbeSettings.defaults().withDeadline(Duration.ofMillis(500));
+    assertEquals(Duration.ofMillis(500), s.deadline());
+    assertThrows(IllegalArgumentException.class, () -> s.withWriteCheck(true));
+  }
+
   @Test
   void deadlineOutOfRangeNamesTheRange() {
     assertEquals(
