@@ -474,7 +474,7 @@ class CloudFormationPolicyTest {
     assertEquals(
         Path.of("/etc/pgfailover/replication-password"), agent.replication().passwordFile());
     assertEquals(
-        new AgentConfig.Witness(Duration.ofSeconds(1), Duration.ofSeconds(1)), agent.witness());
+        new AgentConfig.Witness(Duration.ofMillis(250), Duration.ofSeconds(1)), agent.witness());
     for (String file : List.of("pg-password", "replication-password", "agent-token")) {
       assertTrue(
           script.contains(" >/etc/pgfailover/" + file + "\n")

@@ -104,17 +104,6 @@ public final class AgentConfigLoader {
         new AgentConfig.Witness(
             w.duration("interval", AgentConfig.Witness.DEFAULT_INTERVAL),
             w.duration("timeout", AgentConfig.Witness.DEFAULT_TIMEOUT));
-    if (witness.timeout().compareTo(witness.interval()) > 0) {
-      top.errors()
-          .add(
-              w.get("timeout").orElse(w.node()),
-              "witness.timeout",
-              witness.timeout().toMillis()
-                  + " ms is longer than witness.interval ("
-                  + witness.interval().toMillis()
-                  + " ms)",
-              "make witness.timeout at most witness.interval, as the controller's probe.timeout");
-    }
     if (witness.interval().toMillis() < 100) {
       top.errors()
           .add(

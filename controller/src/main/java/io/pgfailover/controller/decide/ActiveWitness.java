@@ -54,8 +54,8 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
     // Rule 2's exception: a standby that heard from the primary since the controller's failures
     // began shows it alive then (its WAL sender spoke), so failed agent probes meanwhile were the
     // path's loss, not the primary's death. The times are conservative: a message heard counts on
-    // the controller's clock at the snapshot minus the standby's age of it, never later than it
-    // really came.
+    // the controller's clock at the end of observing minus the standby's age of it, never earlier
+    // than it really came.
     boolean heardSince =
         lastHeard.values().stream()
             .anyMatch(
@@ -63,7 +63,9 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
                     h.senderHost().equals(failed.host())
                         && h.senderPort() == failed.port()
                         && h.at().isAfter(failingSince.get()));
-    long failingMs = Duration.between(failingSince.get(), s.at()).toMillis();
+    // An agent's ages were measured no later than the end of observing, so "reached since the
+    // failures began" errs towards yes (a veto), and "not since" towards no.
+    long failingMs = Duration.between(failingSince.get(), s.observedUntil()).toMillis();
     String target = failed.host() + ":" + failed.port();
     ActiveWitness agreed = NONE;
     for (var e : s.agents().entrySet()) {

@@ -96,13 +96,35 @@ public final class Decider {
     }
     int failures = history.failures(failed.get());
     ActiveWitness seen = activeWitness(snapshot, history, failed.get());
-    // A standby's host that cannot reach the primary either is one more failed probe, from
-    // another place (ActiveWitness, rule 2).
-    int threshold =
-        seen.verdict() == ActiveWitness.Verdict.UNREACHABLE
-            ? Math.max(1, config.probe().failureThreshold() - 1)
-            : config.probe().failureThreshold();
-    if (failures < threshold) {
+    if (seen.verdict() == ActiveWitness.Verdict.UNREACHABLE) {
+      // Seen from two places (ActiveWitness, rule 2), the failure is confirmed once the controller
+      // has seen it last (failureThreshold - 2) probe intervals, from the start of its first failed
+      // probe to the end of its last. Refused probes return at once, so that takes the same
+      // failureThreshold - 1 of them as before; a probe that waited out its timeout without a byte
+      // counts for the time it waited, so a cut-off or frozen primary is confirmed as soon after
+      // the
+      // fault as a crashed one.
+      Duration failing =
+          Duration.between(history.failingSince().get(failed.get()), snapshot.observedUntil());
+      Duration needed =
+          config
+              .probe()
+              .interval()
+              .multipliedBy(Math.max(0, config.probe().failureThreshold() - 2));
+      if (failing.compareTo(needed) < 0) {
+        return Decision.nothing(
+            Reason.PRIMARY_SUSPECT,
+            String.format(
+                Locale.ROOT,
+                "waiting: primary %s failing for %.1f of %.1f s (%d failed, %s), %s",
+                failed.get(),
+                failing.toMillis() / 1000.0,
+                needed.toMillis() / 1000.0,
+                failures,
+                failureOf(snapshot, failed.get()),
+                seen.detail()));
+      }
+    } else if (failures < config.probe().failureThreshold()) {
       return Decision.nothing(
           Reason.PRIMARY_SUSPECT,
           String.format(
@@ -110,7 +132,7 @@ public final class Decider {
               "waiting: primary %s failed %d/%d probes (%s)",
               failed.get(),
               failures,
-              threshold,
+              config.probe().failureThreshold(),
               failureOf(snapshot, failed.get())));
     }
     return failover(snapshot, history, failed.get(), Optional.empty(), false, false, seen);

@@ -9,16 +9,34 @@ import java.util.Optional;
 /**
  * Everything one loop observed: each node's probe, each route table's virtual-IP target, and what
  * each node's agent answered (nodes without an agent are absent).
+ *
+ * @param at when observing began: before any probe was sent
+ * @param observedUntil when the last probe and the last agent's answer were in: a probe that waited
+ *     out its timeout shows the node silent from {@code at} until about then, and every agent's
+ *     ages were measured no later than then
  */
 public record Snapshot(
     Instant at,
+    Instant observedUntil,
     Map<String, NodeObservation> nodes,
     List<VirtualIpRoute> routes,
     Map<String, NodeAgents.Reply<NodeAgents.Facts>> agents) {
   public Snapshot {
+    if (observedUntil.isBefore(at)) {
+      throw new IllegalArgumentException("observedUntil " + observedUntil + " is before " + at);
+    }
     nodes = Map.copyOf(nodes);
     routes = List.copyOf(routes);
     agents = Map.copyOf(agents);
+  }
+
+  /** Observed in an instant (tests). */
+  public Snapshot(
+      Instant at,
+      Map<String, NodeObservation> nodes,
+      List<VirtualIpRoute> routes,
+      Map<String, NodeAgents.Reply<NodeAgents.Facts>> agents) {
+    this(at, at, nodes, routes, agents);
   }
 
   /** Without agents. */

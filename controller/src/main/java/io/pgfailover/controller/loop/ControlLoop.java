@@ -420,7 +420,40 @@ public final class ControlLoop implements AutoCloseable {
                     + "\"");
           }
         });
-    // The agents bound their reads the same way (the probe's deadline); a late one is a failure.
+    Map<String, NodeAgents.Reply<NodeAgents.Facts>> facts = answers(asked, waitMs);
+    // A probe that failed may have waited out its whole timeout, so the agents' answers asked with
+    // it describe the cluster before that wait. The active witness asks whether a standby's host
+    // failed to reach the primary too over the same time: ask the agents that answered once more,
+    // now, rather than a whole loop later.
+    if (observed.values().stream().anyMatch(o -> !o.answered())) {
+      Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> again = new LinkedHashMap<>();
+      facts.forEach(
+          (name, reply) -> {
+            if (reply.ok()) {
+              again.put(name, probePool.submit(() -> agents.facts(name)));
+            }
+          });
+      facts.putAll(answers(again, waitMs));
+    }
+    Instant until = clock.instant();
+    boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
+    if (routesStale
+        || noPrimary
+        || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
+      cachedRoutes = routes.read();
+      routesReadAt = at;
+      routesStale =
+          cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
+      if (routesStale) {
+        metrics.count(Actuator.EC2_CALL_ERRORS, Actuator.EC2_CALL_ERRORS_HELP, "");
+      }
+    }
+    return new Snapshot(at, until, observed, cachedRoutes, facts);
+  }
+
+  /** The agents bound their reads the same way (the probe's deadline); a late one is a failure. */
+  private static Map<String, NodeAgents.Reply<NodeAgents.Facts>> answers(
+      Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> asked, long waitMs) {
     Map<String, NodeAgents.Reply<NodeAgents.Facts>> facts = new LinkedHashMap<>();
     asked.forEach(
         (name, f) -> {
@@ -434,19 +467,7 @@ public final class ControlLoop implements AutoCloseable {
             facts.put(name, NodeAgents.Reply.failed("interrupted"));
           }
         });
-    boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
-    if (routesStale
-        || noPrimary
-        || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
-      cachedRoutes = routes.read();
-      routesReadAt = at;
-      routesStale =
-          cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
-      if (routesStale) {
-        metrics.count(Actuator.EC2_CALL_ERRORS, Actuator.EC2_CALL_ERRORS_HELP, "");
-      }
-    }
-    return new Snapshot(at, observed, cachedRoutes, facts);
+    return facts;
   }
 
   /**

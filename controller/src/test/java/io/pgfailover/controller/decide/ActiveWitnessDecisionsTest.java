@@ -56,18 +56,36 @@ class ActiveWitnessDecisionsTest {
                     OptionalLong.of(200)))));
   }
 
-  /** Loop 0 healthy, then {@code failedLoops} loops of pg-a timing out, with pg-b's view. */
+  /**
+   * Loop 0 healthy, then {@code failedLoops} loops of pg-a timing out, with pg-b's view, each
+   * observed in an instant.
+   */
   static List<Snapshot> looks(
       int failedLoops, long heardMs, Optional<NodeAgents.Reply<NodeAgents.Facts>> agent) {
+    return looks(failedLoops, 0, pg -> downTimeout("pg-a"), heardMs, agent);
+  }
+
+  /**
+   * As above, each loop starting a second after the last and observing for {@code observingMs} (the
+   * time a probe waited out, and the latest an agent's ages were measured).
+   */
+  static List<Snapshot> looks(
+      int failedLoops,
+      long observingMs,
+      java.util.function.Function<String, NodeObservation> primary,
+      long heardMs,
+      Optional<NodeAgents.Reply<NodeAgents.Facts>> agent) {
     List<Snapshot> out = new java.util.ArrayList<>();
     out.add(DeciderTest.HEALTHY);
     for (int i = 1; i <= failedLoops; i++) {
       Map<String, NodeObservation> nodes = new LinkedHashMap<>();
-      nodes.put("pg-a", downTimeout("pg-a"));
+      nodes.put("pg-a", primary.apply("pg-a"));
       nodes.put("pg-b", standbyHearingA("pg-b", 1000, heardMs));
+      Instant at = Instant.EPOCH.plusSeconds(i);
       out.add(
           new Snapshot(
-              Instant.EPOCH.plusSeconds(i),
+              at,
+              at.plusMillis(observingMs),
               nodes,
               routesOn(ENI_A),
               agent.map(a -> Map.of("pg-b", a)).orElse(Map.of())));
@@ -126,6 +144,44 @@ class ActiveWitnessDecisionsTest {
             List.of(),
             "waiting: primary pg-a failed 2/3 probes (timeout)"),
         row(
+            "one probe that waited out its 1 s timeout, and the standby's host cannot reach it"
+                + " either: it has been silent for the 1 s needed, fail over",
+            looks(1, 1000, pg -> downTimeout(pg), 1400, Optional.of(failing("timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 1 probe (timeout), pg-b's host cannot reach it"
+                + " either (1 failed, timeout), lag 0 bytes"),
+        row(
+            "one refused probe, and the standby's host is refused too: refused at once, so not"
+                + " yet failing for 1 s; wait for the next probe",
+            looks(1, 5, DeciderTest::down, 1400, Optional.of(failing("refused"))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failing for 0.0 of 1.0 s (1 failed, refused), pg-b's host"
+                + " cannot reach it either (1 failed, refused)"),
+        row(
+            "two refused probes a second apart, the standby's host refused too: fail over",
+            looks(2, 5, DeciderTest::down, 2400, Optional.of(failing("refused"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (refused), pg-b's host cannot reach it"
+                + " either (1 failed, refused), lag 0 bytes"),
+        row(
+            "three probes that waited out their timeouts; the standby's host reached it 2.5 s"
+                + " before the end of observing, which is after the controller's failures began"
+                + " (3 s before it), although 2.5 s before the last loop's start: the controller's"
+                + " path is broken",
+            looks(
+                3,
+                1000,
+                pg -> downTimeout(pg),
+                3500,
+                Optional.of(upstream(2500, Role.PRIMARY, 1, "timeout"))),
+            Reason.PRIMARY_ALIVE_PER_WITNESS,
+            List.of("alarm"),
+            "no failover: primary pg-a unreachable from the controller (timeout) but pg-b's host"
+                + " reached it 2.5 s ago: the controller's path is broken"),
+        row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),
             Reason.PRIMARY_SUSPECT,
@@ -137,6 +193,11 @@ class ActiveWitnessDecisionsTest {
             Reason.PRIMARY_SUSPECT,
             List.of(),
             "waiting: primary pg-a failed 2/3 probes (timeout)"));
+  }
+
+  /** pg-b's host last reached pg-a 1.2 s before the end of observing, and failed once since. */
+  static NodeAgents.Reply<NodeAgents.Facts> failing(String kind) {
+    return upstream(1200, Role.PRIMARY, 1, kind);
   }
 
   @ParameterizedTest(name = "{0}")

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
+import io.pgfailover.controller.port.MemoryNodeAgents;
+import io.pgfailover.probe.Role;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -98,6 +100,31 @@ class ControlLoopTest {
       assertTrue(Double.isNaN(c.metrics.gaugeValue("pgfailover_replication_lag_bytes", "")));
       assertEquals(0.0, c.metrics.gaugeValue("pgfailover_standby_streaming", ""));
       assertEquals(1, c.metrics.counter("pgfailover_ec2_call_errors_total", ""), "a failed read");
+    }
+  }
+
+  @Test
+  void afterAFailedProbeTheAgentsThatAnsweredAreAskedAgainInTheSameLoop() throws Exception {
+    ScriptedCluster c = healthyCluster();
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    MemoryNodeAgents agents = new MemoryNodeAgents();
+    agents.add("pg-a").role = Role.PRIMARY;
+    agents.add("pg-b");
+    try (ControlLoop loop = c.loop(agents)) {
+      loop.runOnce();
+      assertEquals(
+          List.of("facts pg-a", "facts pg-b"),
+          agents.calls().stream().filter(x -> x.startsWith("facts")).sorted().toList(),
+          "every probe answered: each agent once");
+      c.nodes.remove("pg-a"); // refused
+      agents.host("pg-a").reachable = false;
+      c.clock.advance(Duration.ofSeconds(1));
+      loop.runOnce();
+      assertEquals(
+          List.of("facts pg-a", "facts pg-a", "facts pg-b", "facts pg-b", "facts pg-b"),
+          agents.calls().stream().filter(x -> x.startsWith("facts")).sorted().toList(),
+          "pg-a's probe failed: pg-b's agent, which answered, was asked again after the probes;"
+              + " pg-a's, which did not, was not");
     }
   }
 

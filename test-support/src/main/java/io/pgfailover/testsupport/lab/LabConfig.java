@@ -56,10 +56,18 @@ public record LabConfig(
 
   /**
    * A node agent's {@code witness:} flow body for a controller's {@code probe:} body: its upstream
-   * probed at the controller's interval, with its timeout, as the README advises.
+   * probed with the controller's timeout, every quarter of it, as the README advises.
    */
   public static String witnessOf(String probe) {
-    return "interval: " + field(probe, "interval") + ", timeout: " + field(probe, "timeout");
+    String timeout = field(probe, "timeout");
+    return "interval: " + millis(timeout) / 4 + "ms, timeout: " + timeout;
+  }
+
+  /** A duration as the lab's configs write it: {@code 500ms} or {@code 1s}. */
+  private static long millis(String duration) {
+    return duration.endsWith("ms")
+        ? Long.parseLong(duration.substring(0, duration.length() - 2))
+        : Long.parseLong(duration.substring(0, duration.length() - 1)) * 1000;
   }
 
   private static String field(String flowBody, String key) {
