@@ -15,8 +15,8 @@ import java.util.Optional;
  * (each measured on its own host's clock):
  *
  * <ol>
- *   <li>A standby's host that reached the primary, as primary, after the controller's failures
- *       began proves the primary alive and the controller's path broken: no failover.
+ *   <li>A standby's host that reached the primary, as primary, after the controller's first failed
+ *       probe had ended proves the primary alive and the controller's path broken: no failover.
  *   <li>A standby's host that has not reached it since before the controller's failures began, and
  *       failed at least once meanwhile, saw the same failure from another place: that counts as one
  *       more failed probe, and the passive witness (what the WAL receiver last heard) adds nothing
@@ -41,7 +41,10 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
   static final ActiveWitness NONE = new ActiveWitness(Verdict.NONE, "", "");
 
   /**
-   * @param failingSince when the controller first saw {@code failed} fail (its own clock)
+   * @param failingSince when the controller's first failed probe of {@code failed} in this run had
+   *     ended (its own clock). Not when it began: a fault during that probe leaves the primary seen
+   *     alive by others after the probe began, which proves nothing about the controller's path,
+   *     and as the primary's last sign of life it would veto every loop after.
    */
   static ActiveWitness of(
       Snapshot s,

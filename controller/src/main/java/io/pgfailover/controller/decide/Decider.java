@@ -793,7 +793,10 @@ public final class Decider {
 
   private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
     return ActiveWitness.of(
-        s, nodeConfig(failed), Optional.ofNullable(h.failingSince().get(failed)), h.lastHeard());
+        s,
+        nodeConfig(failed),
+        Optional.ofNullable(h.firstFailureSeen().get(failed)),
+        h.lastHeard());
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

@@ -13,11 +13,15 @@ import java.util.OptionalLong;
  * timeline any primary has shown. A restarted controller starts empty and relearns it within a few
  * loops; {@link #seedTimeline} lets it start from the event history.
  *
+ * @param failingSince when the first probe of each node's current run of failures began
+ * @param firstFailureSeen when that probe's failure was in (the end of its loop's observing): a
+ *     primary seen alive after it was alive after the controller saw it fail
  * @param notStreamingSince since when each reachable standby has had no streaming WAL receiver
  */
 public record History(
     Map<String, Integer> consecutiveFailures,
     Map<String, Instant> failingSince,
+    Map<String, Instant> firstFailureSeen,
     Map<String, NodeObservation> lastHealthy,
     long highestPrimaryTimeline,
     Optional<String> lastPrimary,
@@ -35,13 +39,15 @@ public record History(
   public History {
     consecutiveFailures = Map.copyOf(consecutiveFailures);
     failingSince = Map.copyOf(failingSince);
+    firstFailureSeen = Map.copyOf(firstFailureSeen);
     lastHealthy = Map.copyOf(lastHealthy);
     lastHeard = Map.copyOf(lastHeard);
     notStreamingSince = Map.copyOf(notStreamingSince);
   }
 
   public static History empty() {
-    return new History(Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of(), Map.of());
+    return new History(
+        Map.of(), Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of(), Map.of());
   }
 
   /** A history that already knows a timeline, e.g. read back from the event log after a restart. */
@@ -49,6 +55,7 @@ public record History(
     return new History(
         consecutiveFailures,
         failingSince,
+        firstFailureSeen,
         lastHealthy,
         Math.max(timeline, highestPrimaryTimeline),
         primary.or(() -> lastPrimary),
@@ -60,6 +67,7 @@ public record History(
   public History next(Snapshot s) {
     Map<String, Integer> failures = new HashMap<>(consecutiveFailures);
     Map<String, Instant> since = new HashMap<>(failingSince);
+    Map<String, Instant> seen = new HashMap<>(firstFailureSeen);
     Map<String, NodeObservation> healthy = new HashMap<>(lastHealthy);
     long highest = highestPrimaryTimeline;
     Optional<String> primary = lastPrimary;
@@ -86,22 +94,25 @@ public record History(
       if (o.reachable()) {
         failures.put(o.node(), 0);
         since.remove(o.node());
+        seen.remove(o.node());
         healthy.put(o.node(), o);
       } else if (o.answered()) {
         // The server answered but the probe could not finish (a lossy or slow path): alive as of
         // this probe, so the failures before it are not consecutive with those after it.
         failures.put(o.node(), 0);
         since.remove(o.node());
+        seen.remove(o.node());
       } else {
         failures.merge(o.node(), 1, Integer::sum);
         since.putIfAbsent(o.node(), s.at());
+        seen.putIfAbsent(o.node(), s.observedUntil());
       }
       if (o.isPrimary() && o.timeline().isPresent() && o.timeline().getAsLong() >= highest) {
         highest = o.timeline().getAsLong();
         primary = Optional.of(o.node());
       }
     }
-    return new History(failures, since, healthy, highest, primary, heard, idle);
+    return new History(failures, since, seen, healthy, highest, primary, heard, idle);
   }
 
   public int failures(String node) {

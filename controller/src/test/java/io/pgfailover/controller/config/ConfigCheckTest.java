@@ -22,6 +22,36 @@ class ConfigCheckTest {
 
   @Test
   void configCheckPrintsTheDetectionTimesTheReadmeStates() throws Exception {
+    String detection = detection("");
+    assertEquals(
+        "a crashed primary is confirmed 2000–3000 ms after it goes, one that stops answering after"
+            + " at least 5000 ms",
+        detection);
+    assertTrue(
+        flat(Files.readString(README)).contains("`" + detection + "`"),
+        "README's Detection paragraph quotes config check's words for the defaults");
+  }
+
+  @Test
+  void withNodeAgentsAnUnresponsivePrimaryIsConfirmedAsSoonAsACrashedOne() throws Exception {
+    Path token = dir.resolve("token");
+    Files.writeString(token, "t0k3n-t0k3n-t0k3n-t0k3n-t0k3n-t0k3n\n");
+    Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+    String detection =
+        detection(", agent: {url: 'http://10.0.0.1:8009', tokenFile: " + token + "}");
+    assertEquals(
+        "a crashed primary is confirmed 1000–2000 ms after it goes, one that stops answering after"
+            + " at least 1000 ms",
+        detection);
+    assertTrue(
+        flat(Files.readString(README)).contains("`" + detection + "`"),
+        "README's Detection paragraph quotes config check's words for the defaults with agents");
+  }
+
+  /**
+   * What {@code config check} says of detection for the defaults, each node ending in {@code more}.
+   */
+  private String detection(String more) throws Exception {
     Path password = dir.resolve("pw");
     Files.writeString(password, "secret\n");
     Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
@@ -36,9 +66,9 @@ class ConfigCheckTest {
                 "routeTables: [rtb-0123456789abcdef0]",
                 "nodes:",
                 "  - {name: pg-a, instanceId: i-0123456789abcdef0, eniId: eni-0123456789abcdef0,",
-                "     host: h, user: u, password: {file: " + password + "}}",
+                "     host: h, user: u, password: {file: " + password + "}" + more + "}",
                 "  - {name: pg-b, instanceId: i-0123456789abcdef1, eniId: eni-0123456789abcdef1,",
-                "     host: h, user: u, password: {file: " + password + "}}",
+                "     host: h, user: u, password: {file: " + password + "}" + more + "}",
                 "eventLog: " + dir.resolve("e.jsonl"),
                 ""));
     StringWriter out = new StringWriter();
@@ -51,14 +81,7 @@ class ConfigCheckTest {
             "-c",
             config.toString());
     assertEquals(ExitCodes.OK, code, out.toString());
-    String detection = out.toString().strip().replaceFirst("^config ok: [^;]*; ", "");
-    assertEquals(
-        "a crashed primary is confirmed 2000–3000 ms after it goes, one that stops answering after"
-            + " at least 5000 ms",
-        detection);
-    assertTrue(
-        flat(Files.readString(README)).contains("`" + detection + "`"),
-        "README's Detection paragraph quotes config check's words for the defaults");
+    return out.toString().strip().replaceFirst("^config ok: [^;]*; ", "");
   }
 
   /** The README wraps lines: compare with runs of white space made one space. */

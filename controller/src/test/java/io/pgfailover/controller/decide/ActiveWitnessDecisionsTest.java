@@ -167,20 +167,34 @@ class ActiveWitnessDecisionsTest {
             "promoting pg-b: primary pg-a failed 2 probes (refused), pg-b's host cannot reach it"
                 + " either (1 failed, refused), lag 0 bytes"),
         row(
-            "three probes that waited out their timeouts; the standby's host reached it 2.5 s"
-                + " before the end of observing, which is after the controller's failures began"
-                + " (3 s before it), although 2.5 s before the last loop's start: the controller's"
+            "three probes that waited out their timeouts; the standby's host reached it 1.5 s"
+                + " before the end of observing, after the controller's first failed probe had"
+                + " ended (2 s before it), although before the last loop began: the controller's"
                 + " path is broken",
             looks(
                 3,
                 1000,
                 pg -> downTimeout(pg),
                 3500,
-                Optional.of(upstream(2500, Role.PRIMARY, 1, "timeout"))),
+                Optional.of(upstream(1500, Role.PRIMARY, 1, "timeout"))),
             Reason.PRIMARY_ALIVE_PER_WITNESS,
             List.of("alarm"),
             "no failover: primary pg-a unreachable from the controller (timeout) but pg-b's host"
-                + " reached it 2.5 s ago: the controller's path is broken"),
+                + " reached it 1.5 s ago: the controller's path is broken"),
+        row(
+            "the standby's host last reached it while the controller's first failed probe waited"
+                + " (the fault came during it) and has failed since: that reach is no veto, the"
+                + " failure is confirmed",
+            looks(
+                2,
+                1000,
+                pg -> downTimeout(pg),
+                3500,
+                Optional.of(upstream(1500, Role.PRIMARY, 1, "timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
+                + " either (1 failed, timeout), lag 0 bytes"),
         row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),
