@@ -11,8 +11,11 @@ import io.pgfailover.probe.Reachability;
 import io.pgfailover.probe.Role;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -23,11 +26,20 @@ import org.slf4j.LoggerFactory;
  * every interval with the controller's own bounded probe, so the controller can ask "did the
  * standby's host reach the primary?" and not only "did its WAL receiver hear from it?". The probe
  * logs in as the agent's local role, which exists on the upstream too (roles replicate).
+ *
+ * <p>A probe starts every interval whether the last one has finished or not (at most {@code timeout
+ * / interval + 1} at once; a start that finds them all busy is skipped): on a lossy path most
+ * probes still get through, so a primary that none of several overlapping probes reached for a
+ * whole timeout is silent, not unlucky, and the controller can count it as a second view of a
+ * failure.
  */
 final class UpstreamWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UpstreamWatch.class);
 
-  /** What one host:port's probes have shown; replaced whenever the target changes. */
+  /**
+   * What one host:port's probes have shown; replaced whenever the target changes. {@code failures}
+   * counts the failed probes that began after the last answer.
+   */
   private record Seen(
       String target,
       long reachedNanos,
@@ -40,7 +52,9 @@ final class UpstreamWatch implements AutoCloseable {
   private final Supplier<Optional<HostPort>> upstream;
   private final PgProbe probe;
   private final ScheduledExecutorService timer;
-  private volatile Seen seen;
+  private final ExecutorService probes;
+  private final Semaphore slots;
+  private Seen seen; // guarded by this
 
   /**
    * @param upstream where the local server's {@code primary_conninfo} points now, if anywhere
@@ -53,18 +67,47 @@ final class UpstreamWatch implements AutoCloseable {
             ProbeSettings.defaults()
                 .withDeadline(config.witness().timeout())
                 .withWriteCheck(false));
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "upstream-watch");
-              t.setDaemon(true);
-              return t;
-            });
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("upstream-watch"));
+    int atOnce =
+        (int)
+                Math.min(
+                    16,
+                    config.witness().timeout().toNanos() / config.witness().interval().toNanos())
+            + 1;
+    this.slots = new Semaphore(atOnce);
+    this.probes = Executors.newFixedThreadPool(atOnce, daemon("upstream-probe"));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   void start() {
     long every = config.witness().interval().toMillis();
-    timer.scheduleWithFixedDelay(this::probeOnce, 0, every, TimeUnit.MILLISECONDS);
+    timer.scheduleAtFixedRate(this::startProbe, 0, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Starts one probe unless as many as allowed are still running; never throws. */
+  private void startProbe() {
+    if (!slots.tryAcquire()) {
+      return;
+    }
+    try {
+      probes.execute(
+          () -> {
+            try {
+              probeOnce();
+            } finally {
+              slots.release();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      slots.release(); // closing
+    }
   }
 
   /** One probe; never throws (a throw would end the schedule). */
@@ -72,10 +115,13 @@ final class UpstreamWatch implements AutoCloseable {
     try {
       Optional<HostPort> to = upstream.get();
       if (to.isEmpty()) {
-        seen = null;
+        synchronized (this) {
+          seen = null;
+        }
         return;
       }
       String target = to.get().host() + ":" + to.get().port();
+      long began = System.nanoTime();
       ProbeResult r =
           probe.probe(
               NodeEndpoint.of(
@@ -85,35 +131,37 @@ final class UpstreamWatch implements AutoCloseable {
                   "postgres",
                   config.postgres().local().user(),
                   config.postgres().local().password().source()));
-      long now = System.nanoTime();
-      Seen before = seen != null && seen.target().equals(target) ? seen : null;
-      seen =
-          r.reachable()
-              ? new Seen(target, now, r.role(), 0, "", now)
-              : r.reachability() == Reachability.SLOW
-                  // It answered, too late to finish: alive, so no failure, but no role to report.
-                  ? new Seen(
-                      target,
-                      before == null ? 0 : before.reachedNanos(),
-                      before == null ? Role.UNKNOWN : before.reachedAs(),
-                      0,
-                      "",
-                      now)
-                  : new Seen(
-                      target,
-                      before == null ? 0 : before.reachedNanos(),
-                      before == null ? Role.UNKNOWN : before.reachedAs(),
-                      (before == null ? 0 : before.failures()) + 1,
-                      NodeObservation.text(r.reachability()),
-                      now);
+      record(target, began, System.nanoTime(), r);
     } catch (RuntimeException e) {
       log.error("event=upstream_watch_bug error=\"{}\"", e.toString(), e);
     }
   }
 
+  private synchronized void record(String target, long began, long now, ProbeResult r) {
+    Seen before = seen != null && seen.target().equals(target) ? seen : null;
+    long reached = before == null ? 0 : before.reachedNanos();
+    Role as = before == null ? Role.UNKNOWN : before.reachedAs();
+    int failures = before == null ? 0 : before.failures();
+    if (r.reachable()) {
+      seen = new Seen(target, Math.max(reached, now), r.role(), 0, "", now);
+    } else if (r.reachability() == Reachability.SLOW) {
+      // It answered, too late to finish: alive as the server it was, so no failure.
+      seen = new Seen(target, Math.max(reached, now), as, 0, "", now);
+    } else if (reached == 0 || began - reached > 0) {
+      seen =
+          new Seen(target, reached, as, failures + 1, NodeObservation.text(r.reachability()), now);
+    } else {
+      // It began before the last answer: it says nothing newer than that answer.
+      seen = new Seen(target, reached, as, failures, before.lastFailure(), now);
+    }
+  }
+
   /** What the controller reads in the facts. */
   Optional<NodeAgents.Upstream> view() {
-    Seen s = seen;
+    Seen s;
+    synchronized (this) {
+      s = seen;
+    }
     if (s == null) {
       return Optional.empty();
     }
@@ -132,6 +180,7 @@ final class UpstreamWatch implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+    probes.shutdownNow();
     probe.close();
   }
 }

@@ -16,49 +16,52 @@ import java.util.Optional;
  *
  * <ol>
  *   <li>A standby's host that reached the primary, as primary, after the controller's first failed
- *       probe had ended proves the primary alive and the controller's path broken: no failover.
- *   <li>A standby's host that has not reached it since before the controller's failures began, and
- *       failed at least once meanwhile, saw the same failure from another place: that counts as one
- *       more failed probe, and the passive witness (what the WAL receiver last heard) adds nothing
- *       a dead or cut-off primary would not also show, so it no longer holds the failover back.
- *       Unless a standby's WAL receiver heard from the primary after the controller's failures
- *       began: then it was alive after them, the failed probes met a lossy path (a probe the server
- *       answered too late, {@code SLOW}, is no failure on either side), and rule 3 applies.
+ *       probe had ended proves the primary alive and the controller's path broken: no failover. A
+ *       reach while that probe waited proves neither way (rule 3).
+ *   <li>A standby's host that has not reached it since before the controller's first failed probe
+ *       began, and failed at least once meanwhile, saw the same failure from another place: that
+ *       counts as one more failed probe, and the passive witness (what the WAL receiver last heard)
+ *       adds nothing a dead or cut-off primary would not also show, so it no longer holds the
+ *       failover back. Unless a standby's WAL receiver heard from the primary after the
+ *       controller's failures began: then it was alive after them, the failed probes met a lossy
+ *       path (a probe the server answered too late, {@code SLOW}, is no failure on either side),
+ *       and rule 3 applies.
  *   <li>Without a view (no agent, no answer, an agent probing elsewhere), the passive witness rules
  *       alone, as before agents.
  * </ol>
  */
 record ActiveWitness(Verdict verdict, String standby, String detail) {
   enum Verdict {
-    /** Rule 1: the primary answered a standby's host after the controller's failures began. */
+    /** Rule 1: the primary answered a standby's host after the controller's first failure. */
     REACHED,
     /** Rule 2: a standby's host cannot reach it either. */
     UNREACHABLE,
-    /** Rule 3: no standby's host watches it. */
+    /** Rule 3: no standby's host watches it, or what one saw proves neither way. */
     NONE
   }
 
   static final ActiveWitness NONE = new ActiveWitness(Verdict.NONE, "", "");
 
   /**
-   * @param failingSince when the controller's first failed probe of {@code failed} in this run had
-   *     ended (its own clock). Not when it began: a fault during that probe leaves the primary seen
-   *     alive by others after the probe began, which proves nothing about the controller's path,
-   *     and as the primary's last sign of life it would veto every loop after.
+   * @param failingSince when the controller's first failed probe of {@code failed} in this run
+   *     began (its own clock)
+   * @param failureSeen when that probe's failure was in. A reach after it vetoes; a reach between
+   *     the two (a fault during that probe, or a path that lost that probe's packets) neither
+   *     vetoes nor agrees: it proves nothing about the controller's path, and as a dead primary's
+   *     last sign of life it would otherwise veto every loop after.
    */
   static ActiveWitness of(
       Snapshot s,
       NodeConfig failed,
       Optional<Instant> failingSince,
+      Optional<Instant> failureSeen,
       java.util.Map<String, History.Heard> lastHeard) {
-    if (failingSince.isEmpty()) {
+    if (failingSince.isEmpty() || failureSeen.isEmpty()) {
       return NONE;
     }
     // Rule 2's exception: a standby that heard from the primary since the controller's failures
     // began shows it alive then (its WAL sender spoke), so failed agent probes meanwhile were the
-    // path's loss, not the primary's death. The times are conservative: a message heard counts on
-    // the controller's clock at the end of observing minus the standby's age of it, never earlier
-    // than it really came.
+    // path's loss, not the primary's death (History.Heard says how its time is reckoned).
     boolean heardSince =
         lastHeard.values().stream()
             .anyMatch(
@@ -66,9 +69,10 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
                     h.senderHost().equals(failed.host())
                         && h.senderPort() == failed.port()
                         && h.at().isAfter(failingSince.get()));
-    // An agent's ages were measured no later than the end of observing, so "reached since the
-    // failures began" errs towards yes (a veto), and "not since" towards no.
-    long failingMs = Duration.between(failingSince.get(), s.observedUntil()).toMillis();
+    // An agent's ages were measured no later than the end of observing, so "reached after" errs
+    // towards yes (a veto), and "not reached since" towards no.
+    long sinceSeenMs = Duration.between(failureSeen.get(), s.observedUntil()).toMillis();
+    long sinceBeganMs = Duration.between(failingSince.get(), s.observedUntil()).toMillis();
     String target = failed.host() + ":" + failed.port();
     ActiveWitness agreed = NONE;
     for (var e : s.agents().entrySet()) {
@@ -84,11 +88,13 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
         continue;
       }
       NodeAgents.Upstream u = up.get();
-      boolean reachedSince =
+      boolean reachedAfter =
           u.sinceReachedMs().isPresent()
-              && u.sinceReachedMs().getAsLong() < failingMs
+              && u.sinceReachedMs().getAsLong() < sinceSeenMs
               && u.reachedAs().filter(Role.PRIMARY::equals).isPresent();
-      if (reachedSince) {
+      boolean notReachedSince =
+          u.sinceReachedMs().isEmpty() || u.sinceReachedMs().getAsLong() >= sinceBeganMs;
+      if (reachedAfter) {
         return new ActiveWitness(
             Verdict.REACHED,
             e.getKey(),
@@ -98,7 +104,7 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
                 e.getKey(),
                 u.sinceReachedMs().getAsLong() / 1000.0));
       }
-      if (u.consecutiveFailures() >= 1 && !heardSince) {
+      if (notReachedSince && u.consecutiveFailures() >= 1 && !heardSince) {
         agreed =
             new ActiveWitness(
                 Verdict.UNREACHABLE,

@@ -795,6 +795,7 @@ public final class Decider {
     return ActiveWitness.of(
         s,
         nodeConfig(failed),
+        Optional.ofNullable(h.failingSince().get(failed)),
         Optional.ofNullable(h.firstFailureSeen().get(failed)),
         h.lastHeard());
   }

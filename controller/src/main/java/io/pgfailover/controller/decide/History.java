@@ -30,9 +30,10 @@ public record History(
 
   /**
    * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's
-   * clock: the end of observing minus the standby's own "time since last message", so never earlier
-   * than it really came (both uses wait longer for it, never shorter). Kept across loops because a
-   * WAL receiver that lost its connection shows nothing until it reconnects.
+   * clock: the start of observing minus the standby's own "time since last message" — earlier than
+   * it came by the standby probe's own latency (milliseconds). Not the end of observing: that is a
+   * whole probe timeout later when another node's probe timed out. Kept across loops because a WAL
+   * receiver that lost its connection shows nothing until it reconnects.
    */
   public record Heard(Instant at, String senderHost, int senderPort) {}
 
@@ -84,10 +85,7 @@ public record History(
           .ifPresent(
               w -> {
                 Heard now =
-                    new Heard(
-                        s.observedUntil().minus(w.sinceLastMessage()),
-                        w.senderHost(),
-                        w.senderPort());
+                    new Heard(s.at().minus(w.sinceLastMessage()), w.senderHost(), w.senderPort());
                 heard.merge(
                     o.node(), now, (old, fresh) -> fresh.at().isAfter(old.at()) ? fresh : old);
               });

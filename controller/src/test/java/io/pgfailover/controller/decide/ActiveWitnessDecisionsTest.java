@@ -183,18 +183,17 @@ class ActiveWitnessDecisionsTest {
                 + " reached it 1.5 s ago: the controller's path is broken"),
         row(
             "the standby's host last reached it while the controller's first failed probe waited"
-                + " (the fault came during it) and has failed since: that reach is no veto, the"
-                + " failure is confirmed",
+                + " (the fault came during it, or the path lost that probe) and has failed since:"
+                + " proves neither way, so neither a veto nor agreement: the usual threshold",
             looks(
                 2,
                 1000,
                 pg -> downTimeout(pg),
                 3500,
                 Optional.of(upstream(1500, Role.PRIMARY, 1, "timeout"))),
-            Reason.FAILOVER,
-            List.of("promote", "point_routes"),
-            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
-                + " either (1 failed, timeout), lag 0 bytes"),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"),
         row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),
