@@ -59,9 +59,7 @@ class RouteTablesIT {
         vpc.routeTableIds(), result.tables().stream().map(TableResult::routeTableId).toList());
     assertEquals(2, faults.sent("ReplaceRoute"));
     assertEquals(4, result.apiCalls(), "read, two replaces, read back");
-    for (String table : vpc.routeTableIds()) {
-      assertEquals(vpc.standby().eniId(), vipRoute(vpc, table).orElseThrow().networkInterfaceId());
-    }
+    assertEveryTableOn(vpc, vpc.standby().eniId());
   }
 
   @Test
@@ -305,9 +303,7 @@ class RouteTablesIT {
     assertEquals(4, faults.sent("ReplaceRoute"));
     assertEquals(2, faults.sent("DescribeRouteTables"), "the read that was seen, one read back");
     assertEquals(5, result.apiCalls(), "four replaces, one read back");
-    for (String table : vpc.routeTableIds()) {
-      assertEquals(vpc.standby().eniId(), vipRoute(vpc, table).orElseThrow().networkInterfaceId());
-    }
+    assertEveryTableOn(vpc, vpc.standby().eniId());
   }
 
   @Test
@@ -327,9 +323,7 @@ class RouteTablesIT {
     assertEquals(List.of(Outcome.REPAIRED, Outcome.REPLACED), outcomes(result));
     assertEquals(2, faults.sent("ReplaceRoute"), "the table seen off, then the repair");
     assertEquals(4, result.apiCalls(), "one replace, read back, one repair, read back");
-    for (String table : vpc.routeTableIds()) {
-      assertEquals(vpc.standby().eniId(), vipRoute(vpc, table).orElseThrow().networkInterfaceId());
-    }
+    assertEveryTableOn(vpc, vpc.standby().eniId());
   }
 
   @Test
@@ -367,6 +361,12 @@ class RouteTablesIT {
     assertEquals(RouteState.Status.ABSENT, states.get(withoutRoute).status());
     assertEquals(RouteState.Status.TABLE_MISSING, states.get(missing).status());
     assertEquals(1, faults.sent("DescribeRouteTables"));
+  }
+
+  private static void assertEveryTableOn(VpcFixture vpc, String eni) {
+    for (String table : vpc.routeTableIds()) {
+      assertEquals(eni, vipRoute(vpc, table).orElseThrow().networkInterfaceId(), table);
+    }
   }
 
   private static void pointDirectly(VpcFixture vpc, String table, String eni) {

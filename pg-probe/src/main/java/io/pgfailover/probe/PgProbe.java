@@ -226,34 +226,19 @@ public final class PgProbe implements AutoCloseable {
     SessionEnd end = session.await(running, endNanos + settings.deadline().toNanos());
     switch (end.kind()) {
       case NOT_SENT:
-        // A privilege error is raised before the server signals the promotion, and a session
-        // called off never sent it.
-        return notPromoted(
-            standby,
-            startNanos,
-            before,
-            PromotionResult.Outcome.NOT_STARTED,
-            "pg_promote on " + standby.name() + " failed: " + end.error());
       case SEND_FAILED:
-        // Any other error may come after the server signalled the promotion: it may still happen.
+        // A privilege error is raised before the server signals the promotion, and a session
+        // called off never sent it; any other error may come after the signal: it may still happen.
         return notPromoted(
             standby,
             startNanos,
             before,
-            PromotionResult.Outcome.FAILED,
+            end.kind() == SessionKind.NOT_SENT
+                ? PromotionResult.Outcome.NOT_STARTED
+                : PromotionResult.Outcome.FAILED,
             "pg_promote on " + standby.name() + " failed: " + end.error());
       case CONFIRMED:
-        // pg_promote reporting "not in recovery" means someone else promoted it between our probe
-        // and our call.
-        return finish(
-            standby,
-            startNanos,
-            end.notInRecovery()
-                ? PromotionResult.Outcome.ALREADY_PRIMARY
-                : PromotionResult.Outcome.PROMOTED,
-            before.timeline(),
-            end.last().orElseThrow().timeline(),
-            null);
+        return confirmed(standby, startNanos, end, before, end.last().orElseThrow().timeline());
       case UNCONFIRMED:
         return unconfirmed(
             standby,
@@ -275,15 +260,7 @@ public final class PgProbe implements AutoCloseable {
       if (after.isPrimary()
           && after.timeline().isPresent()
           && after.timeline().getAsLong() > timelineBefore) {
-        return finish(
-            standby,
-            startNanos,
-            end.notInRecovery()
-                ? PromotionResult.Outcome.ALREADY_PRIMARY
-                : PromotionResult.Outcome.PROMOTED,
-            before.timeline(),
-            after.timeline(),
-            null);
+        return confirmed(standby, startNanos, end, before, after.timeline());
       }
       LockSupport.parkNanos(Math.min(PROBE_AGAIN_NANOS, Math.max(0, endNanos - System.nanoTime())));
     }
@@ -299,6 +276,27 @@ public final class PgProbe implements AutoCloseable {
             : after.reachable()
                 ? "role " + after.role() + " timeline " + after.timeline()
                 : after.reachability() + ": " + after.error().orElse(""));
+  }
+
+  /**
+   * Out of recovery on a newer timeline. pg_promote reporting "not in recovery" means someone else
+   * promoted the node between our probe and our call.
+   */
+  private PromotionResult confirmed(
+      NodeEndpoint standby,
+      long startNanos,
+      SessionEnd end,
+      ProbeResult before,
+      OptionalLong after) {
+    return finish(
+        standby,
+        startNanos,
+        end.notInRecovery()
+            ? PromotionResult.Outcome.ALREADY_PRIMARY
+            : PromotionResult.Outcome.PROMOTED,
+        before.timeline(),
+        after,
+        null);
   }
 
   private PromotionResult unconfirmed(
