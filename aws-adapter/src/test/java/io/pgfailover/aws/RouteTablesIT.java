@@ -59,9 +59,7 @@ class RouteTablesIT {
         vpc.routeTableIds(), result.tables().stream().map(TableResult::routeTableId).toList());
     assertEquals(2, faults.sent("ReplaceRoute"));
     assertEquals(4, result.apiCalls(), "read, two replaces, read back");
-    for (String table : vpc.routeTableIds()) {
-      assertEquals(vpc.standby().eniId(), vipRoute(vpc, table).orElseThrow().networkInterfaceId());
-    }
+    assertEveryTableOn(vpc, vpc.standby().eniId());
   }
 
   @Test
@@ -286,6 +284,65 @@ class RouteTablesIT {
   }
 
   @Test
+  void switchesFourTablesFromWhatWasSeenWithOneReadBack() {
+    VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).routeTables(4).create();
+    RouteTables routeTables = routeTables();
+    Map<String, RouteState> seen = routeTables.readRoutes(vpc.vipCidr(), vpc.routeTableIds());
+    RouteTarget standby = RouteTarget.networkInterface(vpc.standby().eniId());
+
+    RouteSwitchResult result =
+        routeTables.pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false, seen);
+
+    assertTrue(result.allOk(), result::summary);
+    for (TableResult table : result.tables()) {
+      assertEquals(Outcome.REPLACED, table.outcome());
+      assertEquals(
+          Optional.of(RouteTarget.networkInterface(vpc.primary().eniId())), table.before());
+      assertEquals(Optional.of(standby), table.after());
+    }
+    assertEquals(4, faults.sent("ReplaceRoute"));
+    assertEquals(2, faults.sent("DescribeRouteTables"), "the read that was seen, one read back");
+    assertEquals(5, result.apiCalls(), "four replaces, one read back");
+    assertEveryTableOn(vpc, vpc.standby().eniId());
+  }
+
+  @Test
+  void aTableMovedAwaySinceItWasSeenIsRepaired() {
+    VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
+    String moved = vpc.routeTableIds().get(0);
+    RouteTables routeTables = routeTables();
+    pointDirectly(vpc, moved, vpc.standby().eniId());
+    Map<String, RouteState> seen = routeTables.readRoutes(vpc.vipCidr(), vpc.routeTableIds());
+    pointDirectly(vpc, moved, vpc.primary().eniId()); // another writer, after the read
+    RouteTarget standby = RouteTarget.networkInterface(vpc.standby().eniId());
+
+    RouteSwitchResult result =
+        routeTables.pointRoute(vpc.vipCidr(), vpc.routeTableIds(), standby, false, seen);
+
+    assertTrue(result.allOk(), result::summary);
+    assertEquals(List.of(Outcome.REPAIRED, Outcome.REPLACED), outcomes(result));
+    assertEquals(2, faults.sent("ReplaceRoute"), "the table seen off, then the repair");
+    assertEquals(4, result.apiCalls(), "one replace, read back, one repair, read back");
+    assertEveryTableOn(vpc, vpc.standby().eniId());
+  }
+
+  @Test
+  void aTableSeenWithoutItsRouteIsReadFirst() {
+    VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).vipRoute(false).create();
+    RouteTables routeTables = routeTables();
+    Map<String, RouteState> seen = routeTables.readRoutes(vpc.vipCidr(), vpc.routeTableIds());
+    RouteTarget primary = RouteTarget.networkInterface(vpc.primary().eniId());
+
+    RouteSwitchResult result =
+        routeTables.pointRoute(vpc.vipCidr(), vpc.routeTableIds(), primary, true, seen);
+
+    assertTrue(result.allOk(), result::summary);
+    assertEquals(List.of(Outcome.CREATED, Outcome.CREATED), outcomes(result));
+    assertEquals(3, faults.sent("DescribeRouteTables"), "seen, read first, read back");
+    assertEquals(4, result.apiCalls(), "read, two creates, read back");
+  }
+
+  @Test
   void readRoutesSaysWhatEachTablePointsAt() {
     VpcFixture vpc = VpcFixture.builder(aws.ec2Client()).create();
     String withRoute = vpc.routeTableIds().get(0);
@@ -304,6 +361,18 @@ class RouteTablesIT {
     assertEquals(RouteState.Status.ABSENT, states.get(withoutRoute).status());
     assertEquals(RouteState.Status.TABLE_MISSING, states.get(missing).status());
     assertEquals(1, faults.sent("DescribeRouteTables"));
+  }
+
+  private static void assertEveryTableOn(VpcFixture vpc, String eni) {
+    for (String table : vpc.routeTableIds()) {
+      assertEquals(eni, vipRoute(vpc, table).orElseThrow().networkInterfaceId(), table);
+    }
+  }
+
+  private static void pointDirectly(VpcFixture vpc, String table, String eni) {
+    aws.ec2Client()
+        .replaceRoute(
+            r -> r.routeTableId(table).destinationCidrBlock(vpc.vipCidr()).networkInterfaceId(eni));
   }
 
   private static List<Outcome> outcomes(RouteSwitchResult result) {

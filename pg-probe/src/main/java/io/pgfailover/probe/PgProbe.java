@@ -45,10 +45,22 @@ public final class PgProbe implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PgProbe.class);
 
-  /** pg_promote waits in whole seconds; shorter promotion timeouts cannot be honoured. */
+  /**
+   * The shortest promotion timeout: the end of recovery writes and syncs a WAL record and a
+   * timeline history file, which a busy disk can stretch towards a second.
+   */
   public static final Duration MIN_PROMOTION_TIMEOUT = Duration.ofSeconds(1);
 
-  private static final long CONFIRM_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /**
+   * How often the promoting session reads role and timeline: promotion takes tens of ms, so a
+   * coarser poll would add most of its own period to every failover.
+   */
+  static final long CONFIRM_POLL_MILLIS = 10;
+
+  private static final long CONFIRM_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(CONFIRM_POLL_MILLIS);
+
+  /** Between fresh probes when the promoting session broke: each opens new connections. */
+  private static final long PROBE_AGAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   /** Connections one probe may open, one more every {@code deadline / TRIES} (see Attempt). */
   static final int TRIES = 4;
@@ -123,13 +135,16 @@ public final class PgProbe implements AutoCloseable {
   }
 
   /**
-   * Promotes a standby and confirms it: {@code pg_promote(wait => true)}, then probes until the
-   * node is out of recovery on a newer timeline. A node that is already a primary is left alone
-   * ({@code ALREADY_PRIMARY}). An unreachable node, a node whose role cannot be read or a {@code
-   * pg_promote} refused for lack of privilege give {@code NOT_STARTED}: nothing was set in motion.
-   * Once {@code pg_promote} was sent, a promotion not confirmed within {@code timeout} gives {@code
-   * FAILED}: it may still complete. Returns within {@code timeout} plus one probe deadline.
-   * Checking that no other primary exists is the caller's job.
+   * Promotes a standby and confirms it. A probe reads its role first, as every probe does (on a
+   * lossy path it tries several connections); meanwhile one session connects, and once the probe
+   * says "standby" it sends {@code pg_promote(wait => false)} and reads the role and timeline every
+   * {@value #CONFIRM_POLL_MILLIS} ms until the node is out of recovery on a newer timeline. A node
+   * that is already a primary is left alone ({@code ALREADY_PRIMARY}). An unreachable node, a node
+   * whose role cannot be read or a {@code pg_promote} refused for lack of privilege give {@code
+   * NOT_STARTED}: nothing was set in motion. Once {@code pg_promote} was sent, a promotion not
+   * confirmed within {@code timeout} gives {@code FAILED}: it may still complete. Returns within
+   * {@code timeout} plus one probe deadline. Checking that no other primary exists is the caller's
+   * job.
    */
   public PromotionResult promote(NodeEndpoint standby, Duration timeout) {
     if (timeout == null || timeout.compareTo(MIN_PROMOTION_TIMEOUT) < 0) {
@@ -138,10 +153,36 @@ public final class PgProbe implements AutoCloseable {
               + timeout
               + " must be at least "
               + MIN_PROMOTION_TIMEOUT
-              + " (pg_promote waits in whole seconds)");
+              + " (the end of recovery writes and syncs files; a busy disk can take that long)");
     }
     long startNanos = System.nanoTime();
     long endNanos = startNanos + timeout.toNanos();
+    PromoteSession session = new PromoteSession(standby, endNanos);
+    try {
+      return promote(standby, timeout, startNanos, endNanos, session);
+    } finally {
+      session.callOff(); // a no-op once pg_promote was sent
+    }
+  }
+
+  private PromotionResult promote(
+      NodeEndpoint standby,
+      Duration timeout,
+      long startNanos,
+      long endNanos,
+      PromoteSession session) {
+    Future<SessionEnd> running;
+    try {
+      running = workers.submit(session);
+    } catch (RejectedExecutionException e) {
+      return finish(
+          standby,
+          startNanos,
+          PromotionResult.Outcome.NOT_STARTED,
+          OptionalLong.empty(),
+          OptionalLong.empty(),
+          "the probe is closed; " + standby.name() + " not promoted");
+    }
     ProbeResult before = probeAll(List.of(standby), false, settings.deadline()).get(0);
     if (!before.reachable()) {
       return notPromoted(
@@ -174,125 +215,283 @@ public final class PgProbe implements AutoCloseable {
           PromotionResult.Outcome.NOT_STARTED,
           "node " + standby.name() + " did not report a role and timeline; not promoted");
     }
-    long waitSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(endNanos - System.nanoTime()));
+    long timelineBefore = before.timeline().getAsLong();
     log.info(
-        "event=promote_started node={} timeline={} replay_lsn={} wait_s={}",
+        "event=promote_started node={} timeline={} replay_lsn={} timeout_ms={}",
         standby.name(),
-        before.timeline().getAsLong(),
+        timelineBefore,
         before.replayLsn().map(Lsn::toString).orElse("none"),
-        waitSeconds);
-    PromoteCall call = callPgPromote(standby, waitSeconds, endNanos);
-    if (call.error != null && !call.notInRecovery && !call.connectionLost) {
-      // A privilege error is raised before the server signals the promotion; any other error may
-      // come after it, so the promotion may still happen.
-      return notPromoted(
-          standby,
-          startNanos,
-          before,
-          call.refused ? PromotionResult.Outcome.NOT_STARTED : PromotionResult.Outcome.FAILED,
-          "pg_promote on " + standby.name() + " failed: " + call.error);
+        timeout.toMillis());
+    session.go(timelineBefore);
+    SessionEnd end = session.await(running, endNanos + settings.deadline().toNanos());
+    switch (end.kind()) {
+      case NOT_SENT:
+      case SEND_FAILED:
+        // A privilege error is raised before the server signals the promotion, and a session
+        // called off never sent it; any other error may come after the signal: it may still happen.
+        return notPromoted(
+            standby,
+            startNanos,
+            before,
+            end.kind() == SessionKind.NOT_SENT
+                ? PromotionResult.Outcome.NOT_STARTED
+                : PromotionResult.Outcome.FAILED,
+            "pg_promote on " + standby.name() + " failed: " + end.error());
+      case CONFIRMED:
+        return confirmed(standby, startNanos, end, before, end.last().orElseThrow().timeline());
+      case UNCONFIRMED:
+        return unconfirmed(
+            standby,
+            startNanos,
+            timeout,
+            before,
+            end.last().map(o -> o.timeline()).orElse(OptionalLong.empty()),
+            end.error(),
+            end.last().map(o -> "role " + o.role() + " timeline " + o.timeline()).orElse("none"));
+      case LOST:
+      default:
+        break;
     }
-    ProbeResult after;
-    do {
+    // The session broke after pg_promote may have been sent: confirm with fresh probes (on a
+    // lossy path they try several connections) until the timeout.
+    ProbeResult after = null;
+    while (System.nanoTime() < endNanos) {
       after = probeAll(List.of(standby), false, settings.deadline()).get(0);
       if (after.isPrimary()
           && after.timeline().isPresent()
-          && after.timeline().getAsLong() > before.timeline().getAsLong()) {
-        // pg_promote reporting "not in recovery" means someone else promoted it between our probe
-        // and our call.
-        return finish(
-            standby,
-            startNanos,
-            call.notInRecovery
-                ? PromotionResult.Outcome.ALREADY_PRIMARY
-                : PromotionResult.Outcome.PROMOTED,
-            before.timeline(),
-            after.timeline(),
-            null);
+          && after.timeline().getAsLong() > timelineBefore) {
+        return confirmed(standby, startNanos, end, before, after.timeline());
       }
-      LockSupport.parkNanos(
-          Math.min(CONFIRM_POLL_NANOS, Math.max(0, endNanos - System.nanoTime())));
-    } while (System.nanoTime() < endNanos);
-    String seen =
-        after.reachable()
-            ? "role " + after.role() + " timeline " + after.timeline()
-            : after.reachability() + ": " + after.error().orElse("");
+      LockSupport.parkNanos(Math.min(PROBE_AGAIN_NANOS, Math.max(0, endNanos - System.nanoTime())));
+    }
+    return unconfirmed(
+        standby,
+        startNanos,
+        timeout,
+        before,
+        after == null ? OptionalLong.empty() : after.timeline(),
+        "session lost: " + end.error(),
+        after == null
+            ? "no probe before the timeout"
+            : after.reachable()
+                ? "role " + after.role() + " timeline " + after.timeline()
+                : after.reachability() + ": " + after.error().orElse(""));
+  }
+
+  /**
+   * Out of recovery on a newer timeline. pg_promote reporting "not in recovery" means someone else
+   * promoted the node between our probe and our call.
+   */
+  private PromotionResult confirmed(
+      NodeEndpoint standby,
+      long startNanos,
+      SessionEnd end,
+      ProbeResult before,
+      OptionalLong after) {
+    return finish(
+        standby,
+        startNanos,
+        end.notInRecovery()
+            ? PromotionResult.Outcome.ALREADY_PRIMARY
+            : PromotionResult.Outcome.PROMOTED,
+        before.timeline(),
+        after,
+        null);
+  }
+
+  private PromotionResult unconfirmed(
+      NodeEndpoint standby,
+      long startNanos,
+      Duration timeout,
+      ProbeResult before,
+      OptionalLong after,
+      String promoteStatus,
+      String seen) {
     return finish(
         standby,
         startNanos,
         PromotionResult.Outcome.FAILED,
         before.timeline(),
-        after.timeline(),
+        after,
         "promotion of "
             + standby.name()
             + " not confirmed within "
             + timeout
             + " (pg_promote: "
-            + (call.error != null
-                ? call.error
-                : call.promoted ? "done" : "not finished in " + waitSeconds + " s")
-            + "; last probe: "
+            + promoteStatus
+            + "; last seen: "
             + seen
             + "); it may still complete: probe the node before acting again");
   }
 
-  /** The outcome of the pg_promote call itself. */
-  private record PromoteCall(
-      boolean promoted,
-      String error,
-      boolean notInRecovery,
-      boolean connectionLost,
-      boolean refused) {
-    PromoteCall(boolean promoted, String error, boolean notInRecovery, boolean connectionLost) {
-      this(promoted, error, notInRecovery, connectionLost, false);
+  /** How a promotion session ended. */
+  private enum SessionKind {
+    /** pg_promote was not sent, or was refused before it signalled anything (see error). */
+    NOT_SENT,
+    /** pg_promote failed in a way that may come after the server signalled the promotion. */
+    SEND_FAILED,
+    /** Out of recovery on a newer timeline (last is that observation). */
+    CONFIRMED,
+    /** Sent, still not out of recovery on a newer timeline at the timeout. */
+    UNCONFIRMED,
+    /** The session broke after pg_promote may have been sent: the caller confirms by probing. */
+    LOST
+  }
+
+  /**
+   * @param error what pg_promote or the session reported: never null for a session that did not
+   *     confirm (for UNCONFIRMED, the status of the pg_promote call)
+   * @param notInRecovery pg_promote said recovery was not in progress: another promoted the node
+   */
+  private record SessionEnd(
+      SessionKind kind, Optional<Observation> last, String error, boolean notInRecovery) {
+    static SessionEnd of(SessionKind kind, String error) {
+      return new SessionEnd(kind, Optional.empty(), error, false);
     }
   }
 
-  private PromoteCall callPgPromote(NodeEndpoint node, long waitSeconds, long endNanos) {
-    Duration budget =
-        Duration.ofNanos(Math.max(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
-    AtomicReference<Connection> open = new AtomicReference<>();
-    Future<PromoteCall> f;
-    try {
-      f =
-          workers.submit(
-              () -> {
-                try (Connection c = ProbeConnections.open(node, budget.plusSeconds(1))) {
-                  open.set(c);
-                  try (Statement s = c.createStatement();
-                      ResultSet rs =
-                          s.executeQuery("SELECT pg_promote(true, " + waitSeconds + ")")) {
-                    rs.next();
-                    return new PromoteCall(rs.getBoolean(1), null, false, false);
-                  }
-                } catch (SQLException e) {
-                  // 55000 object_not_in_prerequisite_state: "recovery is not in progress".
-                  boolean notInRecovery = "55000".equals(e.getSQLState());
-                  // Not sent: no session was ever opened, or the server refused the privilege
-                  // (42501), which it checks before signalling the promotion.
-                  boolean notSent = open.get() == null || "42501".equals(e.getSQLState());
-                  boolean lost =
-                      !notInRecovery
-                          && !notSent
-                          && e.getSQLState() != null
-                          && e.getSQLState().startsWith("08");
-                  return new PromoteCall(
-                      false, NodeQueries.describe(e), notInRecovery, lost, notSent);
-                }
-              });
-    } catch (RejectedExecutionException e) {
-      return new PromoteCall(false, "the probe is closed", false, false, true);
+  /**
+   * One connection that sends pg_promote and confirms it. It connects while the caller's probe
+   * reads the node's role, so the promotion does not wait for a second login, then waits for {@link
+   * #go} or {@link #callOff}. Sending and calling off race through one state: once calledOff wins,
+   * pg_promote is never sent; once sending wins, the caller must treat the node as one that may be
+   * promoted.
+   *
+   * <p>Why {@code wait => false} and a poll of our own: with {@code wait => true} the server checks
+   * for the end of recovery only every 100 ms (WAITS_PER_SECOND in xlogfuncs.c), while promotion
+   * itself takes tens of ms; and reading the result on the same session needs no new login.
+   */
+  private final class PromoteSession implements java.util.concurrent.Callable<SessionEnd> {
+    private static final int WAITING = 0;
+    private static final int SENDING = 1;
+    private static final int CALLED_OFF = 2;
+
+    private final NodeEndpoint node;
+    private final long endNanos;
+    private final AtomicInteger state = new AtomicInteger(WAITING);
+    private final java.util.concurrent.CompletableFuture<Long> go =
+        new java.util.concurrent.CompletableFuture<>();
+    private final AtomicReference<Connection> open = new AtomicReference<>();
+
+    PromoteSession(NodeEndpoint node, long endNanos) {
+      this.node = node;
+      this.endNanos = endNanos;
     }
-    try {
-      return f.get(budget.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      abort(open.get());
-      return new PromoteCall(false, "no answer within " + budget, false, true);
-    } catch (ExecutionException e) {
-      return new PromoteCall(false, NodeQueries.describe(e.getCause()), false, true);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new PromoteCall(false, "interrupted", false, true);
+
+    /** Lets the session send pg_promote for a standby seen on {@code timeline}. */
+    void go(long timeline) {
+      go.complete(timeline);
+    }
+
+    /** Stops a session that has not sent pg_promote; true when it never will. */
+    boolean callOff() {
+      if (state.compareAndSet(WAITING, CALLED_OFF)) {
+        go.cancel(false);
+        abort(open.get());
+        return true;
+      }
+      return state.get() == CALLED_OFF;
+    }
+
+    /** The session's end, or at {@code untilNanos} the end as the caller can tell it. */
+    SessionEnd await(Future<SessionEnd> running, long untilNanos) {
+      try {
+        return running.get(Math.max(0, untilNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        if (callOff()) {
+          return SessionEnd.of(
+              SessionKind.NOT_SENT, "no session within the promotion timeout; never sent");
+        }
+        abort(open.get());
+        return SessionEnd.of(SessionKind.LOST, "no answer from the session before the timeout");
+      } catch (ExecutionException e) {
+        // call() turns SQL errors into values: anything here is a bug, reported rather than lost.
+        log.error("event=promote_session_bug node={}", node.name(), e.getCause());
+        return callOff()
+            ? SessionEnd.of(SessionKind.NOT_SENT, NodeQueries.describe(e.getCause()))
+            : SessionEnd.of(SessionKind.LOST, NodeQueries.describe(e.getCause()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return callOff()
+            ? SessionEnd.of(SessionKind.NOT_SENT, "interrupted")
+            : SessionEnd.of(SessionKind.LOST, "interrupted");
+      }
+    }
+
+    @Override
+    public SessionEnd call() {
+      Duration budget =
+          Duration.ofNanos(Math.max(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
+      try (Connection c = ProbeConnections.open(node, budget)) {
+        open.set(c);
+        long timelineBefore;
+        try {
+          timelineBefore = go.get();
+        } catch (java.util.concurrent.CancellationException | ExecutionException e) {
+          return SessionEnd.of(SessionKind.NOT_SENT, "called off");
+        }
+        if (!state.compareAndSet(WAITING, SENDING)) {
+          return SessionEnd.of(SessionKind.NOT_SENT, "called off");
+        }
+        boolean notInRecovery = false;
+        String status;
+        try (Statement s = c.createStatement();
+            ResultSet rs = s.executeQuery("SELECT pg_promote(wait => false)")) {
+          rs.next();
+          // false: older servers could not signal the postmaster (now an error); wait and see.
+          status = rs.getBoolean(1) ? "sent" : "returned false";
+        } catch (SQLException e) {
+          String sqlState = e.getSQLState();
+          if ("42501".equals(sqlState)) {
+            // insufficient_privilege: checked before the promote signal file is written.
+            return SessionEnd.of(SessionKind.NOT_SENT, NodeQueries.describe(e));
+          }
+          // 55000 object_not_in_prerequisite_state: "recovery is not in progress".
+          notInRecovery = "55000".equals(sqlState);
+          if (!notInRecovery) {
+            return SessionEnd.of(
+                sqlState == null || sqlState.startsWith("08")
+                    ? SessionKind.LOST
+                    : SessionKind.SEND_FAILED,
+                NodeQueries.describe(e));
+          }
+          status = NodeQueries.describe(e);
+        }
+        return confirm(c, timelineBefore, status, notInRecovery);
+      } catch (SQLException | RuntimeException e) {
+        return callOff()
+            ? SessionEnd.of(SessionKind.NOT_SENT, NodeQueries.describe(e))
+            : new SessionEnd(SessionKind.LOST, Optional.empty(), NodeQueries.describe(e), false);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return callOff()
+            ? SessionEnd.of(SessionKind.NOT_SENT, "interrupted")
+            : SessionEnd.of(SessionKind.LOST, "interrupted");
+      }
+    }
+
+    /** Reads role and timeline with the probe's own query until promoted or the timeout. */
+    private SessionEnd confirm(
+        Connection c, long timelineBefore, String status, boolean notInRecovery) {
+      Observation last;
+      while (true) {
+        try {
+          last = NodeQueries.observe(c);
+        } catch (SQLException e) {
+          return new SessionEnd(
+              SessionKind.LOST, Optional.empty(), NodeQueries.describe(e), notInRecovery);
+        }
+        if (last.role() == Role.PRIMARY
+            && last.timeline().isPresent()
+            && last.timeline().getAsLong() > timelineBefore) {
+          return new SessionEnd(SessionKind.CONFIRMED, Optional.of(last), null, notInRecovery);
+        }
+        long left = endNanos - System.nanoTime();
+        if (left <= 0) {
+          return new SessionEnd(SessionKind.UNCONFIRMED, Optional.of(last), status, notInRecovery);
+        }
+        LockSupport.parkNanos(Math.min(CONFIRM_POLL_NANOS, left));
+      }
     }
   }
 

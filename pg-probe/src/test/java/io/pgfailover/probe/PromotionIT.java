@@ -1,14 +1,19 @@
 package io.pgfailover.probe;
 
 import static io.pgfailover.probe.TestNodes.endpoint;
+import static io.pgfailover.probe.TestNodes.execute;
 import static io.pgfailover.probe.TestNodes.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgfailover.probe.PromotionResult.Outcome;
+import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
+import io.pgfailover.testsupport.pg.ProcessLauncher;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterAll;
@@ -74,28 +79,110 @@ class PromotionIT {
   @Test
   void failoverPromotionAdvancesTheTimelineAndASecondPromotionIsANoOp() throws Exception {
     PgNode standby = pg.standby();
+    // Tests that promote run in any order, each one timeline further.
+    long timeline = probe.probe(endpoint(standby)).timeline().orElseThrow();
     pg.killPrimary();
 
     PromotionResult first = probe.promote(endpoint(standby), Duration.ofSeconds(30));
     ProbeResult after = probe.probe(endpoint(standby));
 
     assertEquals(Outcome.PROMOTED, first.outcome(), first.toString());
-    assertEquals(OptionalLong.of(1), first.timelineBefore());
-    assertEquals(OptionalLong.of(2), first.timelineAfter());
+    assertEquals(OptionalLong.of(timeline), first.timelineBefore());
+    assertEquals(OptionalLong.of(timeline + 1), first.timelineAfter());
     assertEquals(Role.PRIMARY, after.role());
-    assertEquals(OptionalLong.of(2), after.timeline());
+    assertEquals(OptionalLong.of(timeline + 1), after.timeline());
 
     PromotionResult second = probe.promote(endpoint(standby), Duration.ofSeconds(30));
     assertEquals(Outcome.ALREADY_PRIMARY, second.outcome(), second.toString());
-    assertEquals(OptionalLong.of(2), second.timelineBefore());
-    assertEquals(OptionalLong.of(2), second.timelineAfter());
+    assertEquals(OptionalLong.of(timeline + 1), second.timelineBefore());
+    assertEquals(OptionalLong.of(timeline + 1), second.timelineAfter());
 
-    // The old primary, re-made from the new one, follows timeline 2 (read from its WAL receiver).
+    // The old primary, re-made from the new one, follows the new timeline (read from its WAL
+    // receiver).
     pg.refreshRoles();
     pg.recreateStandby();
     ProbeResult newStandby = probe.probe(endpoint(pg.standby()));
     assertEquals(Role.STANDBY, newStandby.role(), newStandby.toString());
-    assertEquals(OptionalLong.of(2), newStandby.timeline());
+    assertEquals(OptionalLong.of(timeline + 1), newStandby.timeline());
     assertEquals(standby.port(), newStandby.walReceiver().orElseThrow().senderPort());
+  }
+
+  @Test
+  void aPromotionRefusedForLackOfPrivilegeStartsNothing() throws Exception {
+    // Every probe right (pg_monitor), but not EXECUTE on pg_promote.
+    execute(
+        pg.primary(),
+        "DROP ROLE IF EXISTS pgfo_no_promote",
+        "CREATE ROLE pgfo_no_promote LOGIN PASSWORD 'no-promote-pw'",
+        "GRANT pg_monitor TO pgfo_no_promote");
+    PgNode standby = pg.standby();
+    NodeEndpoint unprivileged =
+        NodeEndpoint.of(
+            "pg-" + standby.name(),
+            standby.host(),
+            standby.port(),
+            "postgres",
+            "pgfo_no_promote",
+            PasswordSource.literal("no-promote-pw"));
+    Waits.until(
+        "the role to reach the standby",
+        Duration.ofSeconds(30),
+        () -> probe.probe(unprivileged).reachable());
+
+    PromotionResult r = probe.promote(unprivileged, Duration.ofSeconds(10));
+
+    assertEquals(Outcome.NOT_STARTED, r.outcome(), r.toString());
+    assertFalse(r.mayHavePromoted());
+    String error = r.error().orElseThrow();
+    assertTrue(
+        error.startsWith("pg_promote on pg-" + standby.name() + " failed: SQLSTATE 42501"), error);
+    assertEquals(probe.probe(endpoint(standby)).timeline(), r.timelineBefore());
+    assertEquals("t", query(standby, "SELECT pg_is_in_recovery()"), "still a standby");
+    assertFalse(
+        java.nio.file.Files.exists(standby.dataDir().resolve("promote.signal")),
+        "no promote signal left behind");
+  }
+
+  @Test
+  void aPromotionNotConfirmedInTimeIsFailedAndMayStillComplete() throws Exception {
+    PgNode standby = pg.standby();
+    long timeline = probe.probe(endpoint(standby)).timeline().orElseThrow();
+    long startup =
+        Long.parseLong(
+            query(standby, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'"));
+    pg.killPrimary();
+    // The startup process ends recovery; stopped, it cannot act on the promote signal.
+    ProcessLauncher.signal("STOP", List.of(startup));
+    PromotionResult unconfirmed;
+    try {
+      unconfirmed = probe.promote(endpoint(standby), Duration.ofSeconds(1));
+    } finally {
+      ProcessLauncher.signal("CONT", List.of(startup));
+    }
+
+    assertEquals(Outcome.FAILED, unconfirmed.outcome(), unconfirmed.toString());
+    assertTrue(unconfirmed.mayHavePromoted());
+    assertEquals(OptionalLong.of(timeline), unconfirmed.timelineBefore());
+    assertEquals(OptionalLong.of(timeline), unconfirmed.timelineAfter(), "last seen a standby");
+    String error = unconfirmed.error().orElseThrow();
+    assertTrue(
+        error.startsWith(
+            "promotion of pg-" + standby.name() + " not confirmed within PT1S (pg_promote: sent;"),
+        error);
+    assertTrue(
+        error.contains("last seen: role STANDBY timeline OptionalLong[" + timeline + "]"), error);
+    assertTrue(error.endsWith("it may still complete: probe the node before acting again"), error);
+
+    // As FAILED warns: once the startup process runs again, the sent promotion completes.
+    Waits.until(
+        "the unconfirmed promotion to complete",
+        Duration.ofSeconds(30),
+        () -> probe.probe(endpoint(standby)).isPrimary());
+    PromotionResult again = probe.promote(endpoint(standby), Duration.ofSeconds(10));
+    assertEquals(Outcome.ALREADY_PRIMARY, again.outcome(), again.toString());
+    assertEquals(OptionalLong.of(timeline + 1), again.timelineAfter());
+
+    pg.refreshRoles();
+    pg.recreateStandby();
   }
 }

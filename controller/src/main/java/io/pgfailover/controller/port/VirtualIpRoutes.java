@@ -16,8 +16,10 @@ public interface VirtualIpRoutes {
   /**
    * Point the virtual-IP route of each of {@code routeTables} (configured tables) at {@code
    * targetId}: tables already right are not written, the rest are replaced (or created when
-   * allowed), then all are read back and verified. Idempotent; ok only when every one of them ends
-   * on the target. {@code fields.api_calls} counts the EC2 calls made.
+   * allowed), then all are read back and verified. The check may be the last {@link #read} (it
+   * saves a round trip when the loop has just read the routes); the read-back covers any table that
+   * changed since. Idempotent; ok only when every one of them ends on the target. {@code
+   * fields.api_calls} counts the EC2 calls made.
    */
   StepResult pointAt(String targetId, List<String> routeTables);
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,13 @@ final class Ec2Routes implements VirtualIpRoutes {
 
   private final ControllerConfig config;
   private final RouteTables tables;
+
+  /**
+   * The routes as {@link #read} last saw them, for the next {@link #pointAt} to use as its check
+   * (the loop reads the routes when it finds no primary, so a failover's switch starts from this
+   * loop's read); empty once a switch may have changed them.
+   */
+  private final AtomicReference<Map<String, RouteState>> lastRead = new AtomicReference<>(Map.of());
 
   Ec2Routes(ControllerConfig config, AwsClients clients) {
     this.config = config;
@@ -34,14 +42,14 @@ final class Ec2Routes implements VirtualIpRoutes {
     try {
       List<VirtualIpRoute> out = new ArrayList<>();
       // The loop reads every interval (or every routeRefresh): retrying longer than one interval
-      // only stalls
-      // the loop during an EC2 brownout, while the next loop retries anyway.
-      tables
-          .readRoutes(config.virtualIp(), config.routeTables(), config.probe().interval())
-          .values()
-          .forEach(r -> out.add(state(r)));
+      // only stalls the loop during an EC2 brownout, while the next loop retries anyway.
+      Map<String, RouteState> read =
+          tables.readRoutes(config.virtualIp(), config.routeTables(), config.probe().interval());
+      lastRead.set(Map.copyOf(read));
+      read.values().forEach(r -> out.add(state(r)));
       return out;
     } catch (AwsCallException e) {
+      lastRead.set(Map.of());
       log.warn("event=route_read_failed kind={} error=\"{}\"", e.kind(), e.getMessage());
       return config.routeTables().stream()
           .map(t -> VirtualIpRoute.of(t, VirtualIpRoute.Status.UNKNOWN))
@@ -67,12 +75,16 @@ final class Ec2Routes implements VirtualIpRoutes {
 
   @Override
   public StepResult pointAt(String targetId, List<String> routeTables) {
+    // Whatever the outcome, the routes may have changed: the next switch reads them first unless
+    // the loop has read them again.
+    Map<String, RouteState> seen = lastRead.getAndSet(Map.of());
     return result(
         tables.pointRoute(
             config.virtualIp(),
             routeTables,
             RouteTarget.parse(targetId),
-            config.createRouteIfMissing()));
+            config.createRouteIfMissing(),
+            seen));
   }
 
   /**

@@ -102,6 +102,18 @@ class FailoverIT {
             "action_started:point_routes",
             "action_finished:point_routes"),
         order);
+    JsonNode switched =
+        events.stream()
+            .filter(e -> e.path("event").asText().equals("action_finished"))
+            .filter(e -> e.path("action").asText().equals("point_routes"))
+            .findFirst()
+            .orElseThrow();
+    int tables = c.routeTargets().size();
+    assertEquals(
+        tables + 1,
+        switched.path("api_calls").asInt(),
+        "the loop's read stood for the switch's first read: a replace per table, one read back: "
+            + switched);
 
     c.awaitDecision(
         "a healthy loop on the new primary",
