@@ -334,9 +334,11 @@ class ActuatorTest {
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
     EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
     io.pgfailover.controller.lease.Leadership a =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+        io.pgfailover.controller.lease.Leadership.of(
+            lease, store.store(), nanos::get, nanos::addAndGet, events);
     io.pgfailover.controller.lease.Leadership b =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+        io.pgfailover.controller.lease.Leadership.of(
+            lease, store.store(), nanos::get, nanos::addAndGet, events);
     a.tick();
     b.tick();
     nanos.addAndGet(Duration.ofSeconds(10).toNanos()); // a frozen past its lease; b takes over
@@ -383,9 +385,11 @@ class ActuatorTest {
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
     EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
     io.pgfailover.controller.lease.Leadership a =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+        io.pgfailover.controller.lease.Leadership.of(
+            lease, store.store(), nanos::get, nanos::addAndGet, events);
     io.pgfailover.controller.lease.Leadership b =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+        io.pgfailover.controller.lease.Leadership.of(
+            lease, store.store(), nanos::get, nanos::addAndGet, events);
     a.tick();
     b.tick();
     duringCatchUp =
