@@ -268,8 +268,8 @@ public final class Leadership {
 
   /**
    * Between ticks, while following: one read of the item; a renewal id not seen before starts the
-   * count from when this read returned. Anything else (a free or released item, the store not
-   * answering) is left to the next tick, and no read here takes the lease.
+   * count from when this read returned. A failed read only marks the store unreachable (it extends
+   * nothing); a free or released item is left to the next tick, and no read here takes the lease.
    */
   public void watch() {
     long ticket;

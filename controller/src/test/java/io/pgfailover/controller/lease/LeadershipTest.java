@@ -17,14 +17,7 @@ import org.junit.jupiter.api.Test;
  * explicit. Duration 10 s, renewal every 2 s, acting window 8 s (safety margin 2 s).
  */
 class LeadershipTest {
-  static final LeaseConfig CONFIG =
-      new LeaseConfig(
-          "t",
-          "ctl",
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(2),
-          Duration.ofSeconds(1),
-          Duration.ofSeconds(2));
+  static final LeaseConfig CONFIG = MemoryLeaseStoreAccess.CONFIG;
 
   final MemoryLeaseStore store = new MemoryLeaseStore();
   final AtomicLong nanos = new AtomicLong(1_000_000_000L);

@@ -178,29 +178,19 @@ class ControlLoopTest {
   void theIterationThatTakesTheLeaseOverActsOnItsFailover() throws Exception {
     ScriptedCluster c = new ScriptedCluster(dir, "");
     c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1)); // pg-a, the primary, is gone
-    io.pgfailover.controller.config.LeaseConfig lease =
-        new io.pgfailover.controller.config.LeaseConfig(
-            "t",
-            "ctl",
-            Duration.ofSeconds(10),
-            Duration.ofSeconds(2),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(2));
     io.pgfailover.controller.lease.MemoryLeaseStoreAccess store =
         new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
-    io.pgfailover.controller.lease.Leadership gone =
-        io.pgfailover.controller.lease.Leadership.of(
-            lease, store.store(), nanos::get, nanos::addAndGet, null);
-    io.pgfailover.controller.lease.Leadership follower =
-        io.pgfailover.controller.lease.Leadership.of(
-            lease, store.store(), nanos::get, nanos::addAndGet, null);
+    io.pgfailover.controller.lease.Leadership gone = store.controller(nanos, null);
+    io.pgfailover.controller.lease.Leadership follower = store.controller(nanos, null);
     gone.tick(); // leads, then is cut off with the primary
     Duration interval = c.config.probe().interval();
     Duration ahead = c.config.probe().timeout();
     try (ControlLoop loop = c.loop(io.pgfailover.controller.port.NodeAgents.none(), follower)) {
       LoopReport report = loop.runOnce(); // first sees the leader's renewal id
-      long due = nanos.get() + lease.duration().toNanos();
+      long due =
+          nanos.get()
+              + io.pgfailover.controller.lease.MemoryLeaseStoreAccess.CONFIG.duration().toNanos();
       long started;
       do {
         assertTrue(
