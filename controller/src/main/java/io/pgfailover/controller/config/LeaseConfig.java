@@ -28,6 +28,19 @@ public record LeaseConfig(
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(1);
   public static final Duration DEFAULT_SAFETY_MARGIN = Duration.ofSeconds(2);
 
+  /** The shortest {@link #watchInterval}: a follower reads the item at most 4 times a second. */
+  public static final Duration MIN_WATCH_INTERVAL = Duration.ofMillis(250);
+
+  /**
+   * How often a follower reads the item between its loops: a quarter of {@code renewInterval}, so
+   * that it sees a renewal within a fraction of the interval (a takeover counts from that
+   * sighting), and no more often than {@link #MIN_WATCH_INTERVAL}.
+   */
+  public Duration watchInterval() {
+    Duration quarter = renewInterval.dividedBy(4);
+    return quarter.compareTo(MIN_WATCH_INTERVAL) < 0 ? MIN_WATCH_INTERVAL : quarter;
+  }
+
   /** How long a leader may act after the renewal it sent last: {@code duration − safetyMargin}. */
   public Duration actingWindow() {
     return duration.minus(safetyMargin);

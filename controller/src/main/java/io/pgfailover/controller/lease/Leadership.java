@@ -9,6 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Which controller of the pair may act: the holder of the lease in the {@link LeaseStore}. The loop
  * calls {@link #tick} once per iteration (renew, or watch and take over) and {@link
- * #beforeMutating} before every action that changes PostgreSQL or AWS.
+ * #beforeMutating} before every action that changes PostgreSQL or AWS; while it runs, {@link
+ * #watchInBackground} also reads the item every {@link LeaseConfig#watchInterval} as long as this
+ * controller follows, so that it sees each renewal within a fraction of a second rather than up to
+ * a loop later.
  *
  * <p>Why two controllers can never both act (times are each host's own monotonic clock, never
  * compared):
@@ -31,7 +37,10 @@ import org.slf4j.LoggerFactory;
  *       seeing that id unchanged for a full {@code duration} counted from when its read
  *       <em>returned</em> — which is after the write took effect, so after s. So it takes over at s
  *       + duration at the earliest: at least {@code safetyMargin} after the old leader stopped
- *       acting.
+ *       acting. Reading more often (the loop's tick and the background watch) only moves that first
+ *       sighting closer to s, never before it: a failed read changes nothing, and an answer older
+ *       than one already counted is dropped. The take is sent at first sighting + duration (the
+ *       tick waits for that moment when it is near), not at the next loop after it.
  *   <li>If the leader renewed in between, the renewal id changed and the take fails its condition.
  *       If the follower took over first, the token grew, and the leader's renewal before its next
  *       action fails its condition: a leader frozen past its lease (GC pause, stopped VM) that
@@ -112,7 +121,16 @@ public final class Leadership {
   private final LeaseStore store;
   private final String me;
   private final LongSupplier nanos;
+  private final Pause pause;
   private final EventLog events;
+
+  /**
+   * Reads are numbered when they start; an answer is counted only if no read started later was
+   * counted before it (the tick and the background watch read concurrently).
+   */
+  private long readsStarted;
+
+  private long readCounted;
 
   // Written under this object's lock; volatile so that status and the leader check read it
   // without waiting for a store call in progress.
@@ -132,28 +150,47 @@ public final class Leadership {
       LeaseStore store,
       String me,
       LongSupplier nanos,
+      Pause pause,
       EventLog events) {
     this.config = config;
     this.store = store;
     this.me = me;
     this.nanos = nanos;
+    this.pause = pause;
     this.events = events;
+  }
+
+  /** Waits on the clock a {@link Leadership} counts with; tests move their own clock instead. */
+  @FunctionalInterface
+  public interface Pause {
+    void nanos(long nanos) throws InterruptedException;
+  }
+
+  /** The background watch ({@link #watchInBackground}); closing it stops the reads. */
+  public interface Watch extends AutoCloseable {
+    @Override
+    void close();
   }
 
   /** Single-controller mode: no lease, every action permitted, as before the pair existed. */
   public static Leadership single() {
-    return new Leadership(Optional.empty(), null, "single", System::nanoTime, null);
+    return new Leadership(Optional.empty(), null, "single", System::nanoTime, n -> {}, null);
+  }
+
+  /** On the host's monotonic clock: what the daemon uses. */
+  public static Leadership of(LeaseConfig config, LeaseStore store, EventLog events) {
+    return of(config, store, System::nanoTime, TimeUnit.NANOSECONDS::sleep, events);
   }
 
   /**
-   * @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}; tests advance their
-   *     own)
+   * @param nanos a monotonic clock in nanoseconds (tests advance their own)
+   * @param pause waits that many nanoseconds of {@code nanos} (tests advance their clock)
    */
   public static Leadership of(
-      LeaseConfig config, LeaseStore store, LongSupplier nanos, EventLog events) {
+      LeaseConfig config, LeaseStore store, LongSupplier nanos, Pause pause, EventLog events) {
     // A process id per start: a restarted controller is a new owner and waits like any follower.
     String me = config.controller() + "/" + UUID.randomUUID().toString().substring(0, 8);
-    return new Leadership(Optional.of(config), store, me, nanos, events);
+    return new Leadership(Optional.of(config), store, me, nanos, pause, events);
   }
 
   public boolean paired() {
@@ -164,11 +201,17 @@ public final class Leadership {
     return me;
   }
 
+  /** {@link #tick(Duration)} without waiting for a takeover. */
+  public void tick() {
+    tick(Duration.ZERO);
+  }
+
   /**
-   * Once per loop: a leader renews when due; a follower watches the item and takes over when it
-   * may.
+   * Once per loop: a leader renews when due; a follower reads the item and takes over when it may.
+   * A takeover due within {@code mayWait} is waited for and made then, so that the loop acts on it
+   * in this iteration rather than the next.
    */
-  public synchronized void tick() {
+  public synchronized void tick(Duration mayWait) {
     if (config.isEmpty()) {
       return;
     }
@@ -184,6 +227,7 @@ public final class Leadership {
         return;
       }
     }
+    long ticket = ++readsStarted;
     Optional<Lease> item;
     try {
       item = store.read();
@@ -194,12 +238,8 @@ public final class Leadership {
     }
     long seenAt =
         nanos.getAsLong(); // after the read returned: after the write it shows took effect
-    item.ifPresent(
-        l -> {
-          lastToken = Math.max(lastToken, l.token());
-          publishedToken = lastToken;
-          holder = l.released() ? Optional.empty() : Optional.of(l.owner());
-        });
+    readCounted = ticket;
+    noted(item);
     if (item.isEmpty() || item.get().released()) {
       take(item, item.isEmpty() ? "no lease yet" : "released by " + item.get().owner());
     } else if (item.get().owner().equals(me)) {
@@ -207,16 +247,15 @@ public final class Leadership {
       // proves we
       // hold it and starts a fresh window; until then we do not lead.
       renewNow(item.get().token());
-    } else if (standing instanceof Watching watched
-        && watched.lease().renewal().equals(item.get().renewal())
-        && watched.lease().token() == item.get().token()) {
-      Duration wait = max(c.duration(), item.get().duration());
-      if (seenAt - watched.firstSeenNanos() >= wait.toNanos()) {
+    } else if (standing instanceof Watching watched && sameRenewal(watched, item.get())) {
+      long due = watched.firstSeenNanos() + max(c.duration(), item.get().duration()).toNanos();
+      if (due - seenAt <= mayWait.toNanos() && waitUntil(due)) {
+        // The take's condition is the renewal id read: a renewal during the wait makes it fail.
         take(
             item,
             item.get().owner()
                 + " did not renew for "
-                + Duration.ofNanos(seenAt - watched.firstSeenNanos()).toMillis()
+                + Duration.ofNanos(nanos.getAsLong() - watched.firstSeenNanos()).toMillis()
                 + " ms");
       } else {
         detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
@@ -224,6 +263,107 @@ public final class Leadership {
     } else {
       moveTo(new Watching(item.get(), seenAt));
       detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
+    }
+  }
+
+  /**
+   * Between ticks, while following: one read of the item; a renewal id not seen before starts the
+   * count from when this read returned. A failed read only marks the store unreachable (it extends
+   * nothing); a free or released item is left to the next tick, and no read here takes the lease.
+   */
+  public void watch() {
+    long ticket;
+    synchronized (this) {
+      if (config.isEmpty() || !(standing instanceof Watching)) {
+        return;
+      }
+      ticket = ++readsStarted;
+    }
+    // Not under the lock: the tick, the status and an action's check do not wait for this read.
+    Optional<Lease> item;
+    try {
+      item = store.read();
+    } catch (LeaseStore.Unavailable e) {
+      synchronized (this) {
+        unreachable(e);
+      }
+      return;
+    }
+    long seenAt = nanos.getAsLong(); // after the read returned, as in tick
+    synchronized (this) {
+      storeReachable = true;
+      if (ticket < readCounted) {
+        return; // a read that started later was counted already: this answer may be older
+      }
+      readCounted = ticket;
+      noted(item);
+      if (standing instanceof Watching watched
+          && item.isPresent()
+          && !item.get().released()
+          && !item.get().owner().equals(me)
+          && !sameRenewal(watched, item.get())) {
+        moveTo(new Watching(item.get(), seenAt));
+        detail = "following " + item.get().owner() + " (token " + item.get().token() + ")";
+      }
+    }
+  }
+
+  /**
+   * Runs {@link #watch} every {@link LeaseConfig#watchInterval} on a daemon thread until closed
+   * (nothing in single mode).
+   */
+  public Watch watchInBackground() {
+    if (config.isEmpty()) {
+      return () -> {};
+    }
+    long every = config.get().watchInterval().toNanos();
+    ScheduledExecutorService reader =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "lease-watch");
+              t.setDaemon(true);
+              return t;
+            });
+    reader.scheduleWithFixedDelay(
+        () -> {
+          try {
+            watch();
+          } catch (RuntimeException e) {
+            // A bug, not an outage: a thrown task would silently end the schedule.
+            log.error("event=lease_watch_bug error=\"{}\"", e.toString(), e);
+          }
+        },
+        every,
+        every,
+        TimeUnit.NANOSECONDS);
+    return reader::shutdownNow;
+  }
+
+  private static boolean sameRenewal(Watching watched, Lease item) {
+    return watched.lease().renewal().equals(item.renewal())
+        && watched.lease().token() == item.token();
+  }
+
+  /** The holder and the highest token a read showed. */
+  private void noted(Optional<Lease> item) {
+    item.ifPresent(
+        l -> {
+          lastToken = Math.max(lastToken, l.token());
+          publishedToken = lastToken;
+          holder = l.released() ? Optional.empty() : Optional.of(l.owner());
+        });
+  }
+
+  /** Waits until {@code due} on this controller's clock; false if interrupted first. */
+  private boolean waitUntil(long due) {
+    try {
+      for (long left = due - nanos.getAsLong(); left > 0; left = due - nanos.getAsLong()) {
+        pause.nanos(left);
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 

@@ -191,6 +191,12 @@ public final class ControlLoop implements AutoCloseable {
     started.put("timeline_from", startReport.seededFrom());
     events.append("controller_started", started);
     reportStart();
+    try (Leadership.Watch watch = leadership.watchInBackground()) {
+      loop(keepGoing);
+    }
+  }
+
+  private void loop(BooleanSupplier keepGoing) throws InterruptedException {
     while (keepGoing.getAsBoolean()) {
       Instant start = clock.instant();
       try {
@@ -206,7 +212,8 @@ public final class ControlLoop implements AutoCloseable {
       // A follower wakes when the leader's lease may be taken over, not up to one interval later;
       // one probe timeout earlier, so that the observation a takeover acts on (which waits out a
       // probe timeout when the old primary is cut off with its controller) is taken while the
-      // lease runs out rather than after (runOnce observes before it ticks the lease).
+      // lease runs out rather than after: runOnce observes, then its tick waits for the takeover
+      // and the loop decides and acts on it in the same iteration.
       Optional<Duration> takeover = leadership.takeoverDueIn().map(this::observeAhead);
       if (takeover.isPresent() && takeover.get().compareTo(left) < 0) {
         left = takeover.get();
@@ -227,12 +234,14 @@ public final class ControlLoop implements AutoCloseable {
   /**
    * One observe → decide → act iteration; serves at most one pending operator request. The lease is
    * ticked after observing: a follower that takes it over acts on an observation it took while the
-   * old lease ran out (the acting window is checked again before every action anyway).
+   * old lease ran out (the acting window is checked again before every action anyway). The tick
+   * waits up to a probe timeout for a takeover due by then (the loop woke that much ahead of it),
+   * so that this iteration decides and acts as the new leader.
    */
   public synchronized LoopReport runOnce() {
     Pending pending = requests.poll();
     Snapshot snapshot = observe();
-    leadership.tick();
+    leadership.tick(config.probe().timeout());
     // A single controller always leads: the gauge says who acts, pair or not.
     metrics.gauge(
         "pgfailover_leader",

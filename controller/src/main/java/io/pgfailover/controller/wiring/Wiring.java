@@ -77,8 +77,7 @@ public final class Wiring {
     Ports ports = purpose.watchesNat ? backends.ports() : backends.ports().withoutNat();
     Leadership leadership =
         purpose.leases && config.lease().isPresent() && backends.leaseStore().isPresent()
-            ? Leadership.of(
-                config.lease().get(), backends.leaseStore().get(), System::nanoTime, events)
+            ? Leadership.of(config.lease().get(), backends.leaseStore().get(), events)
             : Leadership.single();
     return new ControlLoop(config, ports, events, metrics, clock, leadership);
   }

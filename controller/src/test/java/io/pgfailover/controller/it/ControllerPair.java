@@ -188,8 +188,7 @@ final class ControllerPair implements AutoCloseable {
 
     ControlLoop start() {
       LeaseStore store = new FreezableStore(backends.leaseStore().orElseThrow());
-      Leadership leadership =
-          Leadership.of(config.lease().orElseThrow(), store, System::nanoTime, events);
+      Leadership leadership = Leadership.of(config.lease().orElseThrow(), store, events);
       loop =
           new ControlLoop(
               config,

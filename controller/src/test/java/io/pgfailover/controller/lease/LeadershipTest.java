@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgfailover.controller.config.LeaseConfig;
 import io.pgfailover.controller.lease.Leadership.Role;
+import io.pgfailover.controller.port.LeaseStore.Lease;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,19 +17,12 @@ import org.junit.jupiter.api.Test;
  * explicit. Duration 10 s, renewal every 2 s, acting window 8 s (safety margin 2 s).
  */
 class LeadershipTest {
-  static final LeaseConfig CONFIG =
-      new LeaseConfig(
-          "t",
-          "ctl",
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(2),
-          Duration.ofSeconds(1),
-          Duration.ofSeconds(2));
+  static final LeaseConfig CONFIG = MemoryLeaseStoreAccess.CONFIG;
 
   final MemoryLeaseStore store = new MemoryLeaseStore();
   final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-  final Leadership a = Leadership.of(CONFIG, store, nanos::get, null);
-  final Leadership b = Leadership.of(CONFIG, store, nanos::get, null);
+  final Leadership a = Leadership.of(CONFIG, store, nanos::get, nanos::addAndGet, null);
+  final Leadership b = Leadership.of(CONFIG, store, nanos::get, nanos::addAndGet, null);
 
   void advance(long ms) {
     nanos.addAndGet(Duration.ofMillis(ms).toNanos());
@@ -219,5 +213,214 @@ class LeadershipTest {
         Leadership.TRANSITIONS.get(Leadership.State.HOLDING).contains(Leadership.State.WATCHING),
         "a holder that loses the lease seeks before it watches anyone");
     assertEquals(Leadership.State.SEEKING, a.state(), "a new controller seeks");
+  }
+
+  @Test
+  void aFollowerCountsFromARenewalItsWatchSawBetweenTicks() {
+    a.tick();
+    b.tick(); // b follows a's first renewal id
+    advance(2_000);
+    a.tick(); // a renews: a new id
+    advance(CONFIG.watchInterval().toMillis());
+    b.watch(); // a watch interval later b has seen it, without waiting for its next tick
+    assertEquals(
+        CONFIG.duration(),
+        b.takeoverDueIn().orElseThrow(),
+        "the count restarted at the watch's read, not at a later tick");
+    advance(CONFIG.duration().toMillis() - 1); // a dies; b's ticks read the same id meanwhile
+    b.tick();
+    assertEquals(Role.FOLLOWER, b.view().role());
+    advance(1);
+    b.tick();
+    assertEquals(Role.LEADER, b.view().role());
+  }
+
+  @Test
+  void aWatchNeitherTakesOverNorCountsAFailedRead() {
+    a.tick();
+    b.tick();
+    advance(CONFIG.duration().toMillis());
+    b.watch(); // due, but only a tick takes over
+    assertEquals(Leadership.State.WATCHING, b.state());
+    assertEquals(List.of("take " + a.me() + " 1"), store.writes);
+    store.unreachable = true;
+    b.watch();
+    assertEquals(Role.UNKNOWN, b.view().role(), "a failed read is not a sighting");
+    store.unreachable = false;
+    b.tick();
+    assertEquals(Role.LEADER, b.view().role(), "the count from the last sighting still holds");
+  }
+
+  @Test
+  void aWatchAnswerOlderThanATicksIsDropped() {
+    a.tick();
+    b.tick();
+    Leadership watched =
+        Leadership.of(CONFIG, new AnswerLate(), nanos::get, nanos::addAndGet, null);
+    watched.tick(); // follows a's first id
+    late =
+        () -> { // after the watch's read returned the first id, and before it is counted:
+          advance(2_000);
+          a.tick(); // a renews
+          advance(100);
+          watched.tick(); // the tick sees the new id and starts the count here
+        };
+    watched.watch(); // answers the first id, which is older than what the tick counted
+    advance(CONFIG.duration().toMillis() - 1); // a dies
+    watched.tick();
+    assertEquals(
+        Duration.ofMillis(1),
+        watched.takeoverDueIn().orElseThrow(),
+        "the count is the tick's: the older answer did not restart it");
+    advance(1);
+    watched.tick();
+    assertEquals(Role.LEADER, watched.view().role());
+  }
+
+  /** Runs {@link #late} (once) after a read returned and before its caller sees the answer. */
+  Runnable late;
+
+  final class AnswerLate implements io.pgfailover.controller.port.LeaseStore {
+    @Override
+    public java.util.Optional<Lease> read() {
+      java.util.Optional<Lease> answer = store.read();
+      Runnable r = late;
+      late = null;
+      if (r != null) {
+        r.run();
+      }
+      return answer;
+    }
+
+    @Override
+    public java.util.Optional<Lease> take(
+        java.util.Optional<Lease> seen, String owner, Duration duration) {
+      return store.take(seen, owner, duration);
+    }
+
+    @Override
+    public java.util.Optional<Lease> renew(String owner, long token, Duration duration) {
+      return store.renew(owner, token, duration);
+    }
+
+    @Override
+    public boolean release(String owner, long token) {
+      return store.release(owner, token);
+    }
+  }
+
+  @Test
+  void aTickWaitsForATakeoverDueWithinItsBoundAndMakesIt() {
+    a.tick();
+    b.tick(); // b first sees a's id: takeover due in exactly the duration
+    long firstSeen = nanos.get();
+    advance(CONFIG.duration().toMillis() - 1_000);
+    b.tick(Duration.ofMillis(999));
+    assertEquals(Role.FOLLOWER, b.view().role(), "due in 1000 ms: more than this tick may wait");
+    assertEquals(firstSeen + CONFIG.duration().minusSeconds(1).toNanos(), nanos.get());
+    b.tick(Duration.ofSeconds(1));
+    assertEquals(Role.LEADER, b.view().role(), "this tick takes over: not the next one");
+    assertEquals(
+        firstSeen + CONFIG.duration().toNanos(),
+        nanos.get(),
+        "at the first sighting + duration: not one nanosecond before");
+  }
+
+  @Test
+  void aLeaderThatRenewsWhileTheTickWaitsKeepsTheLease() {
+    a.tick();
+    b.tick();
+    advance(CONFIG.duration().toMillis() - 500);
+    Leadership slow =
+        Leadership.of(
+            CONFIG,
+            store,
+            nanos::get,
+            n -> { // a's renewal lands during the wait
+              nanos.addAndGet(n);
+              a.beforeMutating(false);
+            },
+            null);
+    slow.tick();
+    advance(CONFIG.duration().toMillis() - 500);
+    slow.tick(Duration.ofSeconds(1));
+    assertEquals(Role.FOLLOWER, slow.view().role(), "the take failed its condition");
+    assertEquals(a.me(), store.item().orElseThrow().owner());
+  }
+
+  /**
+   * A leader renewing every loop and dying at a random moment; the follower's watch and ticks at
+   * random phases. The take is never sent before the leader's last write + duration (the old
+   * leader's acting window ends a safety margin before that), and it comes at most a watch interval
+   * after that.
+   */
+  @Test
+  void aTakeoverComesNoEarlierThanTheLastRenewalPlusTheDurationAndAtMostAWatchIntervalLater() {
+    java.util.Random random = new java.util.Random(13);
+    long ms = 1_000_000L;
+    for (int run = 0; run < 200; run++) {
+      MemoryLeaseStore shared = new MemoryLeaseStore();
+      java.util.Map<String, Long> lastWrite = new java.util.HashMap<>();
+      AtomicLong clock = new AtomicLong(1_000_000_000L);
+      io.pgfailover.controller.port.LeaseStore timed =
+          new io.pgfailover.controller.port.LeaseStore() {
+            @Override
+            public java.util.Optional<Lease> read() {
+              return shared.read();
+            }
+
+            @Override
+            public java.util.Optional<Lease> take(
+                java.util.Optional<Lease> seen, String owner, Duration duration) {
+              java.util.Optional<Lease> l = shared.take(seen, owner, duration);
+              l.ifPresent(x -> lastWrite.put(owner, clock.get()));
+              return l;
+            }
+
+            @Override
+            public java.util.Optional<Lease> renew(String owner, long token, Duration duration) {
+              java.util.Optional<Lease> l = shared.renew(owner, token, duration);
+              l.ifPresent(x -> lastWrite.put(owner, clock.get()));
+              return l;
+            }
+
+            @Override
+            public boolean release(String owner, long token) {
+              return shared.release(owner, token);
+            }
+          };
+      Leadership leader = Leadership.of(CONFIG, timed, clock::get, clock::addAndGet, null);
+      Leadership follower = Leadership.of(CONFIG, timed, clock::get, clock::addAndGet, null);
+      leader.tick();
+      long dies = clock.get() + (5_000 + random.nextInt(20_000)) * ms;
+      long loop = CONFIG.renewInterval().toNanos() / 2;
+      long watch = CONFIG.watchInterval().toNanos();
+      long nextLeader = clock.get() + random.nextInt(1_000) * ms;
+      long nextTick = clock.get() + random.nextInt(1_000) * ms;
+      long nextWatch = clock.get() + random.nextInt(500) * ms;
+      while (!follower.leads()) {
+        long leaderNext = nextLeader < dies ? nextLeader : Long.MAX_VALUE;
+        long next = Math.min(leaderNext, Math.min(nextTick, nextWatch));
+        clock.set(Math.max(clock.get(), next));
+        if (next == leaderNext) {
+          leader.tick();
+          nextLeader += loop;
+        } else if (next == nextTick) {
+          follower.tick(Duration.ofNanos(loop)); // the loop wakes this much before a takeover
+          nextTick += loop;
+        } else {
+          follower.watch();
+          nextWatch += watch;
+        }
+      }
+      long taken = lastWrite.get(follower.me());
+      long renewed = lastWrite.get(leader.me());
+      assertTrue(
+          taken - renewed >= CONFIG.duration().toNanos(),
+          "run " + run + ": taken " + (taken - renewed) / ms + " ms after the last renewal");
+      assertTrue(
+          taken - renewed <= CONFIG.duration().plus(CONFIG.watchInterval()).toNanos(),
+          "run " + run + ": taken " + (taken - renewed) / ms + " ms after the last renewal");
+    }
   }
 }

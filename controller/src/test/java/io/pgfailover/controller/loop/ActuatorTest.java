@@ -321,22 +321,12 @@ class ActuatorTest {
 
   @Test
   void aControllerThatLostItsLeaseRunsNoActionAndSaysWhy() throws Exception {
-    io.pgfailover.controller.config.LeaseConfig lease =
-        new io.pgfailover.controller.config.LeaseConfig(
-            "t",
-            "ctl",
-            Duration.ofSeconds(10),
-            Duration.ofSeconds(2),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(2));
     io.pgfailover.controller.lease.MemoryLeaseStoreAccess store =
         new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
     EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
-    io.pgfailover.controller.lease.Leadership a =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
-    io.pgfailover.controller.lease.Leadership b =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+    io.pgfailover.controller.lease.Leadership a = store.controller(nanos, events);
+    io.pgfailover.controller.lease.Leadership b = store.controller(nanos, events);
     a.tick();
     b.tick();
     nanos.addAndGet(Duration.ofSeconds(10).toNanos()); // a frozen past its lease; b takes over
@@ -370,22 +360,12 @@ class ActuatorTest {
   @Test
   void aWriteStopIsNotUndoneByAControllerThatLostTheLeaseMeanwhile() throws Exception {
     catchUpFails = true;
-    io.pgfailover.controller.config.LeaseConfig lease =
-        new io.pgfailover.controller.config.LeaseConfig(
-            "t",
-            "ctl",
-            Duration.ofSeconds(10),
-            Duration.ofSeconds(2),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(2));
     io.pgfailover.controller.lease.MemoryLeaseStoreAccess store =
         new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
     EventLog events = new EventLog(dir.resolve("e.jsonl"), Clock.systemUTC(), "c");
-    io.pgfailover.controller.lease.Leadership a =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
-    io.pgfailover.controller.lease.Leadership b =
-        io.pgfailover.controller.lease.Leadership.of(lease, store.store(), nanos::get, events);
+    io.pgfailover.controller.lease.Leadership a = store.controller(nanos, events);
+    io.pgfailover.controller.lease.Leadership b = store.controller(nanos, events);
     a.tick();
     b.tick();
     duringCatchUp =

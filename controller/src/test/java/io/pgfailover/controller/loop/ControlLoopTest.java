@@ -197,6 +197,52 @@ class ControlLoopTest {
     }
   }
 
+  /**
+   * A follower that counted the primary's failures decides FAILOVER on the iteration whose tick
+   * takes the lease over, and acts on it there: not one loop later.
+   */
+  @Test
+  void theIterationThatTakesTheLeaseOverActsOnItsFailover() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "");
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1)); // pg-a, the primary, is gone
+    io.pgfailover.controller.lease.MemoryLeaseStoreAccess store =
+        new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    io.pgfailover.controller.lease.Leadership gone = store.controller(nanos, null);
+    io.pgfailover.controller.lease.Leadership follower = store.controller(nanos, null);
+    gone.tick(); // leads, then is cut off with the primary
+    Duration interval = c.config.probe().interval();
+    Duration ahead = c.config.probe().timeout();
+    try (ControlLoop loop = c.loop(io.pgfailover.controller.port.NodeAgents.none(), follower)) {
+      LoopReport report = loop.runOnce(); // first sees the leader's renewal id
+      long due =
+          nanos.get()
+              + io.pgfailover.controller.lease.MemoryLeaseStoreAccess.CONFIG.duration().toNanos();
+      long started;
+      do {
+        assertTrue(
+            report.steps().stream().allMatch(s -> s.action().equals("not acting")),
+            "a follower leaves acting to the leader: " + report.steps());
+        // as ControlLoop.run waits: an interval, or until a probe timeout before the takeover
+        Duration dueIn = follower.takeoverDueIn().orElseThrow();
+        Duration wait = dueIn.compareTo(ahead) > 0 ? dueIn.minus(ahead) : dueIn;
+        wait = wait.compareTo(interval) < 0 ? wait : interval;
+        c.clock.advance(wait);
+        started = nanos.addAndGet(wait.toNanos());
+        report = loop.runOnce();
+      } while (!follower.leads());
+      assertEquals(due - ahead.toNanos(), started, "the loop that woke ahead of the takeover...");
+      assertEquals(due, nanos.get(), "...took the lease over when it fell due...");
+      assertEquals(Reason.FAILOVER, report.decision().reason(), "...decided to fail over...");
+      assertFalse(
+          report.steps().stream().anyMatch(s -> s.action().equals("not acting")),
+          "...and acted: " + report.steps());
+      assertTrue(
+          c.events().stream().anyMatch(e -> e.path("event").asText().equals("action_started")),
+          "an action started");
+    }
+  }
+
   private static void runUntilStopped(ControlLoop loop, AtomicBoolean running) {
     try {
       loop.run(running::get);

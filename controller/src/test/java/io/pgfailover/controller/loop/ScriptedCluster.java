@@ -132,13 +132,18 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
 
   /** The same, with these node agents. */
   public ControlLoop loop(io.pgfailover.controller.port.NodeAgents agents) {
+    return loop(agents, Leadership.single());
+  }
+
+  /** The same, as one of a controller pair. */
+  public ControlLoop loop(io.pgfailover.controller.port.NodeAgents agents, Leadership leadership) {
     return new ControlLoop(
         config,
         Ports.of(this, this, this).withAgents(agents),
         new EventLog(config.eventLog(), Clock.systemUTC(), config.cluster()),
         metrics,
         clock,
-        Leadership.single());
+        leadership);
   }
 
   @Override
