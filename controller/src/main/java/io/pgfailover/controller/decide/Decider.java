@@ -7,6 +7,7 @@ import io.pgfailover.controller.decide.Action.Alarm;
 import io.pgfailover.controller.decide.Action.AlarmKind;
 import io.pgfailover.probe.Reachability;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -95,22 +96,18 @@ public final class Decider {
               + " not a failed probe");
     }
     int failures = history.failures(failed.get());
+    // Seen from two places (ActiveWitness, rule 2), the failure is confirmed once the controller
+    // has seen it last (failureThreshold - 2) probe intervals, from the start of a failed probe to
+    // the end of the last. Refused probes return at once, so that takes the same
+    // failureThreshold - 1 of them as before; a probe that waited out its timeout without a byte
+    // counts for the time it waited, so a cut-off or frozen primary is confirmed as soon after the
+    // fault as a crashed one. The other views are compared over that same stretch
+    // (comparedStretch).
+    Duration needed = corroboratedSpan();
+    Optional<History.ProbeWindow> stretch = comparedStretch(history, failed.get());
     ActiveWitness seen = activeWitness(snapshot, history, failed.get());
     if (seen.verdict() == ActiveWitness.Verdict.UNREACHABLE) {
-      // Seen from two places (ActiveWitness, rule 2), the failure is confirmed once the controller
-      // has seen it last (failureThreshold - 2) probe intervals, from the start of its first failed
-      // probe to the end of its last. Refused probes return at once, so that takes the same
-      // failureThreshold - 1 of them as before; a probe that waited out its timeout without a byte
-      // counts for the time it waited, so a cut-off or frozen primary is confirmed as soon after
-      // the
-      // fault as a crashed one.
-      Duration failing =
-          Duration.between(history.failingSince().get(failed.get()), snapshot.observedUntil());
-      Duration needed =
-          config
-              .probe()
-              .interval()
-              .multipliedBy(Math.max(0, config.probe().failureThreshold() - 2));
+      Duration failing = Duration.between(stretch.orElseThrow().at(), snapshot.observedUntil());
       if (failing.compareTo(needed) < 0) {
         return Decision.nothing(
             Reason.PRIMARY_SUSPECT,
@@ -792,12 +789,41 @@ public final class Decider {
   }
 
   private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
+    Optional<History.ProbeWindow> stretch = comparedStretch(h, failed);
+    Optional<Instant> vetoAfter =
+        stretch.flatMap(
+            w ->
+                Optional.ofNullable(h.firstFailureSeen().get(failed))
+                    .map(first -> first.isAfter(w.at()) ? first : w.at()));
     return ActiveWitness.of(
-        s,
-        nodeConfig(failed),
-        Optional.ofNullable(h.failingSince().get(failed)),
-        Optional.ofNullable(h.firstFailureSeen().get(failed)),
-        h.lastHeard());
+        s, nodeConfig(failed), stretch.map(History.ProbeWindow::at), vetoAfter, h.lastHeard());
+  }
+
+  /** How long a failure seen from two places must have lasted: (failureThreshold - 2) intervals. */
+  private Duration corroboratedSpan() {
+    return config
+        .probe()
+        .interval()
+        .multipliedBy(Math.max(0, config.probe().failureThreshold() - 2));
+  }
+
+  /**
+   * The stretch of failed probes the other views are compared over: the last failed probe alone
+   * when it lasted {@link #corroboratedSpan} (an earlier failure of the run, say a probe lost
+   * before the fault, must not make the primary's last signs of life look like a lossy path), else
+   * the whole run, from its first probe's start (and the end of that probe's observing).
+   */
+  private Optional<History.ProbeWindow> comparedStretch(History h, String failed) {
+    History.ProbeWindow last = h.lastFailedProbe().get(failed);
+    if (last != null
+        && Duration.between(last.at(), last.until()).compareTo(corroboratedSpan()) >= 0) {
+      return Optional.of(last);
+    }
+    Instant since = h.failingSince().get(failed);
+    Instant seen = h.firstFailureSeen().get(failed);
+    return since == null || seen == null
+        ? Optional.empty()
+        : Optional.of(new History.ProbeWindow(since, seen));
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

@@ -167,33 +167,74 @@ class ActiveWitnessDecisionsTest {
             "promoting pg-b: primary pg-a failed 2 probes (refused), pg-b's host cannot reach it"
                 + " either (1 failed, refused), lag 0 bytes"),
         row(
-            "three probes that waited out their timeouts; the standby's host reached it 1.5 s"
+            "three probes that waited out their timeouts; the standby's host reached it 0.5 s"
                 + " before the end of observing, after the controller's first failed probe had"
-                + " ended (2 s before it), although before the last loop began: the controller's"
-                + " path is broken",
+                + " ended and while its last one waited: the controller's path is broken",
+            looks(
+                3,
+                1000,
+                pg -> downTimeout(pg),
+                3500,
+                Optional.of(upstream(500, Role.PRIMARY, 0, ""))),
+            Reason.PRIMARY_ALIVE_PER_WITNESS,
+            List.of("alarm"),
+            "no failover: primary pg-a unreachable from the controller (timeout) but pg-b's host"
+                + " reached it 0.5 s ago: the controller's path is broken"),
+        row(
+            "three probes that waited out their timeouts; the standby's host reached it after the"
+                + " first ended (1.5 s before the end of observing) but not since the last began,"
+                + " and has failed since: alive then, silent to both now: fail over",
             looks(
                 3,
                 1000,
                 pg -> downTimeout(pg),
                 3500,
                 Optional.of(upstream(1500, Role.PRIMARY, 1, "timeout"))),
-            Reason.PRIMARY_ALIVE_PER_WITNESS,
-            List.of("alarm"),
-            "no failover: primary pg-a unreachable from the controller (timeout) but pg-b's host"
-                + " reached it 1.5 s ago: the controller's path is broken"),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 3 probes (timeout), pg-b's host cannot reach it"
+                + " either (1 failed, timeout), lag 0 bytes"),
         row(
-            "the standby's host last reached it while the controller's first failed probe waited"
-                + " (the fault came during it, or the path lost that probe) and has failed since:"
-                + " proves neither way, so neither a veto nor agreement: the usual threshold",
+            "two probes that waited out their timeouts; the standby's host last reached it while"
+                + " the first waited (the fault came during it) and has failed since: the last"
+                + " probe alone shows both silent, fail over",
             looks(
                 2,
                 1000,
                 pg -> downTimeout(pg),
                 3500,
                 Optional.of(upstream(1500, Role.PRIMARY, 1, "timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
+                + " either (1 failed, timeout), lag 0 bytes"),
+        row(
+            "one probe that waited out its timeout; the standby's host reached it while it waited:"
+                + " proves neither way, the usual threshold",
+            looks(
+                1,
+                1000,
+                pg -> downTimeout(pg),
+                3500,
+                Optional.of(upstream(500, Role.PRIMARY, 1, "timeout"))),
             Reason.PRIMARY_SUSPECT,
             List.of(),
-            "waiting: primary pg-a failed 2/3 probes (timeout)"),
+            "waiting: primary pg-a failed 1/3 probes (timeout)"),
+        row(
+            "the run's first failed probe came before the fault (its WAL receiver heard from the"
+                + " primary during the next second); the last probe waited out its timeout, and"
+                + " over it the standby's host and its WAL receiver heard nothing: compared over"
+                + " that last probe, fail over",
+            looks(
+                2,
+                1000,
+                pg -> downTimeout(pg),
+                500,
+                Optional.of(upstream(1400, Role.PRIMARY, 1, "timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
+                + " either (1 failed, timeout), lag 0 bytes"),
         row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),
