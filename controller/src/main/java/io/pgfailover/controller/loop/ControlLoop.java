@@ -434,17 +434,16 @@ public final class ControlLoop implements AutoCloseable {
     // it describe the cluster before that wait. The active witness asks whether a standby's host
     // failed to reach the primary too over the same time: ask the agents that answered once more,
     // now, rather than a whole loop later.
+    Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> again = new LinkedHashMap<>();
     if (observed.values().stream().anyMatch(o -> !o.answered())) {
-      Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> again = new LinkedHashMap<>();
       facts.forEach(
           (name, reply) -> {
             if (reply.ok()) {
               again.put(name, probePool.submit(() -> agents.facts(name)));
             }
           });
-      facts.putAll(answers(again, waitMs));
     }
-    Instant until = clock.instant();
+    // The route tables are read while the agents answer again: both are on a failover's path.
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
     if (routesStale
         || noPrimary
@@ -457,6 +456,8 @@ public final class ControlLoop implements AutoCloseable {
         metrics.count(Actuator.EC2_CALL_ERRORS, Actuator.EC2_CALL_ERRORS_HELP, "");
       }
     }
+    facts.putAll(answers(again, waitMs));
+    Instant until = clock.instant();
     return new Snapshot(at, until, observed, cachedRoutes, facts);
   }
 
