@@ -11,11 +11,8 @@ import io.pgfailover.probe.Reachability;
 import io.pgfailover.probe.Role;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -25,13 +22,9 @@ import org.slf4j.LoggerFactory;
  * The active witness: this host probes its upstream (the server its {@code primary_conninfo} names)
  * every interval with the controller's own bounded probe, so the controller can ask "did the
  * standby's host reach the primary?" and not only "did its WAL receiver hear from it?". The probe
- * logs in as the agent's local role, which exists on the upstream too (roles replicate).
- *
- * <p>A probe starts every interval whether the last one has finished or not (at most {@code timeout
- * / interval + 1} at once; a start that finds them all busy is skipped): on a lossy path most
- * probes still get through, so a primary that none of several overlapping probes reached for a
- * whole timeout is silent, not unlucky, and the controller can count it as a second view of a
- * failure.
+ * logs in as the agent's local role, which exists on the upstream too (roles replicate). The next
+ * probe starts {@code interval} after one ends: probes never overlap (overlapping ones, tried on a
+ * lossy link, left most of each other's connections unanswered).
  */
 final class UpstreamWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UpstreamWatch.class);
@@ -52,8 +45,6 @@ final class UpstreamWatch implements AutoCloseable {
   private final Supplier<Optional<HostPort>> upstream;
   private final PgProbe probe;
   private final ScheduledExecutorService timer;
-  private final ExecutorService probes;
-  private final Semaphore slots;
   private Seen seen; // guarded by this
 
   /**
@@ -67,47 +58,18 @@ final class UpstreamWatch implements AutoCloseable {
             ProbeSettings.defaults()
                 .withDeadline(config.witness().timeout())
                 .withWriteCheck(false));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("upstream-watch"));
-    int atOnce =
-        (int)
-                Math.min(
-                    16,
-                    config.witness().timeout().toNanos() / config.witness().interval().toNanos())
-            + 1;
-    this.slots = new Semaphore(atOnce);
-    this.probes = Executors.newFixedThreadPool(atOnce, daemon("upstream-probe"));
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "upstream-watch");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   void start() {
     long every = config.witness().interval().toMillis();
-    timer.scheduleAtFixedRate(this::startProbe, 0, every, TimeUnit.MILLISECONDS);
-  }
-
-  /** Starts one probe unless as many as allowed are still running; never throws. */
-  private void startProbe() {
-    if (!slots.tryAcquire()) {
-      return;
-    }
-    try {
-      probes.execute(
-          () -> {
-            try {
-              probeOnce();
-            } finally {
-              slots.release();
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      slots.release(); // closing
-    }
+    timer.scheduleWithFixedDelay(this::probeOnce, 0, every, TimeUnit.MILLISECONDS);
   }
 
   /** One probe; never throws (a throw would end the schedule). */
@@ -180,7 +142,6 @@ final class UpstreamWatch implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
-    probes.shutdownNow();
     probe.close();
   }
 }

@@ -28,12 +28,11 @@ public record AgentConfig(
 
   /**
    * The agent's own probe of its upstream (the server its {@code primary_conninfo} names): the
-   * controller's active witness. Same bounded probe as the controller's, with its timeout; a new
-   * one starts every {@code interval} even while earlier ones wait. The interval is short (a
-   * quarter of the timeout by default) because the controller asks, when its own probe of the
-   * primary has just failed, whether this host failed to reach it over the same time: a witness
-   * probing every 250 ms has failed within {@code interval + timeout} of the fault, and on a lossy
-   * path some of its overlapping probes still get through. The cost is a few short connections a
+   * controller's active witness. Same bounded probe as the controller's, with its timeout; the next
+   * one starts {@code interval} after one ends. The interval is short (a quarter of the timeout by
+   * default) because the controller asks, when its own probe of the primary has just failed,
+   * whether this host failed to reach it over the same time: a witness probing every 250 ms has
+   * failed within {@code interval + timeout} of the fault. The cost is a few short connections a
    * second to the primary.
    */
   public record Witness(Duration interval, Duration timeout) {

@@ -14,15 +14,9 @@ import java.util.Locale;
  *       (failureThreshold − 1)} after the first, which comes up to one interval after the crash.
  *   <li>A primary that stops answering (frozen, cut off) fails each probe only at its {@code
  *       timeout}. Without node agents, while a standby was streaming from it, the witness rule
- *       waits until that standby too has heard nothing for {@code witnessWindow}.
- *   <li>With agents, a standby's host that cannot reach it either confirms the failure once the
- *       controller has seen it last {@code interval × (failureThreshold − 2)} from the start of its
- *       first failed probe to the end of its last: a crash takes the same {@code failureThreshold −
- *       1} refused probes as before, and a probe that waited out its timeout counts for the time it
- *       waited, so an unresponsive primary is confirmed after {@code timeout} plus as many
- *       intervals as that leaves short. Soonest, that is; the standby's agent must have failed a
- *       probe by then too ({@code witness.timeout} after its next one, every {@code
- *       witness.interval}).
+ *       waits until that standby too has heard nothing for {@code witnessWindow}. With agents, a
+ *       standby's host that cannot reach it either counts as one more failed probe, and the witness
+ *       window no longer applies: {@code interval × (failureThreshold − 2) + timeout}.
  * </ul>
  *
  * @param crashFrom a crash just before a probe
@@ -33,16 +27,16 @@ public record Detection(Duration crashFrom, Duration crashTo, Duration unrespons
 
   public static Detection of(ControllerConfig config) {
     ProbePolicy probe = config.probe();
+    Duration crashFrom = probe.interval().multipliedBy(probe.failureThreshold() - 1L);
     boolean agents = config.nodes().stream().anyMatch(n -> n.agent().isPresent());
     if (agents) {
-      Duration needed = probe.interval().multipliedBy(Math.max(0, probe.failureThreshold() - 2L));
-      Duration unresponsive = probe.timeout();
-      while (unresponsive.compareTo(needed) < 0) {
-        unresponsive = unresponsive.plus(probe.interval());
-      }
-      return new Detection(needed, needed.plus(probe.interval()), unresponsive);
+      Duration corroborated =
+          probe.interval().multipliedBy(Math.max(0, probe.failureThreshold() - 2L));
+      return new Detection(
+          corroborated,
+          probe.interval().multipliedBy(probe.failureThreshold() - 1L),
+          corroborated.plus(probe.timeout()));
     }
-    Duration crashFrom = probe.interval().multipliedBy(probe.failureThreshold() - 1L);
     Duration timedOut = crashFrom.plus(probe.timeout());
     return new Detection(
         crashFrom,

@@ -16,18 +16,16 @@ import java.util.Optional;
  *
  * <ol>
  *   <li>A standby's host that reached the primary, as primary, after the controller's first failed
- *       probe had ended (and since the stretch of failed probes compared below began) proves the
- *       primary alive and the controller's path broken: no failover. A reach while that probe
- *       waited proves neither way (rule 3).
- *   <li>A standby's host that has not reached it since the stretch of the controller's failed
- *       probes began (the last one when it lasted long enough, else the whole run; see {@code
- *       Decider.comparedStretch}), and failed at least once meanwhile, saw the same failure from
- *       another place: that counts as one more failed probe, and the passive witness (what the WAL
- *       receiver last heard) adds nothing a dead or cut-off primary would not also show, so it no
- *       longer holds the failover back. Unless a standby's WAL receiver heard from the primary
- *       after the controller's failures began: then it was alive after them, the failed probes met
- *       a lossy path (a probe the server answered too late, {@code SLOW}, is no failure on either
- *       side), and rule 3 applies.
+ *       probe had ended proves the primary alive and the controller's path broken: no failover. A
+ *       reach while that probe waited proves neither way (rule 3).
+ *   <li>A standby's host that has not reached it since the controller's first failed probe began,
+ *       and failed at least once meanwhile, saw the same failure from another place: that counts as
+ *       one more failed probe, and the passive witness (what the WAL receiver last heard) adds
+ *       nothing a dead or cut-off primary would not also show, so it no longer holds the failover
+ *       back. Unless a standby's WAL receiver heard from the primary after the controller's
+ *       failures began: then it was alive after them, the failed probes met a lossy path (a probe
+ *       the server answered too late, {@code SLOW}, is no failure on either side), and rule 3
+ *       applies.
  *   <li>Without a view (no agent, no answer, an agent probing elsewhere), the passive witness rules
  *       alone, as before agents.
  * </ol>
@@ -45,15 +43,12 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
   static final ActiveWitness NONE = new ActiveWitness(Verdict.NONE, "", "");
 
   /**
-   * @param failingSince the start of the stretch of the controller's failed probes the other views
-   *     are compared over (its own clock): the standby's host and WAL receiver must have been
-   *     silent since then to agree
-   * @param vetoAfter a reach after this vetoes: the later of the end of the run's first failed
-   *     probe and the stretch's start. Not the start of that probe: a fault during it leaves the
-   *     primary seen alive by others after it began, which proves nothing about the controller's
-   *     path; and not an earlier failure of the run than the stretch: a primary that answered
-   *     others after it and has been silent to everyone since is dead now, not behind a lossy path.
-   *     A reach between the two proves neither way.
+   * @param failingSince when the controller's first failed probe of this run began (its own clock):
+   *     the standby's host and WAL receiver must have been silent since then to agree
+   * @param vetoAfter when that probe's failure was in: a reach after it vetoes. Not its start: a
+   *     fault during that probe leaves the primary seen alive by others after it began, which
+   *     proves nothing about the controller's path, and as a dead primary's last sign of life it
+   *     would veto every loop after. A reach between the two proves neither way.
    */
   static ActiveWitness of(
       Snapshot s,

@@ -7,7 +7,6 @@ import io.pgfailover.controller.decide.Action.Alarm;
 import io.pgfailover.controller.decide.Action.AlarmKind;
 import io.pgfailover.probe.Reachability;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -96,32 +95,17 @@ public final class Decider {
               + " not a failed probe");
     }
     int failures = history.failures(failed.get());
-    // Seen from two places (ActiveWitness, rule 2), the failure is confirmed once the controller
-    // has seen it last (failureThreshold - 2) probe intervals, from the start of a failed probe to
-    // the end of the last. Refused probes return at once, so that takes the same
-    // failureThreshold - 1 of them as before; a probe that waited out its timeout without a byte
-    // counts for the time it waited, so a cut-off or frozen primary is confirmed as soon after the
-    // fault as a crashed one. The other views are compared over that same stretch
-    // (comparedStretch).
-    Duration needed = corroboratedSpan();
-    Optional<History.ProbeWindow> stretch = comparedStretch(history, failed.get());
     ActiveWitness seen = activeWitness(snapshot, history, failed.get());
-    if (seen.verdict() == ActiveWitness.Verdict.UNREACHABLE) {
-      Duration failing = Duration.between(stretch.orElseThrow().at(), snapshot.observedUntil());
-      if (failing.compareTo(needed) < 0) {
-        return Decision.nothing(
-            Reason.PRIMARY_SUSPECT,
-            String.format(
-                Locale.ROOT,
-                "waiting: primary %s failing for %.1f of %.1f s (%d failed, %s), %s",
-                failed.get(),
-                failing.toMillis() / 1000.0,
-                needed.toMillis() / 1000.0,
-                failures,
-                failureOf(snapshot, failed.get()),
-                seen.detail()));
-      }
-    } else if (failures < config.probe().failureThreshold()) {
+    // A standby's host that cannot reach the primary either is one more failed probe, from
+    // another place (ActiveWitness, rule 2). Not more: on a link that loses a third of the
+    // primary's packets both views, and the WAL receiver's, go silent together for a second now
+    // and then (the flapping-link test saw it), so a probe timeout's worth of joint silence would
+    // fail over a live primary.
+    int threshold =
+        seen.verdict() == ActiveWitness.Verdict.UNREACHABLE
+            ? Math.max(1, config.probe().failureThreshold() - 1)
+            : config.probe().failureThreshold();
+    if (failures < threshold) {
       return Decision.nothing(
           Reason.PRIMARY_SUSPECT,
           String.format(
@@ -129,7 +113,7 @@ public final class Decider {
               "waiting: primary %s failed %d/%d probes (%s)",
               failed.get(),
               failures,
-              config.probe().failureThreshold(),
+              threshold,
               failureOf(snapshot, failed.get())));
     }
     return failover(snapshot, history, failed.get(), Optional.empty(), false, false, seen);
@@ -789,41 +773,12 @@ public final class Decider {
   }
 
   private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
-    Optional<History.ProbeWindow> stretch = comparedStretch(h, failed);
-    Optional<Instant> vetoAfter =
-        stretch.flatMap(
-            w ->
-                Optional.ofNullable(h.firstFailureSeen().get(failed))
-                    .map(first -> first.isAfter(w.at()) ? first : w.at()));
     return ActiveWitness.of(
-        s, nodeConfig(failed), stretch.map(History.ProbeWindow::at), vetoAfter, h.lastHeard());
-  }
-
-  /** How long a failure seen from two places must have lasted: (failureThreshold - 2) intervals. */
-  private Duration corroboratedSpan() {
-    return config
-        .probe()
-        .interval()
-        .multipliedBy(Math.max(0, config.probe().failureThreshold() - 2));
-  }
-
-  /**
-   * The stretch of failed probes the other views are compared over: the last failed probe alone
-   * when it lasted {@link #corroboratedSpan} (an earlier failure of the run, say a probe lost
-   * before the fault, must not make the primary's last signs of life look like a lossy path), else
-   * the whole run, from its first probe's start (and the end of that probe's observing).
-   */
-  private Optional<History.ProbeWindow> comparedStretch(History h, String failed) {
-    History.ProbeWindow last = h.lastFailedProbe().get(failed);
-    if (last != null
-        && Duration.between(last.at(), last.until()).compareTo(corroboratedSpan()) >= 0) {
-      return Optional.of(last);
-    }
-    Instant since = h.failingSince().get(failed);
-    Instant seen = h.firstFailureSeen().get(failed);
-    return since == null || seen == null
-        ? Optional.empty()
-        : Optional.of(new History.ProbeWindow(since, seen));
+        s,
+        nodeConfig(failed),
+        Optional.ofNullable(h.failingSince().get(failed)),
+        Optional.ofNullable(h.firstFailureSeen().get(failed)),
+        h.lastHeard());
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

@@ -16,15 +16,12 @@ import java.util.OptionalLong;
  * @param failingSince when the first probe of each node's current run of failures began
  * @param firstFailureSeen when that probe's failure was in (the end of its loop's observing): a
  *     primary seen alive after it was alive after the controller saw it fail
- * @param lastFailedProbe the latest failed probe of each node's current run: from its loop's start
- *     to the end of its observing
  * @param notStreamingSince since when each reachable standby has had no streaming WAL receiver
  */
 public record History(
     Map<String, Integer> consecutiveFailures,
     Map<String, Instant> failingSince,
     Map<String, Instant> firstFailureSeen,
-    Map<String, ProbeWindow> lastFailedProbe,
     Map<String, NodeObservation> lastHealthy,
     long highestPrimaryTimeline,
     Optional<String> lastPrimary,
@@ -38,16 +35,12 @@ public record History(
    * whole probe timeout later when another node's probe timed out. Kept across loops because a WAL
    * receiver that lost its connection shows nothing until it reconnects.
    */
-  /** From a loop's start to the end of its observing. */
-  public record ProbeWindow(Instant at, Instant until) {}
-
   public record Heard(Instant at, String senderHost, int senderPort) {}
 
   public History {
     consecutiveFailures = Map.copyOf(consecutiveFailures);
     failingSince = Map.copyOf(failingSince);
     firstFailureSeen = Map.copyOf(firstFailureSeen);
-    lastFailedProbe = Map.copyOf(lastFailedProbe);
     lastHealthy = Map.copyOf(lastHealthy);
     lastHeard = Map.copyOf(lastHeard);
     notStreamingSince = Map.copyOf(notStreamingSince);
@@ -55,7 +48,7 @@ public record History(
 
   public static History empty() {
     return new History(
-        Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of(), Map.of());
+        Map.of(), Map.of(), Map.of(), Map.of(), 0, Optional.empty(), Map.of(), Map.of());
   }
 
   /** A history that already knows a timeline, e.g. read back from the event log after a restart. */
@@ -64,7 +57,6 @@ public record History(
         consecutiveFailures,
         failingSince,
         firstFailureSeen,
-        lastFailedProbe,
         lastHealthy,
         Math.max(timeline, highestPrimaryTimeline),
         primary.or(() -> lastPrimary),
@@ -77,7 +69,6 @@ public record History(
     Map<String, Integer> failures = new HashMap<>(consecutiveFailures);
     Map<String, Instant> since = new HashMap<>(failingSince);
     Map<String, Instant> seen = new HashMap<>(firstFailureSeen);
-    Map<String, ProbeWindow> last = new HashMap<>(lastFailedProbe);
     Map<String, NodeObservation> healthy = new HashMap<>(lastHealthy);
     long highest = highestPrimaryTimeline;
     Optional<String> primary = lastPrimary;
@@ -102,7 +93,6 @@ public record History(
         failures.put(o.node(), 0);
         since.remove(o.node());
         seen.remove(o.node());
-        last.remove(o.node());
         healthy.put(o.node(), o);
       } else if (o.answered()) {
         // The server answered but the probe could not finish (a lossy or slow path): alive as of
@@ -110,19 +100,17 @@ public record History(
         failures.put(o.node(), 0);
         since.remove(o.node());
         seen.remove(o.node());
-        last.remove(o.node());
       } else {
         failures.merge(o.node(), 1, Integer::sum);
         since.putIfAbsent(o.node(), s.at());
         seen.putIfAbsent(o.node(), s.observedUntil());
-        last.put(o.node(), new ProbeWindow(s.at(), s.observedUntil()));
       }
       if (o.isPrimary() && o.timeline().isPresent() && o.timeline().getAsLong() >= highest) {
         highest = o.timeline().getAsLong();
         primary = Optional.of(o.node());
       }
     }
-    return new History(failures, since, seen, last, healthy, highest, primary, heard, idle);
+    return new History(failures, since, seen, healthy, highest, primary, heard, idle);
   }
 
   public int failures(String node) {

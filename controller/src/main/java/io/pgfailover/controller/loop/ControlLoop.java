@@ -397,26 +397,12 @@ public final class ControlLoop implements AutoCloseable {
         asked.put(n.name(), probePool.submit(() -> agents.facts(n.name())));
       }
     }
-    Map<String, NodeObservation> observed = new LinkedHashMap<>();
     // The probes bound themselves; this outer wait only guards against a probe that breaks its
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
-    futures.forEach(
-        (name, f) -> {
-          NodeObservation o;
-          try {
-            o = f.get(waitMs, TimeUnit.MILLISECONDS);
-          } catch (TimeoutException e) {
-            f.cancel(true);
-            o = NodeObservation.unreachable(name, Reachability.TIMEOUT);
-          } catch (ExecutionException e) {
-            log.error("event=probe_bug node={} error=\"{}\"", name, e.getCause().toString());
-            o = NodeObservation.unreachable(name, Reachability.OTHER);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            o = NodeObservation.unreachable(name, Reachability.OTHER);
-          }
-          observed.put(name, o);
+    Map<String, NodeObservation> observed = observations(futures, waitMs);
+    observed.forEach(
+        (name, o) -> {
           metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
           if (!o.reachable()) {
             metrics.count(
@@ -434,7 +420,10 @@ public final class ControlLoop implements AutoCloseable {
     // it describe the cluster before that wait. The active witness asks whether a standby's host
     // failed to reach the primary too over the same time: ask the agents that answered once more,
     // now, rather than a whole loop later.
+    // Likewise the standbys: what their WAL receivers last heard from the primary, read at the
+    // start of that wait, is read again at its end.
     Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> again = new LinkedHashMap<>();
+    Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
     if (observed.values().stream().anyMatch(o -> !o.answered())) {
       facts.forEach(
           (name, reply) -> {
@@ -442,6 +431,11 @@ public final class ControlLoop implements AutoCloseable {
               again.put(name, probePool.submit(() -> agents.facts(name)));
             }
           });
+      for (NodeConfig n : config.nodes()) {
+        if (observed.get(n.name()).isStandby()) {
+          standbys.put(n.name(), probePool.submit(() -> nodes.probe(n)));
+        }
+      }
     }
     // The route tables are read while the agents answer again: both are on a failover's path.
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
@@ -457,8 +451,38 @@ public final class ControlLoop implements AutoCloseable {
       }
     }
     facts.putAll(answers(again, waitMs));
+    observations(standbys, waitMs)
+        .forEach(
+            (name, o) -> {
+              if (o.isStandby()) {
+                observed.put(name, o);
+              }
+            });
     Instant until = clock.instant();
     return new Snapshot(at, until, observed, cachedRoutes, facts);
+  }
+
+  private Map<String, NodeObservation> observations(
+      Map<String, Future<NodeObservation>> futures, long waitMs) {
+    Map<String, NodeObservation> observed = new LinkedHashMap<>();
+    futures.forEach(
+        (name, f) -> {
+          NodeObservation o;
+          try {
+            o = f.get(waitMs, TimeUnit.MILLISECONDS);
+          } catch (TimeoutException e) {
+            f.cancel(true);
+            o = NodeObservation.unreachable(name, Reachability.TIMEOUT);
+          } catch (ExecutionException e) {
+            log.error("event=probe_bug node={} error=\"{}\"", name, e.getCause().toString());
+            o = NodeObservation.unreachable(name, Reachability.OTHER);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            o = NodeObservation.unreachable(name, Reachability.OTHER);
+          }
+          observed.put(name, o);
+        });
+    return observed;
   }
 
   /** The agents bound their reads the same way (the probe's deadline); a late one is a failure. */

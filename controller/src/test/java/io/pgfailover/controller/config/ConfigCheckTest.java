@@ -33,7 +33,8 @@ class ConfigCheckTest {
   }
 
   @Test
-  void withNodeAgentsAnUnresponsivePrimaryIsConfirmedAsSoonAsACrashedOne() throws Exception {
+  void withNodeAgentsAStandbysHostThatCannotReachThePrimaryCountsAsOneMoreFailedProbe()
+      throws Exception {
     Path token = dir.resolve("token");
     Files.writeString(token, "t0k3n-t0k3n-t0k3n-t0k3n-t0k3n-t0k3n\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
@@ -41,7 +42,7 @@ class ConfigCheckTest {
         detection(", agent: {url: 'http://10.0.0.1:8009', tokenFile: " + token + "}");
     assertEquals(
         "a crashed primary is confirmed 1000–2000 ms after it goes, one that stops answering after"
-            + " at least 1000 ms",
+            + " at least 2000 ms",
         detection);
     assertTrue(
         flat(Files.readString(README)).contains("`" + detection + "`"),
