@@ -291,6 +291,9 @@ public final class FaultMatrix {
       String name = "observer-" + i;
       Path events = dir.resolve(name + "-events.jsonl");
       Files.deleteIfExists(events);
+      // And the newest timeline it kept: a run before this one that promoted would make pg-a look
+      // stale.
+      Files.deleteIfExists(events.resolveSibling(events.getFileName() + ".state"));
       Path config = dir.resolve(name + ".yaml");
       // No heartbeat writes from the observers: nine more writers would keep the replication
       // connection busier than one controller does, and so the standby's witness steadier than in
