@@ -30,10 +30,10 @@ public record History(
 
   /**
    * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's
-   * clock: the start of observing minus the standby's own "time since last message" — earlier than
-   * it came by the standby probe's own latency (milliseconds). Not the end of observing: that is a
-   * whole probe timeout later when another node's probe timed out. Kept across loops because a WAL
-   * receiver that lost its connection shows nothing until it reconnects.
+   * clock: the end of observing minus the standby's own "time since last message", so never earlier
+   * than it came (both uses of it then wait longer, never shorter). The end of observing, because a
+   * loop whose probe of another node failed probes the standbys again at its end. Kept across loops
+   * because a WAL receiver that lost its connection shows nothing until it reconnects.
    */
   public record Heard(Instant at, String senderHost, int senderPort) {}
 
@@ -85,7 +85,10 @@ public record History(
           .ifPresent(
               w -> {
                 Heard now =
-                    new Heard(s.at().minus(w.sinceLastMessage()), w.senderHost(), w.senderPort());
+                    new Heard(
+                        s.observedUntil().minus(w.sinceLastMessage()),
+                        w.senderHost(),
+                        w.senderPort());
                 heard.merge(
                     o.node(), now, (old, fresh) -> fresh.at().isAfter(old.at()) ? fresh : old);
               });

@@ -202,6 +202,20 @@ class ActiveWitnessDecisionsTest {
             "no failover: primary pg-a unreachable from the controller (timeout) but standby pg-b"
                 + " heard from it 3.5 s ago: the controller's path is broken"),
         row(
+            "two probes that waited out their timeouts; the standby, probed again at the end of"
+                + " the second, says its WAL receiver heard from the primary 1.5 s before that end,"
+                + " after the controller's first failed probe began: alive then, no agreement, the"
+                + " usual threshold",
+            looks(
+                2,
+                1000,
+                pg -> downTimeout(pg),
+                1500,
+                Optional.of(upstream(2600, Role.PRIMARY, 2, "timeout"))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"),
+        row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),
             Reason.PRIMARY_SUSPECT,
