@@ -107,8 +107,10 @@ final class UpstreamWatch implements AutoCloseable {
     if (r.reachable()) {
       seen = new Seen(target, Math.max(reached, now), r.role(), 0, "", now);
     } else if (r.reachability() == Reachability.SLOW) {
-      // It answered, too late to finish: alive as the server it was, so no failure.
-      seen = new Seen(target, Math.max(reached, now), as, 0, "", now);
+      // It answered, too late to finish: alive, so no failure; but not a reach either, since its
+      // bytes may have come at the probe's start, just before a freeze, and a reach dated at the
+      // probe's end would then veto the failover of a primary that was already silent.
+      seen = new Seen(target, reached, as, 0, "", now);
     } else if (reached == 0 || began - reached > 0) {
       seen =
           new Seen(target, reached, as, failures + 1, NodeObservation.text(r.reachability()), now);
