@@ -139,6 +139,7 @@ final class ControllerPair implements AutoCloseable {
     private final CountDownLatch killed = new CountDownLatch(1);
     final CountDownLatch diedInRouteSwitch = new CountDownLatch(1);
     private final AtomicBoolean running = new AtomicBoolean();
+    private final List<LoopReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ControlLoop loop;
     private Thread thread;
 
@@ -206,7 +207,13 @@ final class ControllerPair implements AutoCloseable {
           new Thread(
               () -> {
                 try {
-                  l.run(running::get);
+                  // Between two iterations: keep every report, since a loop that overran its
+                  // interval (a takeover's) is followed at once by the next.
+                  l.run(
+                      () -> {
+                        l.last().ifPresent(reports::add);
+                        return running.get();
+                      });
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
                 }
@@ -228,15 +235,22 @@ final class ControllerPair implements AutoCloseable {
       Waits.until(name + " is " + role, limit, () -> role() == role);
     }
 
+    /**
+     * The first report meeting {@code condition} from the one that was the loop's last when called
+     * on, once there is one.
+     */
     LoopReport awaitReport(String what, Duration limit, Predicate<LoopReport> condition) {
       LoopReport[] seen = new LoopReport[1];
+      int from = Math.max(0, reports.size() - 1);
       Waits.until(
           name + ": " + what,
           limit,
           () -> {
-            Optional<LoopReport> r = loop.last();
+            List<LoopReport> all = new java.util.ArrayList<>(reports.subList(from, reports.size()));
+            loop.last().ifPresent(all::add);
+            Optional<LoopReport> r = all.stream().filter(condition).findFirst();
             r.ifPresent(x -> seen[0] = x);
-            return r.filter(condition).isPresent();
+            return r.isPresent();
           });
       return seen[0];
     }
