@@ -83,7 +83,6 @@ final class UpstreamWatch implements AutoCloseable {
         return;
       }
       String target = to.get().host() + ":" + to.get().port();
-      long began = System.nanoTime();
       ProbeResult r =
           probe.probe(
               NodeEndpoint.of(
@@ -93,13 +92,13 @@ final class UpstreamWatch implements AutoCloseable {
                   "postgres",
                   config.postgres().local().user(),
                   config.postgres().local().password().source()));
-      record(target, began, System.nanoTime(), r);
+      record(target, System.nanoTime(), r);
     } catch (RuntimeException e) {
       log.error("event=upstream_watch_bug error=\"{}\"", e.toString(), e);
     }
   }
 
-  private synchronized void record(String target, long began, long now, ProbeResult r) {
+  private synchronized void record(String target, long now, ProbeResult r) {
     Seen before = seen != null && seen.target().equals(target) ? seen : null;
     long reached = before == null ? 0 : before.reachedNanos();
     Role as = before == null ? Role.UNKNOWN : before.reachedAs();
@@ -111,12 +110,10 @@ final class UpstreamWatch implements AutoCloseable {
       // bytes may have come at the probe's start, just before a freeze, and a reach dated at the
       // probe's end would then veto the failover of a primary that was already silent.
       seen = new Seen(target, reached, as, 0, "", now);
-    } else if (reached == 0 || began - reached > 0) {
+    } else {
+      // Probes never overlap, so every failure began after the last answer.
       seen =
           new Seen(target, reached, as, failures + 1, NodeObservation.text(r.reachability()), now);
-    } else {
-      // It began before the last answer: it says nothing newer than that answer.
-      seen = new Seen(target, reached, as, failures, before.lastFailure(), now);
     }
   }
 
