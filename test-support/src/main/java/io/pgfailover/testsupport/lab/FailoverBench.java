@@ -280,6 +280,11 @@ public final class FailoverBench {
             Duration.ofSeconds(30),
             () -> writer.acks.size() >= 20);
         printRoutes(n, "before the fault", lab);
+        // At a random point of the controller's 1 s probe cycle: a drill reaches this line a
+        // fairly fixed time after its controller started, which put every fault at about the same
+        // phase of it and hid the spread the phase makes.
+        java.util.concurrent.locks.LockSupport.parkNanos(
+            java.util.concurrent.ThreadLocalRandom.current().nextLong(1_000_000_000L));
         Instant faultAt = Instant.now();
         switch (fault) {
           case KILL -> pair.kill(oldPrimary);
