@@ -11,7 +11,9 @@ import java.util.Locale;
  * <ul>
  *   <li>A crashed primary (its host refuses connections) fails every probe at once; the threshold
  *       is reached on the {@code failureThreshold}-th failed probe, {@code interval ×
- *       (failureThreshold − 1)} after the first, which comes up to one interval after the crash.
+ *       (failureThreshold − 1)} after the first, which comes up to a quarter interval after the
+ *       crash (the leader probes an answering primary that often between loops: {@link
+ *       ProbePolicy#watchEvery}).
  *   <li>A primary that stops answering (frozen, cut off) fails each probe only at its {@code
  *       timeout}. Without node agents, while a standby was streaming from it, the witness rule
  *       waits until that standby too has heard nothing for {@code witnessWindow}. With agents, a
@@ -33,14 +35,12 @@ public record Detection(Duration crashFrom, Duration crashTo, Duration unrespons
       Duration corroborated =
           probe.interval().multipliedBy(Math.max(0, probe.failureThreshold() - 2L));
       return new Detection(
-          corroborated,
-          probe.interval().multipliedBy(probe.failureThreshold() - 1L),
-          corroborated.plus(probe.timeout()));
+          corroborated, corroborated.plus(probe.watchEvery()), corroborated.plus(probe.timeout()));
     }
     Duration timedOut = crashFrom.plus(probe.timeout());
     return new Detection(
         crashFrom,
-        probe.interval().multipliedBy(probe.failureThreshold()),
+        crashFrom.plus(probe.watchEvery()),
         timedOut.compareTo(config.failover().witnessWindow()) >= 0
             ? timedOut
             : config.failover().witnessWindow());

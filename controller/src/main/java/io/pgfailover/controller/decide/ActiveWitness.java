@@ -45,10 +45,11 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
   /**
    * @param failingSince when the controller's first failed probe of this run began (its own clock):
    *     the standby's host and WAL receiver must have been silent since then to agree
-   * @param vetoAfter when that probe's failure was in: a reach after it vetoes. Not its start: a
-   *     fault during that probe leaves the primary seen alive by others after it began, which
-   *     proves nothing about the controller's path, and as a dead primary's last sign of life it
-   *     would veto every loop after. A reach between the two proves neither way.
+   * @param vetoAfter when that probe's failure was in, and no sooner than its timeout after it
+   *     began (the decider's rule): a reach after it vetoes. Not its start: a fault during that
+   *     probe leaves the primary seen alive by others after it began, which proves nothing about
+   *     the controller's path, and as a dead primary's last sign of life it would veto every loop
+   *     after. A reach between the two proves neither way.
    */
   static ActiveWitness of(
       Snapshot s,
@@ -61,14 +62,16 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
     }
     // Rule 2's exception: a standby that heard from the primary since the controller's failures
     // began shows it alive then (its WAL sender spoke), so failed agent probes meanwhile were the
-    // path's loss, not the primary's death (History.Heard says how its time is reckoned).
+    // path's loss, not the primary's death (History.Heard says how its time is reckoned). Surely
+    // since then, reckoned from the start of the probe that read it: the primary's last message
+    // before a fault that came just before that first failed probe may be read only after it.
     boolean heardSince =
         lastHeard.values().stream()
             .anyMatch(
                 h ->
                     h.senderHost().equals(failed.host())
                         && h.senderPort() == failed.port()
-                        && h.at().isAfter(failingSince.get()));
+                        && h.atLeast().isAfter(failingSince.get()));
     // An agent's ages were measured no later than the end of observing, so "reached after" errs
     // towards yes (a veto), and "not reached since" towards no.
     long sinceSeenMs = Duration.between(vetoAfter.get(), s.observedUntil()).toMillis();

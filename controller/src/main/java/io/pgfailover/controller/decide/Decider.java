@@ -7,6 +7,7 @@ import io.pgfailover.controller.decide.Action.Alarm;
 import io.pgfailover.controller.decide.Action.AlarmKind;
 import io.pgfailover.probe.Reachability;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -773,12 +774,18 @@ public final class Decider {
   }
 
   private ActiveWitness activeWitness(Snapshot s, History h, String failed) {
-    return ActiveWitness.of(
-        s,
-        nodeConfig(failed),
-        Optional.ofNullable(h.failingSince().get(failed)),
-        Optional.ofNullable(h.firstFailureSeen().get(failed)),
-        h.lastHeard());
+    Optional<Instant> since = Optional.ofNullable(h.failingSince().get(failed));
+    // A first failed probe that failed at once (refused, unreachable) is taken as if it had waited
+    // out its timeout: the standby host's last reach of a primary that died just before it, dated
+    // a few milliseconds late, would otherwise seem to come after it and veto every loop after.
+    Optional<Instant> vetoAfter =
+        Optional.ofNullable(h.firstFailureSeen().get(failed))
+            .map(
+                seen -> {
+                  Instant waited = since.orElse(seen).plus(config.probe().timeout());
+                  return seen.isAfter(waited) ? seen : waited;
+                });
+    return ActiveWitness.of(s, nodeConfig(failed), since, vetoAfter, h.lastHeard());
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

@@ -30,12 +30,14 @@ public record History(
 
   /**
    * When a standby last heard from its upstream (the WAL sender at host:port), on the controller's
-   * clock: the end of observing minus the standby's own "time since last message", so never earlier
-   * than it came (both uses of it then wait longer, never shorter). The end of observing, because a
-   * loop whose probe of another node failed probes the standbys again at its end. Kept across loops
-   * because a WAL receiver that lost its connection shows nothing until it reconnects.
+   * clock: the end of the probe that read it ({@link Witness#readBy}, else the end of observing)
+   * minus the standby's own "time since last message", so never earlier than it came (both uses of
+   * it then wait longer, never shorter). Kept across loops because a WAL receiver that lost its
+   * connection shows nothing until it reconnects.
+   *
+   * @param atLeast the soonest it can have come: reckoned from the start of that probe instead
    */
-  public record Heard(Instant at, String senderHost, int senderPort) {}
+  public record Heard(Instant at, Instant atLeast, String senderHost, int senderPort) {}
 
   public History {
     consecutiveFailures = Map.copyOf(consecutiveFailures);
@@ -84,9 +86,11 @@ public record History(
           .filter(w -> o.isStandby() && w.streaming())
           .ifPresent(
               w -> {
+                Instant by = within(w.readBy().orElse(s.observedUntil()), s);
                 Heard now =
                     new Heard(
-                        s.observedUntil().minus(w.sinceLastMessage()),
+                        by.minus(w.sinceLastMessage()),
+                        within(w.readFrom().orElse(by), s).minus(w.sinceLastMessage()),
                         w.senderHost(),
                         w.senderPort());
                 heard.merge(
@@ -114,6 +118,11 @@ public record History(
       }
     }
     return new History(failures, since, seen, healthy, highest, primary, heard, idle);
+  }
+
+  /** Kept within the snapshot's observing, so that a clock other than the loop's cannot move it. */
+  private static Instant within(Instant t, Snapshot s) {
+    return t.isAfter(s.observedUntil()) ? s.observedUntil() : t.isBefore(s.at()) ? s.at() : t;
   }
 
   public int failures(String node) {

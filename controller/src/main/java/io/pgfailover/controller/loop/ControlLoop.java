@@ -220,9 +220,86 @@ public final class ControlLoop implements AutoCloseable {
       }
       wakeup.drainPermits();
       if (!left.isNegative() && requests.isEmpty()) {
-        wakeup.tryAcquire(left.toMillis(), TimeUnit.MILLISECONDS);
+        pause(left);
       }
     }
+  }
+
+  /**
+   * The pause between loops, cut short by an operator's request. While the last loop saw the
+   * primary answering and this controller leads, it probes the primary meanwhile every quarter
+   * interval (the watch): a fault then meets a probe within a quarter interval, not up to a whole
+   * one later, which was the largest single part of a cut-off or frozen primary's detection. A
+   * failed watch probe is the loop's probe of the primary as far as {@link History} counts, and the
+   * next loop starts one interval after it began, as after a failed probe of the loop's own: failed
+   * probes stay an interval apart, so the failure threshold means what it did. A watch probe that
+   * answered changes nothing (the next loop observes everything anyway); one that waits out its
+   * timeout may end the pause up to that much late, and is then a failed probe.
+   */
+  private void pause(Duration left) throws InterruptedException {
+    long now = System.nanoTime();
+    long until = now + left.toNanos();
+    Optional<NodeConfig> watched = watchedPrimary();
+    long every = config.probe().watchEvery().toNanos();
+    while (now < until) {
+      long waitNanos = watched.isPresent() ? Math.min(until - now, every) : until - now;
+      if (wakeup.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
+        return;
+      }
+      long began = System.nanoTime();
+      if (watched.isPresent() && began < until) {
+        Instant at = clock.instant();
+        try {
+          NodeObservation o = nodes.probe(watched.get());
+          countProbe(o);
+          if (!o.answered()) {
+            until = began + config.probe().interval().toNanos();
+            watchFailed(at, o, Duration.ofNanos(Math.max(0, until - System.nanoTime())));
+            watched = Optional.empty();
+          }
+        } catch (RuntimeException e) {
+          // A bug, not an outage (probes never throw): the pause goes on without the watch.
+          log.error("event=watch_bug error=\"{}\"", e.toString(), e);
+          watched = Optional.empty();
+        }
+      }
+      now = System.nanoTime();
+    }
+  }
+
+  /**
+   * The primary the last loop saw answering, for the watch: none while it is failing, while several
+   * claim to be primary, or when this controller does not lead (a follower's pause ends at the
+   * lease's takeover, which a watch probe's timeout could delay).
+   */
+  private synchronized Optional<NodeConfig> watchedPrimary() {
+    LoopReport r = last;
+    if (r == null || !leadership.leads()) {
+      return Optional.empty();
+    }
+    List<NodeObservation> primaries =
+        r.snapshot().nodes().values().stream().filter(NodeObservation::isPrimary).toList();
+    if (primaries.size() != 1 || history.failures(primaries.get(0).node()) != 0) {
+      return Optional.empty();
+    }
+    return config.nodes().stream()
+        .filter(n -> n.name().equals(primaries.get(0).node()))
+        .findFirst();
+  }
+
+  /** A failed watch probe, counted as the next loop will count its own. */
+  private synchronized void watchFailed(Instant at, NodeObservation o, Duration nextLoopIn) {
+    Instant end = clock.instant();
+    history =
+        history.next(
+            new Snapshot(
+                at, end.isBefore(at) ? at : end, Map.of(o.node(), o), List.of(), Map.of()));
+    log.warn(
+        "event=primary_watch_failed node={} kind={} failures={} next_loop_in_ms={}",
+        o.node(),
+        o.failure().map(NodeObservation::text).orElse("other"),
+        history.failures(o.node()),
+        nextLoopIn.toMillis());
   }
 
   /** The wait before a takeover's loop: a probe timeout less, unless that is all that is left. */
@@ -390,45 +467,32 @@ public final class ControlLoop implements AutoCloseable {
   private Snapshot observe() {
     Instant at = clock.instant();
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
-    Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> asked = new LinkedHashMap<>();
+    Map<String, Future<Answer>> asked = new LinkedHashMap<>();
     for (NodeConfig n : config.nodes()) {
       futures.put(n.name(), probePool.submit(() -> nodes.probe(n)));
       if (agents.has(n.name())) {
-        asked.put(n.name(), probePool.submit(() -> agents.facts(n.name())));
+        asked.put(n.name(), ask(n.name()));
       }
     }
     // The probes bound themselves; this outer wait only guards against a probe that breaks its
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
     Map<String, NodeObservation> observed = observations(futures, waitMs);
-    observed.forEach(
-        (name, o) -> {
-          metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
-          if (!o.reachable()) {
-            metrics.count(
-                "pgfailover_probe_failures_total",
-                "Failed probes, by node and failure kind.",
-                "node=\""
-                    + name
-                    + "\",kind=\""
-                    + o.failure().map(NodeObservation::text).orElse("other")
-                    + "\"");
-          }
-        });
-    Map<String, NodeAgents.Reply<NodeAgents.Facts>> facts = answers(asked, waitMs);
+    observed.values().forEach(this::countProbe);
+    Map<String, Answer> facts = answers(asked, waitMs);
     // A probe that failed may have waited out its whole timeout, so the agents' answers asked with
     // it describe the cluster before that wait. The active witness asks whether a standby's host
     // failed to reach the primary too over the same time: ask the agents that answered once more,
     // now, rather than a whole loop later.
     // Likewise the standbys: what their WAL receivers last heard from the primary, read at the
     // start of that wait, is read again at its end.
-    Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> again = new LinkedHashMap<>();
+    Map<String, Future<Answer>> again = new LinkedHashMap<>();
     Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
     if (observed.values().stream().anyMatch(o -> !o.answered())) {
       facts.forEach(
-          (name, reply) -> {
-            if (reply.ok()) {
-              again.put(name, probePool.submit(() -> agents.facts(name)));
+          (name, answer) -> {
+            if (answer.reply().ok()) {
+              again.put(name, ask(name));
             }
           });
       for (NodeConfig n : config.nodes()) {
@@ -459,7 +523,47 @@ public final class ControlLoop implements AutoCloseable {
               }
             });
     Instant until = clock.instant();
-    return new Snapshot(at, until, observed, cachedRoutes, facts);
+    Map<String, NodeAgents.Reply<NodeAgents.Facts>> replies = new LinkedHashMap<>();
+    facts.forEach((name, a) -> replies.put(name, a.asOf(until)));
+    return new Snapshot(at, until, observed, cachedRoutes, replies);
+  }
+
+  /**
+   * An agent's reply and when it came in. Its ages were measured when it answered; a snapshot
+   * states them as of the end of observing, which a late answer from another agent can put a second
+   * later: reckoned from there unchanged, a reach would seem that much more recent than it was (and
+   * veto a failover).
+   */
+  private record Answer(NodeAgents.Reply<NodeAgents.Facts> reply, Instant at) {
+    NodeAgents.Reply<NodeAgents.Facts> asOf(Instant until) {
+      long later = Math.max(0, Duration.between(at, until).toMillis());
+      return later == 0 || !reply.ok()
+          ? reply
+          : NodeAgents.Reply.of(reply.value().orElseThrow().olderBy(later));
+    }
+  }
+
+  private Future<Answer> ask(String node) {
+    return probePool.submit(
+        () -> {
+          NodeAgents.Reply<NodeAgents.Facts> r = agents.facts(node);
+          return new Answer(r, clock.instant());
+        });
+  }
+
+  private void countProbe(NodeObservation o) {
+    String name = o.node();
+    metrics.count("pgfailover_probes_total", "Probes run, by node.", "node=\"" + name + "\"");
+    if (!o.reachable()) {
+      metrics.count(
+          "pgfailover_probe_failures_total",
+          "Failed probes, by node and failure kind.",
+          "node=\""
+              + name
+              + "\",kind=\""
+              + o.failure().map(NodeObservation::text).orElse("other")
+              + "\"");
+    }
   }
 
   private Map<String, NodeObservation> observations(
@@ -486,19 +590,22 @@ public final class ControlLoop implements AutoCloseable {
   }
 
   /** The agents bound their reads the same way (the probe's deadline); a late one is a failure. */
-  private static Map<String, NodeAgents.Reply<NodeAgents.Facts>> answers(
-      Map<String, Future<NodeAgents.Reply<NodeAgents.Facts>>> asked, long waitMs) {
-    Map<String, NodeAgents.Reply<NodeAgents.Facts>> facts = new LinkedHashMap<>();
+  private Map<String, Answer> answers(Map<String, Future<Answer>> asked, long waitMs) {
+    Map<String, Answer> facts = new LinkedHashMap<>();
     asked.forEach(
         (name, f) -> {
           try {
             facts.put(name, f.get(waitMs, TimeUnit.MILLISECONDS));
           } catch (TimeoutException | ExecutionException e) {
             f.cancel(true);
-            facts.put(name, NodeAgents.Reply.failed("no answer within " + waitMs + " ms"));
+            facts.put(
+                name,
+                new Answer(
+                    NodeAgents.Reply.failed("no answer within " + waitMs + " ms"),
+                    clock.instant()));
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            facts.put(name, NodeAgents.Reply.failed("interrupted"));
+            facts.put(name, new Answer(NodeAgents.Reply.failed("interrupted"), clock.instant()));
           }
         });
     return facts;

@@ -177,6 +177,26 @@ public interface NodeAgents {
       problems = List.copyOf(problems);
       upstream = upstream == null ? Optional.empty() : upstream;
     }
+
+    /** The same facts with the upstream's ages {@code ms} older ({@link Upstream#olderBy}). */
+    public Facts olderBy(long ms) {
+      return new Facts(
+          node,
+          postmasterRunning,
+          pid,
+          version,
+          dataDirectory,
+          dataBytes,
+          freeBytes,
+          standbySignal,
+          primaryConninfo,
+          controlData,
+          role,
+          timeline,
+          problems,
+          rejoin,
+          upstream.map(u -> u.olderBy(ms)));
+    }
   }
 
   /**
@@ -196,7 +216,23 @@ public interface NodeAgents {
       Optional<Role> reachedAs,
       int consecutiveFailures,
       Optional<String> lastFailure,
-      OptionalLong sinceProbedMs) {}
+      OptionalLong sinceProbedMs) {
+
+    /** The ages as they are {@code ms} after the agent answered. */
+    public Upstream olderBy(long ms) {
+      return new Upstream(
+          target,
+          sinceReachedMs.isPresent()
+              ? OptionalLong.of(sinceReachedMs.getAsLong() + ms)
+              : sinceReachedMs,
+          reachedAs,
+          consecutiveFailures,
+          lastFailure,
+          sinceProbedMs.isPresent()
+              ? OptionalLong.of(sinceProbedMs.getAsLong() + ms)
+              : sinceProbedMs);
+    }
+  }
 
   /** How a rejoin brought the data directory onto the source's timeline. */
   enum Method {

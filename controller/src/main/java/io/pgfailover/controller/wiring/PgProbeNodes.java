@@ -77,7 +77,9 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
                         w.streaming(),
                         w.senderHost(),
                         w.senderPort(),
-                        w.sinceLastMessage().orElse(NEVER)));
+                        w.sinceLastMessage().orElse(NEVER),
+                        Optional.of(r.observedAt()),
+                        Optional.of(r.observedAt().plus(r.latency()))));
     return new NodeObservation(
         r.node(),
         true,

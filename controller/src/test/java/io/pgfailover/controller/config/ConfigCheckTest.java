@@ -24,7 +24,7 @@ class ConfigCheckTest {
   void configCheckPrintsTheDetectionTimesTheReadmeStates() throws Exception {
     String detection = detection("");
     assertEquals(
-        "a crashed primary is confirmed 2000–3000 ms after it goes, one that stops answering after"
+        "a crashed primary is confirmed 2000–2250 ms after it goes, one that stops answering after"
             + " at least 5000 ms",
         detection);
     assertTrue(
@@ -41,7 +41,7 @@ class ConfigCheckTest {
     String detection =
         detection(", agent: {url: 'http://10.0.0.1:8009', tokenFile: " + token + "}");
     assertEquals(
-        "a crashed primary is confirmed 1000–2000 ms after it goes, one that stops answering after"
+        "a crashed primary is confirmed 1000–1250 ms after it goes, one that stops answering after"
             + " at least 2000 ms",
         detection);
     assertTrue(

@@ -48,7 +48,7 @@ class ConfigLoaderTest {
     assertEquals(FailoverPolicy.Fencing.NONE, c.failover().fencing());
     assertEquals("127.0.0.1", c.admin().listen().getHostString());
     assertEquals(
-        new Detection(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(5)),
+        new Detection(Duration.ofSeconds(2), Duration.ofMillis(2250), Duration.ofSeconds(5)),
         Detection.of(c));
     assertEquals(EventLogConfig.of(EventLogConfig.DEFAULT_PATH), c.eventLog());
   }

@@ -216,6 +216,29 @@ class ActiveWitnessDecisionsTest {
             List.of(),
             "waiting: primary pg-a failed 2/3 probes (timeout)"),
         row(
+            "three refused probes a second apart; the standby's host reached it 2 ms after the"
+                + " first failed (its last answer, dated a little late) and has failed since: a"
+                + " probe that failed at once counts as if it had waited its timeout, so no veto:"
+                + " the usual threshold fails over",
+            looks(
+                3,
+                5,
+                DeciderTest::down,
+                9000,
+                Optional.of(upstream(1998, Role.PRIMARY, 2, "refused"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b last heard from"
+                + " it 9.0 s ago, lag 0 bytes"),
+        row(
+            "three refused probes a second apart; the standby's host reached it just now, more"
+                + " than a timeout after the first began: the controller's path is broken",
+            looks(3, 5, DeciderTest::down, 2400, Optional.of(upstream(3, Role.PRIMARY, 0, ""))),
+            Reason.PRIMARY_ALIVE_PER_WITNESS,
+            List.of("alarm"),
+            "no failover: primary pg-a unreachable from the controller (refused) but pg-b's host"
+                + " reached it 0.0 s ago: the controller's path is broken"),
+        row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),
             Reason.PRIMARY_SUSPECT,

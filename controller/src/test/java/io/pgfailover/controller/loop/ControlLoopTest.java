@@ -243,6 +243,64 @@ class ControlLoopTest {
     }
   }
 
+  /**
+   * Between loops the leader probes an answering primary every quarter interval: a failure there
+   * counts as the loop's probe of it, and the next loop, an interval after that probe began, adds
+   * its own. Failed probes stay an interval apart, as without the watch.
+   */
+  @Test
+  void aFailedWatchProbeBetweenLoopsCountsAndTheNextLoopComesAnIntervalAfterIt() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    String probesOfA = "node=\"pg-a\"";
+    try (ControlLoop loop = c.loop()) {
+      AtomicBoolean running = new AtomicBoolean(true);
+      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+      t.start();
+      try {
+        awaitCondition(
+            () -> c.metrics.counter("pgfailover_probes_total", probesOfA) > loop.loops() + 1,
+            "the watch probes pg-a between loops");
+        long loopsBefore = loop.loops();
+        awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
+        long loopsAtFault = loop.loops();
+        c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
+        awaitCondition(() -> loop.history().failures("pg-a") >= 1, "the watch sees it fail");
+        long failedSeenAt = System.nanoTime();
+        assertEquals(loopsAtFault, loop.loops(), "it was the watch, between loops");
+        awaitCondition(() -> loop.loops() > loopsAtFault, "the next loop");
+        long nextLoopAt = System.nanoTime();
+        assertEquals(
+            2,
+            loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
+            "the watch's failed probe and the loop's own");
+        assertTrue(
+            Duration.ofNanos(nextLoopAt - failedSeenAt).compareTo(Duration.ofMillis(350)) >= 0,
+            "the next loop came about an interval after the failed watch probe, not sooner");
+        long probes = c.metrics.counter("pgfailover_probes_total", probesOfA);
+        long loops = loop.loops();
+        awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
+        assertTrue(
+            c.metrics.counter("pgfailover_probes_total", probesOfA) <= probes + 2,
+            "no watch while the primary is failing: one probe per loop");
+      } finally {
+        running.set(false);
+        t.join(10_000);
+      }
+    }
+  }
+
+  /** As Waits.until, but checking every 2 ms: the test times the loop's pauses (400 ms). */
+  private static void awaitCondition(java.util.function.BooleanSupplier done, String what)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!done.getAsBoolean()) {
+      assertTrue(System.nanoTime() < end, "gave up waiting: " + what);
+      Thread.sleep(2);
+    }
+  }
+
   private static void runUntilStopped(ControlLoop loop, AtomicBoolean running) {
     try {
       loop.run(running::get);
