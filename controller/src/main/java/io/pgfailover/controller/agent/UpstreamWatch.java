@@ -83,6 +83,7 @@ final class UpstreamWatch implements AutoCloseable {
         return;
       }
       String target = to.get().host() + ":" + to.get().port();
+      long began = System.nanoTime();
       ProbeResult r =
           probe.probe(
               NodeEndpoint.of(
@@ -92,19 +93,25 @@ final class UpstreamWatch implements AutoCloseable {
                   "postgres",
                   config.postgres().local().user(),
                   config.postgres().local().password().source()));
-      record(target, System.nanoTime(), r);
+      record(target, began, System.nanoTime(), r);
     } catch (RuntimeException e) {
       log.error("event=upstream_watch_bug error=\"{}\"", e.toString(), e);
     }
   }
 
-  private synchronized void record(String target, long now, ProbeResult r) {
+  /**
+   * A reach is dated at its probe's start: the answer came somewhere within the probe (tens of ms
+   * on a busy host), and dated at its end, the last answer of a primary that died during the probe
+   * seemed to come after the controller's first failed probe began, which held back the standby
+   * host's agreement. From the start, a reach after that is surely one.
+   */
+  private synchronized void record(String target, long began, long now, ProbeResult r) {
     Seen before = seen != null && seen.target().equals(target) ? seen : null;
     long reached = before == null ? 0 : before.reachedNanos();
     Role as = before == null ? Role.UNKNOWN : before.reachedAs();
     int failures = before == null ? 0 : before.failures();
     if (r.reachable()) {
-      seen = new Seen(target, Math.max(reached, now), r.role(), 0, "", now);
+      seen = new Seen(target, Math.max(reached, began), r.role(), 0, "", now);
     } else if (r.reachability() == Reachability.SLOW) {
       // It answered, too late to finish: alive, so no failure; but not a reach either, since its
       // bytes may have come at the probe's start, just before a freeze, and a reach dated at the
