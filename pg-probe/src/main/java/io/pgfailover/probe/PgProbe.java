@@ -99,6 +99,91 @@ public final class PgProbe implements AutoCloseable {
     return probeAll(List.of(node)).get(0);
   }
 
+  /** The session {@link #watch} keeps open to one node. */
+  private record Session(NodeEndpoint node, Connection connection) {}
+
+  private final java.util.Map<String, Session> sessions = new java.util.HashMap<>();
+
+  /**
+   * Watches a node between full probes: the probe's queries on a session kept open from one call to
+   * the next, under the probe deadline. There they take about a millisecond, so a fault almost
+   * never falls inside one; a full probe (a new connection and a login, tens of ms on a busy host)
+   * was cut in the middle often enough to report a server that had just died as {@code SLOW}. A
+   * session that gives no answer by the deadline is a {@code TIMEOUT}; one that breaks is dropped
+   * and a full probe answers within what is left of the deadline (a restarted server or a dropped
+   * idle connection is then no failure). Without a session a full probe answers, and after a
+   * reachable one a session is opened for the next call. Never throws.
+   */
+  public synchronized ProbeResult watch(NodeEndpoint node) {
+    Session s = sessions.get(node.name());
+    if (s == null || !s.node().equals(node)) {
+      drop(node.name());
+      ProbeResult r = probe(node);
+      if (r.reachable()) {
+        try {
+          sessions.put(
+              node.name(), new Session(node, ProbeConnections.open(node, settings.deadline())));
+        } catch (SQLException | RuntimeException e) {
+          log.debug("event=watch_session_failed node={} error=\"{}\"", node.name(), e.toString());
+        }
+      }
+      return r;
+    }
+    long start = System.nanoTime();
+    Instant at = clock.instant();
+    Future<Observation> running;
+    try {
+      running = workers.submit(() -> NodeQueries.observe(s.connection()));
+    } catch (RejectedExecutionException e) {
+      return ProbeResult.unreachable(
+          node.name(), at, Duration.ZERO, Reachability.OTHER, "the probe is closed");
+    }
+    try {
+      Observation o = running.get(settings.deadline().toNanos(), TimeUnit.NANOSECONDS);
+      return reachableResult(
+          node.name(), at, Duration.ofNanos(System.nanoTime() - start), o, Optional.empty());
+    } catch (TimeoutException e) {
+      running.cancel(true);
+      drop(node.name());
+      ProbeResult r =
+          ProbeResult.unreachable(
+              node.name(),
+              at,
+              Duration.ofNanos(System.nanoTime() - start),
+              Reachability.TIMEOUT,
+              "no answer on its open session within the probe deadline " + settings.deadline());
+      logResult(r);
+      return r;
+    } catch (ExecutionException e) {
+      drop(node.name());
+      Duration left = settings.deadline().minusNanos(System.nanoTime() - start);
+      if (left.isNegative() || left.isZero()) {
+        ProbeResult r =
+            ProbeResult.unreachable(
+                node.name(),
+                at,
+                Duration.ofNanos(System.nanoTime() - start),
+                FailureClassifier.classify(e.getCause()),
+                NodeQueries.describe(e.getCause()));
+        logResult(r);
+        return r;
+      }
+      return probe(node, left);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.cancel(true);
+      return ProbeResult.unreachable(
+          node.name(), at, Duration.ZERO, Reachability.OTHER, "interrupted");
+    }
+  }
+
+  private void drop(String node) {
+    Session s = sessions.remove(node);
+    if (s != null) {
+      abort(s.connection());
+    }
+  }
+
   /**
    * Observes one node within {@code deadline} (at most {@code settings().deadline()}): a quick
    * "does it answer now?". Never throws.
@@ -569,6 +654,30 @@ public final class PgProbe implements AutoCloseable {
     }
   }
 
+  private static ProbeResult reachableResult(
+      String node,
+      Instant observedAt,
+      Duration latency,
+      Observation o,
+      Optional<WriteCheck> check) {
+    return new ProbeResult(
+        node,
+        observedAt,
+        latency,
+        Reachability.REACHABLE,
+        Optional.empty(),
+        o.role(),
+        o.timeline(),
+        o.currentLsn(),
+        o.receiveLsn(),
+        o.replayLsn(),
+        o.walReceiver(),
+        Optional.of(o.serverVersion()),
+        check,
+        Optional.of(new ProbeResult.ServerSettings(o.writesStopped(), o.synchronousStandbyNames())),
+        o.replicas());
+  }
+
   private static void abort(Connection c) {
     if (c == null) {
       return;
@@ -581,9 +690,12 @@ public final class PgProbe implements AutoCloseable {
     }
   }
 
-  /** Stops the worker threads; probes after close report OTHER. */
+  /** Stops the worker threads and drops the watch's sessions; probes after close report OTHER. */
   @Override
   public void close() {
+    synchronized (this) {
+      new ArrayList<>(sessions.keySet()).forEach(this::drop);
+    }
     workers.shutdownNow();
   }
 
@@ -722,23 +834,7 @@ public final class PgProbe implements AutoCloseable {
     }
 
     private ProbeResult reachable(Observation o, Optional<WriteCheck> check, Duration latency) {
-      return new ProbeResult(
-          node.name(),
-          observedAt,
-          latency,
-          Reachability.REACHABLE,
-          Optional.empty(),
-          o.role(),
-          o.timeline(),
-          o.currentLsn(),
-          o.receiveLsn(),
-          o.replayLsn(),
-          o.walReceiver(),
-          Optional.of(o.serverVersion()),
-          check,
-          Optional.of(
-              new ProbeResult.ServerSettings(o.writesStopped(), o.synchronousStandbyNames())),
-          o.replicas());
+      return reachableResult(node.name(), observedAt, latency, o, check);
     }
 
     private ProbeResult failure(Reachability kind, String error) {

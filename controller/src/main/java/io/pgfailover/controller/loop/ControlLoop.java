@@ -250,7 +250,7 @@ public final class ControlLoop implements AutoCloseable {
       if (watched.isPresent() && began < until) {
         Instant at = clock.instant();
         try {
-          NodeObservation o = nodes.probe(watched.get());
+          NodeObservation o = nodes.watch(watched.get());
           countProbe(o);
           if (!o.answered()) {
             until = began + config.probe().interval().toNanos();

@@ -16,6 +16,15 @@ public interface PostgresNodes {
   NodeObservation probe(NodeConfig node);
 
   /**
+   * The loop's watch of the primary between full probes ({@code ControlLoop}): the same observation
+   * and deadline, on a session kept open where the implementation can (a fault then almost never
+   * falls in the middle of one). Never throws, never hangs.
+   */
+  default NodeObservation watch(NodeConfig node) {
+    return probe(node);
+  }
+
+  /**
    * The same probe under a shorter {@code deadline} (at most the probe timeout): a quick "does it
    * answer now?". Implementations whose probe answers at once need not override it.
    */

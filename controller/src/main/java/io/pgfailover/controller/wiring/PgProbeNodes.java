@@ -58,6 +58,11 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
   }
 
   @Override
+  public NodeObservation watch(NodeConfig node) {
+    return observation(probe.watch(endpoints.get(node.name())));
+  }
+
+  @Override
   public NodeObservation probe(NodeConfig node, Duration deadline) {
     return observation(probe.probe(endpoints.get(node.name()), deadline));
   }
