@@ -586,11 +586,12 @@ public final class Decider {
       actions.add(new Action.Fence(failed, failedNode.instanceId()));
     }
     // The re-check before promoting asks whether the failed primary answers again now. When a
-    // standby's host has seen it fail too, a live primary would answer within milliseconds: a
-    // quarter of the probe timeout is enough, and the failover does not wait out a full one.
+    // standby's host has seen it fail too, a live primary would answer within milliseconds (a
+    // probe takes 5 to 30 ms): a tenth of the probe timeout is enough, and the failover does not
+    // wait out a full one.
     Duration recheck =
         seen.verdict() == ActiveWitness.Verdict.UNREACHABLE
-            ? config.probe().timeout().dividedBy(4)
+            ? config.probe().timeout().dividedBy(10)
             : config.probe().timeout();
     actions.add(
         new Action.Promote(

@@ -272,7 +272,7 @@ class ActiveWitnessDecisionsTest {
   }
 
   @org.junit.jupiter.api.Test
-  void whenTheStandbysHostAgreesTheRecheckTakesAQuarterOfTheProbeTimeout() {
+  void whenTheStandbysHostAgreesTheRecheckTakesATenthOfTheProbeTimeout() {
     List<Snapshot> s = looks(2, 2500, Optional.of(upstream(2600, Role.PRIMARY, 2, "timeout")));
     History h = History.empty();
     for (Snapshot x : s) {
@@ -281,6 +281,6 @@ class ActiveWitnessDecisionsTest {
     Action.Promote p =
         (Action.Promote) new Decider(DeciderTest.DEFAULTS).decide(s.get(2), h).actions().get(0);
     assertEquals(Optional.of("pg-a"), p.abortIfPrimary());
-    assertEquals(Duration.ofMillis(250), p.recheckWithin());
+    assertEquals(Duration.ofMillis(100), p.recheckWithin());
   }
 }
