@@ -14,14 +14,18 @@ import java.util.Properties;
  * waits for TCP's retransmissions (minutes) unless {@code socketTimeout} (pgjdbc) or {@code
  * tcp_user_timeout} (libpq) ends it; a connection attempt sent down the old path waits out {@code
  * connectTimeout} / {@code connect_timeout}, and a login to a frozen server {@code loginTimeout}.
- * So each of them adds up to its own value to the outage the controller's detection leaves; they
- * are set to about the profile's probe timeout, so that the client's share stays below the
- * controller's. Keepalives find an idle pooled connection to a dead primary, and {@code
- * targetServerType=primary} / {@code target_session_attrs=read-write} refuse a server that is not
- * the primary (e.g. an old primary restarted read-only behind a stale route).
+ * So each of them adds up to its own value to the outage the controller's detection leaves. The
+ * client's attempts after the fault fall on a grid of its timeouts (pgjdbc counts whole seconds):
+ * at {@code default} the statement gives up at 2 s and a new attempt follows every second, so a
+ * failover finished before 3 s is seen at ≈ 3 s; with a 2 s login timeout an attempt to a frozen
+ * primary (whose kernel still accepts TCP) held the client until 4 s. Keepalives find an idle
+ * pooled connection to a dead primary, and {@code targetServerType=primary} / {@code
+ * target_session_attrs=read-write} refuse a server that is not the primary (e.g. an old primary
+ * restarted read-only behind a stale route).
  *
- * @param timeoutSeconds pgjdbc's {@code connectTimeout}, {@code loginTimeout} and {@code
- *     socketTimeout}, in whole seconds (its unit)
+ * @param loginSeconds pgjdbc's {@code connectTimeout} and {@code loginTimeout}, in whole seconds
+ *     (its unit)
+ * @param socketSeconds pgjdbc's {@code socketTimeout}: a statement in flight gives up after it
  * @param connectTimeoutSeconds libpq's {@code connect_timeout}; libpq treats values below 2 as 2
  * @param tcpUserTimeoutMs libpq's {@code tcp_user_timeout}: how long sent data may stay
  *     unacknowledged before the connection is dropped
@@ -31,7 +35,8 @@ import java.util.Properties;
  */
 public record ClientSettings(
     String profile,
-    int timeoutSeconds,
+    int loginSeconds,
+    int socketSeconds,
     int connectTimeoutSeconds,
     int tcpUserTimeoutMs,
     int keepalivesIdle,
@@ -39,10 +44,11 @@ public record ClientSettings(
     int keepalivesCount) {
 
   /** For the shipped controller settings (probe 1 s / 1 s / 3, witness 5 s). */
-  public static final ClientSettings DEFAULT = new ClientSettings("default", 2, 2, 2000, 5, 2, 2);
+  public static final ClientSettings DEFAULT =
+      new ClientSettings("default", 1, 2, 2, 2000, 5, 2, 2);
 
   /** For the fast controller settings (probe 500 ms / 500 ms / 2, witness 1 s). */
-  public static final ClientSettings FAST = new ClientSettings("fast", 1, 2, 1000, 2, 1, 2);
+  public static final ClientSettings FAST = new ClientSettings("fast", 1, 1, 2, 1000, 2, 1, 2);
 
   public static ClientSettings of(String profile) {
     return switch (profile.toLowerCase(Locale.ROOT)) {
@@ -57,10 +63,9 @@ public record ClientSettings(
   /** The pgjdbc connection properties, as an application sets them. */
   public Properties pgjdbc() {
     Properties p = new Properties();
-    String t = Integer.toString(timeoutSeconds);
-    p.setProperty("connectTimeout", t);
-    p.setProperty("loginTimeout", t);
-    p.setProperty("socketTimeout", t);
+    p.setProperty("connectTimeout", Integer.toString(loginSeconds));
+    p.setProperty("loginTimeout", Integer.toString(loginSeconds));
+    p.setProperty("socketTimeout", Integer.toString(socketSeconds));
     p.setProperty("tcpKeepAlive", "true");
     p.setProperty("targetServerType", "primary");
     return p;
@@ -72,9 +77,9 @@ public record ClientSettings(
         Locale.ROOT,
         "connectTimeout=%d&loginTimeout=%d&socketTimeout=%d&tcpKeepAlive=true"
             + "&targetServerType=primary",
-        timeoutSeconds,
-        timeoutSeconds,
-        timeoutSeconds);
+        loginSeconds,
+        loginSeconds,
+        socketSeconds);
   }
 
   /** The libpq connection string keywords, as the README prints them. */
