@@ -116,7 +116,7 @@ public final class PgProbe implements AutoCloseable {
    */
   public synchronized ProbeResult watch(NodeEndpoint node) {
     Session s = sessions.get(node.name());
-    if (s == null || !s.node().equals(node)) {
+    if (s == null || !sameServer(s.node(), node)) {
       drop(node.name());
       ProbeResult r = probe(node);
       if (r.reachable()) {
@@ -175,6 +175,14 @@ public final class PgProbe implements AutoCloseable {
       return ProbeResult.unreachable(
           node.name(), at, Duration.ZERO, Reachability.OTHER, "interrupted");
     }
+  }
+
+  /** Same server and login (a password source is read at each login, so it is not compared). */
+  private static boolean sameServer(NodeEndpoint a, NodeEndpoint b) {
+    return a.host().equals(b.host())
+        && a.port() == b.port()
+        && a.database().equals(b.database())
+        && a.user().equals(b.user());
   }
 
   private void drop(String node) {

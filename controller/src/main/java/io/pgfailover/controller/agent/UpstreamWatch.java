@@ -22,9 +22,12 @@ import org.slf4j.LoggerFactory;
  * The active witness: this host probes its upstream (the server its {@code primary_conninfo} names)
  * every interval with the controller's own bounded probe, so the controller can ask "did the
  * standby's host reach the primary?" and not only "did its WAL receiver hear from it?". The probe
- * logs in as the agent's local role, which exists on the upstream too (roles replicate). The next
- * probe starts {@code interval} after one ends: probes never overlap (overlapping ones, tried on a
- * lossy link, left most of each other's connections unanswered).
+ * logs in as the agent's local role, which exists on the upstream too (roles replicate), and runs
+ * on a session kept open between probes ({@link PgProbe#watch}, as the controller's watch): a new
+ * login per probe took tens of ms on a busy host, and a primary that died inside one was reported
+ * {@code SLOW} (alive) and its failure seen a second late. The next probe starts {@code interval}
+ * after one ends: probes never overlap (overlapping ones, tried on a lossy link, left most of each
+ * other's connections unanswered).
  */
 final class UpstreamWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UpstreamWatch.class);
@@ -85,7 +88,7 @@ final class UpstreamWatch implements AutoCloseable {
       String target = to.get().host() + ":" + to.get().port();
       long began = System.nanoTime();
       ProbeResult r =
-          probe.probe(
+          probe.watch(
               NodeEndpoint.of(
                   config.node() + "-upstream",
                   to.get().host(),

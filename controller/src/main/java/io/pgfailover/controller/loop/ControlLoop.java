@@ -240,6 +240,8 @@ public final class ControlLoop implements AutoCloseable {
     long now = System.nanoTime();
     long until = now + left.toNanos();
     Optional<NodeConfig> watched = watchedPrimary();
+    log.debug(
+        "event=pause ms={} watching={}", left.toMillis(), watched.map(NodeConfig::name).orElse(""));
     long every = config.probe().watchEvery().toNanos();
     while (now < until) {
       long waitNanos = watched.isPresent() ? Math.min(until - now, every) : until - now;
@@ -252,6 +254,11 @@ public final class ControlLoop implements AutoCloseable {
         try {
           NodeObservation o = nodes.watch(watched.get());
           countProbe(o);
+          log.debug(
+              "event=watch_probe node={} answered={} ms={}",
+              o.node(),
+              o.answered(),
+              (System.nanoTime() - began) / 1_000_000);
           if (!o.answered()) {
             until = began + config.probe().interval().toNanos();
             watchFailed(at, o, Duration.ofNanos(Math.max(0, until - System.nanoTime())));

@@ -390,7 +390,12 @@ public final class PostgresPair implements AutoCloseable {
    */
   public synchronized void freeze(PgNode node) {
     long pm = node.pid();
-    ProcessLauncher.signal("STOP", List.of(pm));
+    // One kill for the postmaster and its children, as a host or VM that stops stops them all at
+    // once: stopped in two runs of kill, the children (WAL sender, sessions) went on for tens of ms
+    // after the postmaster. A second pass catches a child forked meanwhile.
+    List<Long> all = new java.util.ArrayList<>(List.of(pm));
+    all.addAll(Procs.children(pm));
+    ProcessLauncher.signal("STOP", all);
     ProcessLauncher.signal("STOP", Procs.children(pm));
     node.frozen(true);
     log.info("event=pg_node_frozen node={} pid={}", node.name(), pm);
