@@ -43,8 +43,9 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
   static final ActiveWitness NONE = new ActiveWitness(Verdict.NONE, "", "");
 
   /**
-   * @param failingSince when the controller's first failed probe of this run began (its own clock):
-   *     the standby's host and WAL receiver must have been silent since then to agree
+   * @param failingSince when the controller's first failed probe of this run began (its own clock),
+   *     plus the moment a live primary takes to answer (the decider's rule): the standby's host and
+   *     WAL receiver must have been silent since then to agree
    * @param vetoAfter when that probe's failure was in, and no sooner than its timeout after it
    *     began (the decider's rule): a reach after it vetoes. Not its start: a fault during that
    *     probe leaves the primary seen alive by others after it began, which proves nothing about

@@ -786,7 +786,12 @@ public final class Decider {
                   Instant waited = since.orElse(seen).plus(config.probe().timeout());
                   return seen.isAfter(waited) ? seen : waited;
                 });
-    return ActiveWitness.of(s, nodeConfig(failed), since, vetoAfter, h.lastHeard());
+    // The others must have been silent since the controller's first failed probe began, give or
+    // take what a live primary takes to answer a probe (a tenth of its timeout, as the re-check):
+    // a primary that answered them within that first moment may have died just after, which is
+    // when that probe, sent a few ms before, went unanswered.
+    Optional<Instant> silentSince = since.map(t -> t.plus(config.probe().timeout().dividedBy(10)));
+    return ActiveWitness.of(s, nodeConfig(failed), silentSince, vetoAfter, h.lastHeard());
   }
 
   private List<Action> fenceIfWritable(NodeObservation stale) {

@@ -217,9 +217,9 @@ class ActiveWitnessDecisionsTest {
             "waiting: primary pg-a failed 2/3 probes (timeout)"),
         row(
             "three refused probes a second apart; the standby's host reached it 2 ms after the"
-                + " first failed (its last answer, dated a little late) and has failed since: a"
-                + " probe that failed at once counts as if it had waited its timeout, so no veto:"
-                + " the usual threshold fails over",
+                + " first failed (within the moment a live primary takes to answer: it may have"
+                + " died just after) and has failed since: no veto (a probe that failed at once"
+                + " counts as if it had waited its timeout), and agreement",
             looks(
                 3,
                 5,
@@ -228,8 +228,21 @@ class ActiveWitnessDecisionsTest {
                 Optional.of(upstream(1998, Role.PRIMARY, 2, "refused"))),
             Reason.FAILOVER,
             List.of("promote", "point_routes"),
-            "promoting pg-b: primary pg-a failed 3 probes (refused), standby pg-b last heard from"
-                + " it 9.0 s ago, lag 0 bytes"),
+            "promoting pg-b: primary pg-a failed 3 probes (refused), pg-b's host cannot reach it"
+                + " either (2 failed, refused), lag 0 bytes"),
+        row(
+            "two refused probes a second apart; the standby's host reached it 150 ms after the"
+                + " first began, more than a live primary takes to answer, and has failed since:"
+                + " alive after the controller's first failure, so no agreement",
+            looks(
+                2,
+                5,
+                DeciderTest::down,
+                9000,
+                Optional.of(upstream(855, Role.PRIMARY, 1, "refused"))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (refused)"),
         row(
             "three refused probes a second apart; the standby's host reached it just now, more"
                 + " than a timeout after the first began: the controller's path is broken",
