@@ -25,12 +25,22 @@ public final class ProbeConnections {
     return DRIVER.connect(url(node), properties(node, password, budget));
   }
 
-  /** As {@link #open(NodeEndpoint, Duration)}, noting in {@code watch} whether the server spoke. */
+  /**
+   * As {@link #open(NodeEndpoint, Duration)}, noting in {@code watch} whether the server spoke: one
+   * try of a probe, which {@code PgProbe} abandons at the probe's deadline. The driver's timeouts
+   * are set a second past the budget here, so that they never fire at the deadline itself: once,
+   * with both at the same instant, a silent path saw five connections from one probe of four tries
+   * (SlowPathIT; likely the driver trying again after its own timeout, before the abort reached
+   * it).
+   */
   public static Connection open(NodeEndpoint node, Duration budget, AnswerWatch.Handle watch)
       throws SQLException {
     String password =
         node.password().password(node.host(), node.port(), node.database(), node.user());
     Properties p = properties(node, password, budget);
+    String backstop = Long.toString(Math.max(1, (budget.toMillis() + 999) / 1000) + 1);
+    p.setProperty("connectTimeout", backstop);
+    p.setProperty("socketTimeout", backstop);
     p.setProperty("socketFactory", AnswerWatch.class.getName());
     p.setProperty("socketFactoryArg", watch.id());
     return DRIVER.connect(url(node), p);
