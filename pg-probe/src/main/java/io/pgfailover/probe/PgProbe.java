@@ -662,7 +662,8 @@ public final class PgProbe implements AutoCloseable {
     }
   }
 
-  private static ProbeResult reachableResult(
+  /** A reachable result from one observation (also the probe benchmark's). */
+  static ProbeResult reachableResult(
       String node,
       Instant observedAt,
       Duration latency,

@@ -209,23 +209,12 @@ public final class ProbeBench {
       NodeEndpoint node = nodes.get(i);
       try {
         NodeQueries.Observation o = NodeQueries.observe(connections[i]);
-        return new ProbeResult(
+        return PgProbe.reachableResult(
             node.name(),
             java.time.Instant.now(),
             Duration.ofNanos(System.nanoTime() - start),
-            Reachability.REACHABLE,
-            java.util.Optional.empty(),
-            o.role(),
-            o.timeline(),
-            o.currentLsn(),
-            o.receiveLsn(),
-            o.replayLsn(),
-            o.walReceiver(),
-            java.util.Optional.of(o.serverVersion()),
-            java.util.Optional.empty(),
-            java.util.Optional.of(
-                new ProbeResult.ServerSettings(o.writesStopped(), o.synchronousStandbyNames())),
-            o.replicas());
+            o,
+            java.util.Optional.empty());
       } catch (SQLException e) {
         return ProbeResult.unreachable(
             node.name(),
