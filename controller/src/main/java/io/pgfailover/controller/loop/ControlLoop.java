@@ -197,10 +197,13 @@ public final class ControlLoop implements AutoCloseable {
   }
 
   private void loop(BooleanSupplier keepGoing) throws InterruptedException {
+    Optional<WatchFailure> watchFailed = Optional.empty();
     while (keepGoing.getAsBoolean()) {
-      Instant start = clock.instant();
+      // After a failed watch probe the loop runs at once, as if it had begun with that probe: the
+      // next one comes an interval after it began.
+      Instant start = watchFailed.map(WatchFailure::at).orElseGet(clock::instant);
       try {
-        runOnce();
+        runOnce(watchFailed);
       } catch (RuntimeException e) {
         // A bug, not an outage: log it loudly and keep watching; the next loop starts from fresh
         // observations.
@@ -219,24 +222,30 @@ public final class ControlLoop implements AutoCloseable {
         left = takeover.get();
       }
       wakeup.drainPermits();
+      watchFailed = Optional.empty();
       if (!left.isNegative() && requests.isEmpty()) {
-        pause(left);
+        watchFailed = pause(left);
       }
     }
   }
+
+  /** A watch probe that found the primary failing, and when it began. */
+  private record WatchFailure(Instant at, NodeObservation primary) {}
 
   /**
    * The pause between loops, cut short by an operator's request. While the last loop saw the
    * primary answering and this controller leads, it probes the primary meanwhile every quarter
    * interval (the watch): a fault then meets a probe within a quarter interval, not up to a whole
    * one later, which was the largest single part of a cut-off or frozen primary's detection. A
-   * failed watch probe is the loop's probe of the primary as far as {@link History} counts, and the
-   * next loop starts one interval after it began, as after a failed probe of the loop's own: failed
-   * probes stay an interval apart, so the failure threshold means what it did. A watch probe that
-   * answered changes nothing (the next loop observes everything anyway); one that waits out its
-   * timeout may end the pause up to that much late, and is then a failed probe.
+   * failed watch probe ends the pause: the loop that follows at once takes it as its probe of the
+   * primary (it observes the rest and decides, so that one failed probe and a standby host's
+   * agreement confirm without waiting an interval), and the loop after it starts one interval after
+   * the watch probe began, as after a failed probe of the loop's own: failed probes stay an
+   * interval apart, so the failure threshold means what it did. A watch probe that answered changes
+   * nothing (the next loop observes everything anyway); one that waits out its timeout may end the
+   * pause up to that much late, and is then a failed probe.
    */
-  private void pause(Duration left) throws InterruptedException {
+  private Optional<WatchFailure> pause(Duration left) throws InterruptedException {
     long now = System.nanoTime();
     long until = now + left.toNanos();
     Optional<NodeConfig> watched = watchedPrimary();
@@ -246,7 +255,7 @@ public final class ControlLoop implements AutoCloseable {
     while (now < until) {
       long waitNanos = watched.isPresent() ? Math.min(until - now, every) : until - now;
       if (wakeup.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
-        return;
+        return Optional.empty();
       }
       long began = System.nanoTime();
       if (watched.isPresent() && began < until) {
@@ -260,9 +269,12 @@ public final class ControlLoop implements AutoCloseable {
               o.answered(),
               (System.nanoTime() - began) / 1_000_000);
           if (!o.answered()) {
-            until = began + config.probe().interval().toNanos();
-            watchFailed(at, o, Duration.ofNanos(Math.max(0, until - System.nanoTime())));
-            watched = Optional.empty();
+            log.warn(
+                "event=primary_watch_failed node={} kind={} ms={}",
+                o.node(),
+                o.failure().map(NodeObservation::text).orElse("other"),
+                (System.nanoTime() - began) / 1_000_000);
+            return Optional.of(new WatchFailure(at, o));
           }
         } catch (RuntimeException e) {
           // A bug, not an outage (probes never throw): the pause goes on without the watch.
@@ -272,6 +284,7 @@ public final class ControlLoop implements AutoCloseable {
       }
       now = System.nanoTime();
     }
+    return Optional.empty();
   }
 
   /**
@@ -294,21 +307,6 @@ public final class ControlLoop implements AutoCloseable {
         .findFirst();
   }
 
-  /** A failed watch probe, counted as the next loop will count its own. */
-  private synchronized void watchFailed(Instant at, NodeObservation o, Duration nextLoopIn) {
-    Instant end = clock.instant();
-    history =
-        history.next(
-            new Snapshot(
-                at, end.isBefore(at) ? at : end, Map.of(o.node(), o), List.of(), Map.of()));
-    log.warn(
-        "event=primary_watch_failed node={} kind={} failures={} next_loop_in_ms={}",
-        o.node(),
-        o.failure().map(NodeObservation::text).orElse("other"),
-        history.failures(o.node()),
-        nextLoopIn.toMillis());
-  }
-
   /** The wait before a takeover's loop: a probe timeout less, unless that is all that is left. */
   private Duration observeAhead(Duration dueIn) {
     Duration ahead = config.probe().timeout();
@@ -322,9 +320,16 @@ public final class ControlLoop implements AutoCloseable {
    * waits up to a probe timeout for a takeover due by then (the loop woke that much ahead of it),
    * so that this iteration decides and acts as the new leader.
    */
-  public synchronized LoopReport runOnce() {
+  public LoopReport runOnce() {
+    return runOnce(Optional.empty());
+  }
+
+  /**
+   * @param watchFailed a failed watch probe of the primary just now: this loop's probe of it
+   */
+  private synchronized LoopReport runOnce(Optional<WatchFailure> watchFailed) {
     Pending pending = requests.poll();
-    Snapshot snapshot = observe();
+    Snapshot snapshot = observe(watchFailed);
     leadership.tick(config.probe().timeout());
     // A single controller always leads: the gauge says who acts, pair or not.
     metrics.gauge(
@@ -440,7 +445,7 @@ public final class ControlLoop implements AutoCloseable {
    * when no daemon runs.
    */
   public synchronized LoopReport peek() {
-    Snapshot snapshot = observe();
+    Snapshot snapshot = observe(Optional.empty());
     History h = history.next(snapshot);
     Decision decision = decider.decide(snapshot, h);
     return new LoopReport(
@@ -471,12 +476,22 @@ public final class ControlLoop implements AutoCloseable {
     return leadership;
   }
 
-  private Snapshot observe() {
-    Instant at = clock.instant();
+  /**
+   * @param watchFailed the primary's failed watch probe, taken as this observation's probe of it
+   *     (the observation then begins when that probe began)
+   */
+  private Snapshot observe(Optional<WatchFailure> watchFailed) {
+    Instant at = watchFailed.map(WatchFailure::at).orElseGet(clock::instant);
+    long began = System.nanoTime();
+    Optional<NodeObservation> seen = watchFailed.map(WatchFailure::primary);
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
     Map<String, Future<Answer>> asked = new LinkedHashMap<>();
     for (NodeConfig n : config.nodes()) {
-      futures.put(n.name(), probePool.submit(() -> nodes.probe(n)));
+      futures.put(
+          n.name(),
+          seen.filter(o -> o.node().equals(n.name()))
+              .<Future<NodeObservation>>map(CompletableFuture::completedFuture)
+              .orElseGet(() -> probePool.submit(() -> nodes.probe(n))));
       if (agents.has(n.name())) {
         asked.put(n.name(), ask(n.name()));
       }
@@ -485,17 +500,23 @@ public final class ControlLoop implements AutoCloseable {
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
     Map<String, NodeObservation> observed = observations(futures, waitMs);
-    observed.values().forEach(this::countProbe);
+    observed.values().stream()
+        .filter(o -> seen.filter(o::equals).isEmpty())
+        .forEach(this::countProbe);
     Map<String, Answer> facts = answers(asked, waitMs);
+    long probedNanos = System.nanoTime();
     // A probe that failed may have waited out its whole timeout, so the agents' answers asked with
     // it describe the cluster before that wait. The active witness asks whether a standby's host
     // failed to reach the primary too over the same time: ask the agents that answered once more,
     // now, rather than a whole loop later.
     // Likewise the standbys: what their WAL receivers last heard from the primary, read at the
     // start of that wait, is read again at its end.
+    // A failed watch probe waited before this observation began: what was asked with the others'
+    // probes is already from after it.
     Map<String, Future<Answer>> again = new LinkedHashMap<>();
     Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
-    if (observed.values().stream().anyMatch(o -> !o.answered())) {
+    if (observed.values().stream()
+        .anyMatch(o -> !o.answered() && seen.filter(o::equals).isEmpty())) {
       facts.forEach(
           (name, answer) -> {
             if (answer.reply().ok()) {
@@ -530,6 +551,13 @@ public final class ControlLoop implements AutoCloseable {
               }
             });
     Instant until = clock.instant();
+    log.debug(
+        "event=observed watch_failed={} probes_ms={} again_ms={} asked_again={} reprobed={}",
+        seen.isPresent(),
+        (probedNanos - began) / 1_000_000,
+        (System.nanoTime() - probedNanos) / 1_000_000,
+        again.size(),
+        standbys.size());
     Map<String, NodeAgents.Reply<NodeAgents.Facts>> replies = new LinkedHashMap<>();
     facts.forEach((name, a) -> replies.put(name, a.asOf(until)));
     return new Snapshot(at, until, observed, cachedRoutes, replies);

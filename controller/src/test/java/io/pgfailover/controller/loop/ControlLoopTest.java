@@ -244,12 +244,13 @@ class ControlLoopTest {
   }
 
   /**
-   * Between loops the leader probes an answering primary every quarter interval: a failure there
-   * counts as the loop's probe of it, and the next loop, an interval after that probe began, adds
+   * Between loops the leader probes an answering primary every quarter interval. A failure there
+   * ends the pause: a loop runs at once and takes that probe as its own of the primary (it does not
+   * probe it again), and the loop after it comes an interval after the watch probe began and adds
    * its own. Failed probes stay an interval apart, as without the watch.
    */
   @Test
-  void aFailedWatchProbeBetweenLoopsCountsAndTheNextLoopComesAnIntervalAfterIt() throws Exception {
+  void aFailedWatchProbeIsTheNextLoopsProbeAndTheLoopAfterComesAnIntervalLater() throws Exception {
     ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
     c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
     c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
@@ -259,25 +260,34 @@ class ControlLoopTest {
       Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
       t.start();
       try {
-        awaitCondition(
-            () -> c.metrics.counter("pgfailover_probes_total", probesOfA) > loop.loops() + 1,
-            "the watch probes pg-a between loops");
+        awaitCondition(() -> c.watches.get() > 1, "the watch probes pg-a between loops");
         long loopsBefore = loop.loops();
         awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
         long loopsAtFault = loop.loops();
+        int watchesAtFault = c.watches.get();
+        long probesAtFault = c.metrics.counter("pgfailover_probes_total", probesOfA);
         c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
-        awaitCondition(() -> loop.history().failures("pg-a") >= 1, "the watch sees it fail");
-        long failedSeenAt = System.nanoTime();
-        assertEquals(loopsAtFault, loop.loops(), "it was the watch, between loops");
-        awaitCondition(() -> loop.loops() > loopsAtFault, "the next loop");
-        long nextLoopAt = System.nanoTime();
+        awaitCondition(() -> loop.loops() > loopsAtFault, "the loop after the fault");
+        long firstLoopAt = System.nanoTime();
+        assertEquals(
+            1,
+            loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
+            "one failed probe so far");
+        assertEquals(
+            watchesAtFault + 1, c.watches.get(), "the failure was the watch's, between loops");
+        assertEquals(
+            probesAtFault + 1,
+            c.metrics.counter("pgfailover_probes_total", probesOfA),
+            "the loop that followed took the watch's probe as its own: pg-a probed once");
+        awaitCondition(() -> loop.loops() > loopsAtFault + 1, "the loop after that");
+        long secondLoopAt = System.nanoTime();
         assertEquals(
             2,
             loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
             "the watch's failed probe and the loop's own");
         assertTrue(
-            Duration.ofNanos(nextLoopAt - failedSeenAt).compareTo(Duration.ofMillis(350)) >= 0,
-            "the next loop came about an interval after the failed watch probe, not sooner");
+            Duration.ofNanos(secondLoopAt - firstLoopAt).compareTo(Duration.ofMillis(350)) >= 0,
+            "the second loop came about an interval after the failed watch probe, not sooner");
         long probes = c.metrics.counter("pgfailover_probes_total", probesOfA);
         long loops = loop.loops();
         awaitCondition(() -> loop.loops() > loops + 1, "two more loops");

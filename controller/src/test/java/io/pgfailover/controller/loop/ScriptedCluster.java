@@ -146,6 +146,16 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         leadership);
   }
 
+  /** Watch probes so far (the loop's probes between loops); each answers as {@link #probe}. */
+  public final java.util.concurrent.atomic.AtomicInteger watches =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public NodeObservation watch(NodeConfig node) {
+    watches.incrementAndGet();
+    return probe(node);
+  }
+
   @Override
   public NodeObservation probe(NodeConfig node) {
     return nodes.getOrDefault(
