@@ -201,7 +201,7 @@ public final class ControlLoop implements AutoCloseable {
     while (keepGoing.getAsBoolean()) {
       // After a failed watch probe the loop runs at once, as if it had begun with that probe: the
       // next one comes an interval after it began.
-      Instant start = watchFailed.map(WatchFailure::at).orElseGet(clock::instant);
+      long start = watchFailed.map(WatchFailure::beganNanos).orElseGet(System::nanoTime);
       try {
         runOnce(watchFailed);
       } catch (RuntimeException e) {
@@ -211,7 +211,7 @@ public final class ControlLoop implements AutoCloseable {
         metrics.count(
             "pgfailover_loop_errors_total", "Loops that ended in an unexpected exception.", "");
       }
-      Duration left = config.probe().interval().minus(Duration.between(start, clock.instant()));
+      Duration left = config.probe().interval().minusNanos(System.nanoTime() - start);
       // A follower wakes when the leader's lease may be taken over, not up to one interval later;
       // one probe timeout earlier, so that the observation a takeover acts on (which waits out a
       // probe timeout when the old primary is cut off with its controller) is taken while the
@@ -230,14 +230,15 @@ public final class ControlLoop implements AutoCloseable {
   }
 
   /** A watch probe that found the primary failing, and when it began. */
-  private record WatchFailure(Instant at, NodeObservation primary) {}
+  private record WatchFailure(Instant at, long beganNanos, NodeObservation primary) {}
 
   /**
    * The pause between loops, cut short by an operator's request. While the last loop saw the
    * primary answering and this controller leads, it probes the primary meanwhile every quarter
    * interval (the watch): a fault then meets a probe within a quarter interval, not up to a whole
    * one later, which was the largest single part of a cut-off or frozen primary's detection. A
-   * failed watch probe ends the pause: the loop that follows at once takes it as its probe of the
+   * failed watch probe ends the pause a quarter interval later (the agents' probes of the primary,
+   * as often, have met the same moment by then): the loop that follows takes it as its probe of the
    * primary (it observes the rest and decides, so that one failed probe and a standby host's
    * agreement confirm without waiting an interval), and the loop after it starts one interval after
    * the watch probe began, as after a failed probe of the loop's own: failed probes stay an
@@ -274,7 +275,12 @@ public final class ControlLoop implements AutoCloseable {
                 o.node(),
                 o.failure().map(NodeObservation::text).orElse("other"),
                 (System.nanoTime() - began) / 1_000_000);
-            return Optional.of(new WatchFailure(at, o));
+            // The agents probe the primary every quarter interval too: a quarter interval after
+            // this probe ended, their view of the same moment is in for the loop to ask (an
+            // operator's request cuts the wait short; the loop serves it).
+            boolean asked = wakeup.tryAcquire(every, TimeUnit.NANOSECONDS);
+            log.debug("event=watch_failed_wait cut_short={}", asked);
+            return Optional.of(new WatchFailure(at, began, o));
           }
         } catch (RuntimeException e) {
           // A bug, not an outage (probes never throw): the pause goes on without the watch.
