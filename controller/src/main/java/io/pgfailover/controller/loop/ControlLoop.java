@@ -237,8 +237,7 @@ public final class ControlLoop implements AutoCloseable {
    * primary answering and this controller leads, it probes the primary meanwhile every quarter
    * interval (the watch): a fault then meets a probe within a quarter interval, not up to a whole
    * one later, which was the largest single part of a cut-off or frozen primary's detection. A
-   * failed watch probe ends the pause a quarter interval later (the agents' probes of the primary,
-   * as often, have met the same moment by then): the loop that follows takes it as its probe of the
+   * failed watch probe ends the pause: the loop that follows at once takes it as its probe of the
    * primary (it observes the rest and decides, so that one failed probe and a standby host's
    * agreement confirm without waiting an interval), and the loop after it starts one interval after
    * the watch probe began, as after a failed probe of the loop's own: failed probes stay an
@@ -275,11 +274,6 @@ public final class ControlLoop implements AutoCloseable {
                 o.node(),
                 o.failure().map(NodeObservation::text).orElse("other"),
                 (System.nanoTime() - began) / 1_000_000);
-            // The agents probe the primary every quarter interval too: a quarter interval after
-            // this probe ended, their view of the same moment is in for the loop to ask (an
-            // operator's request cuts the wait short; the loop serves it).
-            boolean asked = wakeup.tryAcquire(every, TimeUnit.NANOSECONDS);
-            log.debug("event=watch_failed_wait cut_short={}", asked);
             return Optional.of(new WatchFailure(at, began, o));
           }
         } catch (RuntimeException e) {
@@ -488,7 +482,7 @@ public final class ControlLoop implements AutoCloseable {
    */
   private Snapshot observe(Optional<WatchFailure> watchFailed) {
     Instant at = watchFailed.map(WatchFailure::at).orElseGet(clock::instant);
-    long began = System.nanoTime();
+    long began = watchFailed.map(WatchFailure::beganNanos).orElseGet(System::nanoTime);
     Optional<NodeObservation> seen = watchFailed.map(WatchFailure::primary);
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
     Map<String, Future<Answer>> asked = new LinkedHashMap<>();
@@ -549,6 +543,9 @@ public final class ControlLoop implements AutoCloseable {
       }
     }
     facts.putAll(answers(again, waitMs));
+    if (observed.values().stream().anyMatch(o -> !o.answered())) {
+      awaitWitnesses(began, facts, waitMs);
+    }
     observations(standbys, waitMs)
         .forEach(
             (name, o) -> {
@@ -575,7 +572,7 @@ public final class ControlLoop implements AutoCloseable {
    * later: reckoned from there unchanged, a reach would seem that much more recent than it was (and
    * veto a failover).
    */
-  private record Answer(NodeAgents.Reply<NodeAgents.Facts> reply, Instant at) {
+  private record Answer(NodeAgents.Reply<NodeAgents.Facts> reply, Instant at, long nanos) {
     NodeAgents.Reply<NodeAgents.Facts> asOf(Instant until) {
       long later = Math.max(0, Duration.between(at, until).toMillis());
       return later == 0 || !reply.ok()
@@ -584,11 +581,56 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
+  /**
+   * A standby's host that has finished no probe of the primary since this observation's failed
+   * probe began will know within a probe timeout, and its quarter interval, whether it reaches it:
+   * its agent probes as the controller does. It is asked again until then, rather than the loop
+   * deciding without its view of the same moment (a cut-off primary's failure could come back to
+   * the loop at once, before the agents' probes had timed out, and then waited an interval for the
+   * next loop). A host that reaches the primary, or has failed to, stops the wait: it only ever
+   * lasts while a standby's host has no answer yet.
+   */
+  private void awaitWitnesses(long failedFrom, Map<String, Answer> facts, long waitMs) {
+    long until = failedFrom + config.probe().timeout().plus(config.probe().watchEvery()).toNanos();
+    long every = Math.max(1, config.probe().watchEvery().toNanos() / 5);
+    while (true) {
+      List<String> probing =
+          facts.entrySet().stream()
+              .filter(e -> stillProbing(e.getValue(), failedFrom))
+              .map(Map.Entry::getKey)
+              .toList();
+      long left = until - System.nanoTime();
+      if (probing.isEmpty() || left <= 0) {
+        return;
+      }
+      log.debug("event=await_witness agents={} left_ms={}", probing, left / 1_000_000);
+      try {
+        TimeUnit.NANOSECONDS.sleep(Math.min(left, every));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      Map<String, Future<Answer>> again = new LinkedHashMap<>();
+      probing.forEach(name -> again.put(name, ask(name)));
+      facts.putAll(answers(again, waitMs));
+    }
+  }
+
+  /** Whether an agent's last probe of its upstream finished before {@code since} (monotonic). */
+  private static boolean stillProbing(Answer a, long since) {
+    long sinceMs = Math.max(0, (a.nanos() - since) / 1_000_000);
+    return a.reply()
+        .value()
+        .flatMap(NodeAgents.Facts::upstream)
+        .filter(u -> u.sinceProbedMs().isPresent() && u.sinceProbedMs().getAsLong() >= sinceMs)
+        .isPresent();
+  }
+
   private Future<Answer> ask(String node) {
     return probePool.submit(
         () -> {
           NodeAgents.Reply<NodeAgents.Facts> r = agents.facts(node);
-          return new Answer(r, clock.instant());
+          return new Answer(r, clock.instant(), System.nanoTime());
         });
   }
 
@@ -643,10 +685,14 @@ public final class ControlLoop implements AutoCloseable {
                 name,
                 new Answer(
                     NodeAgents.Reply.failed("no answer within " + waitMs + " ms"),
-                    clock.instant()));
+                    clock.instant(),
+                    System.nanoTime()));
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            facts.put(name, new Answer(NodeAgents.Reply.failed("interrupted"), clock.instant()));
+            facts.put(
+                name,
+                new Answer(
+                    NodeAgents.Reply.failed("interrupted"), clock.instant(), System.nanoTime()));
           }
         });
     return facts;
