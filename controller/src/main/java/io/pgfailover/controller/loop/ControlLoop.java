@@ -237,13 +237,14 @@ public final class ControlLoop implements AutoCloseable {
    * primary answering and this controller leads, it probes the primary meanwhile every quarter
    * interval (the watch): a fault then meets a probe within a quarter interval, not up to a whole
    * one later, which was the largest single part of a cut-off or frozen primary's detection. A
-   * failed watch probe ends the pause: the loop that follows at once takes it as its probe of the
-   * primary (it observes the rest and decides, so that one failed probe and a standby host's
-   * agreement confirm without waiting an interval), and the loop after it starts one interval after
-   * the watch probe began, as after a failed probe of the loop's own: failed probes stay an
-   * interval apart, so the failure threshold means what it did. A watch probe that answered changes
-   * nothing (the next loop observes everything anyway); one that waits out its timeout may end the
-   * pause up to that much late, and is then a failed probe.
+   * failed watch probe is the loop's probe of the primary as far as {@link History} counts, and the
+   * next loop starts one interval after it began, as after a failed probe of the loop's own: failed
+   * probes stay an interval apart, so the failure threshold means what it did. Where one failed
+   * probe and a standby host's agreement confirm ({@code failureThreshold} 2 or less), it ends the
+   * pause instead: the loop that follows at once takes it as its probe of the primary and decides
+   * (below that, such a loop could decide nothing, and its observing would only delay the next). A
+   * watch probe that answered changes nothing (the next loop observes everything anyway); one that
+   * waits out its timeout may end the pause up to that much late, and is then a failed probe.
    */
   private Optional<WatchFailure> pause(Duration left) throws InterruptedException {
     long now = System.nanoTime();
@@ -268,13 +269,17 @@ public final class ControlLoop implements AutoCloseable {
               o.node(),
               o.answered(),
               (System.nanoTime() - began) / 1_000_000);
-          if (!o.answered()) {
+          if (!o.answered() && config.probe().failureThreshold() <= 2) {
             log.warn(
-                "event=primary_watch_failed node={} kind={} ms={}",
+                "event=primary_watch_failed node={} kind={} loop=now",
                 o.node(),
-                o.failure().map(NodeObservation::text).orElse("other"),
-                (System.nanoTime() - began) / 1_000_000);
+                o.failure().map(NodeObservation::text).orElse("other"));
             return Optional.of(new WatchFailure(at, began, o));
+          }
+          if (!o.answered()) {
+            until = began + config.probe().interval().toNanos();
+            watchFailed(at, o, Duration.ofNanos(Math.max(0, until - System.nanoTime())));
+            watched = Optional.empty();
           }
         } catch (RuntimeException e) {
           // A bug, not an outage (probes never throw): the pause goes on without the watch.
@@ -305,6 +310,21 @@ public final class ControlLoop implements AutoCloseable {
     return config.nodes().stream()
         .filter(n -> n.name().equals(primaries.get(0).node()))
         .findFirst();
+  }
+
+  /** A failed watch probe, counted as the next loop will count its own. */
+  private synchronized void watchFailed(Instant at, NodeObservation o, Duration nextLoopIn) {
+    Instant end = clock.instant();
+    history =
+        history.next(
+            new Snapshot(
+                at, end.isBefore(at) ? at : end, Map.of(o.node(), o), List.of(), Map.of()));
+    log.warn(
+        "event=primary_watch_failed node={} kind={} failures={} next_loop_in_ms={}",
+        o.node(),
+        o.failure().map(NodeObservation::text).orElse("other"),
+        history.failures(o.node()),
+        nextLoopIn.toMillis());
   }
 
   /** The wait before a takeover's loop: a probe timeout less, unless that is all that is left. */
@@ -492,7 +512,9 @@ public final class ControlLoop implements AutoCloseable {
           seen.filter(o -> o.node().equals(n.name()))
               .<Future<NodeObservation>>map(CompletableFuture::completedFuture)
               .orElseGet(() -> probePool.submit(() -> nodes.probe(n))));
-      if (agents.has(n.name())) {
+      // Not the failing primary's own agent after its failed watch probe: the decision does not
+      // read it, and a cut-off host's agent would hold this loop a whole read timeout.
+      if (agents.has(n.name()) && seen.filter(o -> o.node().equals(n.name())).isEmpty()) {
         asked.put(n.name(), ask(n.name()));
       }
     }
@@ -543,7 +565,11 @@ public final class ControlLoop implements AutoCloseable {
       }
     }
     facts.putAll(answers(again, waitMs));
-    if (observed.values().stream().anyMatch(o -> !o.answered())) {
+    // Only where the others' agreement decides: with it this failed probe confirms, without it
+    // not (one failed probe short of the threshold). Elsewhere the wait would only delay the loop.
+    int agreed = config.probe().failureThreshold() - 1;
+    if (observed.values().stream()
+        .anyMatch(o -> !o.answered() && history.failures(o.node()) + 1 == agreed)) {
       awaitWitnesses(began, facts, waitMs);
     }
     observations(standbys, waitMs)
@@ -582,21 +608,24 @@ public final class ControlLoop implements AutoCloseable {
   }
 
   /**
-   * A standby's host that has finished no probe of the primary since this observation's failed
-   * probe began will know within a probe timeout, and its quarter interval, whether it reaches it:
-   * its agent probes as the controller does. It is asked again until then, rather than the loop
-   * deciding without its view of the same moment (a cut-off primary's failure could come back to
-   * the loop at once, before the agents' probes had timed out, and then waited an interval for the
-   * next loop). A host that reaches the primary, or has failed to, stops the wait: it only ever
-   * lasts while a standby's host has no answer yet.
+   * A standby's host that has neither reached the primary since this observation's failed probe
+   * began (give or take the tenth of a timeout the decider allows) nor failed to will know within a
+   * probe timeout and its quarter interval: its agent probes as the controller does. It is asked
+   * again until then, rather than the loop deciding without its view of the same moment (a cut-off
+   * primary's failure could come back to the loop at once, before the agents' probes had timed out,
+   * and then waited an interval for the next loop). A host that reaches the primary, or fails to,
+   * ends the wait: it only lasts while a standby's host has no answer yet.
    */
   private void awaitWitnesses(long failedFrom, Map<String, Answer> facts, long waitMs) {
-    long until = failedFrom + config.probe().timeout().plus(config.probe().watchEvery()).toNanos();
+    Duration timeout = config.probe().timeout();
+    long until =
+        failedFrom
+            + timeout.plus(timeout.dividedBy(10)).plus(config.probe().watchEvery()).toNanos();
     long every = Math.max(1, config.probe().watchEvery().toNanos() / 5);
     while (true) {
       List<String> probing =
           facts.entrySet().stream()
-              .filter(e -> stillProbing(e.getValue(), failedFrom))
+              .filter(e -> undecided(e.getValue(), failedFrom))
               .map(Map.Entry::getKey)
               .toList();
       long left = until - System.nanoTime();
@@ -616,13 +645,20 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
-  /** Whether an agent's last probe of its upstream finished before {@code since} (monotonic). */
-  private static boolean stillProbing(Answer a, long since) {
-    long sinceMs = Math.max(0, (a.nanos() - since) / 1_000_000);
+  /**
+   * Whether an agent has neither failed to reach its upstream nor reached it since a tenth of the
+   * probe timeout after {@code since} (monotonic), as the decider's agreement reckons it.
+   */
+  private boolean undecided(Answer a, long since) {
+    long sinceMs =
+        (a.nanos() - since) / 1_000_000 - config.probe().timeout().dividedBy(10).toMillis();
     return a.reply()
         .value()
         .flatMap(NodeAgents.Facts::upstream)
-        .filter(u -> u.sinceProbedMs().isPresent() && u.sinceProbedMs().getAsLong() >= sinceMs)
+        .filter(
+            u ->
+                u.consecutiveFailures() == 0
+                    && (u.sinceReachedMs().isEmpty() || u.sinceReachedMs().getAsLong() >= sinceMs))
         .isPresent();
   }
 

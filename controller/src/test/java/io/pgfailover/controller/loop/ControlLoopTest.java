@@ -304,14 +304,16 @@ class ControlLoopTest {
   }
 
   /**
-   * Between loops the leader probes an answering primary every quarter interval. A failure there
-   * ends the pause: a loop runs at once and takes that probe as its own of the primary (it does not
-   * probe it again), and the loop after it comes an interval after the watch probe began and adds
-   * its own. Failed probes stay an interval apart, as without the watch.
+   * Between loops the leader probes an answering primary every quarter interval. Where one failed
+   * probe may confirm (with a standby host's agreement, at {@code failureThreshold: 2}), a failure
+   * there ends the pause: a loop runs at once and takes that probe as its own of the primary (it
+   * does not probe it again), and the loop after it comes an interval after the watch probe began
+   * and adds its own. Failed probes stay an interval apart, as without the watch.
    */
   @Test
   void aFailedWatchProbeIsTheNextLoopsProbeAndTheLoopAfterComesAnIntervalLater() throws Exception {
-    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
+    ScriptedCluster c =
+        new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms, failureThreshold: 2}\n");
     c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
     c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
     String probesOfA = "node=\"pg-a\"";
@@ -348,6 +350,55 @@ class ControlLoopTest {
         assertTrue(
             Duration.ofNanos(secondLoopAt - faultAt).compareTo(Duration.ofMillis(400)) >= 0,
             "the second loop came no sooner than an interval after the failed watch probe began");
+        long probes = c.metrics.counter("pgfailover_probes_total", probesOfA);
+        long loops = loop.loops();
+        awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
+        assertTrue(
+            c.metrics.counter("pgfailover_probes_total", probesOfA) <= probes + 2,
+            "no watch while the primary is failing: one probe per loop");
+      } finally {
+        running.set(false);
+        t.join(10_000);
+      }
+    }
+  }
+
+  /**
+   * Between loops the leader probes an answering primary every quarter interval. At the default
+   * {@code failureThreshold} (3) a failure there counts as the loop's probe of it, and the next
+   * loop, an interval after that probe began, adds its own. Failed probes stay an interval apart,
+   * as without the watch.
+   */
+  @Test
+  void aFailedWatchProbeBetweenLoopsCountsAndTheNextLoopComesAnIntervalAfterIt() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    String probesOfA = "node=\"pg-a\"";
+    try (ControlLoop loop = c.loop()) {
+      AtomicBoolean running = new AtomicBoolean(true);
+      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+      t.start();
+      try {
+        awaitCondition(
+            () -> c.metrics.counter("pgfailover_probes_total", probesOfA) > loop.loops() + 1,
+            "the watch probes pg-a between loops");
+        long loopsBefore = loop.loops();
+        awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
+        long loopsAtFault = loop.loops();
+        c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
+        awaitCondition(() -> loop.history().failures("pg-a") >= 1, "the watch sees it fail");
+        long failedSeenAt = System.nanoTime();
+        assertEquals(loopsAtFault, loop.loops(), "it was the watch, between loops");
+        awaitCondition(() -> loop.loops() > loopsAtFault, "the next loop");
+        long nextLoopAt = System.nanoTime();
+        assertEquals(
+            2,
+            loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
+            "the watch's failed probe and the loop's own");
+        assertTrue(
+            Duration.ofNanos(nextLoopAt - failedSeenAt).compareTo(Duration.ofMillis(350)) >= 0,
+            "the next loop came about an interval after the failed watch probe, not sooner");
         long probes = c.metrics.counter("pgfailover_probes_total", probesOfA);
         long loops = loop.loops();
         awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
