@@ -142,8 +142,9 @@ public final class ControlLoop implements AutoCloseable {
     this.alarms = new Alarms(events, metrics);
     this.probePool =
         Executors.newFixedThreadPool(
-            // a probe and an agent's facts per node, at once
-            config.nodes().size() * 2,
+            // a probe and an agent's facts per node, at once, and as many still running from a loop
+            // that stopped waiting for them
+            config.nodes().size() * 4,
             r -> {
               Thread t = new Thread(r, "probe");
               t.setDaemon(true);
@@ -522,10 +523,20 @@ public final class ControlLoop implements AutoCloseable {
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
     Map<String, NodeObservation> observed = observations(futures, waitMs);
+    // The primary's own agent is read for status and rejoin bookkeeping, never for a decision about
+    // the primary: it is not waited for much beyond the others. A cut-off primary's agent answered
+    // only at its read timeout, and held a loop whose probes had finished for that long (no watch
+    // meanwhile: a second late).
+    Map<String, Future<Answer>> primaryAgent = new LinkedHashMap<>();
+    history
+        .lastPrimary()
+        .filter(asked::containsKey)
+        .ifPresent(p -> primaryAgent.put(p, asked.remove(p)));
     observed.values().stream()
         .filter(o -> seen.filter(o::equals).isEmpty())
         .forEach(this::countProbe);
     Map<String, Answer> facts = answers(asked, waitMs);
+    facts.putAll(answers(primaryAgent, config.probe().timeout().dividedBy(10).toMillis()));
     long probedNanos = System.nanoTime();
     // A probe that failed may have waited out its whole timeout, so the agents' answers asked with
     // it describe the cluster before that wait. The active witness asks whether a standby's host
