@@ -241,11 +241,14 @@ public final class ControlLoop implements AutoCloseable {
    * failed watch probe is the loop's probe of the primary as far as {@link History} counts, and the
    * next loop starts one interval after it began, as after a failed probe of the loop's own: failed
    * probes stay an interval apart, so the failure threshold means what it did. Where one failed
-   * probe and a standby host's agreement confirm ({@code failureThreshold} 2 or less), it ends the
-   * pause instead: the loop that follows at once takes it as its probe of the primary and decides
-   * (below that, such a loop could decide nothing, and its observing would only delay the next). A
-   * watch probe that answered changes nothing (the next loop observes everything anyway); one that
-   * waits out its timeout may end the pause up to that much late, and is then a failed probe.
+   * probe and a standby host's agreement confirm ({@code failureThreshold} 2 or less, and a node
+   * agent on another node), it ends the pause instead: the loop that follows at once takes it as
+   * its probe of the primary and decides (at a higher threshold, or without an agent to agree, such
+   * a loop could decide nothing, and its observing would only delay the next). The watch's session
+   * reports a late answer as a timeout, never {@code slow}; it weighs no more than the loop's own
+   * probe: a failure that needs the others' agreement. A watch probe that answered changes nothing
+   * (the next loop observes everything anyway); one that waits out its timeout may end the pause up
+   * to that much late, and is then a failed probe.
    */
   private Optional<WatchFailure> pause(Duration left) throws InterruptedException {
     long now = System.nanoTime();
@@ -270,7 +273,7 @@ public final class ControlLoop implements AutoCloseable {
               o.node(),
               o.answered(),
               (System.nanoTime() - began) / 1_000_000);
-          if (!o.answered() && config.probe().failureThreshold() <= 2) {
+          if (!o.answered() && oneFailureMayConfirm(o.node())) {
             log.warn(
                 "event=primary_watch_failed node={} kind={} loop=now",
                 o.node(),
@@ -291,6 +294,12 @@ public final class ControlLoop implements AutoCloseable {
       now = System.nanoTime();
     }
     return Optional.empty();
+  }
+
+  /** One failed probe of {@code primary} and a standby host's agreement reach the threshold. */
+  private boolean oneFailureMayConfirm(String primary) {
+    return config.probe().failureThreshold() <= 2
+        && config.nodes().stream().anyMatch(n -> !n.name().equals(primary) && agents.has(n.name()));
   }
 
   /**
@@ -523,20 +532,25 @@ public final class ControlLoop implements AutoCloseable {
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
     Map<String, NodeObservation> observed = observations(futures, waitMs);
-    // The primary's own agent is read for status and rejoin bookkeeping, never for a decision about
-    // the primary: it is not waited for much beyond the others. A cut-off primary's agent answered
-    // only at its read timeout, and held a loop whose probes had finished for that long (no watch
-    // meanwhile: a second late).
+    // The primary's own agent (the node answering as primary now, else the last one) is read for
+    // status and rejoin bookkeeping, never for a decision about the primary: it is not waited for
+    // much beyond the others, nor asked again. A cut-off primary's agent answered only at its read
+    // timeout, and held a loop whose probes had finished for that long (no watch meanwhile: a
+    // second late).
+    Optional<String> primary =
+        observed.values().stream()
+            .filter(NodeObservation::isPrimary)
+            .map(NodeObservation::node)
+            .findFirst()
+            .or(history::lastPrimary);
     Map<String, Future<Answer>> primaryAgent = new LinkedHashMap<>();
-    history
-        .lastPrimary()
-        .filter(asked::containsKey)
-        .ifPresent(p -> primaryAgent.put(p, asked.remove(p)));
+    primary.filter(asked::containsKey).ifPresent(p -> primaryAgent.put(p, asked.remove(p)));
     observed.values().stream()
         .filter(o -> seen.filter(o::equals).isEmpty())
         .forEach(this::countProbe);
     Map<String, Answer> facts = answers(asked, waitMs);
-    facts.putAll(answers(primaryAgent, config.probe().timeout().dividedBy(10).toMillis()));
+    Map<String, Answer> primaryFacts =
+        answers(primaryAgent, config.probe().timeout().dividedBy(10).toMillis());
     long probedNanos = System.nanoTime();
     // A probe that failed may have waited out its whole timeout, so the agents' answers asked with
     // it describe the cluster before that wait. The active witness asks whether a standby's host
@@ -547,7 +561,7 @@ public final class ControlLoop implements AutoCloseable {
     // A failed watch probe waited before this observation began: what was asked with the others'
     // probes is already from after it.
     Map<String, Future<Answer>> again = new LinkedHashMap<>();
-    Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
+    Map<String, Future<NodeObservation>> standbys = Map.of();
     if (observed.values().stream()
         .anyMatch(o -> !o.answered() && seen.filter(o::equals).isEmpty())) {
       facts.forEach(
@@ -556,11 +570,7 @@ public final class ControlLoop implements AutoCloseable {
               again.put(name, ask(name));
             }
           });
-      for (NodeConfig n : config.nodes()) {
-        if (observed.get(n.name()).isStandby()) {
-          standbys.put(n.name(), probePool.submit(() -> nodes.probe(n)));
-        }
-      }
+      standbys = probeStandbys(observed);
     }
     // The route tables are read while the agents answer again: both are on a failover's path.
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
@@ -576,20 +586,25 @@ public final class ControlLoop implements AutoCloseable {
       }
     }
     facts.putAll(answers(again, waitMs));
-    // Only where the others' agreement decides: with it this failed probe confirms, without it
-    // not (one failed probe short of the threshold). Elsewhere the wait would only delay the loop.
+    reread(observed, standbys, waitMs);
+    // Only where the others' agreement decides: the primary's failed probe is one short of the
+    // threshold, so with it the failover is confirmed and without it not. Elsewhere the wait would
+    // only delay the loop. The standbys' WAL receivers are read again after it, so that what they
+    // last heard is from the same moment as the agents' answers.
     int agreed = config.probe().failureThreshold() - 1;
-    if (observed.values().stream()
-        .anyMatch(o -> !o.answered() && history.failures(o.node()) + 1 == agreed)) {
-      awaitWitnesses(began, facts, waitMs);
+    Optional<NodeConfig> failing =
+        history
+            .lastPrimary()
+            .filter(
+                p ->
+                    observed.containsKey(p)
+                        && !observed.get(p).answered()
+                        && history.failures(p) + 1 == agreed)
+            .flatMap(p -> config.nodes().stream().filter(n -> n.name().equals(p)).findFirst());
+    if (failing.isPresent() && awaitWitnesses(failing.get(), began, facts, waitMs)) {
+      reread(observed, probeStandbys(observed), waitMs);
     }
-    observations(standbys, waitMs)
-        .forEach(
-            (name, o) -> {
-              if (o.isStandby()) {
-                observed.put(name, o);
-              }
-            });
+    facts.putAll(primaryFacts);
     Instant until = clock.instant();
     log.debug(
         "event=observed watch_failed={} probes_ms={} again_ms={} asked_again={} reprobed={}",
@@ -618,49 +633,84 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
+  /** Probes the nodes this observation saw as standbys, again. */
+  private Map<String, Future<NodeObservation>> probeStandbys(
+      Map<String, NodeObservation> observed) {
+    Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
+    for (NodeConfig n : config.nodes()) {
+      if (observed.get(n.name()).isStandby()) {
+        standbys.put(n.name(), probePool.submit(() -> nodes.probe(n)));
+      }
+    }
+    return standbys;
+  }
+
+  /** A standby's fresh observation replaces the earlier one while it is still a standby. */
+  private void reread(
+      Map<String, NodeObservation> observed,
+      Map<String, Future<NodeObservation>> standbys,
+      long waitMs) {
+    observations(standbys, waitMs)
+        .forEach(
+            (name, o) -> {
+              if (o.isStandby()) {
+                observed.put(name, o);
+              }
+            });
+  }
+
   /**
-   * A standby's host that has neither reached the primary since this observation's failed probe
-   * began (give or take the tenth of a timeout the decider allows) nor failed to will know within a
-   * probe timeout and its quarter interval: its agent probes as the controller does. It is asked
-   * again until then, rather than the loop deciding without its view of the same moment (a cut-off
-   * primary's failure could come back to the loop at once, before the agents' probes had timed out,
-   * and then waited an interval for the next loop). A host that reaches the primary, or fails to,
-   * ends the wait: it only lasts while a standby's host has no answer yet.
+   * A standby's host that has neither reached the failing primary since this observation's failed
+   * probe began (give or take the tenth of a timeout the decider allows) nor failed to will know
+   * within a probe timeout and its quarter interval: its agent probes as the controller does. Such
+   * hosts are asked again until each has said, for at most that long after the failed probe began,
+   * rather than the loop deciding without their view of the same moment (a cut-off primary's
+   * failure could come back to the loop at once, before the agents' probes had timed out, and then
+   * waited an interval for the next loop).
+   *
+   * @return whether any host was asked again
    */
-  private void awaitWitnesses(long failedFrom, Map<String, Answer> facts, long waitMs) {
+  private boolean awaitWitnesses(
+      NodeConfig failing, long failedFrom, Map<String, Answer> facts, long waitMs) {
     Duration timeout = config.probe().timeout();
     long until =
         failedFrom
             + timeout.plus(timeout.dividedBy(10)).plus(config.probe().watchEvery()).toNanos();
-    long every = Math.max(1, config.probe().watchEvery().toNanos() / 5);
+    long every = Math.max(1, config.probe().watchEvery().toNanos() / 4);
+    String target = failing.host() + ":" + failing.port();
+    boolean askedAgain = false;
     while (true) {
-      List<String> probing =
+      List<String> undecided =
           facts.entrySet().stream()
-              .filter(e -> undecided(e.getValue(), failedFrom))
+              .filter(e -> !e.getKey().equals(failing.name()))
+              .filter(e -> undecided(e.getValue(), target, failedFrom))
               .map(Map.Entry::getKey)
               .toList();
       long left = until - System.nanoTime();
-      if (probing.isEmpty() || left <= 0) {
-        return;
+      if (undecided.isEmpty() || left <= 0) {
+        return askedAgain;
       }
-      log.debug("event=await_witness agents={} left_ms={}", probing, left / 1_000_000);
+      log.debug("event=await_witness agents={} left_ms={}", undecided, left / 1_000_000);
       try {
         TimeUnit.NANOSECONDS.sleep(Math.min(left, every));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
+        return askedAgain;
       }
       Map<String, Future<Answer>> again = new LinkedHashMap<>();
-      probing.forEach(name -> again.put(name, ask(name)));
-      facts.putAll(answers(again, waitMs));
+      undecided.forEach(name -> again.put(name, ask(name)));
+      long leftMs = Math.max(1, (until - System.nanoTime()) / 1_000_000);
+      facts.putAll(answers(again, Math.min(waitMs, leftMs)));
+      askedAgain = true;
     }
   }
 
   /**
-   * Whether an agent has neither failed to reach its upstream nor reached it since a tenth of the
-   * probe timeout after {@code since} (monotonic), as the decider's agreement reckons it.
+   * Whether an agent watching {@code target} has neither failed to reach it nor reached it since a
+   * tenth of the probe timeout after {@code since} (monotonic), as the decider's agreement reckons
+   * it.
    */
-  private boolean undecided(Answer a, long since) {
+  private boolean undecided(Answer a, String target, long since) {
     long sinceMs =
         (a.nanos() - since) / 1_000_000 - config.probe().timeout().dividedBy(10).toMillis();
     return a.reply()
@@ -668,7 +718,8 @@ public final class ControlLoop implements AutoCloseable {
         .flatMap(NodeAgents.Facts::upstream)
         .filter(
             u ->
-                u.consecutiveFailures() == 0
+                u.target().equals(target)
+                    && u.consecutiveFailures() == 0
                     && (u.sinceReachedMs().isEmpty() || u.sinceReachedMs().getAsLong() >= sinceMs))
         .isPresent();
   }

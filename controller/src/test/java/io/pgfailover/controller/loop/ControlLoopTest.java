@@ -181,6 +181,7 @@ class ControlLoopTest {
         } else {
           assertEquals(
               Reason.PRIMARY_SUSPECT, report.decision().reason(), report.decision().message());
+          assertTrue(asked >= 4, "pg-b's agent asked again while it had not said: " + asked);
           assertTrue(
               tookMs < 2_000, "no longer than the probe timeout and a quarter interval: " + tookMs);
         }
@@ -316,8 +317,11 @@ class ControlLoopTest {
         new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms, failureThreshold: 2}\n");
     c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
     c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    MemoryNodeAgents agents = new MemoryNodeAgents();
+    agents.add("pg-a").role = Role.PRIMARY;
+    agents.add("pg-b"); // could agree; here it does not report on its upstream
     String probesOfA = "node=\"pg-a\"";
-    try (ControlLoop loop = c.loop()) {
+    try (ControlLoop loop = c.loop(agents)) {
       AtomicBoolean running = new AtomicBoolean(true);
       Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
       t.start();
@@ -335,12 +339,12 @@ class ControlLoopTest {
             1,
             loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
             "one failed probe so far");
+        // (a healthy watch probe may have come between reading the counters and the fault)
+        assertTrue(c.watches.get() > watchesAtFault, "the failure was the watch's, between loops");
         assertEquals(
-            watchesAtFault + 1, c.watches.get(), "the failure was the watch's, between loops");
-        assertEquals(
-            probesAtFault + 1,
-            c.metrics.counter("pgfailover_probes_total", probesOfA),
-            "the loop that followed took the watch's probe as its own: pg-a probed once");
+            c.watches.get() - watchesAtFault,
+            c.metrics.counter("pgfailover_probes_total", probesOfA) - probesAtFault,
+            "the loop that followed took the watch's probe as its own: pg-a only watched");
         awaitCondition(() -> loop.loops() > loopsAtFault + 1, "the loop after that");
         long secondLoopAt = System.nanoTime();
         assertEquals(
