@@ -561,7 +561,7 @@ public final class ControlLoop implements AutoCloseable {
     // A failed watch probe waited before this observation began: what was asked with the others'
     // probes is already from after it.
     Map<String, Future<Answer>> again = new LinkedHashMap<>();
-    Map<String, Future<NodeObservation>> standbys = Map.of();
+    Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
     if (observed.values().stream()
         .anyMatch(o -> !o.answered() && seen.filter(o::equals).isEmpty())) {
       facts.forEach(
@@ -570,7 +570,11 @@ public final class ControlLoop implements AutoCloseable {
               again.put(name, ask(name));
             }
           });
-      standbys = probeStandbys(observed);
+      for (NodeConfig n : config.nodes()) {
+        if (observed.get(n.name()).isStandby()) {
+          standbys.put(n.name(), probePool.submit(() -> nodes.probe(n)));
+        }
+      }
     }
     // The route tables are read while the agents answer again: both are on a failover's path.
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
@@ -586,24 +590,13 @@ public final class ControlLoop implements AutoCloseable {
       }
     }
     facts.putAll(answers(again, waitMs));
-    reread(observed, standbys, waitMs);
-    // Only where the others' agreement decides: the primary's failed probe is one short of the
-    // threshold, so with it the failover is confirmed and without it not. Elsewhere the wait would
-    // only delay the loop. The standbys' WAL receivers are read again after it, so that what they
-    // last heard is from the same moment as the agents' answers.
-    int agreed = config.probe().failureThreshold() - 1;
-    Optional<NodeConfig> failing =
-        history
-            .lastPrimary()
-            .filter(
-                p ->
-                    observed.containsKey(p)
-                        && !observed.get(p).answered()
-                        && history.failures(p) + 1 == agreed)
-            .flatMap(p -> config.nodes().stream().filter(n -> n.name().equals(p)).findFirst());
-    if (failing.isPresent() && awaitWitnesses(failing.get(), began, facts, waitMs)) {
-      reread(observed, probeStandbys(observed), waitMs);
-    }
+    observations(standbys, waitMs)
+        .forEach(
+            (name, o) -> {
+              if (o.isStandby()) {
+                observed.put(name, o);
+              }
+            });
     facts.putAll(primaryFacts);
     Instant until = clock.instant();
     log.debug(
@@ -624,7 +617,7 @@ public final class ControlLoop implements AutoCloseable {
    * later: reckoned from there unchanged, a reach would seem that much more recent than it was (and
    * veto a failover).
    */
-  private record Answer(NodeAgents.Reply<NodeAgents.Facts> reply, Instant at, long nanos) {
+  private record Answer(NodeAgents.Reply<NodeAgents.Facts> reply, Instant at) {
     NodeAgents.Reply<NodeAgents.Facts> asOf(Instant until) {
       long later = Math.max(0, Duration.between(at, until).toMillis());
       return later == 0 || !reply.ok()
@@ -633,102 +626,11 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
-  /** Probes the nodes this observation saw as standbys, again. */
-  private Map<String, Future<NodeObservation>> probeStandbys(
-      Map<String, NodeObservation> observed) {
-    Map<String, Future<NodeObservation>> standbys = new LinkedHashMap<>();
-    for (NodeConfig n : config.nodes()) {
-      if (observed.get(n.name()).isStandby()) {
-        standbys.put(n.name(), probePool.submit(() -> nodes.probe(n)));
-      }
-    }
-    return standbys;
-  }
-
-  /** A standby's fresh observation replaces the earlier one while it is still a standby. */
-  private void reread(
-      Map<String, NodeObservation> observed,
-      Map<String, Future<NodeObservation>> standbys,
-      long waitMs) {
-    observations(standbys, waitMs)
-        .forEach(
-            (name, o) -> {
-              if (o.isStandby()) {
-                observed.put(name, o);
-              }
-            });
-  }
-
-  /**
-   * A standby's host that has neither reached the failing primary since this observation's failed
-   * probe began (give or take the tenth of a timeout the decider allows) nor failed to will know
-   * within a probe timeout and its quarter interval: its agent probes as the controller does. Such
-   * hosts are asked again until each has said, for at most that long after the failed probe began,
-   * rather than the loop deciding without their view of the same moment (a cut-off primary's
-   * failure could come back to the loop at once, before the agents' probes had timed out, and then
-   * waited an interval for the next loop).
-   *
-   * @return whether any host was asked again
-   */
-  private boolean awaitWitnesses(
-      NodeConfig failing, long failedFrom, Map<String, Answer> facts, long waitMs) {
-    Duration timeout = config.probe().timeout();
-    long until =
-        failedFrom
-            + timeout.plus(timeout.dividedBy(10)).plus(config.probe().watchEvery()).toNanos();
-    long every = Math.max(1, config.probe().watchEvery().toNanos() / 4);
-    String target = failing.host() + ":" + failing.port();
-    boolean askedAgain = false;
-    while (true) {
-      List<String> undecided =
-          facts.entrySet().stream()
-              .filter(e -> !e.getKey().equals(failing.name()))
-              .filter(e -> undecided(e.getValue(), target, failedFrom))
-              .map(Map.Entry::getKey)
-              .toList();
-      long left = until - System.nanoTime();
-      if (undecided.isEmpty() || left <= 0) {
-        return askedAgain;
-      }
-      log.debug("event=await_witness agents={} left_ms={}", undecided, left / 1_000_000);
-      try {
-        TimeUnit.NANOSECONDS.sleep(Math.min(left, every));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return askedAgain;
-      }
-      Map<String, Future<Answer>> again = new LinkedHashMap<>();
-      undecided.forEach(name -> again.put(name, ask(name)));
-      long leftMs = Math.max(1, (until - System.nanoTime()) / 1_000_000);
-      facts.putAll(answers(again, Math.min(waitMs, leftMs)));
-      askedAgain = true;
-    }
-  }
-
-  /**
-   * Whether an agent watching {@code target} has neither failed to reach it nor reached it since a
-   * tenth of the probe timeout after {@code since} (monotonic), as the decider's agreement reckons
-   * it.
-   */
-  private boolean undecided(Answer a, String target, long since) {
-    long sinceMs =
-        (a.nanos() - since) / 1_000_000 - config.probe().timeout().dividedBy(10).toMillis();
-    return a.reply()
-        .value()
-        .flatMap(NodeAgents.Facts::upstream)
-        .filter(
-            u ->
-                u.target().equals(target)
-                    && u.consecutiveFailures() == 0
-                    && (u.sinceReachedMs().isEmpty() || u.sinceReachedMs().getAsLong() >= sinceMs))
-        .isPresent();
-  }
-
   private Future<Answer> ask(String node) {
     return probePool.submit(
         () -> {
           NodeAgents.Reply<NodeAgents.Facts> r = agents.facts(node);
-          return new Answer(r, clock.instant(), System.nanoTime());
+          return new Answer(r, clock.instant());
         });
   }
 
@@ -783,14 +685,10 @@ public final class ControlLoop implements AutoCloseable {
                 name,
                 new Answer(
                     NodeAgents.Reply.failed("no answer within " + waitMs + " ms"),
-                    clock.instant(),
-                    System.nanoTime()));
+                    clock.instant()));
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            facts.put(
-                name,
-                new Answer(
-                    NodeAgents.Reply.failed("interrupted"), clock.instant(), System.nanoTime()));
+            facts.put(name, new Answer(NodeAgents.Reply.failed("interrupted"), clock.instant()));
           }
         });
     return facts;

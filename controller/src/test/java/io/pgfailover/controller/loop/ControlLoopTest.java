@@ -128,67 +128,6 @@ class ControlLoopTest {
     }
   }
 
-  /**
-   * A standby's host that has finished no probe of the primary since the loop's failed probe began
-   * (its own probe of a cut-off primary is still waiting) is asked again until it says, within the
-   * probe timeout and a quarter interval: with its agreement one failed probe confirms at {@code
-   * failureThreshold: 2}, in this loop rather than the next. One that never says does not hold the
-   * loop longer than that.
-   */
-  @Test
-  void aStandbyHostStillProbingThePrimaryIsAskedAgainUntilItSays() throws Exception {
-    for (boolean says : List.of(true, false)) {
-      ScriptedCluster c =
-          new ScriptedCluster(
-              dir.resolve(says ? "says" : "silent"),
-              "probe: {interval: 400ms, timeout: 400ms, failureThreshold: 2}\n");
-      c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
-      c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
-      MemoryNodeAgents agents = new MemoryNodeAgents();
-      agents.add("pg-a").role = Role.PRIMARY;
-      MemoryNodeAgents.Host b = agents.add("pg-b");
-      try (ControlLoop loop = c.loop(agents)) {
-        loop.runOnce();
-        c.nodes.remove("pg-a"); // refused at once
-        c.clock.advance(Duration.ofMillis(400));
-        agents.host("pg-a").reachable = false;
-        var probing =
-            new io.pgfailover.controller.port.NodeAgents.Upstream(
-                "h:5432",
-                java.util.OptionalLong.of(5_000),
-                Optional.of(Role.PRIMARY),
-                0,
-                Optional.empty(),
-                java.util.OptionalLong.of(5_000));
-        b.upstreams.addAll(List.of(probing, probing, probing));
-        if (says) {
-          b.upstreams.add(
-              new io.pgfailover.controller.port.NodeAgents.Upstream(
-                  "h:5432",
-                  java.util.OptionalLong.of(5_000),
-                  Optional.of(Role.PRIMARY),
-                  1,
-                  Optional.of("timeout"),
-                  java.util.OptionalLong.of(0)));
-        }
-        long before = System.nanoTime();
-        LoopReport report = loop.runOnce();
-        long tookMs = (System.nanoTime() - before) / 1_000_000;
-        long asked = agents.calls().stream().filter("facts pg-b"::equals).count();
-        if (says) {
-          assertEquals(Reason.FAILOVER, report.decision().reason(), report.decision().message());
-          assertTrue(asked >= 5, "pg-b's agent asked until it said: " + asked);
-        } else {
-          assertEquals(
-              Reason.PRIMARY_SUSPECT, report.decision().reason(), report.decision().message());
-          assertTrue(asked >= 4, "pg-b's agent asked again while it had not said: " + asked);
-          assertTrue(
-              tookMs < 2_000, "no longer than the probe timeout and a quarter interval: " + tookMs);
-        }
-      }
-    }
-  }
-
   @Test
   void whileNoPrimaryAnswersEveryLoopReadsTheRoutes() throws Exception {
     ScriptedCluster c = healthyCluster();

@@ -28,10 +28,6 @@ public final class MemoryNodeAgents implements NodeAgents {
     public boolean standbySignal;
     public Optional<String> primaryConninfo = Optional.empty();
     public Optional<String> failNextService = Optional.empty();
-
-    /** What its witness saw of its upstream, one per facts call; the last one repeats. */
-    public final List<Upstream> upstreams = new ArrayList<>();
-
     private Rejoin rejoin = Rejoin.idle();
     private Optional<String> refuseNext = Optional.empty();
     private final List<RejoinRequest> requests = new ArrayList<>();
@@ -153,10 +149,7 @@ public final class MemoryNodeAgents implements NodeAgents {
             OptionalLong.of(h.timeline),
             List.of(),
             h.rejoin,
-            h.upstreams.isEmpty()
-                ? Optional.empty()
-                : Optional.of(
-                    h.upstreams.size() > 1 ? h.upstreams.remove(0) : h.upstreams.get(0))));
+            Optional.empty()));
   }
 
   @Override
