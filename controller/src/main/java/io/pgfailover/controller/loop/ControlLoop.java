@@ -278,6 +278,13 @@ public final class ControlLoop implements AutoCloseable {
                 "event=primary_watch_failed node={} kind={} loop=now",
                 o.node(),
                 o.failure().map(NodeObservation::text).orElse("other"));
+            // Refused at once: the host is up and its PostgreSQL is not. The standby host's agent,
+            // probing as often, meets the same within a quarter interval: the loop asks after that
+            // (a refusal is never a lossy path's doing; a timeout is, and is asked about at once).
+            if (o.failure().filter(Reachability.REFUSED::equals).isPresent()) {
+              boolean request = wakeup.tryAcquire(every, TimeUnit.NANOSECONDS);
+              log.debug("event=watch_refused_wait cut_short={}", request);
+            }
             return Optional.of(new WatchFailure(at, began, o));
           }
           if (!o.answered()) {

@@ -246,9 +246,10 @@ class ControlLoopTest {
   /**
    * Between loops the leader probes an answering primary every quarter interval. Where one failed
    * probe may confirm (with a standby host's agreement, at {@code failureThreshold: 2}), a failure
-   * there ends the pause: a loop runs at once and takes that probe as its own of the primary (it
-   * does not probe it again), and the loop after it comes an interval after the watch probe began
-   * and adds its own. Failed probes stay an interval apart, as without the watch.
+   * there ends the pause: a loop runs (a refusal: a quarter interval later, when the standby's host
+   * has met it too) and takes that probe as its own of the primary (it does not probe it again),
+   * and the loop after it comes an interval after the watch probe began and adds its own. Failed
+   * probes stay an interval apart, as without the watch.
    */
   @Test
   void aFailedWatchProbeIsTheNextLoopsProbeAndTheLoopAfterComesAnIntervalLater() throws Exception {
@@ -274,6 +275,11 @@ class ControlLoopTest {
         long faultAt = System.nanoTime();
         c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
         awaitCondition(() -> loop.loops() > loopsAtFault, "the loop after the fault");
+        assertTrue(
+            Duration.ofNanos(System.nanoTime() - c.failedWatchNanos)
+                    .compareTo(c.config.probe().watchEvery())
+                >= 0,
+            "refused: the loop asked the others a quarter interval after the watch probe failed");
         assertEquals(
             1,
             loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),

@@ -150,10 +150,17 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   public final java.util.concurrent.atomic.AtomicInteger watches =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** When the last watch probe that found its node failing returned (System.nanoTime), or 0. */
+  public volatile long failedWatchNanos;
+
   @Override
   public NodeObservation watch(NodeConfig node) {
     watches.incrementAndGet();
-    return probe(node);
+    NodeObservation o = probe(node);
+    if (!o.answered()) {
+      failedWatchNanos = System.nanoTime();
+    }
+    return o;
   }
 
   @Override
