@@ -242,13 +242,14 @@ public final class ControlLoop implements AutoCloseable {
    * next loop starts one interval after it began, as after a failed probe of the loop's own: failed
    * probes stay an interval apart, so the failure threshold means what it did. Where one failed
    * probe and a standby host's agreement confirm ({@code failureThreshold} 2 or less, and a node
-   * agent on another node), it ends the pause instead: the loop that follows at once takes it as
-   * its probe of the primary and decides (at a higher threshold, or without an agent to agree, such
-   * a loop could decide nothing, and its observing would only delay the next). The watch's session
-   * reports a late answer as a timeout, never {@code slow}; it weighs no more than the loop's own
-   * probe: a failure that needs the others' agreement. A watch probe that answered changes nothing
-   * (the next loop observes everything anyway); one that waits out its timeout may end the pause up
-   * to that much late, and is then a failed probe.
+   * agent on another node), it ends the pause instead: the loop that follows at once (after a
+   * refusal, a quarter interval later) takes it as its probe of the primary and decides (at a
+   * higher threshold, or without an agent to agree, such a loop could decide nothing, and its
+   * observing would only delay the next). The watch's session reports a late answer as a timeout,
+   * never {@code slow}; it weighs no more than the loop's own probe: a failure that needs the
+   * others' agreement. A watch probe that answered changes nothing (the next loop observes
+   * everything anyway); one that waits out its timeout may end the pause up to that much late, and
+   * is then a failed probe.
    */
   private Optional<WatchFailure> pause(Duration left) throws InterruptedException {
     long now = System.nanoTime();
