@@ -299,12 +299,7 @@ class ControlLoopTest {
         assertTrue(
             Duration.ofNanos(secondLoopAt - faultAt).compareTo(Duration.ofMillis(400)) >= 0,
             "the second loop came no sooner than an interval after the failed watch probe began");
-        long probes = c.metrics.counter("pgfailover_probes_total", probesOfA);
-        long loops = loop.loops();
-        awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
-        assertTrue(
-            c.metrics.counter("pgfailover_probes_total", probesOfA) <= probes + 2,
-            "no watch while the primary is failing: one probe per loop");
+        assertOneProbePerLoop(c, loop, probesOfA);
       } finally {
         running.set(false);
         t.join(10_000);
@@ -348,17 +343,23 @@ class ControlLoopTest {
         assertTrue(
             Duration.ofNanos(nextLoopAt - failedSeenAt).compareTo(Duration.ofMillis(350)) >= 0,
             "the next loop came about an interval after the failed watch probe, not sooner");
-        long probes = c.metrics.counter("pgfailover_probes_total", probesOfA);
-        long loops = loop.loops();
-        awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
-        assertTrue(
-            c.metrics.counter("pgfailover_probes_total", probesOfA) <= probes + 2,
-            "no watch while the primary is failing: one probe per loop");
+        assertOneProbePerLoop(c, loop, probesOfA);
       } finally {
         running.set(false);
         t.join(10_000);
       }
     }
+  }
+
+  /** While the primary is failing there is no watch: the loop probes it once per loop. */
+  private static void assertOneProbePerLoop(ScriptedCluster c, ControlLoop loop, String probesOf)
+      throws InterruptedException {
+    long probes = c.metrics.counter("pgfailover_probes_total", probesOf);
+    long loops = loop.loops();
+    awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
+    assertTrue(
+        c.metrics.counter("pgfailover_probes_total", probesOf) <= probes + 2,
+        "no watch while the primary is failing: one probe per loop");
   }
 
   /** As Waits.until, but checking every 2 ms: the test times the loop's pauses (400 ms). */
