@@ -99,8 +99,15 @@ public final class PgProbe implements AutoCloseable {
     return probeAll(List.of(node)).get(0);
   }
 
-  /** The session {@link #watch} keeps open to one node. */
-  private record Session(NodeEndpoint node, Connection connection) {}
+  /**
+   * The session {@link #watch} keeps open to one node, and the query on it that got no answer by
+   * the last call's deadline, if any.
+   */
+  private record Session(NodeEndpoint node, Connection connection, Future<Observation> unanswered) {
+    Session withUnanswered(Future<Observation> query) {
+      return new Session(node, connection, query);
+    }
+  }
 
   private final java.util.Map<String, Session> sessions = new java.util.HashMap<>();
 
@@ -108,11 +115,18 @@ public final class PgProbe implements AutoCloseable {
    * Watches a node between full probes: the probe's queries on a session kept open from one call to
    * the next, under the probe deadline. There they take about a millisecond, so a fault almost
    * never falls inside one; a full probe (a new connection and a login, tens of ms on a busy host)
-   * was cut in the middle often enough to report a server that had just died as {@code SLOW}. A
-   * session that gives no answer by the deadline is a {@code TIMEOUT}; one that breaks is dropped
-   * and a full probe answers within what is left of the deadline (a restarted server or a dropped
-   * idle connection is then no failure). Without a session a full probe answers, and after a
-   * reachable one a session is opened for the next call. Never throws.
+   * was cut in the middle often enough to report a server that had just died as {@code SLOW}.
+   *
+   * <p>A query that gets no answer by the deadline is a {@code TIMEOUT}, and stays on the session:
+   * the next call waits for its answer first, up to its own deadline. An answer then is the server
+   * alive since that query was sent: on a lossy path TCP retransmits and delivers it a second or
+   * two late (the flapping-link test), while a cut-off, crashed or frozen server never answers it.
+   * That call then queries again, and reports {@code SLOW} (answered late: alive, so not a failed
+   * probe) unless this one answers in time. A second deadline without the answer drops the session
+   * ({@code TIMEOUT}); the next call probes afresh. A session that breaks is dropped and a full
+   * probe answers within what is left of the deadline (a restarted server or a dropped idle
+   * connection is then no failure). Without a session a full probe answers, and after a reachable
+   * one a session is opened for the next call. Never throws.
    */
   public synchronized ProbeResult watch(NodeEndpoint node) {
     Session s = sessions.get(node.name());
@@ -121,8 +135,11 @@ public final class PgProbe implements AutoCloseable {
       ProbeResult r = probe(node);
       if (r.reachable()) {
         try {
-          sessions.put(
-              node.name(), new Session(node, ProbeConnections.open(node, settings.deadline())));
+          Connection c = ProbeConnections.open(node, settings.deadline());
+          // Its reads wait past the two deadlines a query may be awaited for (this call's and the
+          // next's), so that the driver does not break the session before the next call ends.
+          c.setNetworkTimeout(Runnable::run, (int) settings.deadline().multipliedBy(3).toMillis());
+          sessions.put(node.name(), new Session(node, c, null));
         } catch (SQLException | RuntimeException e) {
           log.debug("event=watch_session_failed node={} error=\"{}\"", node.name(), e.toString());
         }
@@ -130,20 +147,51 @@ public final class PgProbe implements AutoCloseable {
       return r;
     }
     long start = System.nanoTime();
+    long deadlineNanos = start + settings.deadline().toNanos();
     Instant at = clock.instant();
-    Future<Observation> running;
+    boolean late = s.unanswered() != null;
     try {
-      running = workers.submit(() -> NodeQueries.observe(s.connection()));
-    } catch (RejectedExecutionException e) {
-      return ProbeResult.unreachable(
-          node.name(), at, Duration.ZERO, Reachability.OTHER, "the probe is closed");
-    }
-    try {
-      Observation o = running.get(settings.deadline().toNanos(), TimeUnit.NANOSECONDS);
-      return reachableResult(
-          node.name(), at, Duration.ofNanos(System.nanoTime() - start), o, Optional.empty());
+      if (late) {
+        s.unanswered().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        log.info(
+            "event=watch_late_answer node={} ms={}: alive, the path is slow",
+            node.name(),
+            (System.nanoTime() - start) / 1_000_000);
+        s = s.withUnanswered(null);
+        sessions.put(node.name(), s);
+      }
+      Connection c = s.connection();
+      Future<Observation> running = workers.submit(() -> NodeQueries.observe(c));
+      try {
+        Observation o =
+            running.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return reachableResult(
+            node.name(), at, Duration.ofNanos(System.nanoTime() - start), o, Optional.empty());
+      } catch (TimeoutException e) {
+        sessions.put(node.name(), s.withUnanswered(running));
+        ProbeResult r =
+            late
+                ? ProbeResult.unreachable(
+                    node.name(),
+                    at,
+                    Duration.ofNanos(System.nanoTime() - start),
+                    Reachability.SLOW,
+                    "the server answered the last query on its open session late, this one not"
+                        + " within the probe deadline "
+                        + settings.deadline()
+                        + ": alive, the path or the server is slow")
+                : ProbeResult.unreachable(
+                    node.name(),
+                    at,
+                    Duration.ofNanos(System.nanoTime() - start),
+                    Reachability.TIMEOUT,
+                    "no answer on its open session within the probe deadline "
+                        + settings.deadline());
+        logResult(r);
+        return r;
+      }
     } catch (TimeoutException e) {
-      running.cancel(true);
+      // The last call's query is still unanswered, a second deadline on.
       drop(node.name());
       ProbeResult r =
           ProbeResult.unreachable(
@@ -151,12 +199,15 @@ public final class PgProbe implements AutoCloseable {
               at,
               Duration.ofNanos(System.nanoTime() - start),
               Reachability.TIMEOUT,
-              "no answer on its open session within the probe deadline " + settings.deadline());
+              "no answer on its open session within two probe deadlines " + settings.deadline());
       logResult(r);
       return r;
+    } catch (RejectedExecutionException e) {
+      return ProbeResult.unreachable(
+          node.name(), at, Duration.ZERO, Reachability.OTHER, "the probe is closed");
     } catch (ExecutionException e) {
       drop(node.name());
-      Duration left = settings.deadline().minusNanos(System.nanoTime() - start);
+      Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
       if (left.isNegative() || left.isZero()) {
         ProbeResult r =
             ProbeResult.unreachable(
@@ -171,7 +222,7 @@ public final class PgProbe implements AutoCloseable {
       return probe(node, left);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      running.cancel(true);
+      drop(node.name());
       return ProbeResult.unreachable(
           node.name(), at, Duration.ZERO, Reachability.OTHER, "interrupted");
     }

@@ -17,9 +17,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link PgProbe#watch}: the probe's queries on one session kept open between calls. It keeps one
- * backend, not a new login per call; a frozen node is a TIMEOUT at the deadline while still frozen;
- * a session ended from outside is no failure (a full probe answers); a killed node fails. Outcomes
- * only, never times; each test restores the pair.
+ * backend, not a new login per call; a frozen node is a TIMEOUT at the deadline while still frozen,
+ * and its session is dropped after a second deadline without the answer; a query answered late is
+ * taken by the next call; a session ended from outside is no failure (a full probe answers); a
+ * killed node fails. Outcomes only, never times; each test restores the pair.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class WatchIT {
@@ -49,11 +50,13 @@ class WatchIT {
   }
 
   @Test
-  void aFrozenNodeIsATimeoutOnItsSessionWhileStillFrozen() throws Exception {
+  void aFrozenNodeIsATimeoutOnItsSessionWhileStillFrozenTwiceThenTheSessionIsDropped()
+      throws Exception {
     PgNode primary = pg.primary();
     Duration deadline = Duration.ofMillis(700);
     try (PgProbe probe = new PgProbe(new ProbeSettings(deadline, deadline.dividedBy(2), false))) {
       assertTrue(probe.watch(endpoint(primary)).reachable(), "a session is open");
+      String backend = query(primary, WATCH_BACKENDS);
       pg.freeze(primary);
       try {
         ProbeResult r = probe.watch(endpoint(primary));
@@ -63,10 +66,41 @@ class WatchIT {
             "no answer on its open session within the probe deadline " + deadline,
             r.error().orElseThrow());
         assertTrue(r.latency().compareTo(deadline) >= 0, "it waited its deadline: " + r);
+        ProbeResult again = probe.watch(endpoint(primary));
+        assertTrue(primary.isFrozen(), "it returned while the primary was still frozen");
+        assertEquals(Reachability.TIMEOUT, again.reachability(), again.toString());
+        assertEquals(
+            "no answer on its open session within two probe deadlines " + deadline,
+            again.error().orElseThrow());
       } finally {
         pg.thaw(primary);
       }
-      assertTrue(probe.watch(endpoint(primary)).reachable(), "after the thaw: a new session");
+      assertTrue(probe.watch(endpoint(primary)).reachable(), "after the thaw: a full probe");
+      String after = query(primary, WATCH_BACKENDS);
+      assertFalse(backend.equals(after), "a new session, the old one was dropped: " + after);
+    }
+  }
+
+  @Test
+  void aQueryAnsweredAfterItsDeadlineIsTakenByTheNextCallOnTheSameSession() throws Exception {
+    PgNode primary = pg.primary();
+    Duration deadline = Duration.ofMillis(700);
+    try (PgProbe probe = new PgProbe(new ProbeSettings(deadline, deadline.dividedBy(2), false))) {
+      assertTrue(probe.watch(endpoint(primary)).reachable(), "a session is open");
+      String backend = query(primary, WATCH_BACKENDS);
+      pg.freeze(primary);
+      ProbeResult r;
+      try {
+        r = probe.watch(endpoint(primary));
+      } finally {
+        pg.thaw(primary);
+      }
+      assertEquals(Reachability.TIMEOUT, r.reachability(), r.toString());
+      // The thawed server answers the query it was sent while frozen; the next call takes that
+      // answer and queries again on the same session.
+      ProbeResult next = probe.watch(endpoint(primary));
+      assertTrue(next.reachable(), next.toString());
+      assertEquals(backend, query(primary, WATCH_BACKENDS), "the same session, kept");
     }
   }
 
