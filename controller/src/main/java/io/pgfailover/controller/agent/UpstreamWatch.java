@@ -33,13 +33,15 @@ final class UpstreamWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UpstreamWatch.class);
 
   /**
-   * What one host:port's probes have shown; replaced whenever the target changes. {@code failures}
-   * counts the failed probes that began after the last answer.
+   * What one host:port's probes have shown; replaced whenever the target changes. {@code
+   * answeredNanos}: the start of the last probe the server sent anything to, a reach or {@code
+   * slow}. {@code failures} counts the failed probes that began after the last answer.
    */
   private record Seen(
       String target,
       long reachedNanos,
       Role reachedAs,
+      long answeredNanos,
       int failures,
       String lastFailure,
       long probedNanos) {}
@@ -112,18 +114,29 @@ final class UpstreamWatch implements AutoCloseable {
     Seen before = seen != null && seen.target().equals(target) ? seen : null;
     long reached = before == null ? 0 : before.reachedNanos();
     Role as = before == null ? Role.UNKNOWN : before.reachedAs();
+    long answered = before == null ? 0 : before.answeredNanos();
     int failures = before == null ? 0 : before.failures();
     if (r.reachable()) {
-      seen = new Seen(target, Math.max(reached, began), r.role(), 0, "", now);
+      seen =
+          new Seen(
+              target, Math.max(reached, began), r.role(), Math.max(answered, began), 0, "", now);
     } else if (r.reachability() == Reachability.SLOW) {
       // It answered, too late to finish: alive, so no failure; but not a reach either, since its
       // bytes may have come at the probe's start, just before a freeze, and a reach dated at the
-      // probe's end would then veto the failover of a primary that was already silent.
-      seen = new Seen(target, reached, as, 0, "", now);
+      // probe's end would then veto the failover of a primary that was already silent. Dated at
+      // the start, it still shows the server alive then (ActiveWitness: no agreement).
+      seen = new Seen(target, reached, as, Math.max(answered, began), 0, "", now);
     } else {
       // Probes never overlap, so every failure began after the last answer.
       seen =
-          new Seen(target, reached, as, failures + 1, NodeObservation.text(r.reachability()), now);
+          new Seen(
+              target,
+              reached,
+              as,
+              answered,
+              failures + 1,
+              NodeObservation.text(r.reachability()),
+              now);
     }
   }
 
@@ -141,11 +154,17 @@ final class UpstreamWatch implements AutoCloseable {
     return Optional.of(
         new NodeAgents.Upstream(
             s.target(),
-            reached ? OptionalLong.of((now - s.reachedNanos()) / 1_000_000) : OptionalLong.empty(),
+            ageMs(s.reachedNanos(), now),
             reached ? Optional.of(s.reachedAs()) : Optional.empty(),
+            ageMs(s.answeredNanos(), now),
             s.failures(),
             s.lastFailure().isEmpty() ? Optional.empty() : Optional.of(s.lastFailure()),
             OptionalLong.of((now - s.probedNanos()) / 1_000_000)));
+  }
+
+  /** Milliseconds since {@code nanos}; empty for 0 (never). */
+  private static OptionalLong ageMs(long nanos, long now) {
+    return nanos == 0 ? OptionalLong.empty() : OptionalLong.of((now - nanos) / 1_000_000);
   }
 
   @Override

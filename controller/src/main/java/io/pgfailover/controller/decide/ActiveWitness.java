@@ -18,14 +18,14 @@ import java.util.Optional;
  *   <li>A standby's host that reached the primary, as primary, after the controller's first failed
  *       probe had ended proves the primary alive and the controller's path broken: no failover. A
  *       reach while that probe waited proves neither way (rule 3).
- *   <li>A standby's host that has not reached it since the controller's first failed probe began,
- *       and failed at least once meanwhile, saw the same failure from another place: that counts as
- *       one more failed probe, and the passive witness (what the WAL receiver last heard) adds
- *       nothing a dead or cut-off primary would not also show, so it no longer holds the failover
- *       back. Unless a standby's WAL receiver heard from the primary after the controller's
- *       failures began: then it was alive after them, the failed probes met a lossy path (a probe
- *       the server answered too late, {@code SLOW}, is no failure on either side), and rule 3
- *       applies.
+ *   <li>A standby's host that has not heard from it since the controller's first failed probe began
+ *       (no reach, and no {@code slow} probe: its server sent bytes then, so it was alive), and
+ *       failed at least once meanwhile, saw the same failure from another place: that counts as one
+ *       more failed probe, and the passive witness (what the WAL receiver last heard) adds nothing
+ *       a dead or cut-off primary would not also show, so it no longer holds the failover back.
+ *       Unless a standby's WAL receiver heard from the primary after the controller's failures
+ *       began: then it was alive after them, the failed probes met a lossy path (a probe the server
+ *       answered too late, {@code SLOW}, is no failure on either side), and rule 3 applies.
  *   <li>Without a view (no agent, no answer, an agent probing elsewhere), the passive witness rules
  *       alone, as before agents.
  * </ol>
@@ -96,8 +96,9 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
           u.sinceReachedMs().isPresent()
               && u.sinceReachedMs().getAsLong() < sinceSeenMs
               && u.reachedAs().filter(Role.PRIMARY::equals).isPresent();
-      boolean notReachedSince =
-          u.sinceReachedMs().isEmpty() || u.sinceReachedMs().getAsLong() >= sinceBeganMs;
+      // Silent: no reach, and no slow probe either (its server sent bytes: alive then), since.
+      boolean notAnsweredSince =
+          u.sinceAnsweredMs().isEmpty() || u.sinceAnsweredMs().getAsLong() >= sinceBeganMs;
       if (reachedAfter) {
         return new ActiveWitness(
             Verdict.REACHED,
@@ -108,7 +109,7 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
                 e.getKey(),
                 u.sinceReachedMs().getAsLong() / 1000.0));
       }
-      if (notReachedSince && u.consecutiveFailures() >= 1 && !heardSince) {
+      if (notAnsweredSince && u.consecutiveFailures() >= 1 && !heardSince) {
         agreed =
             new ActiveWitness(
                 Verdict.UNREACHABLE,

@@ -206,6 +206,9 @@ public interface NodeAgents {
    * @param target host:port probed (from {@code primary_conninfo})
    * @param sinceReachedMs how long ago a probe last got an answer, and the role it answered as;
    *     empty when none ever did
+   * @param sinceAnsweredMs how long ago a probe last heard anything from the server, a reach or a
+   *     {@code slow} probe (its server sent bytes, too late to finish), dated at the probe's start;
+   *     empty when none ever did (and from agents that predate it: then as {@code sinceReachedMs})
    * @param consecutiveFailures failed probes since the last answer
    * @param lastFailure the last failure's kind ({@code refused}, {@code timeout}, ...)
    * @param sinceProbedMs how long ago the last probe finished
@@ -214,23 +217,29 @@ public interface NodeAgents {
       String target,
       OptionalLong sinceReachedMs,
       Optional<Role> reachedAs,
+      OptionalLong sinceAnsweredMs,
       int consecutiveFailures,
       Optional<String> lastFailure,
       OptionalLong sinceProbedMs) {
+
+    public Upstream {
+      sinceAnsweredMs = sinceAnsweredMs == null ? sinceReachedMs : sinceAnsweredMs;
+    }
 
     /** The ages as they are {@code ms} after the agent answered. */
     public Upstream olderBy(long ms) {
       return new Upstream(
           target,
-          sinceReachedMs.isPresent()
-              ? OptionalLong.of(sinceReachedMs.getAsLong() + ms)
-              : sinceReachedMs,
+          older(sinceReachedMs, ms),
           reachedAs,
+          older(sinceAnsweredMs, ms),
           consecutiveFailures,
           lastFailure,
-          sinceProbedMs.isPresent()
-              ? OptionalLong.of(sinceProbedMs.getAsLong() + ms)
-              : sinceProbedMs);
+          older(sinceProbedMs, ms));
+    }
+
+    private static OptionalLong older(OptionalLong ageMs, long ms) {
+      return ageMs.isPresent() ? OptionalLong.of(ageMs.getAsLong() + ms) : ageMs;
     }
   }
 

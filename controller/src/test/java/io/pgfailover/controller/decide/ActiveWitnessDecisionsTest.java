@@ -27,9 +27,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ActiveWitnessDecisionsTest {
 
-  /** pg-b's agent's view of pg-a. */
+  /** pg-b's agent's view of pg-a; its last answer was its last reach. */
   static NodeAgents.Reply<NodeAgents.Facts> upstream(
       long sinceReachedMs, Role reachedAs, int failures, String lastFailure) {
+    return upstream(sinceReachedMs, reachedAs, sinceReachedMs, failures, lastFailure);
+  }
+
+  /** pg-b's agent's view of pg-a, with a {@code slow} probe {@code sinceAnsweredMs} ago. */
+  static NodeAgents.Reply<NodeAgents.Facts> upstream(
+      long sinceReachedMs, Role reachedAs, long sinceAnsweredMs, int failures, String lastFailure) {
     return NodeAgents.Reply.of(
         new NodeAgents.Facts(
             "pg-b",
@@ -51,6 +57,7 @@ class ActiveWitnessDecisionsTest {
                     "10.0.1.10:5432",
                     OptionalLong.of(sinceReachedMs),
                     Optional.of(reachedAs),
+                    OptionalLong.of(sinceAnsweredMs),
                     failures,
                     failures == 0 ? Optional.empty() : Optional.of(lastFailure),
                     OptionalLong.of(200)))));
@@ -136,6 +143,23 @@ class ActiveWitnessDecisionsTest {
             List.of("alarm"),
             "no failover: primary pg-a unreachable from the controller (timeout) but pg-b's host"
                 + " reached it 0.3 s ago: the controller's path is broken"),
+        row(
+            "two timeouts; the standby's host has not reached it since before them, but a probe of"
+                + " its that began 0.5 s ago was slow (the server sent bytes, too late to finish):"
+                + " alive after the controller's failures began, so its failure since is no"
+                + " agreement (a lossy path), the usual threshold",
+            looks(2, 2500, Optional.of(upstream(2600, Role.PRIMARY, 500, 1, "timeout"))),
+            Reason.PRIMARY_SUSPECT,
+            List.of(),
+            "waiting: primary pg-a failed 2/3 probes (timeout)"),
+        row(
+            "the same, but that slow probe began 2.6 s ago, before the controller's failures began:"
+                + " agreement",
+            looks(2, 2500, Optional.of(upstream(3600, Role.PRIMARY, 2600, 1, "timeout"))),
+            Reason.FAILOVER,
+            List.of("promote", "point_routes"),
+            "promoting pg-b: primary pg-a failed 2 probes (timeout), pg-b's host cannot reach it"
+                + " either (1 failed, timeout), lag 0 bytes"),
         row(
             "its last reach is older than the controller's failures but it has not failed since:"
                 + " no agreement yet, wait",

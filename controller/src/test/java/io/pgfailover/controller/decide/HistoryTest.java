@@ -60,11 +60,13 @@ class HistoryTest {
             "10.0.1.10:5432",
             OptionalLong.of(300),
             Optional.of(io.pgfailover.probe.Role.PRIMARY),
+            null, // from an agent that predates it: as the last reach
             0,
             Optional.empty(),
             OptionalLong.empty());
     var older = u.olderBy(700);
     assertEquals(OptionalLong.of(1000), older.sinceReachedMs());
+    assertEquals(OptionalLong.of(1000), older.sinceAnsweredMs());
     assertEquals(OptionalLong.empty(), older.sinceProbedMs(), "never probed stays never");
   }
 }
