@@ -524,12 +524,20 @@ public final class ControlLoop implements AutoCloseable {
     Optional<NodeObservation> seen = watchFailed.map(WatchFailure::primary);
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
     Map<String, Future<Answer>> asked = new LinkedHashMap<>();
+    // A primary failing its probes is probed on its kept-open session (PostgresNodes.watch): a
+    // query that got no answer there in time is awaited once more, and an answer then shows it
+    // alive. A lossy path delivers that answer late; a cut-off, crashed or frozen primary never
+    // does. A new login on a path that loses a third of its packets failed often enough that
+    // runs of failed probes alone came close to a failover (the flapping-link test).
+    Optional<String> failing = history.lastPrimary().filter(p -> history.failures(p) > 0);
     for (NodeConfig n : config.nodes()) {
+      boolean onSession = failing.filter(n.name()::equals).isPresent();
       futures.put(
           n.name(),
           seen.filter(o -> o.node().equals(n.name()))
               .<Future<NodeObservation>>map(CompletableFuture::completedFuture)
-              .orElseGet(() -> probePool.submit(() -> nodes.probe(n))));
+              .orElseGet(
+                  () -> probePool.submit(() -> onSession ? nodes.watch(n) : nodes.probe(n))));
       // Not the failing primary's own agent after its failed watch probe: the decision does not
       // read it, and a cut-off host's agent would hold this loop a whole read timeout.
       if (agents.has(n.name()) && seen.filter(o -> o.node().equals(n.name())).isEmpty()) {

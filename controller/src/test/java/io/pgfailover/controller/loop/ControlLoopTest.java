@@ -351,15 +351,22 @@ class ControlLoopTest {
     }
   }
 
-  /** While the primary is failing there is no watch: the loop probes it once per loop. */
+  /**
+   * While the primary is failing there is no watch between loops: the loop probes it once per loop,
+   * on its kept-open session (where a late answer shows it alive).
+   */
   private static void assertOneProbePerLoop(ScriptedCluster c, ControlLoop loop, String probesOf)
       throws InterruptedException {
     long probes = c.metrics.counter("pgfailover_probes_total", probesOf);
+    int onSession = c.watches.get();
     long loops = loop.loops();
     awaitCondition(() -> loop.loops() > loops + 1, "two more loops");
     assertTrue(
         c.metrics.counter("pgfailover_probes_total", probesOf) <= probes + 2,
         "no watch while the primary is failing: one probe per loop");
+    assertTrue(
+        c.watches.get() >= onSession + 2,
+        "the loop's probes of the failing primary: on its session");
   }
 
   /** As Waits.until, but checking every 2 ms: the test times the loop's pauses (400 ms). */
