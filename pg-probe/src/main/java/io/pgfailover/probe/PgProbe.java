@@ -100,132 +100,275 @@ public final class PgProbe implements AutoCloseable {
   }
 
   /**
-   * The session {@link #watch} keeps open to one node, and the query on it that got no answer by
-   * the last call's deadline, if any.
+   * Sessions {@link #watch} keeps open to one node: two, on two TCP connections. A lossy path
+   * stalls each connection on its own (a lost segment waits out its retransmission timer, 200 ms
+   * doubling with each loss, and holds up everything behind it), while a cut, crash or freeze
+   * silences both: a node is a failed watch probe only when neither answered. One session stalled
+   * past the probe deadline once in about 30 calls at 30 % loss (the flapping-link test), often for
+   * several seconds, which a single session's failures turned into runs of failed probes.
    */
-  private record Session(NodeEndpoint node, Connection connection, Future<Observation> unanswered) {
-    Session withUnanswered(Future<Observation> query) {
-      return new Session(node, connection, query);
-    }
-  }
-
-  private final java.util.Map<String, Session> sessions = new java.util.HashMap<>();
+  static final int WATCH_SESSIONS = 2;
 
   /**
-   * Watches a node between full probes: the probe's queries on a session kept open from one call to
-   * the next, under the probe deadline. There they take about a millisecond, so a fault almost
-   * never falls inside one; a full probe (a new connection and a login, tens of ms on a busy host)
-   * was cut in the middle often enough to report a server that had just died as {@code SLOW}.
+   * One session {@link #watch} keeps open, and its query still running when the last call ended
+   * ({@code overdue}: unanswered by that call's deadline; else that call ended on another session's
+   * answer first).
+   */
+  private record Session(Connection connection, Future<Observation> unanswered, boolean overdue) {}
+
+  /**
+   * A watched node: its open sessions, and connections still opening (in the background, so that no
+   * call waits for a login; a later call adopts them).
+   */
+  private record Watched(
+      NodeEndpoint node,
+      List<Session> sessions,
+      List<java.util.concurrent.CompletableFuture<Connection>> opening) {}
+
+  private final java.util.Map<String, Watched> watched = new java.util.HashMap<>();
+
+  /** Per watched node: when the last query answered on its sessions was sent ({@link #watch}). */
+  private final java.util.Map<String, Long> answeredSent =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * When ({@link System#nanoTime()}) the last query that got an answer on {@code node}'s watch
+   * sessions was sent: the server was alive then or later. Set the moment the answer comes, so a
+   * late answer counts before the next {@link #watch} call. Empty while none has answered since the
+   * sessions were last dropped for another server.
+   */
+  public OptionalLong lastAnswerSent(String node) {
+    Long sent = answeredSent.get(node);
+    return sent == null ? OptionalLong.empty() : OptionalLong.of(sent);
+  }
+
+  /**
+   * Watches a node between full probes: the probe's queries on sessions kept open from one call to
+   * the next ({@link #WATCH_SESSIONS}), under the probe deadline; the first answer counts. There
+   * they take about a millisecond, so a fault almost never falls inside one; a full probe (a new
+   * connection and a login, tens of ms on a busy host) was cut in the middle often enough to report
+   * a server that had just died as {@code SLOW}.
    *
-   * <p>A query that gets no answer by the deadline is a {@code TIMEOUT}, and stays on the session:
-   * the next call waits for its answer first, up to its own deadline. An answer then is the server
-   * alive since that query was sent: on a lossy path TCP retransmits and delivers it a second or
-   * two late (the flapping-link test), while a cut-off, crashed or frozen server never answers it.
-   * That call then queries again, and reports {@code SLOW} (answered late: alive, so not a failed
-   * probe) unless this one answers in time. A second deadline without the answer drops the session
-   * ({@code TIMEOUT}); the next call probes afresh. A session that breaks is dropped and a full
-   * probe answers within what is left of the deadline (a restarted server or a dropped idle
-   * connection is then no failure). Without a session a full probe answers, and after a reachable
-   * one a session is opened for the next call. Never throws.
+   * <p>A query that gets no answer by the deadline stays on its session: the next call waits for
+   * its answer first, up to its own deadline. An answer then is the server alive since that query
+   * was sent: on a lossy path TCP retransmits and delivers it late, while a cut-off, crashed or
+   * frozen server never answers it. When no session answers a new query in time but such a late
+   * answer came, the call is {@code SLOW} (alive, so not a failed probe); when nothing came, {@code
+   * TIMEOUT}. A session whose query goes unanswered for a second deadline is dropped. Sessions that
+   * break are dropped; when none is left, a full probe answers within what is left of the deadline
+   * (a restarted server or a dropped idle connection is then no failure). Without sessions a full
+   * probe answers, and after a reachable one sessions are opened for the next call. Never throws.
    */
   public synchronized ProbeResult watch(NodeEndpoint node) {
-    Session s = sessions.get(node.name());
-    if (s == null || !sameServer(s.node(), node)) {
+    Watched w = watched.get(node.name());
+    if (w != null && !sameServer(w.node(), node)) {
       drop(node.name());
+      answeredSent.remove(node.name());
+      w = null;
+    }
+    w = w == null ? new Watched(node, List.of(), List.of()) : adoptOpened(w);
+    if (w.sessions().isEmpty()) {
       ProbeResult r = probe(node);
-      if (r.reachable()) {
-        try {
-          Connection c = ProbeConnections.open(node, settings.deadline());
-          // Its reads wait past the two deadlines a query may be awaited for (this call's and the
-          // next's), so that the driver does not break the session before the next call ends.
-          c.setNetworkTimeout(Runnable::run, (int) settings.deadline().multipliedBy(3).toMillis());
-          sessions.put(node.name(), new Session(node, c, null));
-        } catch (SQLException | RuntimeException e) {
-          log.debug("event=watch_session_failed node={} error=\"{}\"", node.name(), e.toString());
-        }
+      watched.put(node.name(), r.reachable() ? openMissing(w) : w);
+      if (w.opening().isEmpty() && !r.reachable()) {
+        watched.remove(node.name());
       }
       return r;
     }
     long start = System.nanoTime();
     long deadlineNanos = start + settings.deadline().toNanos();
     Instant at = clock.instant();
-    boolean late = s.unanswered() != null;
+    AtomicBoolean late = new AtomicBoolean();
+    java.util.concurrent.ExecutorCompletionService<Observation> answers =
+        new java.util.concurrent.ExecutorCompletionService<>(workers);
+    List<Future<Observation>> queries = new ArrayList<>();
     try {
-      if (late) {
-        s.unanswered().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        log.info(
-            "event=watch_late_answer node={} ms={}: alive, the path is slow",
-            node.name(),
-            (System.nanoTime() - start) / 1_000_000);
-        s = s.withUnanswered(null);
-        sessions.put(node.name(), s);
+      for (Session session : w.sessions()) {
+        Future<Observation> before = session.unanswered();
+        boolean overdue = session.overdue();
+        Connection c = session.connection();
+        queries.add(
+            answers.submit(
+                () -> {
+                  if (before != null) {
+                    before.get(); // throws for a session that broke meanwhile
+                    if (overdue) {
+                      late.set(true);
+                    }
+                  }
+                  long sent = System.nanoTime();
+                  Observation o = NodeQueries.observe(c);
+                  answeredSent.merge(node.name(), sent, Math::max);
+                  return o;
+                }));
       }
-      Connection c = s.connection();
-      Future<Observation> running = workers.submit(() -> NodeQueries.observe(c));
-      try {
-        Observation o =
-            running.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        return reachableResult(
-            node.name(), at, Duration.ofNanos(System.nanoTime() - start), o, Optional.empty());
-      } catch (TimeoutException e) {
-        sessions.put(node.name(), s.withUnanswered(running));
-        ProbeResult r =
-            late
-                ? ProbeResult.unreachable(
-                    node.name(),
-                    at,
-                    Duration.ofNanos(System.nanoTime() - start),
-                    Reachability.SLOW,
-                    "the server answered the last query on its open session late, this one not"
-                        + " within the probe deadline "
-                        + settings.deadline()
-                        + ": alive, the path or the server is slow")
-                : ProbeResult.unreachable(
-                    node.name(),
-                    at,
-                    Duration.ofNanos(System.nanoTime() - start),
-                    Reachability.TIMEOUT,
-                    "no answer on its open session within the probe deadline "
-                        + settings.deadline());
-        logResult(r);
-        return r;
-      }
-    } catch (TimeoutException e) {
-      // The last call's query is still unanswered, a second deadline on.
-      drop(node.name());
-      ProbeResult r =
-          ProbeResult.unreachable(
-              node.name(),
-              at,
-              Duration.ofNanos(System.nanoTime() - start),
-              Reachability.TIMEOUT,
-              "no answer on its open session within two probe deadlines " + settings.deadline());
-      logResult(r);
-      return r;
     } catch (RejectedExecutionException e) {
       return ProbeResult.unreachable(
           node.name(), at, Duration.ZERO, Reachability.OTHER, "the probe is closed");
-    } catch (ExecutionException e) {
-      drop(node.name());
-      Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
-      if (left.isNegative() || left.isZero()) {
-        ProbeResult r =
-            ProbeResult.unreachable(
-                node.name(),
-                at,
-                Duration.ofNanos(System.nanoTime() - start),
-                FailureClassifier.classify(e.getCause()),
-                NodeQueries.describe(e.getCause()));
-        logResult(r);
-        return r;
+    }
+    Throwable broke = null;
+    try {
+      for (int done = 0; done < queries.size(); done++) {
+        Future<Observation> f =
+            answers.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (f == null) {
+          break; // the deadline
+        }
+        try {
+          Observation o = f.get();
+          watched.put(node.name(), openMissing(keepSessions(w, queries, false)));
+          logLate(node, late, start);
+          return reachableResult(
+              node.name(), at, Duration.ofNanos(System.nanoTime() - start), o, Optional.empty());
+        } catch (ExecutionException e) {
+          broke = e.getCause();
+        }
       }
-      return probe(node, left);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       drop(node.name());
       return ProbeResult.unreachable(
           node.name(), at, Duration.ZERO, Reachability.OTHER, "interrupted");
     }
+    Watched left = keepSessions(w, queries, true);
+    if (left.sessions().isEmpty() && left.opening().isEmpty()) {
+      watched.remove(node.name());
+    } else {
+      watched.put(node.name(), left);
+    }
+    logLate(node, late, start);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    if (late.get()) {
+      ProbeResult r =
+          ProbeResult.unreachable(
+              node.name(),
+              at,
+              took,
+              Reachability.SLOW,
+              "the server answered a query on its open sessions late, none of this call's within"
+                  + " the probe deadline "
+                  + settings.deadline()
+                  + ": alive, the path or the server is slow");
+      logResult(r);
+      return r;
+    }
+    if (left.sessions().isEmpty() && broke != null) {
+      Duration rest = Duration.ofNanos(deadlineNanos - System.nanoTime());
+      if (!rest.isNegative() && !rest.isZero()) {
+        return probe(node, rest);
+      }
+      ProbeResult r =
+          ProbeResult.unreachable(
+              node.name(),
+              at,
+              took,
+              FailureClassifier.classify(broke),
+              NodeQueries.describe(broke));
+      logResult(r);
+      return r;
+    }
+    ProbeResult r =
+        ProbeResult.unreachable(
+            node.name(),
+            at,
+            took,
+            Reachability.TIMEOUT,
+            "no answer on its open sessions within the probe deadline " + settings.deadline());
+    logResult(r);
+    return r;
+  }
+
+  /**
+   * After a call: each session keeps its query still unanswered, unless the call waited out its
+   * deadline and the one before it was unanswered too (a second deadline: dropped); sessions whose
+   * query failed are dropped.
+   */
+  private static Watched keepSessions(
+      Watched w, List<Future<Observation>> queries, boolean deadlinePassed) {
+    List<Session> kept = new ArrayList<>();
+    for (int i = 0; i < queries.size(); i++) {
+      Session before = w.sessions().get(i);
+      Future<Observation> q = queries.get(i);
+      boolean failed = q.isDone() && !succeeded(q);
+      boolean unansweredTwice = deadlinePassed && !q.isDone() && before.overdue();
+      if (failed || unansweredTwice) {
+        abort(before.connection());
+      } else {
+        kept.add(
+            new Session(before.connection(), q.isDone() ? null : q, deadlinePassed && !q.isDone()));
+      }
+    }
+    return new Watched(w.node(), kept, w.opening());
+  }
+
+  private static boolean succeeded(Future<Observation> q) {
+    try {
+      q.get(0, TimeUnit.NANOSECONDS);
+      return true;
+    } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static void logLate(NodeEndpoint node, AtomicBoolean late, long start) {
+    if (late.get()) {
+      log.info(
+          "event=watch_late_answer node={} ms={}: a query left unanswered by the last deadline was"
+              + " answered: alive, the path is slow",
+          node.name(),
+          (System.nanoTime() - start) / 1_000_000);
+    }
+  }
+
+  /** Moves the connections that have opened into the sessions; drops those that failed to. */
+  private static Watched adoptOpened(Watched w) {
+    List<Session> sessions = new ArrayList<>(w.sessions());
+    List<java.util.concurrent.CompletableFuture<Connection>> opening = new ArrayList<>();
+    for (var f : w.opening()) {
+      if (!f.isDone()) {
+        opening.add(f);
+      } else if (!f.isCompletedExceptionally()) {
+        sessions.add(new Session(f.join(), null, false));
+      }
+    }
+    return new Watched(w.node(), sessions, opening);
+  }
+
+  /**
+   * Starts opening, in the background, the sessions a node that answered lacks. Their reads wait
+   * past the two deadlines a query may be awaited for (one call's and the next's), so that the
+   * driver does not break a session before then.
+   */
+  private Watched openMissing(Watched w) {
+    List<java.util.concurrent.CompletableFuture<Connection>> opening = new ArrayList<>(w.opening());
+    NodeEndpoint node = w.node();
+    try {
+      for (int i = w.sessions().size() + opening.size(); i < WATCH_SESSIONS; i++) {
+        opening.add(
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    Connection c = ProbeConnections.open(node, settings.deadline());
+                    c.setNetworkTimeout(
+                        Runnable::run, (int) settings.deadline().multipliedBy(3).toMillis());
+                    return c;
+                  } catch (SQLException e) {
+                    log.debug(
+                        "event=watch_session_failed node={} error=\"{}\"",
+                        node.name(),
+                        e.toString());
+                    throw new java.util.concurrent.CompletionException(e);
+                  }
+                },
+                workers));
+      }
+    } catch (RejectedExecutionException e) {
+      // Closed: no new sessions.
+    }
+    return new Watched(node, w.sessions(), opening);
   }
 
   /** Same server and login (a password source is read at each login, so it is not compared). */
@@ -237,9 +380,10 @@ public final class PgProbe implements AutoCloseable {
   }
 
   private void drop(String node) {
-    Session s = sessions.remove(node);
-    if (s != null) {
-      abort(s.connection());
+    Watched w = watched.remove(node);
+    if (w != null) {
+      w.sessions().forEach(s -> abort(s.connection()));
+      w.opening().forEach(f -> f.thenAccept(PgProbe::abort));
     }
   }
 
@@ -754,7 +898,7 @@ public final class PgProbe implements AutoCloseable {
   @Override
   public void close() {
     synchronized (this) {
-      new ArrayList<>(sessions.keySet()).forEach(this::drop);
+      new ArrayList<>(watched.keySet()).forEach(this::drop);
     }
     workers.shutdownNow();
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
 import java.time.Duration;
@@ -16,11 +17,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@link PgProbe#watch}: the probe's queries on one session kept open between calls. It keeps one
- * backend, not a new login per call; a frozen node is a TIMEOUT at the deadline while still frozen,
- * and its session is dropped after a second deadline without the answer; a query answered late is
- * taken by the next call; a session ended from outside is no failure (a full probe answers); a
- * killed node fails. Outcomes only, never times; each test restores the pair.
+ * {@link PgProbe#watch}: the probe's queries on two sessions kept open between calls. It keeps two
+ * backends, not a new login per call; a frozen node is a TIMEOUT at the deadline while still
+ * frozen, and its sessions are dropped after a second deadline without an answer; a query answered
+ * late is taken by the next call on the same sessions; sessions ended from outside are no failure
+ * (a full probe answers); a killed node fails. Outcomes only, never times; each test restores the
+ * pair.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class WatchIT {
@@ -28,25 +30,43 @@ class WatchIT {
   @RegisterExtension static PostgresPairExtension pg = new PostgresPairExtension();
 
   static final String WATCH_BACKENDS =
-      "SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
+      "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity"
           + " WHERE application_name = 'pgfailover-probe'";
 
+  /** Whether a backend still runs: append its pid. */
+  static final String WATCH_OPEN_AS = "SELECT count(*) > 0 FROM pg_stat_activity WHERE pid = ";
+
   @Test
-  void aLiveNodeIsWatchedOnOneSessionKeptOpen() throws Exception {
+  void aLiveNodeIsWatchedOnTwoSessionsKeptOpen() throws Exception {
     PgNode primary = pg.primary();
     try (PgProbe probe = new PgProbe(ProbeSettings.defaults())) {
-      ProbeResult first = probe.watch(endpoint(primary));
-      assertTrue(first.reachable(), first.toString());
-      String backend = query(primary, WATCH_BACKENDS);
-      assertFalse(backend == null || backend.contains(","), "one session is open: " + backend);
+      String backends = watchOnSessions(probe, primary);
       for (int i = 0; i < 5; i++) {
         ProbeResult r = probe.watch(endpoint(primary));
         assertTrue(r.reachable(), r.toString());
         assertEquals(Role.PRIMARY, r.role());
       }
-      assertEquals(backend, query(primary, WATCH_BACKENDS), "the same one, not a login per call");
+      assertEquals(backends, query(primary, WATCH_BACKENDS), "the same two, not a login per call");
     }
-    assertEquals(null, query(primary, WATCH_BACKENDS), "closing the probe closes it");
+    assertEquals(null, query(primary, WATCH_BACKENDS), "closing the probe closes them");
+  }
+
+  /**
+   * The first call probes afresh and opens the sessions in the background; once both are open, one
+   * more call takes them. Returns their backends.
+   */
+  private static String watchOnSessions(PgProbe probe, PgNode primary) throws Exception {
+    ProbeResult first = probe.watch(endpoint(primary));
+    assertTrue(first.reachable(), first.toString());
+    Waits.until(
+        "the watch's two sessions are open",
+        Duration.ofSeconds(10),
+        () -> {
+          String b = query(primary, WATCH_BACKENDS);
+          return b != null && b.split(",").length == PgProbe.WATCH_SESSIONS;
+        });
+    assertTrue(probe.watch(endpoint(primary)).reachable(), "on the sessions");
+    return query(primary, WATCH_BACKENDS);
   }
 
   @Test
@@ -55,29 +75,39 @@ class WatchIT {
     PgNode primary = pg.primary();
     Duration deadline = Duration.ofMillis(700);
     try (PgProbe probe = new PgProbe(new ProbeSettings(deadline, deadline.dividedBy(2), false))) {
-      assertTrue(probe.watch(endpoint(primary)).reachable(), "a session is open");
-      String backend = query(primary, WATCH_BACKENDS);
+      String backend = watchOnSessions(probe, primary);
       pg.freeze(primary);
       try {
         ProbeResult r = probe.watch(endpoint(primary));
         assertTrue(primary.isFrozen(), "it returned while the primary was still frozen");
         assertEquals(Reachability.TIMEOUT, r.reachability(), r.toString());
         assertEquals(
-            "no answer on its open session within the probe deadline " + deadline,
+            "no answer on its open sessions within the probe deadline " + deadline,
             r.error().orElseThrow());
         assertTrue(r.latency().compareTo(deadline) >= 0, "it waited its deadline: " + r);
         ProbeResult again = probe.watch(endpoint(primary));
         assertTrue(primary.isFrozen(), "it returned while the primary was still frozen");
         assertEquals(Reachability.TIMEOUT, again.reachability(), again.toString());
         assertEquals(
-            "no answer on its open session within two probe deadlines " + deadline,
+            "no answer on its open sessions within the probe deadline " + deadline,
             again.error().orElseThrow());
       } finally {
         pg.thaw(primary);
       }
-      assertTrue(probe.watch(endpoint(primary)).reachable(), "after the thaw: a full probe");
-      String after = query(primary, WATCH_BACKENDS);
-      assertFalse(backend.equals(after), "a new session, the old one was dropped: " + after);
+      ProbeResult thawed = probe.watch(endpoint(primary));
+      assertTrue(thawed.reachable(), "after the thaw: a full probe: " + thawed);
+      // Their backends end once the thawed server writes to the closed connections.
+      Waits.until(
+          "the sessions unanswered twice were dropped",
+          Duration.ofSeconds(10),
+          () -> {
+            for (String pid : backend.split(",")) {
+              if ("t".equals(query(primary, WATCH_OPEN_AS + pid))) {
+                return false;
+              }
+            }
+            return true;
+          });
     }
   }
 
@@ -86,8 +116,9 @@ class WatchIT {
     PgNode primary = pg.primary();
     Duration deadline = Duration.ofMillis(700);
     try (PgProbe probe = new PgProbe(new ProbeSettings(deadline, deadline.dividedBy(2), false))) {
-      assertTrue(probe.watch(endpoint(primary)).reachable(), "a session is open");
-      String backend = query(primary, WATCH_BACKENDS);
+      String backend = watchOnSessions(probe, primary);
+      String name = endpoint(primary).name();
+      long answeredBefore = probe.lastAnswerSent(name).orElseThrow();
       pg.freeze(primary);
       ProbeResult r;
       try {
@@ -96,11 +127,15 @@ class WatchIT {
         pg.thaw(primary);
       }
       assertEquals(Reachability.TIMEOUT, r.reachability(), r.toString());
+      Waits.until(
+          "the late answer counts as it comes, before the next call",
+          Duration.ofSeconds(10),
+          () -> probe.lastAnswerSent(name).orElseThrow() > answeredBefore);
       // The thawed server answers the query it was sent while frozen; the next call takes that
       // answer and queries again on the same session.
       ProbeResult next = probe.watch(endpoint(primary));
       assertTrue(next.reachable(), next.toString());
-      assertEquals(backend, query(primary, WATCH_BACKENDS), "the same session, kept");
+      assertEquals(backend, query(primary, WATCH_BACKENDS), "the same sessions, kept");
     }
   }
 
@@ -108,7 +143,7 @@ class WatchIT {
   void aSessionEndedFromOutsideIsNoFailure() throws Exception {
     PgNode primary = pg.primary();
     try (PgProbe probe = new PgProbe(ProbeSettings.defaults())) {
-      assertTrue(probe.watch(endpoint(primary)).reachable());
+      watchOnSessions(probe, primary);
       execute(
           primary,
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

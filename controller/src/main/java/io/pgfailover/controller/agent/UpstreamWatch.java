@@ -23,11 +23,12 @@ import org.slf4j.LoggerFactory;
  * every interval with the controller's own bounded probe, so the controller can ask "did the
  * standby's host reach the primary?" and not only "did its WAL receiver hear from it?". The probe
  * logs in as the agent's local role, which exists on the upstream too (roles replicate), and runs
- * on a session kept open between probes ({@link PgProbe#watch}, as the controller's watch): a new
+ * on sessions kept open between probes ({@link PgProbe#watch}, as the controller's watch): a new
  * login per probe took tens of ms on a busy host, and a primary that died inside one was reported
- * {@code SLOW} (alive) and its failure seen a second late. The next probe starts {@code interval}
- * after one ends: probes never overlap (overlapping ones, tried on a lossy link, left most of each
- * other's connections unanswered).
+ * {@code SLOW} (alive) and its failure seen a second late. A query answered there after its
+ * deadline makes the next probe {@code SLOW}: the primary was alive after that query was sent. The
+ * next probe starts {@code interval} after one ends: probes never overlap (overlapping ones, tried
+ * on a lossy link, left most of each other's connections unanswered).
  */
 final class UpstreamWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UpstreamWatch.class);
@@ -47,6 +48,10 @@ final class UpstreamWatch implements AutoCloseable {
       long probedNanos) {}
 
   private final AgentConfig config;
+
+  /** The probe's name for the upstream, whichever server it is. */
+  private final String probedAs;
+
   private final Supplier<Optional<HostPort>> upstream;
   private final PgProbe probe;
   private final ScheduledExecutorService timer;
@@ -57,6 +62,7 @@ final class UpstreamWatch implements AutoCloseable {
    */
   UpstreamWatch(AgentConfig config, Supplier<Optional<HostPort>> upstream) {
     this.config = config;
+    this.probedAs = config.node() + "-upstream";
     this.upstream = upstream;
     this.probe =
         new PgProbe(
@@ -92,7 +98,7 @@ final class UpstreamWatch implements AutoCloseable {
       ProbeResult r =
           probe.watch(
               NodeEndpoint.of(
-                  config.node() + "-upstream",
+                  probedAs,
                   to.get().host(),
                   to.get().port(),
                   "postgres",
@@ -151,12 +157,16 @@ final class UpstreamWatch implements AutoCloseable {
     }
     long now = System.nanoTime();
     boolean reached = s.reachedNanos() != 0;
+    // An answer that came late, after its probe had ended as a failure, counts at once: the
+    // controller may ask before the next probe would see it.
+    long answered =
+        Math.max(s.answeredNanos(), probe.lastAnswerSent(probedAs).orElse(s.answeredNanos()));
     return Optional.of(
         new NodeAgents.Upstream(
             s.target(),
             ageMs(s.reachedNanos(), now),
             reached ? Optional.of(s.reachedAs()) : Optional.empty(),
-            ageMs(s.answeredNanos(), now),
+            ageMs(answered, now),
             s.failures(),
             s.lastFailure().isEmpty() ? Optional.empty() : Optional.of(s.lastFailure()),
             OptionalLong.of((now - s.probedNanos()) / 1_000_000)));

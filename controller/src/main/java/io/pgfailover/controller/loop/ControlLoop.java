@@ -524,7 +524,7 @@ public final class ControlLoop implements AutoCloseable {
     Optional<NodeObservation> seen = watchFailed.map(WatchFailure::primary);
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
     Map<String, Future<Answer>> asked = new LinkedHashMap<>();
-    // A primary failing its probes is probed on its kept-open session (PostgresNodes.watch): a
+    // A primary failing its probes is probed on its kept-open sessions (PostgresNodes.watch): a
     // query that got no answer there in time is awaited once more, and an answer then shows it
     // alive. A lossy path delivers that answer late; a cut-off, crashed or frozen primary never
     // does. A new login on a path that loses a third of its packets failed often enough that

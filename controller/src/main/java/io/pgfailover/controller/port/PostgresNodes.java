@@ -17,8 +17,9 @@ public interface PostgresNodes {
 
   /**
    * The loop's watch of the primary between full probes ({@code ControlLoop}): the same observation
-   * and deadline, on a session kept open where the implementation can (a fault then almost never
-   * falls in the middle of one). Never throws, never hangs.
+   * and deadline, on sessions kept open where the implementation can (a fault then almost never
+   * falls in the middle of one, and a query answered after the deadline shows the node alive at the
+   * next call). Never throws, never hangs.
    */
   default NodeObservation watch(NodeConfig node) {
     return probe(node);

@@ -359,7 +359,7 @@ final class ControllerPair implements AutoCloseable {
         return real.probe(node);
       }
 
-      // The real watch (a kept-open session): without it the default, a full probe with a
+      // The real watch (kept-open sessions): without it the default, a full probe with a
       // login, ran four times a second per loop and starved the lab's two cores.
       @Override
       public NodeObservation watch(NodeConfig node) {

@@ -353,7 +353,7 @@ class ControlLoopTest {
 
   /**
    * While the primary is failing there is no watch between loops: the loop probes it once per loop,
-   * on its kept-open session (where a late answer shows it alive).
+   * on its kept-open sessions (where a late answer shows it alive).
    */
   private static void assertOneProbePerLoop(ScriptedCluster c, ControlLoop loop, String probesOf)
       throws InterruptedException {

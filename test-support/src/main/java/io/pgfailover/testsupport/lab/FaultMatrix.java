@@ -33,8 +33,30 @@ import java.util.concurrent.TimeUnit;
  * standby-down}, {@code old-primary-back}, {@code controller-killed}.
  */
 public final class FaultMatrix {
-  /** How long the flapping link loses packets; the issue's specification. */
-  static final Duration FLAP = Duration.ofSeconds(60);
+  /**
+   * How long the flapping link loses packets: the issue's specification, 60 s. {@code
+   * PGFAILOVER_FLAP_SECONDS} (1 to 300; the test waits 420 s for the scenario) runs it longer, to
+   * count rare promotions over more time.
+   */
+  static final Duration FLAP = flap(System.getenv("PGFAILOVER_FLAP_SECONDS"));
+
+  static Duration flap(String seconds) {
+    if (seconds == null || seconds.isBlank()) {
+      return Duration.ofSeconds(60);
+    }
+    try {
+      long s = Long.parseLong(seconds.trim());
+      if (s >= 1 && s <= 300) {
+        return Duration.ofSeconds(s);
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "PGFAILOVER_FLAP_SECONDS must be whole seconds from 1 to 300, got \""
+            + seconds
+            + "\"; unset it for the specified 60 s");
+  }
 
   /**
    * The flapping link's runs, all over one 60 s window: the lab's controller ({@code failoverctl
