@@ -94,6 +94,10 @@ public final class ControlLoop implements AutoCloseable {
   private Instant routesReadAt = Instant.MIN;
   private boolean routesStale = true;
   private volatile LoopReport last;
+
+  /** When (System.nanoTime) the last observation's probes began: the loop's next starts from it. */
+  private long observationBegan;
+
   private final java.util.concurrent.atomic.AtomicLong loops =
       new java.util.concurrent.atomic.AtomicLong();
   private String lastSentence = "";
@@ -198,13 +202,15 @@ public final class ControlLoop implements AutoCloseable {
   }
 
   private void loop(BooleanSupplier keepGoing) throws InterruptedException {
-    Optional<WatchFailure> watchFailed = Optional.empty();
+    Optional<WatchProbe> watchFailed = Optional.empty();
     while (keepGoing.getAsBoolean()) {
       // After a failed watch probe the loop runs at once, as if it had begun with that probe: the
       // next one comes an interval after it began.
-      long start = watchFailed.map(WatchFailure::beganNanos).orElseGet(System::nanoTime);
+      long start = watchFailed.map(WatchProbe::beganNanos).orElseGet(System::nanoTime);
       try {
         runOnce(watchFailed);
+        // A watch probe during the loop's own probe may have become its probe of the primary.
+        start = Math.max(start, observationBegan);
       } catch (RuntimeException e) {
         // A bug, not an outage: log it loudly and keep watching; the next loop starts from fresh
         // observations.
@@ -230,8 +236,8 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
-  /** A watch probe that found the primary failing, and when it began. */
-  private record WatchFailure(Instant at, long beganNanos, NodeObservation primary) {}
+  /** A watch probe of the primary (between loops: one that found it failing), and when it began. */
+  private record WatchProbe(Instant at, long beganNanos, NodeObservation primary) {}
 
   /**
    * The pause between loops, cut short by an operator's request. While the last loop saw the
@@ -251,7 +257,7 @@ public final class ControlLoop implements AutoCloseable {
    * everything anyway); one that waits out its timeout may end the pause up to that much late, and
    * is then a failed probe.
    */
-  private Optional<WatchFailure> pause(Duration left) throws InterruptedException {
+  private Optional<WatchProbe> pause(Duration left) throws InterruptedException {
     long now = System.nanoTime();
     long until = now + left.toNanos();
     Optional<NodeConfig> watched = watchedPrimary();
@@ -286,7 +292,7 @@ public final class ControlLoop implements AutoCloseable {
               boolean request = wakeup.tryAcquire(every, TimeUnit.NANOSECONDS);
               log.debug("event=watch_refused_wait cut_short={}", request);
             }
-            return Optional.of(new WatchFailure(at, began, o));
+            return Optional.of(new WatchProbe(at, began, o));
           }
           if (!o.answered()) {
             until = began + config.probe().interval().toNanos();
@@ -365,7 +371,7 @@ public final class ControlLoop implements AutoCloseable {
   /**
    * @param watchFailed a failed watch probe of the primary just now: this loop's probe of it
    */
-  private synchronized LoopReport runOnce(Optional<WatchFailure> watchFailed) {
+  private synchronized LoopReport runOnce(Optional<WatchProbe> watchFailed) {
     Pending pending = requests.poll();
     Snapshot snapshot = observe(watchFailed);
     leadership.tick(config.probe().timeout());
@@ -518,10 +524,10 @@ public final class ControlLoop implements AutoCloseable {
    * @param watchFailed the primary's failed watch probe, taken as this observation's probe of it
    *     (the observation then begins when that probe began)
    */
-  private Snapshot observe(Optional<WatchFailure> watchFailed) {
-    Instant at = watchFailed.map(WatchFailure::at).orElseGet(clock::instant);
-    long began = watchFailed.map(WatchFailure::beganNanos).orElseGet(System::nanoTime);
-    Optional<NodeObservation> seen = watchFailed.map(WatchFailure::primary);
+  private Snapshot observe(Optional<WatchProbe> watchFailed) {
+    Instant at = watchFailed.map(WatchProbe::at).orElseGet(clock::instant);
+    long began = watchFailed.map(WatchProbe::beganNanos).orElseGet(System::nanoTime);
+    Optional<NodeObservation> seen = watchFailed.map(WatchProbe::primary);
     Map<String, Future<NodeObservation>> futures = new LinkedHashMap<>();
     Map<String, Future<Answer>> asked = new LinkedHashMap<>();
     // A primary failing its probes is probed on its kept-open sessions (PostgresNodes.watch): a
@@ -530,6 +536,7 @@ public final class ControlLoop implements AutoCloseable {
     // does. A new login on a path that loses a third of its packets failed often enough that
     // runs of failed probes alone came close to a failover (the flapping-link test).
     Optional<String> failing = history.lastPrimary().filter(p -> history.failures(p) > 0);
+    observationBegan = began;
     for (NodeConfig n : config.nodes()) {
       boolean onSession = failing.filter(n.name()::equals).isPresent();
       futures.put(
@@ -547,7 +554,34 @@ public final class ControlLoop implements AutoCloseable {
     // The probes bound themselves; this outer wait only guards against a probe that breaks its
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
+    Optional<NodeConfig> answering =
+        seen.isEmpty() && failing.isEmpty() ? watchedPrimary() : Optional.empty();
+    Optional<WatchProbe> watchedMeanwhile =
+        answering.flatMap(p -> watchWhileProbing(p, futures.get(p.name()), waitMs));
     Map<String, NodeObservation> observed = observations(futures, waitMs);
+    observed.values().stream()
+        .filter(o -> seen.filter(o::equals).isEmpty())
+        .forEach(this::countProbe);
+    if (watchedMeanwhile.isPresent()) {
+      NodeObservation watch = watchedMeanwhile.get().primary();
+      NodeObservation full = observed.get(watch.node());
+      if (full.answered() && !full.reachable() && !watch.answered()) {
+        // Slow, yet silent on its sessions since: the fault fell inside the full probe. The watch
+        // probe is this loop's probe of the primary, as a failed one between loops is: observe
+        // again from when it began (the others' answers from before it describe the cluster
+        // before the fault).
+        log.warn(
+            "event=primary_watch_failed node={} kind={} during=slow_probe loop=now",
+            watch.node(),
+            watch.failure().map(NodeObservation::text).orElse("other"));
+        return observe(watchedMeanwhile);
+      }
+      if (!full.answered() && watch.answered()) {
+        // No answer to the full probe, but one on the sessions since it began: alive (a lossy path
+        // lost the new connection's packets).
+        observed.put(watch.node(), watch);
+      }
+    }
     // The primary's own agent (the node answering as primary now, else the last one) is read for
     // status and rejoin bookkeeping, never for a decision about the primary: it is not waited for
     // much beyond the others, nor asked again. A cut-off primary's agent answered only at its read
@@ -561,9 +595,6 @@ public final class ControlLoop implements AutoCloseable {
             .or(history::lastPrimary);
     Map<String, Future<Answer>> primaryAgent = new LinkedHashMap<>();
     primary.filter(asked::containsKey).ifPresent(p -> primaryAgent.put(p, asked.remove(p)));
-    observed.values().stream()
-        .filter(o -> seen.filter(o::equals).isEmpty())
-        .forEach(this::countProbe);
     Map<String, Answer> facts = answers(asked, waitMs);
     Map<String, Answer> primaryFacts =
         answers(primaryAgent, config.probe().timeout().dividedBy(10).toMillis());
@@ -625,6 +656,50 @@ public final class ControlLoop implements AutoCloseable {
     Map<String, NodeAgents.Reply<NodeAgents.Facts>> replies = new LinkedHashMap<>();
     facts.forEach((name, a) -> replies.put(name, a.asOf(until)));
     return new Snapshot(at, until, observed, cachedRoutes, replies);
+  }
+
+  /**
+   * Waits for the loop's full probe of an answering primary, watching it meanwhile as between loops
+   * (every quarter interval, from a quarter interval on, so a healthy node's full probe, done in
+   * milliseconds, meets no watch probe). A fault that falls inside the full probe, after its server
+   * answered, makes it end {@code slow} (alive) a whole timeout later, and the next probe of the
+   * primary began only then: a second late (seen in the cut and freeze drills). A watch probe begun
+   * meanwhile meets the silence a quarter interval after it instead.
+   *
+   * @return the last watch probe, if any ran; they stop at the first that got no answer
+   */
+  private Optional<WatchProbe> watchWhileProbing(
+      NodeConfig primary, Future<NodeObservation> full, long waitMs) {
+    long every = config.probe().watchEvery().toNanos();
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+    Optional<WatchProbe> last = Optional.empty();
+    while (System.nanoTime() < until) {
+      try {
+        full.get(every, TimeUnit.NANOSECONDS);
+        return last;
+      } catch (TimeoutException e) {
+        // still probing: watch meanwhile
+      } catch (ExecutionException e) {
+        return last; // observations() reports it
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return last;
+      }
+      long began = System.nanoTime();
+      Instant at = clock.instant();
+      NodeObservation o = nodes.watch(primary);
+      log.debug(
+          "event=watch_probe node={} answered={} ms={} during=full_probe",
+          o.node(),
+          o.answered(),
+          (System.nanoTime() - began) / 1_000_000);
+      countProbe(o);
+      last = Optional.of(new WatchProbe(at, began, o));
+      if (!o.answered()) {
+        return last;
+      }
+    }
+    return last;
   }
 
   /**

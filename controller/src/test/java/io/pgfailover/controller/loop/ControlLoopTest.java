@@ -8,6 +8,7 @@ import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.Reason;
 import io.pgfailover.controller.decide.Request;
 import io.pgfailover.controller.port.MemoryNodeAgents;
+import io.pgfailover.probe.Reachability;
 import io.pgfailover.probe.Role;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -349,6 +350,117 @@ class ControlLoopTest {
         t.join(10_000);
       }
     }
+  }
+
+  /**
+   * A fault inside the loop's full probe of an answering primary, after its server answered: the
+   * full probe ends {@code slow} (alive) a whole timeout later. The watch goes on meanwhile, and
+   * its probe begun then, silent, is the loop's failed probe of the primary; the next loop comes an
+   * interval after that probe began.
+   */
+  @Test
+  void aFaultInsideTheFullProbeIsMetByTheWatchMeanwhile() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    AtomicBoolean frozen = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong silentFrom =
+        new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicInteger fullProbes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (ControlLoop loop = c.loop()) {
+      AtomicBoolean running = new AtomicBoolean(true);
+      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+      t.start();
+      try {
+        awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
+        c.sessions.put(
+            "pg-a",
+            () -> {
+              if (!frozen.get()) {
+                return ScriptedCluster.primary("pg-a", 1);
+              }
+              silentFrom.compareAndSet(0, System.nanoTime());
+              return waitedOut(400, Reachability.TIMEOUT);
+            });
+        c.fullProbes.put(
+            "pg-a",
+            () -> {
+              fullProbes.incrementAndGet();
+              // the first: its server answered, then froze; the later ones meet the freeze
+              return waitedOut(
+                  400, frozen.getAndSet(true) ? Reachability.TIMEOUT : Reachability.SLOW);
+            });
+        awaitCondition(() -> failuresOfA(loop) >= 1, "the watch meanwhile fails the probe");
+        assertEquals(
+            1, fullProbes.get(), "counted in the loop of the slow full probe, not the next");
+        assertEquals(
+            Reason.PRIMARY_SUSPECT,
+            loop.last().orElseThrow().decision().reason(),
+            "a failed probe of the primary, not a slow one");
+        awaitCondition(() -> failuresOfA(loop) >= 2, "the next loop's probe");
+        assertTrue(
+            Duration.ofNanos(System.nanoTime() - silentFrom.get())
+                    .compareTo(Duration.ofMillis(2 * 400))
+                >= 0,
+            "the next loop came an interval after the failed watch probe began, and waited out"
+                + " its own timeout");
+        assertOneProbePerLoop(c, loop, "node=\"pg-a\"");
+      } finally {
+        running.set(false);
+        t.join(10_000);
+      }
+    }
+  }
+
+  /**
+   * A full probe of the primary that gets no answer while its sessions answer a watch probe begun
+   * after it: alive (a lossy path lost the new connection's packets), no failed probe.
+   */
+  @Test
+  void aFullProbeUnansweredWhileTheSessionsAnswerIsNoFailure() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    try (ControlLoop loop = c.loop()) {
+      AtomicBoolean running = new AtomicBoolean(true);
+      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+      t.start();
+      try {
+        awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
+        java.util.concurrent.atomic.AtomicInteger unanswered =
+            new java.util.concurrent.atomic.AtomicInteger();
+        c.fullProbes.put(
+            "pg-a",
+            () -> {
+              unanswered.incrementAndGet();
+              return waitedOut(400, Reachability.TIMEOUT);
+            });
+        awaitCondition(() -> unanswered.get() > 3, "three full probes unanswered");
+        long loops = loop.loops();
+        awaitCondition(() -> loop.loops() > loops, "the loop of the last one");
+        assertEquals(0, failuresOfA(loop), "the sessions answered meanwhile");
+        assertEquals(Reason.HEALTHY, loop.last().orElseThrow().decision().reason());
+      } finally {
+        running.set(false);
+        t.join(10_000);
+      }
+    }
+  }
+
+  /** pg-a's failed probes in a row as of the last loop's report. */
+  private static int failuresOfA(ControlLoop loop) {
+    return loop.last().map(r -> r.failures().getOrDefault("pg-a", 0)).orElse(0);
+  }
+
+  /** A probe's answer after its deadline, as a real probe waits it out. */
+  private static NodeObservation waitedOut(long ms, Reachability failure) {
+    try {
+      Thread.sleep(ms); // the scripted probe's deadline, not a wait for a condition
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return NodeObservation.unreachable("pg-a", failure);
   }
 
   /**

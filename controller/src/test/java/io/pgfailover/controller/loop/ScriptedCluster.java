@@ -156,7 +156,7 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   @Override
   public NodeObservation watch(NodeConfig node) {
     watches.incrementAndGet();
-    NodeObservation o = probe(node);
+    NodeObservation o = answer(node, sessions);
     if (!o.answered()) {
       failedWatchNanos = System.nanoTime();
     }
@@ -165,8 +165,26 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
 
   @Override
   public NodeObservation probe(NodeConfig node) {
-    return nodes.getOrDefault(
-        node.name(), NodeObservation.unreachable(node.name(), Reachability.REFUSED));
+    return answer(node, fullProbes);
+  }
+
+  /**
+   * A node's answer to its full probes, and on its watch sessions, where a test scripts one (called
+   * on the probing thread: it may wait out a deadline as a real probe would); else {@link #nodes}.
+   */
+  public final Map<String, java.util.function.Supplier<NodeObservation>> fullProbes =
+      new ConcurrentHashMap<>();
+
+  public final Map<String, java.util.function.Supplier<NodeObservation>> sessions =
+      new ConcurrentHashMap<>();
+
+  private NodeObservation answer(
+      NodeConfig node, Map<String, java.util.function.Supplier<NodeObservation>> scripted) {
+    java.util.function.Supplier<NodeObservation> s = scripted.get(node.name());
+    return s != null
+        ? s.get()
+        : nodes.getOrDefault(
+            node.name(), NodeObservation.unreachable(node.name(), Reachability.REFUSED));
   }
 
   @Override
