@@ -137,6 +137,7 @@ public final class FaultMatrix {
               observers.destroyForcibly();
             }
           }
+          facts.put("loss_seconds", FLAP.toSeconds());
           ArrayNode perRun = facts.putArray("runs");
           for (LabController c : runs) {
             ObjectNode run = perRun.addObject();
