@@ -132,6 +132,22 @@ public final class PgProbe implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
+   * Per node: when its server last sent bytes on a full probe's own connections ({@link #probe}).
+   */
+  private final java.util.Map<String, Long> heardOnProbe =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * When ({@link System#nanoTime()}) {@code node}'s server last sent anything (a login's or a
+   * query's answer) on one of the full probes' own connections; empty if never. A probe that ended
+   * {@code SLOW} heard its server then, and nothing after.
+   */
+  public OptionalLong lastHeardOnProbe(String node) {
+    Long at = heardOnProbe.get(node);
+    return at == null ? OptionalLong.empty() : OptionalLong.of(at);
+  }
+
+  /**
    * When ({@link System#nanoTime()}) the last query that got an answer on {@code node}'s watch
    * sessions was sent: the server was alive then or later. Set the moment the answer comes, so a
    * late answer counts before the next {@link #watch} call. Empty while none has answered since the
@@ -1096,6 +1112,7 @@ public final class PgProbe implements AutoCloseable {
               log.debug("event=probe_close_failed node={} error=\"{}\"", node.name(), e.toString());
             }
           }
+          noteHeard();
           watch.close();
           finished.add(this);
         }
@@ -1103,11 +1120,18 @@ public final class PgProbe implements AutoCloseable {
 
       void abandon() {
         abandoned.set(true);
+        noteHeard(); // what it heard by the time the probe gave up on it
         if (future != null) {
           future.cancel(true);
         }
         abort(connection.get());
         watch.close(); // a try cancelled before it ran never closes it itself
+      }
+
+      private void noteHeard() {
+        watch
+            .lastAnswerNanos()
+            .ifPresent(t -> heardOnProbe.merge(node.name(), t, (a, b) -> a - b >= 0 ? a : b));
       }
     }
   }

@@ -53,9 +53,16 @@ class SlowPathIT {
     PgNode primary = pg.primary();
     try (Path path = new Path(n -> Mode.ANSWER_THEN_SILENT, primary);
         PgProbe probe = new PgProbe(new ProbeSettings(DEADLINE, DEADLINE.dividedBy(2), false))) {
-      ProbeResult r = probe.probe(path.endpoint(primary));
+      NodeEndpoint node = path.endpoint(primary);
+      long began = System.nanoTime();
+      ProbeResult r = probe.probe(node);
+      long ended = System.nanoTime();
 
       assertEquals(Reachability.SLOW, r.reachability(), r.toString());
+      long heard = probe.lastHeardOnProbe(node.name()).orElseThrow();
+      assertTrue(
+          heard - began > 0 && ended - heard > 0,
+          "when the server last answered on the probe's connections: during the probe");
       assertEquals(
           "the server answered but the probe did not finish within the deadline PT1S (4"
               + " connections): alive, the path or the server is slow",
@@ -71,6 +78,9 @@ class SlowPathIT {
       ProbeResult r = probe.probe(path.endpoint(primary));
 
       assertEquals(Reachability.TIMEOUT, r.reachability(), r.toString());
+      assertTrue(
+          probe.lastHeardOnProbe(path.endpoint(primary).name()).isEmpty(),
+          "nothing heard on any connection");
       assertEquals(
           "no answer within the probe deadline PT1S (connect, login and queries; 4 connections)",
           r.error().orElseThrow());

@@ -65,7 +65,14 @@ class WatchIT {
           String b = query(primary, WATCH_BACKENDS);
           return b != null && b.split(",").length == PgProbe.WATCH_SESSIONS;
         });
-    assertTrue(probe.watch(endpoint(primary)).reachable(), "on the sessions");
+    // Open on the server's side may still be opening on the probe's: a call adopts only the
+    // connections done opening, and goes through a full probe until then.
+    Waits.until(
+        "a watch call answered on the sessions",
+        Duration.ofSeconds(10),
+        () ->
+            probe.watch(endpoint(primary)).reachable()
+                && probe.lastAnswerSent(endpoint(primary).name()).isPresent());
     return query(primary, WATCH_BACKENDS);
   }
 

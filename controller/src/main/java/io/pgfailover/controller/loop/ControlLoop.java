@@ -565,11 +565,18 @@ public final class ControlLoop implements AutoCloseable {
     if (watchedMeanwhile.isPresent()) {
       NodeObservation watch = watchedMeanwhile.get().primary();
       NodeObservation full = observed.get(watch.node());
-      if (full.answered() && !full.reachable() && !watch.answered()) {
-        // Slow, yet silent on its sessions since: the fault fell inside the full probe. The watch
-        // probe is this loop's probe of the primary, as a failed one between loops is: observe
-        // again from when it began (the others' answers from before it describe the cluster
-        // before the fault).
+      long watchBegan = watchedMeanwhile.get().beganNanos();
+      if (full.answered()
+          && !full.reachable()
+          && !watch.answered()
+          && nodes.lastHeard(answering.orElseThrow()).stream()
+              .anyMatch(heard -> heard - watchBegan < 0)) {
+        // Slow, but its server fell silent on the full probe's connections before the watch probe
+        // began, and on its sessions since: the fault fell inside the full probe. (Over a lossy
+        // path the full probe's connections go on hearing their server, late: no failure.) The
+        // watch probe is this loop's probe of the primary, as a failed one between loops is:
+        // observe again from when it began (the others' answers from before it describe the
+        // cluster before the fault).
         log.warn(
             "event=primary_watch_failed node={} kind={} during=slow_probe loop=now",
             watch.node(),

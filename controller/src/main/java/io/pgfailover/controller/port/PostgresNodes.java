@@ -26,6 +26,15 @@ public interface PostgresNodes {
   }
 
   /**
+   * When ({@link System#nanoTime()}) the node's server last sent anything on a full probe's own
+   * connections (a login's or a query's answer), where the implementation knows: a probe that ended
+   * {@code slow} heard its server then and nothing after. Empty when unknown.
+   */
+  default java.util.OptionalLong lastHeard(NodeConfig node) {
+    return java.util.OptionalLong.empty();
+  }
+
+  /**
    * The same probe under a shorter {@code deadline} (at most the probe timeout): a quick "does it
    * answer now?". Implementations whose probe answers at once need not override it.
    */

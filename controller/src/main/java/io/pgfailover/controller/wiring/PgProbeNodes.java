@@ -63,6 +63,11 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
   }
 
   @Override
+  public OptionalLong lastHeard(NodeConfig node) {
+    return probe.lastHeardOnProbe(node.name());
+  }
+
+  @Override
   public NodeObservation probe(NodeConfig node, Duration deadline) {
     return observation(probe.probe(endpoints.get(node.name()), deadline));
   }

@@ -111,6 +111,11 @@ public final class ObserverControllers {
     }
 
     @Override
+    public java.util.OptionalLong lastHeard(NodeConfig node) {
+      return real.lastHeard(node);
+    }
+
+    @Override
     public StepResult promote(NodeConfig node, Duration timeout) {
       return refused("promotion of " + node.name());
     }

@@ -388,8 +388,11 @@ class ControlLoopTest {
             () -> {
               fullProbes.incrementAndGet();
               // the first: its server answered, then froze; the later ones meet the freeze
-              return waitedOut(
-                  400, frozen.getAndSet(true) ? Reachability.TIMEOUT : Reachability.SLOW);
+              if (!frozen.getAndSet(true)) {
+                c.heard.put("pg-a", System.nanoTime());
+                return waitedOut(400, Reachability.SLOW);
+              }
+              return waitedOut(400, Reachability.TIMEOUT);
             });
         awaitCondition(() -> failuresOfA(loop) >= 1, "the watch meanwhile fails the probe");
         assertEquals(
@@ -406,6 +409,59 @@ class ControlLoopTest {
             "the next loop came an interval after the failed watch probe began, and waited out"
                 + " its own timeout");
         assertOneProbePerLoop(c, loop, "node=\"pg-a\"");
+      } finally {
+        running.set(false);
+        t.join(10_000);
+      }
+    }
+  }
+
+  /**
+   * A full probe that ends {@code slow} while its sessions go unanswered, but whose connections
+   * went on hearing their server after the watch probe began: a lossy path (each connection stalls
+   * on its own), no failed probe.
+   */
+  @Test
+  void aSlowFullProbeWhoseServerKeptAnsweringIsNoFailure() throws Exception {
+    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    try (ControlLoop loop = c.loop()) {
+      AtomicBoolean running = new AtomicBoolean(true);
+      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+      t.start();
+      try {
+        awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
+        AtomicBoolean duringFullProbe = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger slow =
+            new java.util.concurrent.atomic.AtomicInteger();
+        c.sessions.put(
+            "pg-a",
+            () ->
+                duringFullProbe.get()
+                    ? waitedOut(400, Reachability.TIMEOUT)
+                    : ScriptedCluster.primary("pg-a", 1));
+        c.fullProbes.put(
+            "pg-a",
+            () -> {
+              duringFullProbe.set(true);
+              NodeObservation o = waitedOut(390, Reachability.SLOW);
+              c.heard.put("pg-a", System.nanoTime()); // its last answer, late in the probe
+              duringFullProbe.set(false);
+              slow.incrementAndGet();
+              return o;
+            });
+        awaitCondition(() -> slow.get() > 3, "three slow full probes");
+        long loops = loop.loops();
+        awaitCondition(() -> loop.loops() > loops, "the loop of the last one");
+        assertEquals(
+            List.of(),
+            c.events().stream()
+                .filter(e -> "decision".equals(e.path("event").asText()))
+                .map(e -> e.path("message").asText())
+                .filter(m -> m.matches(".*failed \\d+/.*"))
+                .toList(),
+            "slow: alive, though the sessions did not answer; no loop counted a failed probe");
       } finally {
         running.set(false);
         t.join(10_000);

@@ -178,6 +178,15 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   public final Map<String, java.util.function.Supplier<NodeObservation>> sessions =
       new ConcurrentHashMap<>();
 
+  /** When (System.nanoTime) a test says each node's server last answered a full probe. */
+  public final Map<String, Long> heard = new ConcurrentHashMap<>();
+
+  @Override
+  public java.util.OptionalLong lastHeard(NodeConfig node) {
+    Long at = heard.get(node.name());
+    return at == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(at);
+  }
+
   private NodeObservation answer(
       NodeConfig node, Map<String, java.util.function.Supplier<NodeObservation>> scripted) {
     java.util.function.Supplier<NodeObservation> s = scripted.get(node.name());

@@ -6,36 +6,48 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.SocketFactory;
 
 /**
- * Notes whether the server sent anything on a probe's connection. A probe that timed out after the
- * server answered met a live server on a slow path ({@code SLOW}); one that heard nothing met a
- * frozen, cut-off or crashed host ({@code TIMEOUT}). The driver instantiates this factory by class
- * name ({@code socketFactory}) with the connection's watch id ({@code socketFactoryArg}).
+ * Notes whether, and when last, the server sent anything on a probe's connection. A probe that
+ * timed out after the server answered met a live server on a slow path ({@code SLOW}); one that
+ * heard nothing met a frozen, cut-off or crashed host ({@code TIMEOUT}). The driver instantiates
+ * this factory by class name ({@code socketFactory}) with the connection's watch id ({@code
+ * socketFactoryArg}).
  */
 public final class AnswerWatch extends SocketFactory {
-  private static final Map<String, AtomicBoolean> WATCHES = new ConcurrentHashMap<>();
+  private static final Map<String, Heard> WATCHES = new ConcurrentHashMap<>();
 
-  private final AtomicBoolean answered;
+  private final Heard heard;
+
+  /** What one connection heard: whether anything, and when last (System.nanoTime). */
+  private static final class Heard {
+    private volatile boolean any;
+    private volatile long last;
+
+    void now() {
+      last = System.nanoTime();
+      any = true;
+    }
+  }
 
   /** Called by the driver, by reflection, with the id from {@link #open}. */
   public AnswerWatch(String id) {
-    AtomicBoolean a = WATCHES.get(id);
+    Heard h = WATCHES.get(id);
     // A watch already closed (the probe gave up while the driver was starting): nobody reads it.
-    this.answered = a != null ? a : new AtomicBoolean();
+    this.heard = h != null ? h : new Heard();
   }
 
   /** One connection's watch: its id goes into the driver's properties; close it when done. */
   public static final class Handle implements AutoCloseable {
     private final String id = UUID.randomUUID().toString();
-    private final AtomicBoolean answered = new AtomicBoolean();
+    private final Heard heard = new Heard();
 
     private Handle() {
-      WATCHES.put(id, answered);
+      WATCHES.put(id, heard);
     }
 
     public String id() {
@@ -44,7 +56,12 @@ public final class AnswerWatch extends SocketFactory {
 
     /** Whether the server has sent at least one byte on this connection. */
     public boolean answered() {
-      return answered.get();
+      return heard.any;
+    }
+
+    /** When (System.nanoTime) the server last sent bytes on this connection; empty if never. */
+    public OptionalLong lastAnswerNanos() {
+      return heard.any ? OptionalLong.of(heard.last) : OptionalLong.empty();
     }
 
     @Override
@@ -59,7 +76,7 @@ public final class AnswerWatch extends SocketFactory {
 
   @Override
   public Socket createSocket() {
-    return new Watched(answered);
+    return new Watched(heard);
   }
 
   @Override
@@ -87,10 +104,10 @@ public final class AnswerWatch extends SocketFactory {
   }
 
   private static final class Watched extends Socket {
-    private final AtomicBoolean answered;
+    private final Heard heard;
 
-    Watched(AtomicBoolean answered) {
-      this.answered = answered;
+    Watched(Heard heard) {
+      this.heard = heard;
     }
 
     @Override
@@ -100,7 +117,7 @@ public final class AnswerWatch extends SocketFactory {
         public int read() throws IOException {
           int b = super.read();
           if (b >= 0) {
-            answered.set(true);
+            heard.now();
           }
           return b;
         }
@@ -109,7 +126,7 @@ public final class AnswerWatch extends SocketFactory {
         public int read(byte[] buf, int off, int len) throws IOException {
           int n = super.read(buf, off, len);
           if (n > 0) {
-            answered.set(true);
+            heard.now();
           }
           return n;
         }
