@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -208,7 +210,7 @@ class ControlLoopTest {
     c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1)); // pg-a, the primary, is gone
     io.pgfailover.controller.lease.MemoryLeaseStoreAccess store =
         new io.pgfailover.controller.lease.MemoryLeaseStoreAccess();
-    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    AtomicLong nanos = new AtomicLong();
     io.pgfailover.controller.lease.Leadership gone = store.controller(nanos, null);
     io.pgfailover.controller.lease.Leadership follower = store.controller(nanos, null);
     gone.tick(); // leads, then is cut off with the primary
@@ -254,57 +256,53 @@ class ControlLoopTest {
    */
   @Test
   void aFailedWatchProbeIsTheNextLoopsProbeAndTheLoopAfterComesAnIntervalLater() throws Exception {
-    ScriptedCluster c =
-        new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms, failureThreshold: 2}\n");
-    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
-    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    ScriptedCluster c = pairProbedEvery400ms(", failureThreshold: 2");
     MemoryNodeAgents agents = new MemoryNodeAgents();
     agents.add("pg-a").role = Role.PRIMARY;
     agents.add("pg-b"); // could agree; here it does not report on its upstream
     String probesOfA = "node=\"pg-a\"";
     try (ControlLoop loop = c.loop(agents)) {
-      AtomicBoolean running = new AtomicBoolean(true);
-      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
-      t.start();
-      try {
-        awaitCondition(() -> c.watches.get() > 1, "the watch probes pg-a between loops");
-        long loopsBefore = loop.loops();
-        awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
-        long loopsAtFault = loop.loops();
-        int watchesAtFault = c.watches.get();
-        long probesAtFault = c.metrics.counter("pgfailover_probes_total", probesOfA);
-        long faultAt = System.nanoTime();
-        c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
-        awaitCondition(() -> loop.loops() > loopsAtFault, "the loop after the fault");
-        assertTrue(
-            Duration.ofNanos(System.nanoTime() - c.failedWatchNanos)
-                    .compareTo(c.config.probe().watchEvery())
-                >= 0,
-            "refused: the loop asked the others a quarter interval after the watch probe failed");
-        assertEquals(
-            1,
-            loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
-            "one failed probe so far");
-        // (a healthy watch probe may have come between reading the counters and the fault)
-        assertTrue(c.watches.get() > watchesAtFault, "the failure was the watch's, between loops");
-        assertEquals(
-            c.watches.get() - watchesAtFault,
-            c.metrics.counter("pgfailover_probes_total", probesOfA) - probesAtFault,
-            "the loop that followed took the watch's probe as its own: pg-a only watched");
-        awaitCondition(() -> loop.loops() > loopsAtFault + 1, "the loop after that");
-        long secondLoopAt = System.nanoTime();
-        assertEquals(
-            2,
-            loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
-            "the watch's failed probe and the loop's own");
-        assertTrue(
-            Duration.ofNanos(secondLoopAt - faultAt).compareTo(Duration.ofMillis(400)) >= 0,
-            "the second loop came no sooner than an interval after the failed watch probe began");
-        assertOneProbePerLoop(c, loop, probesOfA);
-      } finally {
-        running.set(false);
-        t.join(10_000);
-      }
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(() -> c.watches.get() > 1, "the watch probes pg-a between loops");
+            long loopsBefore = loop.loops();
+            awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
+            long loopsAtFault = loop.loops();
+            int watchesAtFault = c.watches.get();
+            long probesAtFault = c.metrics.counter("pgfailover_probes_total", probesOfA);
+            long faultAt = System.nanoTime();
+            c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
+            awaitCondition(() -> loop.loops() > loopsAtFault, "the loop after the fault");
+            assertTrue(
+                Duration.ofNanos(System.nanoTime() - c.failedWatchNanos)
+                        .compareTo(c.config.probe().watchEvery())
+                    >= 0,
+                "refused: the loop asked the others a quarter interval after the watch probe"
+                    + " failed");
+            assertEquals(
+                1,
+                loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
+                "one failed probe so far");
+            // (a healthy watch probe may have come between reading the counters and the fault)
+            assertTrue(
+                c.watches.get() > watchesAtFault, "the failure was the watch's, between loops");
+            assertEquals(
+                c.watches.get() - watchesAtFault,
+                c.metrics.counter("pgfailover_probes_total", probesOfA) - probesAtFault,
+                "the loop that followed took the watch's probe as its own: pg-a only watched");
+            awaitCondition(() -> loop.loops() > loopsAtFault + 1, "the loop after that");
+            long secondLoopAt = System.nanoTime();
+            assertEquals(
+                2,
+                loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
+                "the watch's failed probe and the loop's own");
+            assertTrue(
+                Duration.ofNanos(secondLoopAt - faultAt).compareTo(Duration.ofMillis(400)) >= 0,
+                "the second loop came no sooner than an interval after the failed watch probe"
+                    + " began");
+            assertOneProbePerLoop(c, loop, probesOfA);
+          });
     }
   }
 
@@ -316,39 +314,33 @@ class ControlLoopTest {
    */
   @Test
   void aFailedWatchProbeBetweenLoopsCountsAndTheNextLoopComesAnIntervalAfterIt() throws Exception {
-    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
-    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
-    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    ScriptedCluster c = pairProbedEvery400ms("");
     String probesOfA = "node=\"pg-a\"";
     try (ControlLoop loop = c.loop()) {
-      AtomicBoolean running = new AtomicBoolean(true);
-      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
-      t.start();
-      try {
-        awaitCondition(
-            () -> c.metrics.counter("pgfailover_probes_total", probesOfA) > loop.loops() + 1,
-            "the watch probes pg-a between loops");
-        long loopsBefore = loop.loops();
-        awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
-        long loopsAtFault = loop.loops();
-        c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
-        awaitCondition(() -> loop.history().failures("pg-a") >= 1, "the watch sees it fail");
-        long failedSeenAt = System.nanoTime();
-        assertEquals(loopsAtFault, loop.loops(), "it was the watch, between loops");
-        awaitCondition(() -> loop.loops() > loopsAtFault, "the next loop");
-        long nextLoopAt = System.nanoTime();
-        assertEquals(
-            2,
-            loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
-            "the watch's failed probe and the loop's own");
-        assertTrue(
-            Duration.ofNanos(nextLoopAt - failedSeenAt).compareTo(Duration.ofMillis(350)) >= 0,
-            "the next loop came about an interval after the failed watch probe, not sooner");
-        assertOneProbePerLoop(c, loop, probesOfA);
-      } finally {
-        running.set(false);
-        t.join(10_000);
-      }
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(
+                () -> c.metrics.counter("pgfailover_probes_total", probesOfA) > loop.loops() + 1,
+                "the watch probes pg-a between loops");
+            long loopsBefore = loop.loops();
+            awaitCondition(() -> loop.loops() > loopsBefore, "a loop ends");
+            long loopsAtFault = loop.loops();
+            c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
+            awaitCondition(() -> loop.history().failures("pg-a") >= 1, "the watch sees it fail");
+            long failedSeenAt = System.nanoTime();
+            assertEquals(loopsAtFault, loop.loops(), "it was the watch, between loops");
+            awaitCondition(() -> loop.loops() > loopsAtFault, "the next loop");
+            long nextLoopAt = System.nanoTime();
+            assertEquals(
+                2,
+                loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
+                "the watch's failed probe and the loop's own");
+            assertTrue(
+                Duration.ofNanos(nextLoopAt - failedSeenAt).compareTo(Duration.ofMillis(350)) >= 0,
+                "the next loop came about an interval after the failed watch probe, not sooner");
+            assertOneProbePerLoop(c, loop, probesOfA);
+          });
     }
   }
 
@@ -360,59 +352,51 @@ class ControlLoopTest {
    */
   @Test
   void aFaultInsideTheFullProbeIsMetByTheWatchMeanwhile() throws Exception {
-    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
-    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
-    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    ScriptedCluster c = pairProbedEvery400ms("");
     AtomicBoolean frozen = new AtomicBoolean();
-    java.util.concurrent.atomic.AtomicLong silentFrom =
-        new java.util.concurrent.atomic.AtomicLong();
-    java.util.concurrent.atomic.AtomicInteger fullProbes =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicLong silentFrom = new AtomicLong();
+    AtomicInteger fullProbes = new AtomicInteger();
     try (ControlLoop loop = c.loop()) {
-      AtomicBoolean running = new AtomicBoolean(true);
-      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
-      t.start();
-      try {
-        awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
-        c.sessions.put(
-            "pg-a",
-            () -> {
-              if (!frozen.get()) {
-                return ScriptedCluster.primary("pg-a", 1);
-              }
-              silentFrom.compareAndSet(0, System.nanoTime());
-              return waitedOut(400, Reachability.TIMEOUT);
-            });
-        c.fullProbes.put(
-            "pg-a",
-            () -> {
-              fullProbes.incrementAndGet();
-              // the first: its server answered, then froze; the later ones meet the freeze
-              if (!frozen.getAndSet(true)) {
-                c.heard.put("pg-a", System.nanoTime());
-                return waitedOut(400, Reachability.SLOW);
-              }
-              return waitedOut(400, Reachability.TIMEOUT);
-            });
-        awaitCondition(() -> failuresOfA(loop) >= 1, "the watch meanwhile fails the probe");
-        assertEquals(
-            1, fullProbes.get(), "counted in the loop of the slow full probe, not the next");
-        assertEquals(
-            Reason.PRIMARY_SUSPECT,
-            loop.last().orElseThrow().decision().reason(),
-            "a failed probe of the primary, not a slow one");
-        awaitCondition(() -> failuresOfA(loop) >= 2, "the next loop's probe");
-        assertTrue(
-            Duration.ofNanos(System.nanoTime() - silentFrom.get())
-                    .compareTo(Duration.ofMillis(2 * 400))
-                >= 0,
-            "the next loop came an interval after the failed watch probe began, and waited out"
-                + " its own timeout");
-        assertOneProbePerLoop(c, loop, "node=\"pg-a\"");
-      } finally {
-        running.set(false);
-        t.join(10_000);
-      }
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
+            c.sessions.put(
+                "pg-a",
+                () -> {
+                  if (!frozen.get()) {
+                    return ScriptedCluster.primary("pg-a", 1);
+                  }
+                  silentFrom.compareAndSet(0, System.nanoTime());
+                  return waitedOut(400, Reachability.TIMEOUT);
+                });
+            c.fullProbes.put(
+                "pg-a",
+                () -> {
+                  fullProbes.incrementAndGet();
+                  // the first: its server answered, then froze; the later ones meet the freeze
+                  if (!frozen.getAndSet(true)) {
+                    c.heard.put("pg-a", System.nanoTime());
+                    return waitedOut(400, Reachability.SLOW);
+                  }
+                  return waitedOut(400, Reachability.TIMEOUT);
+                });
+            awaitCondition(() -> failuresOfA(loop) >= 1, "the watch meanwhile fails the probe");
+            assertEquals(
+                1, fullProbes.get(), "counted in the loop of the slow full probe, not the next");
+            assertEquals(
+                Reason.PRIMARY_SUSPECT,
+                loop.last().orElseThrow().decision().reason(),
+                "a failed probe of the primary, not a slow one");
+            awaitCondition(() -> failuresOfA(loop) >= 2, "the next loop's probe");
+            assertTrue(
+                Duration.ofNanos(System.nanoTime() - silentFrom.get())
+                        .compareTo(Duration.ofMillis(2 * 400))
+                    >= 0,
+                "the next loop came an interval after the failed watch probe began, and waited out"
+                    + " its own timeout");
+            assertOneProbePerLoop(c, loop, "node=\"pg-a\"");
+          });
     }
   }
 
@@ -423,49 +407,42 @@ class ControlLoopTest {
    */
   @Test
   void aSlowFullProbeWhoseServerKeptAnsweringIsNoFailure() throws Exception {
-    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
-    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
-    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    ScriptedCluster c = pairProbedEvery400ms("");
     try (ControlLoop loop = c.loop()) {
-      AtomicBoolean running = new AtomicBoolean(true);
-      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
-      t.start();
-      try {
-        awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
-        AtomicBoolean duringFullProbe = new AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger slow =
-            new java.util.concurrent.atomic.AtomicInteger();
-        c.sessions.put(
-            "pg-a",
-            () ->
-                duringFullProbe.get()
-                    ? waitedOut(400, Reachability.TIMEOUT)
-                    : ScriptedCluster.primary("pg-a", 1));
-        c.fullProbes.put(
-            "pg-a",
-            () -> {
-              duringFullProbe.set(true);
-              NodeObservation o = waitedOut(390, Reachability.SLOW);
-              c.heard.put("pg-a", System.nanoTime()); // its last answer, late in the probe
-              duringFullProbe.set(false);
-              slow.incrementAndGet();
-              return o;
-            });
-        awaitCondition(() -> slow.get() > 3, "three slow full probes");
-        long loops = loop.loops();
-        awaitCondition(() -> loop.loops() > loops, "the loop of the last one");
-        assertEquals(
-            List.of(),
-            c.events().stream()
-                .filter(e -> "decision".equals(e.path("event").asText()))
-                .map(e -> e.path("message").asText())
-                .filter(m -> m.matches(".*failed \\d+/.*"))
-                .toList(),
-            "slow: alive, though the sessions did not answer; no loop counted a failed probe");
-      } finally {
-        running.set(false);
-        t.join(10_000);
-      }
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
+            AtomicBoolean duringFullProbe = new AtomicBoolean();
+            AtomicInteger slow = new AtomicInteger();
+            c.sessions.put(
+                "pg-a",
+                () ->
+                    duringFullProbe.get()
+                        ? waitedOut(400, Reachability.TIMEOUT)
+                        : ScriptedCluster.primary("pg-a", 1));
+            c.fullProbes.put(
+                "pg-a",
+                () -> {
+                  duringFullProbe.set(true);
+                  NodeObservation o = waitedOut(390, Reachability.SLOW);
+                  c.heard.put("pg-a", System.nanoTime()); // its last answer, late in the probe
+                  duringFullProbe.set(false);
+                  slow.incrementAndGet();
+                  return o;
+                });
+            awaitCondition(() -> slow.get() > 3, "three slow full probes");
+            long loops = loop.loops();
+            awaitCondition(() -> loop.loops() > loops, "the loop of the last one");
+            assertEquals(
+                List.of(),
+                c.events().stream()
+                    .filter(e -> "decision".equals(e.path("event").asText()))
+                    .map(e -> e.path("message").asText())
+                    .filter(m -> m.matches(".*failed \\d+/.*"))
+                    .toList(),
+                "slow: alive, though the sessions did not answer; no loop counted a failed probe");
+          });
     }
   }
 
@@ -475,32 +452,25 @@ class ControlLoopTest {
    */
   @Test
   void aFullProbeUnansweredWhileTheSessionsAnswerIsNoFailure() throws Exception {
-    ScriptedCluster c = new ScriptedCluster(dir, "probe: {interval: 400ms, timeout: 400ms}\n");
-    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
-    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    ScriptedCluster c = pairProbedEvery400ms("");
     try (ControlLoop loop = c.loop()) {
-      AtomicBoolean running = new AtomicBoolean(true);
-      Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
-      t.start();
-      try {
-        awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
-        java.util.concurrent.atomic.AtomicInteger unanswered =
-            new java.util.concurrent.atomic.AtomicInteger();
-        c.fullProbes.put(
-            "pg-a",
-            () -> {
-              unanswered.incrementAndGet();
-              return waitedOut(400, Reachability.TIMEOUT);
-            });
-        awaitCondition(() -> unanswered.get() > 3, "three full probes unanswered");
-        long loops = loop.loops();
-        awaitCondition(() -> loop.loops() > loops, "the loop of the last one");
-        assertEquals(0, failuresOfA(loop), "the sessions answered meanwhile");
-        assertEquals(Reason.HEALTHY, loop.last().orElseThrow().decision().reason());
-      } finally {
-        running.set(false);
-        t.join(10_000);
-      }
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(() -> loop.loops() > 1, "the loop runs with pg-a answering");
+            AtomicInteger unanswered = new AtomicInteger();
+            c.fullProbes.put(
+                "pg-a",
+                () -> {
+                  unanswered.incrementAndGet();
+                  return waitedOut(400, Reachability.TIMEOUT);
+                });
+            awaitCondition(() -> unanswered.get() > 3, "three full probes unanswered");
+            long loops = loop.loops();
+            awaitCondition(() -> loop.loops() > loops, "the loop of the last one");
+            assertEquals(0, failuresOfA(loop), "the sessions answered meanwhile");
+            assertEquals(Reason.HEALTHY, loop.last().orElseThrow().decision().reason());
+          });
     }
   }
 
@@ -544,6 +514,34 @@ class ControlLoopTest {
     while (!done.getAsBoolean()) {
       assertTrue(System.nanoTime() < end, "gave up waiting: " + what);
       Thread.sleep(2);
+    }
+  }
+
+  /** pg-a the primary and pg-b its standby, probed every 400 ms with a 400 ms timeout. */
+  private ScriptedCluster pairProbedEvery400ms(String moreProbeSettings) throws Exception {
+    ScriptedCluster c =
+        new ScriptedCluster(
+            dir, "probe: {interval: 400ms, timeout: 400ms" + moreProbeSettings + "}\n");
+    c.nodes.put("pg-a", ScriptedCluster.primary("pg-a", 1));
+    c.nodes.put("pg-b", ScriptedCluster.standby("pg-b", 1));
+    return c;
+  }
+
+  /** What a test checks while the loop runs on its own thread, as the daemon runs it. */
+  @FunctionalInterface
+  private interface WhileRunning {
+    void check() throws Exception;
+  }
+
+  private static void whileRunning(ControlLoop loop, WhileRunning check) throws Exception {
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread t = new Thread(() -> runUntilStopped(loop, running), "loop");
+    t.start();
+    try {
+      check.check();
+    } finally {
+      running.set(false);
+      t.join(10_000);
     }
   }
 
