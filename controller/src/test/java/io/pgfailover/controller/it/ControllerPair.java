@@ -48,11 +48,6 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * nothing released) or frozen just before the lease check of its next action.
  */
 final class ControllerPair implements AutoCloseable {
-  /**
-   * The duration in {@link LabConfig#LAB_LEASE_TIMING}, the lease timing every pair test runs with.
-   */
-  static final Duration LEASE_DURATION = Duration.ofSeconds(5);
-
   final PostgresPair pair;
   final VpcFixture vpc;
   final Ec2Client ec2;

@@ -13,6 +13,7 @@ import io.pgfailover.controller.loop.LoopReport;
 import io.pgfailover.controller.loop.Step;
 import io.pgfailover.testsupport.Waits;
 import io.pgfailover.testsupport.aws.AwsEmulatorExtension;
+import io.pgfailover.testsupport.lab.LabConfig;
 import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPairExtension;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ class ControllerPairIT {
    * ticked by the loop.
    */
   static final Duration TAKEOVER_BOUND =
-      ControllerPair.LEASE_DURATION.plusSeconds(1).plusMillis(2_500);
+      LabConfig.LAB_LEASE_DURATION.plusSeconds(1).plusMillis(2_500);
 
   @TempDir Path dir;
   ControllerPair pair;
@@ -87,7 +88,7 @@ class ControllerPairIT {
     // The last renewal may be up to renewInterval + one loop (1 s + 1 s) older than the kill: never
     // sooner.
     assertTrue(
-        took.compareTo(ControllerPair.LEASE_DURATION.minusSeconds(2)) >= 0,
+        took.compareTo(LabConfig.LAB_LEASE_DURATION.minusSeconds(2)) >= 0,
         "not before the lease could have lapsed: " + took.toMillis() + " ms");
     assertEquals(tokenBefore + 1, p.b.loop().leadership().token());
     List<JsonNode> events = EventLog.tail(p.b.eventLog, 50);

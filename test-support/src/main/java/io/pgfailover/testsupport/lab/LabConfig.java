@@ -5,6 +5,7 @@ import io.pgfailover.testsupport.pg.PgNode;
 import io.pgfailover.testsupport.pg.PostgresPair;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,12 +48,20 @@ public record LabConfig(
       "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 5s, promoteTimeout: 30s";
 
   /**
-   * The controller pair's lease timing in tests and drills: short, and valid under the config's
-   * rule (duration 5 s > renewInterval 1 s + probe interval 1 s + 2 × callTimeout 0.5 s +
-   * safetyMargin 1 s).
+   * The controller pair's lease duration in tests and drills. An AZ's loss costs the application
+   * about this long plus a second (the follower takes over no sooner than {@code duration} after
+   * the cut-off leader's last renewal), so it is as short as the config's rule allows with a
+   * margin: 4.5 s > renewInterval 1 s + probe interval 1 s + 2 × callTimeout 0.5 s + safetyMargin 1
+   * s. The safety margin (the cut-off leader stops acting a full second before anyone may take
+   * over) is the shipped one's share of a call timeout, as before.
    */
+  public static final Duration LAB_LEASE_DURATION = Duration.ofMillis(4500);
+
+  /** {@link #LAB_LEASE_DURATION} with the rest of the lab's lease timing, as a config body. */
   public static final String LAB_LEASE_TIMING =
-      "duration: 5s, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
+      "duration: "
+          + LAB_LEASE_DURATION.toMillis()
+          + "ms, renewInterval: 1s, callTimeout: 500ms, safetyMargin: 1s";
 
   /**
    * A node agent's {@code witness:} flow body for a controller's {@code probe:} body: its upstream
