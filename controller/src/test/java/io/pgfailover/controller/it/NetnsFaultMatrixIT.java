@@ -76,9 +76,14 @@ class NetnsFaultMatrixIT {
     // How close each run came: loops whose probes alone would have failed over, held back only
     // by the standby's witness (one for all runs).
     System.out.printf(
-        "flapping link: %d runs (%d s of 30 %% loss each), %d started a promotion: %s;"
-            + " loops held back only by the witness: %s%n",
-        f.path("runs").size(), f.path("loss_seconds").asLong(), promoting, started, heldByWitness);
+        "flapping link: %d runs (%d s of 30 %% loss each, %s settings), %d started a promotion:"
+            + " %s; loops held back only by the witness: %s%n",
+        f.path("runs").size(),
+        f.path("loss_seconds").asLong(),
+        f.path("settings").asText(),
+        promoting,
+        started,
+        heldByWitness);
     assertEquals(10, f.path("runs").size(), f.toString());
     assertEquals(0, promoting, "runs that started a promotion: " + started + "\n" + f);
     assertHealthyOnA(f);

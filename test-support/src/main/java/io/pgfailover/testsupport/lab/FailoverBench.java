@@ -59,8 +59,8 @@ public final class FailoverBench {
         ClientSettings.DEFAULT,
         "probe 1s/1s/3, witness 5s"),
     FAST(
-        "interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s",
-        "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 1s, promoteTimeout: 30s",
+        LabConfig.FAST_PROBE,
+        LabConfig.FAST_FAILOVER,
         ClientSettings.FAST,
         "probe 500ms/500ms/2, witness 1s");
 

@@ -59,6 +59,29 @@ public final class FaultMatrix {
   }
 
   /**
+   * The controller settings the flapping link runs with: the shipped defaults, the ones the test
+   * holds to. {@code PGFAILOVER_FLAP_SETTINGS=fast} runs it with the drills' {@code fast} profile
+   * instead, to measure what that profile risks. The other scenarios always run the defaults.
+   */
+  static final FailoverBench.Settings FLAP_SETTINGS =
+      flapSettings(System.getenv("PGFAILOVER_FLAP_SETTINGS"));
+
+  static FailoverBench.Settings flapSettings(String profile) {
+    if (profile == null || profile.isBlank()) {
+      return FailoverBench.Settings.DEFAULT;
+    }
+    for (FailoverBench.Settings s : FailoverBench.Settings.values()) {
+      if (s.name().equalsIgnoreCase(profile.trim())) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(
+        "PGFAILOVER_FLAP_SETTINGS must be default or fast, got \""
+            + profile
+            + "\"; unset it for the shipped defaults");
+  }
+
+  /**
    * The flapping link's runs, all over one 60 s window: the lab's controller ({@code failoverctl
    * run}) and {@code FLAP_RUNS - 1} observer runs on the same host (pgfo-ctl), each a control loop
    * built from the same config (without the heartbeat write, see startObservers) with its own event
@@ -84,14 +107,17 @@ public final class FaultMatrix {
     Path jar = Path.of(args[2]);
     // The flapping link's observer runs are controller loops: the controller module's class.
     String observerMain = args.length == 4 ? args[3] : null;
+    FailoverBench.Settings settings =
+        scenario.equals("flapping-link") ? FLAP_SETTINGS : FailoverBench.Settings.DEFAULT;
     ObjectNode facts = Lab.JSON.createObjectNode();
     facts.put("scenario", scenario);
+    facts.put("settings", settings.name().toLowerCase(java.util.Locale.ROOT));
     try (NetnsCluster lab =
         NetnsCluster.start(
             dir,
             jar,
             // An old primary stays as it came back (the scenarios assert on it): rejoin by hand.
-            NetnsCluster.Options.of(false, LabConfig.DEFAULT_PROBE, LabConfig.DEFAULT_FAILOVER)
+            NetnsCluster.Options.of(false, settings.probe, settings.failover)
                 .withRejoin("manual"))) {
       lab.startController();
       Instant start = Instant.now();

@@ -48,6 +48,16 @@ public record LabConfig(
       "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 5s, promoteTimeout: 30s";
 
   /**
+   * Faster detection: what an operator who accepts more false-alarm risk on a noisy network would
+   * choose (the drills' and the flapping link's {@code fast} profile).
+   */
+  public static final String FAST_PROBE =
+      "interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s";
+
+  public static final String FAST_FAILOVER =
+      "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 1s, promoteTimeout: 30s";
+
+  /**
    * The controller pair's lease duration in tests and drills. An AZ's loss costs the application
    * about this long plus a second (the follower takes over no sooner than {@code duration} after
    * the cut-off leader's last renewal), so it is as short as the config's rule allows with a
