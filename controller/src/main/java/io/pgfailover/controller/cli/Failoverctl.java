@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -178,6 +179,11 @@ public final class Failoverctl {
           AdminServer admin = new AdminServer(config, loop, events, metrics, clock);
           Notifications told = Notifications.start(config, backends, events, metrics)) {
         admin.start();
+        Detection.caution(config)
+            .ifPresent(
+                caution ->
+                    LoggerFactory.getLogger(Failoverctl.class)
+                        .warn("event=config_caution detail=\"{}\"", caution));
         loop.run(running::get);
         events.append("controller_stopping", Map.of("controller", config.controllerName()));
         // A clean stop hands the lease back, so the peer takes over without waiting out the
@@ -466,6 +472,7 @@ public final class Failoverctl {
                   c.nodes().size(),
                   c.routeTables().size(),
                   Detection.of(c).describe());
+          Detection.caution(c).ifPresent(spec.commandLine().getOut()::println);
           spec.commandLine().getOut().flush();
           return ExitCodes.OK;
         } catch (ConfigException e) {

@@ -2,6 +2,7 @@ package io.pgfailover.controller.config;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * How soon the controller confirms a failed primary, from the probe policy and the witness window:
@@ -44,6 +45,30 @@ public record Detection(Duration crashFrom, Duration crashTo, Duration unrespons
         timedOut.compareTo(config.failover().witnessWindow()) >= 0
             ? timedOut
             : config.failover().witnessWindow());
+  }
+
+  /**
+   * What {@code config check} and {@code run} warn of where one failed probe and a standby host's
+   * agreement confirm a silent primary ({@code failureThreshold} 2 or less, with node agents): on a
+   * link that loses packets the controller's probe and the standby host's, which both cross the
+   * primary's link, time out together often enough to fail over a healthy primary (the
+   * flapping-link test with the drills' {@code fast} profile; the README has the figures).
+   */
+  public static Optional<String> caution(ControllerConfig config) {
+    ProbePolicy probe = config.probe();
+    boolean agents = config.nodes().stream().anyMatch(n -> n.agent().isPresent());
+    if (!agents || probe.failureThreshold() > 2) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        String.format(
+            Locale.ROOT,
+            "caution: probe.failureThreshold %d with node agents confirms a primary that stops"
+                + " answering on one failed probe and a standby host's agreement; on a link that"
+                + " loses packets both time out together often enough to fail over a healthy"
+                + " primary (README: Detection speed versus false alarms); probe.failureThreshold:"
+                + " 3 needs two failed probes",
+            probe.failureThreshold()));
   }
 
   /** As {@code config check} prints it. */
