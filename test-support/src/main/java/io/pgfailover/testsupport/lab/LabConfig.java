@@ -60,10 +60,10 @@ public record LabConfig(
   /**
    * The controller pair's lease duration in tests and drills. An AZ's loss costs the application
    * about this long plus a second (the follower takes over no sooner than {@code duration} after
-   * the cut-off leader's last renewal), so it is as short as the config's rule allows with a
-   * margin: 4.5 s > renewInterval 1 s + probe interval 1 s + 2 × callTimeout 0.5 s + safetyMargin 1
-   * s. The safety margin (the cut-off leader stops acting a full second before anyone may take
-   * over) is the shipped one's share of a call timeout, as before.
+   * the cut-off leader's last renewal), so it is half a second longer than the config's rule
+   * requires: 4.5 s > renewInterval 1 s + probe interval 1 s + 2 × callTimeout 0.5 s + safetyMargin
+   * 1 s. The safety margin is unchanged from the lab's earlier 5 s lease: the cut-off leader stops
+   * acting a full second before anyone may take over.
    */
   public static final Duration LAB_LEASE_DURATION = Duration.ofMillis(4500);
 
