@@ -48,9 +48,9 @@ public final class FailoverBench {
   }
 
   /**
-   * The controller settings a drill runs with: the shipped defaults, or faster detection (what an
-   * operator who accepts more false-alarm risk on a noisy network would choose) to show what
-   * reaches about 2 s.
+   * The controller settings a drill runs with: the shipped defaults, or {@code fast}, to show what
+   * one failed probe with a standby host's agreement buys (it fails over falsely on a lossy link:
+   * {@link LabConfig#FAST_PROBE}).
    */
   enum Settings {
     DEFAULT(

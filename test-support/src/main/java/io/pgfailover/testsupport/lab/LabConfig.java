@@ -48,8 +48,9 @@ public record LabConfig(
       "automatic: true, maxLagBytes: 16MB, fencing: none, witnessWindow: 5s, promoteTimeout: 30s";
 
   /**
-   * Faster detection: what an operator who accepts more false-alarm risk on a noisy network would
-   * choose (the drills' and the flapping link's {@code fast} profile).
+   * The drills' {@code fast} profile: one failed probe and a standby host's agreement confirm. It
+   * shows what that buys, not settings to run: through the flapping link it fails over a healthy
+   * primary ({@code PGFAILOVER_FLAP_SETTINGS=fast}; {@code config check} cautions against it).
    */
   public static final String FAST_PROBE =
       "interval: 500ms, timeout: 500ms, failureThreshold: 2, writeCheck: true, routeRefresh: 30s";
