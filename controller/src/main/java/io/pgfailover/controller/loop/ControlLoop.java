@@ -567,18 +567,19 @@ public final class ControlLoop implements AutoCloseable {
       NodeObservation full = observed.get(watch.node());
       long watchBegan = watchedMeanwhile.get().beganNanos();
       if (full.answered()
-          && !full.reachable()
           && !watch.answered()
           && nodes.lastHeard(answering.orElseThrow()).stream()
               .anyMatch(heard -> heard - watchBegan < 0)) {
-        // Slow, but its server fell silent on the full probe's connections before the watch probe
-        // began, and on its sessions since: the fault fell inside the full probe. (Over a lossy
-        // path the full probe's connections go on hearing their server, late: no failure.) The
-        // watch probe is this loop's probe of the primary, as a failed one between loops is:
-        // observe again from when it began (the others' answers from before it describe the
-        // cluster before the fault).
+        // Slow, or answered but its write check waited out the deadline: its server fell silent on
+        // the full probe's connections before the watch probe began, and on its sessions since:
+        // the fault fell inside the full probe (a freeze during the write check left it
+        // "reachable", and the next probe a second late, in a freeze drill). Over a lossy path the
+        // full probe's connections go on hearing their server, late: no failure. The watch probe
+        // is this loop's probe of the primary, as a failed one between loops is: observe again
+        // from when it began (the others' answers from before it describe the cluster before the
+        // fault).
         log.warn(
-            "event=primary_watch_failed node={} kind={} during=slow_probe loop=now",
+            "event=primary_watch_failed node={} kind={} during=full_probe loop=now",
             watch.node(),
             watch.failure().map(NodeObservation::text).orElse("other"));
         return observe(watchedMeanwhile);

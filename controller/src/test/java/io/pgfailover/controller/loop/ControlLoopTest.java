@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The loop's own rules on scripted ports and a clock the test moves: the route-table cache
@@ -346,12 +348,14 @@ class ControlLoopTest {
 
   /**
    * A fault inside the loop's full probe of an answering primary, after its server answered: the
-   * full probe ends {@code slow} (alive) a whole timeout later. The watch goes on meanwhile, and
-   * its probe begun then, silent, is the loop's failed probe of the primary; the next loop comes an
-   * interval after that probe began.
+   * full probe ends a whole timeout later, {@code slow} (alive), or, when the fault fell during its
+   * write check, reachable but not writable. The watch goes on meanwhile, and its probe begun then,
+   * silent, is the loop's failed probe of the primary; the next loop comes an interval after that
+   * probe began.
    */
-  @Test
-  void aFaultInsideTheFullProbeIsMetByTheWatchMeanwhile() throws Exception {
+  @ParameterizedTest(name = "during the write check: {0}")
+  @ValueSource(booleans = {false, true})
+  void aFaultInsideTheFullProbeIsMetByTheWatchMeanwhile(boolean duringWriteCheck) throws Exception {
     ScriptedCluster c = pairProbedEvery400ms("");
     AtomicBoolean frozen = new AtomicBoolean();
     AtomicLong silentFrom = new AtomicLong();
@@ -377,13 +381,16 @@ class ControlLoopTest {
                   // the first: its server answered, then froze; the later ones meet the freeze
                   if (!frozen.getAndSet(true)) {
                     c.heard.put("pg-a", System.nanoTime());
-                    return waitedOut(400, Reachability.SLOW);
+                    NodeObservation slow = waitedOut(400, Reachability.SLOW);
+                    return duringWriteCheck
+                        ? notWritable(ScriptedCluster.primary("pg-a", 1))
+                        : slow;
                   }
                   return waitedOut(400, Reachability.TIMEOUT);
                 });
             awaitCondition(() -> failuresOfA(loop) >= 1, "the watch meanwhile fails the probe");
             assertEquals(
-                1, fullProbes.get(), "counted in the loop of the slow full probe, not the next");
+                1, fullProbes.get(), "counted in the loop of that full probe, not the next");
             assertEquals(
                 Reason.PRIMARY_SUSPECT,
                 loop.last().orElseThrow().decision().reason(),
@@ -477,6 +484,22 @@ class ControlLoopTest {
   /** pg-a's failed probes in a row as of the last loop's report. */
   private static int failuresOfA(ControlLoop loop) {
     return loop.last().map(r -> r.failures().getOrDefault("pg-a", 0)).orElse(0);
+  }
+
+  /** {@code o} as a probe sees it whose write check did not finish. */
+  private static NodeObservation notWritable(NodeObservation o) {
+    return new NodeObservation(
+        o.node(),
+        o.reachable(),
+        o.failure(),
+        o.role(),
+        o.timeline(),
+        o.walPosition(),
+        o.witness(),
+        Optional.of(false),
+        o.writesStopped(),
+        o.synchronousStandbyNames(),
+        o.replicas());
   }
 
   /** A probe's answer after its deadline, as a real probe waits it out. */
