@@ -382,9 +382,7 @@ class ControlLoopTest {
                   if (!frozen.getAndSet(true)) {
                     c.heard.put("pg-a", System.nanoTime());
                     NodeObservation slow = waitedOut(400, Reachability.SLOW);
-                    return duringWriteCheck
-                        ? notWritable(ScriptedCluster.primary("pg-a", 1))
-                        : slow;
+                    return duringWriteCheck ? ScriptedCluster.primary("pg-a", 1, false) : slow;
                   }
                   return waitedOut(400, Reachability.TIMEOUT);
                 });
@@ -484,22 +482,6 @@ class ControlLoopTest {
   /** pg-a's failed probes in a row as of the last loop's report. */
   private static int failuresOfA(ControlLoop loop) {
     return loop.last().map(r -> r.failures().getOrDefault("pg-a", 0)).orElse(0);
-  }
-
-  /** {@code o} as a probe sees it whose write check did not finish. */
-  private static NodeObservation notWritable(NodeObservation o) {
-    return new NodeObservation(
-        o.node(),
-        o.reachable(),
-        o.failure(),
-        o.role(),
-        o.timeline(),
-        o.walPosition(),
-        o.witness(),
-        Optional.of(false),
-        o.writesStopped(),
-        o.synchronousStandbyNames(),
-        o.replicas());
   }
 
   /** A probe's answer after its deadline, as a real probe waits it out. */

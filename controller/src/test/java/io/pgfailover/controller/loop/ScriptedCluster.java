@@ -91,6 +91,11 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   }
 
   public static NodeObservation primary(String node, long timeline) {
+    return primary(node, timeline, true);
+  }
+
+  /** A primary whose write check passed ({@code writable}) or did not finish. */
+  public static NodeObservation primary(String node, long timeline, boolean writable) {
     return new NodeObservation(
         node,
         true,
@@ -99,7 +104,7 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
         OptionalLong.of(timeline),
         OptionalLong.of(1000),
         Optional.empty(),
-        Optional.of(true),
+        Optional.of(writable),
         false,
         "",
         java.util.List.of());
