@@ -159,6 +159,25 @@ public final class PgProbe implements AutoCloseable {
   }
 
   /**
+   * Starts opening, in the background, the sessions {@link #watch} keeps to {@code node}, where
+   * none are open or opening: its first call then takes them instead of a full probe (a new
+   * connection and a login, into which a fault falls often enough to leave that call {@code SLOW}
+   * and the next probe a whole deadline late). Returns at once; the future completes when every
+   * session opening has opened or failed (a failed one is left to {@link #watch}, which opens it
+   * again).
+   */
+  public synchronized java.util.concurrent.CompletableFuture<Void> openWatch(NodeEndpoint node) {
+    Watched w = watchedNow(node);
+    if (w == null) {
+      w = openMissing(new Watched(node, List.of(), List.of()));
+      watched.put(node.name(), w);
+    }
+    return java.util.concurrent.CompletableFuture.allOf(
+            w.opening().toArray(java.util.concurrent.CompletableFuture[]::new))
+        .handle((ok, failed) -> null);
+  }
+
+  /**
    * Watches a node between full probes: the probe's queries on sessions kept open from one call to
    * the next ({@link #WATCH_SESSIONS}), under the probe deadline; the first answer counts. There
    * they take about a millisecond, so a fault almost never falls inside one; a full probe (a new
@@ -176,12 +195,7 @@ public final class PgProbe implements AutoCloseable {
    * probe answers, and after a reachable one sessions are opened for the next call. Never throws.
    */
   public synchronized ProbeResult watch(NodeEndpoint node) {
-    Watched w = watched.get(node.name());
-    if (w != null && !sameServer(w.node(), node)) {
-      drop(node.name());
-      answeredSent.remove(node.name());
-      w = null;
-    }
+    Watched w = watchedNow(node);
     w = w == null ? new Watched(node, List.of(), List.of()) : adoptOpened(w);
     if (w.sessions().isEmpty()) {
       ProbeResult r = probe(node);
@@ -337,6 +351,20 @@ public final class PgProbe implements AutoCloseable {
           node.name(),
           (System.nanoTime() - start) / 1_000_000);
     }
+  }
+
+  /**
+   * What is kept for watching {@code node}, if anything; what was kept for another server is
+   * dropped.
+   */
+  private Watched watchedNow(NodeEndpoint node) {
+    Watched w = watched.get(node.name());
+    if (w != null && !sameServer(w.node(), node)) {
+      drop(node.name());
+      answeredSent.remove(node.name());
+      return null;
+    }
+    return w;
   }
 
   /** Moves the connections that have opened into the sessions; drops those that failed to. */

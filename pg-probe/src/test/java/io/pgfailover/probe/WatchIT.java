@@ -18,11 +18,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link PgProbe#watch}: the probe's queries on two sessions kept open between calls. It keeps two
- * backends, not a new login per call; a frozen node is a TIMEOUT at the deadline while still
- * frozen, and its sessions are dropped after a second deadline without an answer; a query answered
- * late is taken by the next call on the same sessions; sessions ended from outside are no failure
- * (a full probe answers); a killed node fails. Outcomes only, never times; each test restores the
- * pair.
+ * backends, not a new login per call, opened ahead where asked; a frozen node is a TIMEOUT at the
+ * deadline while still frozen, and its sessions are dropped after a second deadline without an
+ * answer; a query answered late is taken by the next call on the same sessions; sessions ended from
+ * outside are no failure (a full probe answers); a killed node fails. Outcomes only, never times;
+ * each test restores the pair.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class WatchIT {
@@ -49,6 +49,28 @@ class WatchIT {
       assertEquals(backends, query(primary, WATCH_BACKENDS), "the same two, not a login per call");
     }
     assertEquals(null, query(primary, WATCH_BACKENDS), "closing the probe closes them");
+  }
+
+  /**
+   * Sessions opened ahead ({@link PgProbe#openWatch}): the first call already answers on them, not
+   * through a full probe (which would leave no answer sent on a session behind it).
+   */
+  @Test
+  void sessionsOpenedAheadAnswerTheFirstCall() throws Exception {
+    PgNode primary = pg.primary();
+    String name = endpoint(primary).name();
+    try (PgProbe probe = new PgProbe(ProbeSettings.defaults())) {
+      probe.openWatch(endpoint(primary)).get(10, TimeUnit.SECONDS);
+      assertTrue(probe.lastAnswerSent(name).isEmpty(), "nothing asked on them yet");
+      ProbeResult r = probe.watch(endpoint(primary));
+      assertTrue(r.reachable(), r.toString());
+      assertTrue(probe.lastAnswerSent(name).isPresent(), "answered on a session: " + r);
+      String backends = query(primary, WATCH_BACKENDS);
+      probe.openWatch(endpoint(primary)).get(10, TimeUnit.SECONDS);
+      assertTrue(probe.watch(endpoint(primary)).reachable());
+      assertEquals(
+          backends, query(primary, WATCH_BACKENDS), "opening them again, once open, opens none");
+    }
   }
 
   /**

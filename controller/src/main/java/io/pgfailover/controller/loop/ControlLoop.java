@@ -263,6 +263,11 @@ public final class ControlLoop implements AutoCloseable {
     Optional<NodeConfig> watched = watchedPrimary();
     log.debug(
         "event=pause ms={} watching={}", left.toMillis(), watched.map(NodeConfig::name).orElse(""));
+    // Sessions opened now are ready by the first watch probe, a quarter interval on. Without them
+    // that probe is a full one (a new login): a fault inside it left it slow, and the next probe a
+    // whole timeout late, in 2 of 10 freeze drills, each the first watch after the controller
+    // started.
+    watched.ifPresent(nodes::openWatch);
     long every = config.probe().watchEvery().toNanos();
     while (now < until) {
       long waitNanos = watched.isPresent() ? Math.min(until - now, every) : until - now;

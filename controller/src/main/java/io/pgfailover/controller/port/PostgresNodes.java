@@ -26,6 +26,12 @@ public interface PostgresNodes {
   }
 
   /**
+   * Opens, in the background, what {@link #watch} keeps open to {@code node}, where the
+   * implementation keeps anything: its first call then needs no new connection. Returns at once.
+   */
+  default void openWatch(NodeConfig node) {}
+
+  /**
    * When ({@link System#nanoTime()}) the node's server last sent anything on a full probe's own
    * connections (a login's or a query's answer), where the implementation knows: a probe that ended
    * {@code slow} heard its server then and nothing after. Empty when unknown.

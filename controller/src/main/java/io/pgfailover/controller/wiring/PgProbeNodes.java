@@ -63,6 +63,11 @@ final class PgProbeNodes implements PostgresNodes, AutoCloseable {
   }
 
   @Override
+  public void openWatch(NodeConfig node) {
+    probe.openWatch(endpoints.get(node.name()));
+  }
+
+  @Override
   public OptionalLong lastHeard(NodeConfig node) {
     return probe.lastHeardOnProbe(node.name());
   }

@@ -347,6 +347,24 @@ class ControlLoopTest {
   }
 
   /**
+   * The pause opens the watch's sessions to the primary before its first watch probe, so that probe
+   * is no new login (a fault inside one left it slow, and the next probe a timeout late).
+   */
+  @Test
+  void theWatchsSessionsAreOpenedAheadOfItsFirstProbe() throws Exception {
+    ScriptedCluster c = pairProbedEvery400ms("");
+    try (ControlLoop loop = c.loop()) {
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(() -> c.watches.get() > 2, "the watch probes pg-a between loops");
+            assertEquals(java.util.Set.of("pg-a"), c.openedAhead, "the primary's, opened ahead");
+            assertEquals(0, c.watchesNotOpenedAhead.get(), "no watch probe before them");
+          });
+    }
+  }
+
+  /**
    * A fault inside the loop's full probe of an answering primary, after its server answered: the
    * full probe ends a whole timeout later, {@code slow} (alive), or, when the fault fell during its
    * write check, reachable but not writable. The watch goes on meanwhile, and its probe begun then,

@@ -158,9 +158,24 @@ public final class ScriptedCluster implements PostgresNodes, VirtualIpRoutes, Fe
   /** When the last watch probe that found its node failing returned (System.nanoTime), or 0. */
   public volatile long failedWatchNanos;
 
+  /** Nodes whose watch sessions the loop opened ahead ({@link #openWatch}). */
+  public final java.util.Set<String> openedAhead = ConcurrentHashMap.newKeySet();
+
+  /** Watch probes of a node whose sessions the loop had not opened ahead. */
+  public final java.util.concurrent.atomic.AtomicInteger watchesNotOpenedAhead =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public void openWatch(NodeConfig node) {
+    openedAhead.add(node.name());
+  }
+
   @Override
   public NodeObservation watch(NodeConfig node) {
     watches.incrementAndGet();
+    if (!openedAhead.contains(node.name())) {
+      watchesNotOpenedAhead.incrementAndGet();
+    }
     NodeObservation o = answer(node, sessions);
     if (!o.answered()) {
       failedWatchNanos = System.nanoTime();
