@@ -29,8 +29,8 @@ import java.util.concurrent.TimeUnit;
  * table points, each node's role, which servers answered through the virtual IP in the last
  * seconds, and for some scenarios the status document.
  *
- * <p>Scenarios: {@code path-cut}, {@code flapping-link}, {@code ec2-unavailable}, {@code
- * standby-down}, {@code old-primary-back}, {@code controller-killed}.
+ * <p>Scenarios: {@code path-cut}, {@code flapping-link}, {@code flapping-controller-path}, {@code
+ * ec2-unavailable}, {@code standby-down}, {@code old-primary-back}, {@code controller-killed}.
  */
 public final class FaultMatrix {
   /**
@@ -127,7 +127,7 @@ public final class FaultMatrix {
       switch (scenario) {
         case "path-cut" -> {
           // The controller's path to the primary is cut; the standby still streams from it.
-          NetnsLab.blackhole("10.77.4.0/24", NetnsLab.IP_A);
+          NetnsLab.blackhole(NetnsLab.CTL_SUBNET, NetnsLab.IP_A);
           try {
             Waits.until(
                 "the controller to raise the broken-path alarm",
@@ -139,59 +139,24 @@ public final class FaultMatrix {
                 Duration.ofSeconds(
                     10)); // well past witnessWindow (5 s): it must still not fail over
           } finally {
-            NetnsLab.unblackhole("10.77.4.0/24", NetnsLab.IP_A);
+            NetnsLab.unblackhole(NetnsLab.CTL_SUBNET, NetnsLab.IP_A);
           }
         }
-        case "flapping-link" -> {
-          if (observerMain == null) {
-            throw new IllegalArgumentException(
-                "flapping-link needs the observer runs' main class as the fourth argument");
-          }
-          List<LabController> runs = new ArrayList<>(List.of(lab.controller()));
-          Process observers = startObservers(lab, dir, observerMain, FLAP_RUNS - 1, runs);
-          try {
-            NetnsLab.loss(NetnsLab.IP_A, 30);
-            try {
-              sleep(FLAP);
-            } finally {
-              NetnsLab.noLoss();
-            }
-            sleep(Duration.ofSeconds(3));
-          } finally {
-            observers.getOutputStream().close(); // ends the observers
-            if (!observers.waitFor(30, TimeUnit.SECONDS)) {
-              observers.destroyForcibly();
-            }
-          }
-          facts.put("loss_seconds", FLAP.toSeconds());
-          ArrayNode perRun = facts.putArray("runs");
-          for (LabController c : runs) {
-            ObjectNode run = perRun.addObject();
-            run.put("controller", c.name());
-            run.put(
-                "promotions_started",
-                c.eventsAfter(start, NetnsCluster::isPromotionStarted).size());
-            run.put(
-                "failovers",
-                c.eventsAfter(
-                        start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean())
-                    .size());
-            run.put(
-                "held_by_witness",
-                c.eventsAfter(
-                        start,
-                        e ->
-                            "decision".equals(e.path("event").asText())
-                                && "PRIMARY_ALIVE_PER_WITNESS".equals(e.path("reason").asText()))
-                    .size());
-            ArrayNode reasons = run.putArray("decisions");
-            new TreeSet<>(
-                    c.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
-                        .map(e -> e.path("reason").asText())
-                        .toList())
-                .forEach(reasons::add);
-          }
-        }
+        case "flapping-link" ->
+            // Every path to the primary is lossy: the controller's, the standby's WAL stream, the
+            // standby host's agent.
+            runFlapping(
+                lab, dir, observerMain, start, facts, () -> NetnsLab.loss(NetnsLab.IP_A, 30));
+        case "flapping-controller-path" ->
+            // Only the controller host's path to the primary is lossy: the standby and its host
+            // reach the primary as before.
+            runFlapping(
+                lab,
+                dir,
+                observerMain,
+                start,
+                facts,
+                () -> NetnsLab.loss(NetnsLab.IP_A, NetnsLab.CTL_SUBNET, 30));
         case "ec2-unavailable" -> {
           // The EC2 API stops answering the controller (the router drops its requests), then the
           // primary dies:
@@ -200,7 +165,7 @@ public final class FaultMatrix {
           // 25 s after the promotion started, past the adapter's 20 s retry deadline, so a route
           // switch fails
           // and a later loop has to finish the job.
-          NetnsLab.dropEc2From("10.77.4.0/24");
+          NetnsLab.dropEc2From(NetnsLab.CTL_SUBNET);
           try {
             pair.kill(a);
             lab.awaitEvent(
@@ -273,6 +238,65 @@ public final class FaultMatrix {
     }
     System.out.println(Lab.JSON.writeValueAsString(facts));
     System.exit(0);
+  }
+
+  /**
+   * The flapping link's runs (see {@link #FLAP_RUNS}) through {@link #FLAP} of the loss that {@code
+   * lossy} installs, and what each run decided.
+   */
+  private static void runFlapping(
+      NetnsCluster lab,
+      Path dir,
+      String observerMain,
+      Instant start,
+      ObjectNode facts,
+      Runnable lossy)
+      throws Exception {
+    if (observerMain == null) {
+      throw new IllegalArgumentException(
+          "the flapping scenarios need the observer runs' main class as the fourth argument");
+    }
+    List<LabController> runs = new ArrayList<>(List.of(lab.controller()));
+    Process observers = startObservers(lab, dir, observerMain, FLAP_RUNS - 1, runs);
+    try {
+      lossy.run();
+      try {
+        sleep(FLAP);
+      } finally {
+        NetnsLab.noLoss();
+      }
+      sleep(Duration.ofSeconds(3));
+    } finally {
+      observers.getOutputStream().close(); // ends the observers
+      if (!observers.waitFor(30, TimeUnit.SECONDS)) {
+        observers.destroyForcibly();
+      }
+    }
+    facts.put("loss_seconds", FLAP.toSeconds());
+    ArrayNode perRun = facts.putArray("runs");
+    for (LabController c : runs) {
+      ObjectNode run = perRun.addObject();
+      run.put("controller", c.name());
+      run.put("promotions_started", c.eventsAfter(start, NetnsCluster::isPromotionStarted).size());
+      run.put(
+          "failovers",
+          c.eventsAfter(start, e -> NetnsCluster.isTimeline(e) && e.path("completed").asBoolean())
+              .size());
+      run.put(
+          "held_by_witness",
+          c.eventsAfter(
+                  start,
+                  e ->
+                      "decision".equals(e.path("event").asText())
+                          && "PRIMARY_ALIVE_PER_WITNESS".equals(e.path("reason").asText()))
+              .size());
+      ArrayNode reasons = run.putArray("decisions");
+      new TreeSet<>(
+              c.eventsAfter(start, e -> "decision".equals(e.path("event").asText())).stream()
+                  .map(e -> e.path("reason").asText())
+                  .toList())
+          .forEach(reasons::add);
+    }
   }
 
   private static void collect(NetnsCluster lab, Instant start, ObjectNode facts) throws Exception {

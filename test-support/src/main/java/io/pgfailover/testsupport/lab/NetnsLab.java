@@ -29,6 +29,10 @@ public final class NetnsLab {
 
   public static final String IP_CTL = "10.77.4.10";
   public static final String IP_CTL_B = "10.77.5.10";
+
+  /** The controller host's subnet (pgfo-ctl). */
+  public static final String CTL_SUBNET = "10.77.4.0/24";
+
   public static final String IP_A = "10.77.1.10";
   public static final String IP_B = "10.77.2.10";
   public static final String LAB_CIDR = "10.77.0.0/16";
@@ -111,17 +115,32 @@ public final class NetnsLab {
 
   /**
    * Drops {@code percent}% of the packets forwarded to or from {@code hostIp}, at random (nftables
-   * numgen).
+   * numgen): every path to that host is lossy.
    */
   public static void loss(String hostIp, int percent) {
+    lossRules("ip daddr " + hostIp, "ip saddr " + hostIp, percent);
+  }
+
+  /**
+   * Drops {@code percent}% of the packets forwarded between {@code hostIp} and {@code peerCidr}, at
+   * random: that one path is lossy, the host's others are not.
+   */
+  public static void loss(String hostIp, String peerCidr, int percent) {
+    lossRules(
+        "ip saddr " + peerCidr + " ip daddr " + hostIp,
+        "ip saddr " + hostIp + " ip daddr " + peerCidr,
+        percent);
+  }
+
+  private static void lossRules(String toHost, String fromHost, int percent) {
     String rules =
         String.join(
             "\n",
             "table inet pgfo_loss {",
             "  chain forward {",
             "    type filter hook forward priority 0; policy accept;",
-            "    ip daddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
-            "    ip saddr " + hostIp + " numgen random mod 100 < " + percent + " drop",
+            "    " + toHost + " numgen random mod 100 < " + percent + " drop",
+            "    " + fromHost + " numgen random mod 100 < " + percent + " drop",
             "  }",
             "}",
             "");
