@@ -108,7 +108,7 @@ public final class FaultMatrix {
     // The flapping link's observer runs are controller loops: the controller module's class.
     String observerMain = args.length == 4 ? args[3] : null;
     FailoverBench.Settings settings =
-        scenario.equals("flapping-link") ? FLAP_SETTINGS : FailoverBench.Settings.DEFAULT;
+        scenario.startsWith("flapping-") ? FLAP_SETTINGS : FailoverBench.Settings.DEFAULT;
     ObjectNode facts = Lab.JSON.createObjectNode();
     facts.put("scenario", scenario);
     facts.put("settings", settings.name().toLowerCase(java.util.Locale.ROOT));
