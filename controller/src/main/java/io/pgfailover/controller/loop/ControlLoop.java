@@ -265,8 +265,8 @@ public final class ControlLoop implements AutoCloseable {
         "event=pause ms={} watching={}", left.toMillis(), watched.map(NodeConfig::name).orElse(""));
     // Sessions opened now are ready by the first watch probe, a quarter interval on. Without them
     // that probe is a full one (a new login): a fault inside it left it slow, and the next probe a
-    // whole timeout late, in 2 of 10 freeze drills, each the first watch after the controller
-    // started.
+    // whole timeout late, in 6 of 60 debug-logged freeze drills, each at the first watch after the
+    // controller started.
     watched.ifPresent(nodes::openWatch);
     long every = config.probe().watchEvery().toNanos();
     while (now < until) {
