@@ -159,16 +159,22 @@ public final class PgProbe implements AutoCloseable {
   }
 
   /**
-   * Starts opening, in the background, the sessions {@link #watch} keeps to {@code node}, where
-   * none are open or opening: its first call then takes them instead of a full probe (a new
-   * connection and a login, into which a fault falls often enough to leave that call {@code SLOW}
-   * and the next probe a whole deadline late). Returns at once; the future completes when every
-   * session opening has opened or failed (a failed one is left to {@link #watch}, which opens it
-   * again).
+   * Starts opening, in the background, the sessions {@link #watch} keeps to {@code node}, where it
+   * has never watched this server (none open or opening, and none ever answered): its first call
+   * then takes them instead of a full probe (a new connection and a login, into which a fault falls
+   * often enough to leave that call {@code SLOW} and the next probe a whole deadline late).
+   * Sessions dropped for going unanswered are not opened again here: {@link #watch}'s full probe
+   * comes first then, and on a lossy path it shows the server alive ({@code SLOW}) where fresh
+   * sessions' first query would time out (the flapping-link test started promotions when they
+   * were). Returns at once; the future completes when every session opening has opened or failed (a
+   * failed one is left to {@link #watch}, which opens it again).
    */
   public synchronized java.util.concurrent.CompletableFuture<Void> openWatch(NodeEndpoint node) {
     Watched w = watchedNow(node);
     if (w == null) {
+      if (answeredSent.containsKey(node.name())) {
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+      }
       w = openMissing(new Watched(node, List.of(), List.of()));
       watched.put(node.name(), w);
     }

@@ -120,6 +120,10 @@ class WatchIT {
         assertEquals(
             "no answer on its open sessions within the probe deadline " + deadline,
             again.error().orElseThrow());
+        assertTrue(
+            probe.openWatch(endpoint(primary)).isDone(),
+            "sessions dropped for silence are not opened again ahead: the next call's full probe"
+                + " comes first");
       } finally {
         pg.thaw(primary);
       }
