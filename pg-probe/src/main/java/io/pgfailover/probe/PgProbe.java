@@ -164,10 +164,9 @@ public final class PgProbe implements AutoCloseable {
    * then takes them instead of a full probe (a new connection and a login, into which a fault falls
    * often enough to leave that call {@code SLOW} and the next probe a whole deadline late).
    * Sessions dropped for going unanswered are not opened again here: {@link #watch}'s full probe
-   * comes first then, and on a lossy path it shows the server alive ({@code SLOW}) where fresh
-   * sessions' first query would time out (suspected in a flapping-link soak that started two
-   * promotions when they were). Returns at once; the future completes when every session opening
-   * has opened or failed (a failed one is left to {@link #watch}, which opens it again).
+   * comes first then, and on a lossy path it can show the server alive ({@code SLOW}) where fresh
+   * sessions' first query would time out. Returns at once; the future completes when every session
+   * opening has opened or failed (a failed one is left to {@link #watch}, which opens it again).
    */
   public synchronized java.util.concurrent.CompletableFuture<Void> openWatch(NodeEndpoint node) {
     Watched w = watchedNow(node);

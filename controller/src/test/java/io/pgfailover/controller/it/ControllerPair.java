@@ -3,7 +3,6 @@ package io.pgfailover.controller.it;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
-import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
@@ -342,51 +341,18 @@ final class ControllerPair implements AutoCloseable {
       }
     }
 
-    private final class CountingNodes implements PostgresNodes {
-      private final PostgresNodes real;
-
+    private final class CountingNodes extends ForwardingPostgresNodes {
       CountingNodes(PostgresNodes real) {
-        this.real = real;
-      }
-
-      @Override
-      public NodeObservation probe(NodeConfig node) {
-        return real.probe(node);
-      }
-
-      // The real watch (kept-open sessions): without it the default, a full probe with a
-      // login, ran four times a second per loop and starved the lab's two cores.
-      @Override
-      public NodeObservation watch(NodeConfig node) {
-        return real.watch(node);
+        super(real);
       }
 
       @Override
       public StepResult promote(NodeConfig node, Duration timeout) {
-        StepResult r = real.promote(node, timeout);
+        StepResult r = super.promote(node, timeout);
         if (r.ok() && r.changed()) {
           promotions.incrementAndGet();
         }
         return r;
-      }
-
-      @Override
-      public StepResult stopWrites(NodeConfig node) {
-        return real.stopWrites(node);
-      }
-
-      @Override
-      public StepResult allowWrites(NodeConfig node) {
-        return real.allowWrites(node);
-      }
-
-      public StepResult setSynchronousStandbys(NodeConfig node, String names) {
-        return real.setSynchronousStandbys(node, names);
-      }
-
-      @Override
-      public StepResult awaitCatchUp(NodeConfig standby, NodeConfig primary, Duration timeout) {
-        return real.awaitCatchUp(standby, primary, timeout);
       }
     }
 

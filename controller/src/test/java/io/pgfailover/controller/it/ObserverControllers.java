@@ -3,7 +3,6 @@ package io.pgfailover.controller.it;
 import io.pgfailover.controller.config.ConfigLoader;
 import io.pgfailover.controller.config.ControllerConfig;
 import io.pgfailover.controller.config.NodeConfig;
-import io.pgfailover.controller.decide.NodeObservation;
 import io.pgfailover.controller.decide.VirtualIpRoute;
 import io.pgfailover.controller.events.EventLog;
 import io.pgfailover.controller.lease.Leadership;
@@ -91,28 +90,10 @@ public final class ObserverControllers {
         "observer: " + what + " refused, the cluster is left as it is", Map.of());
   }
 
-  /** The real probes; every change to a server refused. */
-  private record Refusing(PostgresNodes real) implements PostgresNodes {
-    @Override
-    public NodeObservation probe(NodeConfig node) {
-      return real.probe(node);
-    }
-
-    @Override
-    public NodeObservation probe(NodeConfig node, Duration deadline) {
-      return real.probe(node, deadline);
-    }
-
-    // The real watch (kept-open sessions): without it the default, a full probe with a
-    // login, ran four times a second per loop and starved the lab's two cores.
-    @Override
-    public NodeObservation watch(NodeConfig node) {
-      return real.watch(node);
-    }
-
-    @Override
-    public java.util.OptionalLong lastHeard(NodeConfig node) {
-      return real.lastHeard(node);
+  /** The real probes and watch; every change to a server refused. */
+  private static final class Refusing extends ForwardingPostgresNodes {
+    Refusing(PostgresNodes real) {
+      super(real);
     }
 
     @Override
