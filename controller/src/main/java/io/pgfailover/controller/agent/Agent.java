@@ -9,6 +9,7 @@ import io.pgfailover.controller.events.LogText;
 import io.pgfailover.controller.http.BoundedHttpServer;
 import io.pgfailover.controller.http.Json;
 import io.pgfailover.controller.port.NodeAgents.RejoinRequest;
+import io.pgfailover.controller.port.NodeAgents.UpstreamView;
 import io.pgfailover.controller.port.RejoinPhase;
 import io.pgfailover.controller.port.StepResult;
 import java.io.IOException;
@@ -33,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /health}: 200 {@code {"status":"ok","node":...}};
  *   <li>{@code GET /facts}: 200, the node's facts (they answer while PostgreSQL is down);
+ *   <li>{@code GET /upstream}: 200 {@code {"upstream":...}}, what the facts say of the upstream
+ *       alone (no pg_controldata run: cheap enough to ask again within a loop), {@code null} where
+ *       it watches none;
  *   <li>{@code POST /start}, {@code POST /stop} ({@code {"mode":"fast"}}): 200 done or already so,
  *       500 failed, 409 while a rejoin runs; {@code {"ok","changed","detail","fields"}};
  *   <li>{@code POST /rejoin} {@code {"source","expectTimeline","slot","applicationName"}}: 202
@@ -80,6 +84,7 @@ public final class Agent implements AutoCloseable {
               List.of(
                   new BoundedHttpServer.Endpoint("GET", "/health", false, this::health),
                   new BoundedHttpServer.Endpoint("GET", "/facts", true, this::facts),
+                  new BoundedHttpServer.Endpoint("GET", "/upstream", true, this::upstream),
                   new BoundedHttpServer.Endpoint("POST", "/start", true, ex -> service(ex, true)),
                   new BoundedHttpServer.Endpoint("POST", "/stop", true, ex -> service(ex, false)),
                   new BoundedHttpServer.Endpoint("POST", "/rejoin", true, this::rejoin),
@@ -135,6 +140,10 @@ public final class Agent implements AutoCloseable {
 
   private void facts(HttpExchange ex) throws IOException {
     json(ex, 200, pg.facts(rejoiner.state(), upstream.view()));
+  }
+
+  private void upstream(HttpExchange ex) throws IOException {
+    json(ex, 200, new UpstreamView(upstream.view()));
   }
 
   private void rejoinState(HttpExchange ex) throws IOException {

@@ -236,8 +236,12 @@ public final class ControlLoop implements AutoCloseable {
     }
   }
 
-  /** A watch probe of the primary (between loops: one that found it failing), and when it began. */
-  private record WatchProbe(Instant at, long beganNanos, NodeObservation primary) {}
+  /**
+   * A watch probe of the primary (between loops: one that found it failing), and when it began and
+   * ended.
+   */
+  private record WatchProbe(
+      Instant at, long beganNanos, long endedNanos, NodeObservation primary) {}
 
   /**
    * The pause between loops, cut short by an operator's request. While the last loop saw the
@@ -248,14 +252,13 @@ public final class ControlLoop implements AutoCloseable {
    * next loop starts one interval after it began, as after a failed probe of the loop's own: failed
    * probes stay an interval apart, so the failure threshold means what it did. Where one failed
    * probe and a standby host's agreement confirm ({@code failureThreshold} 2 or less, and a node
-   * agent on another node), it ends the pause instead: the loop that follows at once (after a
-   * refusal, a quarter interval later) takes it as its probe of the primary and decides (at a
-   * higher threshold, or without an agent to agree, such a loop could decide nothing, and its
-   * observing would only delay the next). The watch's session reports a late answer as a timeout,
-   * never {@code slow}; it weighs no more than the loop's own probe: a failure that needs the
-   * others' agreement. A watch probe that answered changes nothing (the next loop observes
-   * everything anyway); one that waits out its timeout may end the pause up to that much late, and
-   * is then a failed probe.
+   * agent on another node), it ends the pause instead: the loop that follows at once takes it as
+   * its probe of the primary and decides (at a higher threshold, or without an agent to agree, such
+   * a loop could decide nothing, and its observing would only delay the next). The watch's session
+   * reports a late answer as a timeout, never {@code slow}; it weighs no more than the loop's own
+   * probe: a failure that needs the others' agreement. A watch probe that answered changes nothing
+   * (the next loop observes everything anyway); one that waits out its timeout may end the pause up
+   * to that much late, and is then a failed probe.
    */
   private Optional<WatchProbe> pause(Duration left) throws InterruptedException {
     long now = System.nanoTime();
@@ -290,14 +293,7 @@ public final class ControlLoop implements AutoCloseable {
                 "event=primary_watch_failed node={} kind={} loop=now",
                 o.node(),
                 o.failure().map(NodeObservation::text).orElse("other"));
-            // Refused at once: the host is up and its PostgreSQL is not. The standby host's agent,
-            // probing as often, meets the same within a quarter interval: the loop asks after that
-            // (a refusal is never a lossy path's doing; a timeout is, and is asked about at once).
-            if (o.failure().filter(Reachability.REFUSED::equals).isPresent()) {
-              boolean request = wakeup.tryAcquire(every, TimeUnit.NANOSECONDS);
-              log.debug("event=watch_refused_wait cut_short={}", request);
-            }
-            return Optional.of(new WatchProbe(at, began, o));
+            return Optional.of(new WatchProbe(at, began, System.nanoTime(), o));
           }
           if (!o.answered()) {
             until = began + config.probe().interval().toNanos();
@@ -556,6 +552,12 @@ public final class ControlLoop implements AutoCloseable {
         asked.put(n.name(), ask(n.name()));
       }
     }
+    // After the primary's failed watch probe a failover may follow, and it needs the route tables:
+    // read them now, while the others' probes and agents answer, not after.
+    boolean routesReadAhead = seen.isPresent();
+    if (routesReadAhead) {
+      readRoutes(at);
+    }
     // The probes bound themselves; this outer wait only guards against a probe that breaks its
     // contract.
     long waitMs = config.probe().timeout().toMillis() * 2 + 500;
@@ -609,6 +611,10 @@ public final class ControlLoop implements AutoCloseable {
     Map<String, Future<Answer>> primaryAgent = new LinkedHashMap<>();
     primary.filter(asked::containsKey).ifPresent(p -> primaryAgent.put(p, asked.remove(p)));
     Map<String, Answer> facts = answers(asked, waitMs);
+    // Only where that agreement can confirm: at a higher threshold the wait would only delay.
+    watchFailed
+        .filter(w -> oneFailureMayConfirm(w.primary().node()))
+        .ifPresent(w -> askAgainWhileProbing(w, facts, waitMs));
     Map<String, Answer> primaryFacts =
         answers(primaryAgent, config.probe().timeout().dividedBy(10).toMillis());
     long probedNanos = System.nanoTime();
@@ -638,18 +644,23 @@ public final class ControlLoop implements AutoCloseable {
     }
     // The route tables are read while the agents answer again: both are on a failover's path.
     boolean noPrimary = observed.values().stream().noneMatch(NodeObservation::isPrimary);
-    if (routesStale
-        || noPrimary
-        || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh()))) {
-      cachedRoutes = routes.read();
-      routesReadAt = at;
-      routesStale =
-          cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
-      if (routesStale) {
-        metrics.count(Actuator.EC2_CALL_ERRORS, Actuator.EC2_CALL_ERRORS_HELP, "");
-      }
+    if (!routesReadAhead
+        && (routesStale
+            || noPrimary
+            || !at.isBefore(routesReadAt.plus(config.probe().routeRefresh())))) {
+      readRoutes(at);
     }
     facts.putAll(answers(again, waitMs));
+    // The loop's own probe of the primary failed: as after a failed watch probe, an agent whose
+    // own probe is under way is asked again once that has ended (a cut drill's fault fell inside
+    // the loop's probe, which failed at once, and the failover waited for the next loop).
+    history
+        .lastPrimary()
+        .filter(p -> seen.isEmpty() && oneFailureMayConfirm(p))
+        .map(observed::get)
+        .filter(o -> !o.answered())
+        .ifPresent(
+            o -> askAgainWhileProbing(new WatchProbe(at, began, probedNanos, o), facts, waitMs));
     observations(standbys, waitMs)
         .forEach(
             (name, o) -> {
@@ -669,6 +680,92 @@ public final class ControlLoop implements AutoCloseable {
     Map<String, NodeAgents.Reply<NodeAgents.Facts>> replies = new LinkedHashMap<>();
     facts.forEach((name, a) -> replies.put(name, a.asOf(until)));
     return new Snapshot(at, until, observed, cachedRoutes, replies);
+  }
+
+  private void readRoutes(Instant at) {
+    cachedRoutes = routes.read();
+    routesReadAt = at;
+    routesStale = cachedRoutes.stream().anyMatch(r -> r.status() == VirtualIpRoute.Status.UNKNOWN);
+    if (routesStale) {
+      metrics.count(Actuator.EC2_CALL_ERRORS, Actuator.EC2_CALL_ERRORS_HELP, "");
+    }
+  }
+
+  /**
+   * After a failed probe of the primary (a watch probe, or the loop's own): a standby host's agent
+   * probes it as often, a quarter interval apart, so its probe begun after the fault ends the same
+   * way (refused, or a timeout as long) within a quarter interval of the watch probe's end. An
+   * agent whose probe is still waiting then (no failed probe yet, nothing heard since the watch
+   * probe began) agrees to nothing, and the failover waited for the next loop's probe, a whole
+   * timeout more (the cut and freeze drills at {@code fast}). Such agents are asked again a quarter
+   * interval after the watch probe ended; the others' answers stand (agreement, or a reach since,
+   * which no wait changes).
+   */
+  private void askAgainWhileProbing(WatchProbe watch, Map<String, Answer> facts, long waitMs) {
+    NodeConfig primary =
+        config.nodes().stream()
+            .filter(n -> n.name().equals(watch.primary().node()))
+            .findFirst()
+            .orElseThrow();
+    String target = primary.host() + ":" + primary.port();
+    List<String> probing =
+        facts.entrySet().stream()
+            .filter(
+                e -> {
+                  Answer a = e.getValue();
+                  // Give or take what a live primary takes to answer, as the decider reckons
+                  // the agent's silence (and an answer's way back from the agent, which makes
+                  // the agent's ages look younger than they are).
+                  long watchAgeMs =
+                      Duration.between(watch.at(), a.at()).toMillis()
+                          - config.probe().timeout().dividedBy(10).toMillis();
+                  return a.reply()
+                      .value()
+                      .flatMap(NodeAgents.Facts::upstream)
+                      .filter(u -> u.target().equals(target) && u.probingSince(watchAgeMs))
+                      .isPresent();
+                })
+            .map(Map.Entry::getKey)
+            .toList();
+    if (probing.isEmpty()) {
+      return;
+    }
+    long waitNanos = watch.endedNanos() + config.probe().watchEvery().toNanos() - System.nanoTime();
+    log.debug("event=agents_probing agents={} ask_again_in_ms={}", probing, waitNanos / 1_000_000);
+    if (waitNanos > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(waitNanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    Map<String, Future<Answer>> again = new LinkedHashMap<>();
+    probing.forEach(name -> again.put(name, askUpstream(name, facts.get(name))));
+    facts.putAll(answers(again, waitMs));
+  }
+
+  /**
+   * The agent's upstream alone, in {@code facts} (its other facts from just before): {@code GET
+   * /facts} runs pg_controldata, 50–100 ms on the lab's loaded hosts. An agent that does not answer
+   * it (older than {@code /upstream}) is asked for its facts.
+   */
+  private Future<Answer> askUpstream(String node, Answer facts) {
+    return probePool.submit(
+        () -> {
+          NodeAgents.Reply<NodeAgents.UpstreamView> r = agents.upstream(node);
+          if (!r.ok()) {
+            return new Answer(agents.facts(node), clock.instant());
+          }
+          return new Answer(
+              NodeAgents.Reply.of(
+                  facts
+                      .reply()
+                      .value()
+                      .orElseThrow()
+                      .withUpstream(r.value().orElseThrow().upstream())),
+              clock.instant());
+        });
   }
 
   /**
@@ -707,7 +804,7 @@ public final class ControlLoop implements AutoCloseable {
           o.answered(),
           (System.nanoTime() - began) / 1_000_000);
       countProbe(o);
-      last = Optional.of(new WatchProbe(at, began, o));
+      last = Optional.of(new WatchProbe(at, began, System.nanoTime(), o));
       if (!o.answered()) {
         return last;
       }

@@ -58,6 +58,11 @@ public interface NodeAgents {
       }
 
       @Override
+      public Reply<UpstreamView> upstream(String node) {
+        return Reply.failed(NONE);
+      }
+
+      @Override
       public Reply<Rejoin> rejoinState(String node) {
         return Reply.failed(NONE);
       }
@@ -84,6 +89,12 @@ public interface NodeAgents {
 
   /** The node's facts, which the agent answers even while PostgreSQL is down. Bounded read. */
   Reply<Facts> facts(String node);
+
+  /**
+   * What the node's agent saw of its upstream ({@link Facts#upstream} alone): a cheap read, for
+   * asking again within a loop. Bounded read.
+   */
+  Reply<UpstreamView> upstream(String node);
 
   /** The node's current or last rejoin. Bounded read. */
   Reply<Rejoin> rejoinState(String node);
@@ -180,6 +191,11 @@ public interface NodeAgents {
 
     /** The same facts with the upstream's ages {@code ms} older ({@link Upstream#olderBy}). */
     public Facts olderBy(long ms) {
+      return withUpstream(upstream.map(u -> u.olderBy(ms)));
+    }
+
+    /** The same facts with {@code upstream} instead. */
+    public Facts withUpstream(Optional<Upstream> upstream) {
       return new Facts(
           node,
           postmasterRunning,
@@ -195,7 +211,14 @@ public interface NodeAgents {
           timeline,
           problems,
           rejoin,
-          upstream.map(u -> u.olderBy(ms)));
+          upstream);
+    }
+  }
+
+  /** {@code GET /upstream}'s answer: the upstream, where the agent watches one. */
+  record UpstreamView(Optional<Upstream> upstream) {
+    public UpstreamView {
+      upstream = upstream == null ? Optional.empty() : upstream;
     }
   }
 
@@ -224,6 +247,15 @@ public interface NodeAgents {
 
     public Upstream {
       sinceAnsweredMs = sinceAnsweredMs == null ? sinceReachedMs : sinceAnsweredMs;
+    }
+
+    /**
+     * No failed probe yet and nothing heard from the server for {@code ageMs}: a probe begun since
+     * is still waiting for its answer or its deadline.
+     */
+    public boolean probingSince(long ageMs) {
+      return consecutiveFailures == 0
+          && (sinceAnsweredMs.isEmpty() || sinceAnsweredMs.getAsLong() >= ageMs);
     }
 
     /** The ages as they are {@code ms} after the agent answered. */

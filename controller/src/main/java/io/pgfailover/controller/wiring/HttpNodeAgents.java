@@ -95,6 +95,11 @@ public final class HttpNodeAgents implements NodeAgents {
   }
 
   @Override
+  public Reply<UpstreamView> upstream(String node) {
+    return read(node, "/upstream", UpstreamView.class);
+  }
+
+  @Override
   public Reply<Rejoin> rejoinState(String node) {
     return read(node, "/rejoin", Rejoin.class);
   }

@@ -146,6 +146,11 @@ class AgentIT {
                 && seen.get().sinceReachedMs().isPresent();
           });
       assertEquals(java.util.Optional.of(Role.PRIMARY), seen.get().reachedAs());
+      // GET /upstream, the loop's cheap second ask, answers the same view.
+      NodeAgents.Upstream alone =
+          a.client.upstream(a.name).value().orElseThrow().upstream().orElseThrow();
+      assertEquals(target, alone.target());
+      assertEquals(java.util.Optional.of(Role.PRIMARY), alone.reachedAs());
       pg.freeze(primary);
       try {
         Waits.until(
@@ -156,6 +161,10 @@ class AgentIT {
               return seen.get().consecutiveFailures() >= 2;
             });
         assertEquals(java.util.Optional.of("timeout"), seen.get().lastFailure());
+        NodeAgents.Upstream failing =
+            a.client.upstream(a.name).value().orElseThrow().upstream().orElseThrow();
+        assertTrue(failing.consecutiveFailures() >= 2, "GET /upstream: " + failing);
+        assertEquals(java.util.Optional.of("timeout"), failing.lastFailure());
         assertTrue(
             seen.get().sinceReachedMs().getAsLong() >= 1000,
             "its last reach ages while it fails: " + seen.get());

@@ -251,17 +251,38 @@ class ControlLoopTest {
   /**
    * Between loops the leader probes an answering primary every quarter interval. Where one failed
    * probe may confirm (with a standby host's agreement, at {@code failureThreshold: 2}), a failure
-   * there ends the pause: a loop runs (a refusal: a quarter interval later, when the standby's host
-   * has met it too) and takes that probe as its own of the primary (it does not probe it again),
-   * and the loop after it comes an interval after the watch probe began and adds its own. Failed
-   * probes stay an interval apart, as without the watch.
+   * there ends the pause: a loop runs at once (a standby host's agent whose own probe of the
+   * primary is still under way is asked again a quarter interval after the watch probe ended, when
+   * that probe has met the fault too) and takes that probe as its own of the primary (it does not
+   * probe it again), and the loop after it comes an interval after the watch probe began and adds
+   * its own. Failed probes stay an interval apart, as without the watch.
    */
-  @Test
-  void aFailedWatchProbeIsTheNextLoopsProbeAndTheLoopAfterComesAnIntervalLater() throws Exception {
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "REFUSED, true",
+    "TIMEOUT, true",
+    "TIMEOUT, false",
+  })
+  void aFailedWatchProbeIsTheNextLoopsProbeAndTheLoopAfterComesAnIntervalLater(
+      Reachability fault, boolean standbyHostProbing) throws Exception {
     ScriptedCluster c = pairProbedEvery400ms(", failureThreshold: 2");
     MemoryNodeAgents agents = new MemoryNodeAgents();
     agents.add("pg-a").role = Role.PRIMARY;
-    agents.add("pg-b"); // could agree; here it does not report on its upstream
+    agents.add("pg-b"); // could agree; here it never does
+    if (standbyHostProbing) {
+      // Reached pg-a 10 s ago, no failure since: its next probe still waits for an answer.
+      var a = c.config.nodes().get(0);
+      agents.host("pg-b").upstream =
+          Optional.of(
+              new io.pgfailover.controller.port.NodeAgents.Upstream(
+                  a.host() + ":" + a.port(),
+                  java.util.OptionalLong.of(10_000),
+                  Optional.of(Role.PRIMARY),
+                  java.util.OptionalLong.of(10_000),
+                  0,
+                  Optional.empty(),
+                  java.util.OptionalLong.of(100)));
+    }
     String probesOfA = "node=\"pg-a\"";
     try (ControlLoop loop = c.loop(agents)) {
       whileRunning(
@@ -274,14 +295,33 @@ class ControlLoopTest {
             int watchesAtFault = c.watches.get();
             long probesAtFault = c.metrics.counter("pgfailover_probes_total", probesOfA);
             long faultAt = System.nanoTime();
-            c.nodes.remove("pg-a"); // refused from now on, while the loop pauses
+            long factsAtFault = calls(agents, "facts pg-b");
+            long upstreamAtFault = calls(agents, "upstream pg-b");
+            if (fault == Reachability.TIMEOUT) {
+              c.sessions.put("pg-a", () -> NodeObservation.unreachable("pg-a", fault));
+              c.fullProbes.put("pg-a", () -> NodeObservation.unreachable("pg-a", fault));
+            }
+            c.nodes.remove("pg-a"); // refused (or timing out) from now on, while the loop pauses
             awaitCondition(() -> loop.loops() > loopsAtFault, "the loop after the fault");
-            assertTrue(
-                Duration.ofNanos(System.nanoTime() - c.failedWatchNanos)
-                        .compareTo(c.config.probe().watchEvery())
-                    >= 0,
-                "refused: the loop asked the others a quarter interval after the watch probe"
-                    + " failed");
+            if (standbyHostProbing) {
+              assertTrue(
+                  Duration.ofNanos(System.nanoTime() - c.failedWatchNanos)
+                          .compareTo(c.config.probe().watchEvery())
+                      >= 0,
+                  "the loop asked pg-b's agent again a quarter interval after the watch probe"
+                      + " failed");
+              assertEquals(1, calls(agents, "facts pg-b") - factsAtFault, "pg-b's facts");
+              assertEquals(
+                  1,
+                  calls(agents, "upstream pg-b") - upstreamAtFault,
+                  "then pg-b's upstream alone, the cheap read");
+            } else {
+              assertEquals(
+                  1,
+                  calls(agents, "facts pg-b") - factsAtFault,
+                  "pg-b's agent reports no probe under way: asked once");
+              assertEquals(0, calls(agents, "upstream pg-b") - upstreamAtFault);
+            }
             assertEquals(
                 1,
                 loop.last().orElseThrow().failures().getOrDefault("pg-a", 0),
@@ -306,6 +346,58 @@ class ControlLoopTest {
             assertOneProbePerLoop(c, loop, probesOfA);
           });
     }
+  }
+
+  /**
+   * The same second ask after the loop's own probe of the primary failed (its sessions still
+   * answer, so the watch between loops does not): the standby host's agent, whose own probe is
+   * still under way, is asked for its upstream again; at a threshold where its agreement cannot
+   * confirm, it is not.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void aFailedProbeOfTheLoopsOwnAsksAStandbyHostStillProbingAgain(int threshold) throws Exception {
+    ScriptedCluster c = pairProbedEvery400ms(", failureThreshold: " + threshold);
+    MemoryNodeAgents agents = new MemoryNodeAgents();
+    agents.add("pg-a").role = Role.PRIMARY;
+    var a = c.config.nodes().get(0);
+    // Reached pg-a 10 s ago, no failure since: its next probe still waits for an answer.
+    agents.add("pg-b").upstream =
+        Optional.of(
+            new io.pgfailover.controller.port.NodeAgents.Upstream(
+                a.host() + ":" + a.port(),
+                java.util.OptionalLong.of(10_000),
+                Optional.of(Role.PRIMARY),
+                java.util.OptionalLong.of(10_000),
+                0,
+                Optional.empty(),
+                java.util.OptionalLong.of(100)));
+    try (ControlLoop loop = c.loop(agents)) {
+      whileRunning(
+          loop,
+          () -> {
+            awaitCondition(() -> loop.loops() > 1, "two loops");
+            c.fullProbes.put(
+                "pg-a", () -> NodeObservation.unreachable("pg-a", Reachability.REFUSED));
+            awaitCondition(
+                () ->
+                    c.metrics.counter(
+                            "pgfailover_probe_failures_total", "node=\"pg-a\",kind=\"refused\"")
+                        > 0,
+                "the loop's own probe of pg-a fails");
+            long loopsAfter = loop.loops() + 2;
+            awaitCondition(() -> loop.loops() > loopsAfter, "two loops more");
+            if (threshold == 2) {
+              assertTrue(calls(agents, "upstream pg-b") > 0, "pg-b's upstream asked again");
+            } else {
+              assertEquals(0, calls(agents, "upstream pg-b"), "no second ask at threshold 3");
+            }
+          });
+    }
+  }
+
+  private static long calls(MemoryNodeAgents agents, String call) {
+    return agents.calls().stream().filter(call::equals).count();
   }
 
   /**

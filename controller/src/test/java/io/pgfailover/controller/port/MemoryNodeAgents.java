@@ -28,6 +28,10 @@ public final class MemoryNodeAgents implements NodeAgents {
     public boolean standbySignal;
     public Optional<String> primaryConninfo = Optional.empty();
     public Optional<String> failNextService = Optional.empty();
+
+    /** What this host's agent reports of its upstream (the active witness); none by default. */
+    public volatile Optional<Upstream> upstream = Optional.empty();
+
     private Rejoin rejoin = Rejoin.idle();
     private Optional<String> refuseNext = Optional.empty();
     private final List<RejoinRequest> requests = new ArrayList<>();
@@ -149,7 +153,16 @@ public final class MemoryNodeAgents implements NodeAgents {
             OptionalLong.of(h.timeline),
             List.of(),
             h.rejoin,
-            Optional.empty()));
+            h.upstream));
+  }
+
+  @Override
+  public synchronized Reply<UpstreamView> upstream(String node) {
+    calls.add("upstream " + node);
+    Optional<String> down = unavailable(node);
+    return down.isPresent()
+        ? Reply.failed(down.get())
+        : Reply.of(new UpstreamView(hosts.get(node).upstream));
   }
 
   @Override
