@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -697,9 +698,9 @@ public final class ControlLoop implements AutoCloseable {
    * way (refused, or a timeout as long) within a quarter interval of the watch probe's end. An
    * agent whose probe is still waiting then (no failed probe yet, nothing heard since the watch
    * probe began) agrees to nothing, and the failover waited for the next loop's probe, a whole
-   * timeout more (the cut and freeze drills at {@code fast}). Such agents are asked again a quarter
-   * interval after the watch probe ended; the others' answers stand (agreement, or a reach since,
-   * which no wait changes).
+   * timeout more (the cut and freeze drills at {@code fast}). Such agents are asked again once
+   * their probe has ended (below); the others' answers stand (agreement, or a reach since, which no
+   * wait changes).
    */
   private void askAgainWhileProbing(WatchProbe watch, Map<String, Answer> facts, long waitMs) {
     NodeConfig primary =
@@ -730,7 +731,35 @@ public final class ControlLoop implements AutoCloseable {
     if (probing.isEmpty()) {
       return;
     }
-    long waitNanos = watch.endedNanos() + config.probe().watchEvery().toNanos() - System.nanoTime();
+    long every = config.probe().watchEvery().toNanos();
+    long timeout = config.probe().timeout().toNanos();
+    // A quarter interval after the failed probe ended; later where an agent's probe under way
+    // (begun a quarter interval after its last one ended) can run longer: a cut-off primary
+    // refused the loop's new connection at once (no route to it) while the agent's probe, on
+    // its open sessions, waited out its timeout. Never past what the next loop would cost.
+    long nowNanos = System.nanoTime();
+    Instant now = clock.instant();
+    long until = watch.endedNanos() + every;
+    for (String name : probing) {
+      Answer a = facts.get(name);
+      OptionalLong sinceProbedMs =
+          a.reply()
+              .value()
+              .flatMap(NodeAgents.Facts::upstream)
+              .map(NodeAgents.Upstream::sinceProbedMs)
+              .orElse(OptionalLong.empty());
+      if (sinceProbedMs.isPresent()) {
+        long agentProbeEnds =
+            nowNanos
+                - Duration.between(a.at(), now).toNanos()
+                - TimeUnit.MILLISECONDS.toNanos(sinceProbedMs.getAsLong())
+                + every
+                + timeout;
+        until = Math.max(until, agentProbeEnds);
+      }
+    }
+    until = Math.min(until, watch.beganNanos() + timeout + 2 * every);
+    long waitNanos = until - System.nanoTime();
     log.debug("event=agents_probing agents={} ask_again_in_ms={}", probing, waitNanos / 1_000_000);
     if (waitNanos > 0) {
       try {

@@ -302,25 +302,26 @@ class ControlLoopTest {
               c.fullProbes.put("pg-a", () -> NodeObservation.unreachable("pg-a", fault));
             }
             c.nodes.remove("pg-a"); // refused (or timing out) from now on, while the loop pauses
+            awaitCondition(() -> c.failedWatchNanos > faultAt, "the failed watch probe");
+            long failedWatchAt = c.failedWatchNanos;
             awaitCondition(() -> loop.loops() > loopsAtFault, "the loop after the fault");
             if (standbyHostProbing) {
               assertTrue(
-                  Duration.ofNanos(System.nanoTime() - c.failedWatchNanos)
+                  Duration.ofNanos(agents.lastUpstreamNanos - failedWatchAt)
                           .compareTo(c.config.probe().watchEvery())
                       >= 0,
                   "the loop asked pg-b's agent again a quarter interval after the watch probe"
                       + " failed");
-              assertEquals(1, calls(agents, "facts pg-b") - factsAtFault, "pg-b's facts");
-              assertEquals(
-                  1,
-                  calls(agents, "upstream pg-b") - upstreamAtFault,
+              assertTrue(calls(agents, "facts pg-b") > factsAtFault, "pg-b's facts");
+              assertTrue(
+                  calls(agents, "upstream pg-b") > upstreamAtFault,
                   "then pg-b's upstream alone, the cheap read");
             } else {
+              assertTrue(calls(agents, "facts pg-b") > factsAtFault, "pg-b's facts");
               assertEquals(
-                  1,
-                  calls(agents, "facts pg-b") - factsAtFault,
-                  "pg-b's agent reports no probe under way: asked once");
-              assertEquals(0, calls(agents, "upstream pg-b") - upstreamAtFault);
+                  0,
+                  calls(agents, "upstream pg-b") - upstreamAtFault,
+                  "pg-b's agent reports no probe under way: not asked again");
             }
             assertEquals(
                 1,

@@ -156,9 +156,13 @@ public final class MemoryNodeAgents implements NodeAgents {
             h.upstream));
   }
 
+  /** When (System.nanoTime) {@link #upstream} was last asked, or 0. */
+  public volatile long lastUpstreamNanos;
+
   @Override
   public synchronized Reply<UpstreamView> upstream(String node) {
     calls.add("upstream " + node);
+    lastUpstreamNanos = System.nanoTime();
     Optional<String> down = unavailable(node);
     return down.isPresent()
         ? Reply.failed(down.get())
