@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -709,69 +708,59 @@ public final class ControlLoop implements AutoCloseable {
             .findFirst()
             .orElseThrow();
     String target = primary.host() + ":" + primary.port();
-    List<String> probing =
-        facts.entrySet().stream()
-            .filter(
-                e -> {
-                  Answer a = e.getValue();
-                  // Give or take what a live primary takes to answer, as the decider reckons
-                  // the agent's silence (and an answer's way back from the agent, which makes
-                  // the agent's ages look younger than they are).
-                  long watchAgeMs =
-                      Duration.between(watch.at(), a.at()).toMillis()
-                          - config.probe().timeout().dividedBy(10).toMillis();
-                  return a.reply()
-                      .value()
-                      .flatMap(NodeAgents.Facts::upstream)
-                      .filter(u -> u.target().equals(target) && u.probingSince(watchAgeMs))
-                      .isPresent();
-                })
-            .map(Map.Entry::getKey)
-            .toList();
-    if (probing.isEmpty()) {
-      return;
-    }
     long every = config.probe().watchEvery().toNanos();
-    long timeout = config.probe().timeout().toNanos();
-    // A quarter interval after the failed probe ended; later where an agent's probe under way
-    // (begun a quarter interval after its last one ended) can run longer: a cut-off primary
-    // refused the loop's new connection at once (no route to it) while the agent's probe, on
-    // its open sessions, waited out its timeout. Never past what the next loop would cost.
-    long nowNanos = System.nanoTime();
-    Instant now = clock.instant();
-    long until = watch.endedNanos() + every;
-    for (String name : probing) {
-      Answer a = facts.get(name);
-      OptionalLong sinceProbedMs =
-          a.reply()
-              .value()
-              .flatMap(NodeAgents.Facts::upstream)
-              .map(NodeAgents.Upstream::sinceProbedMs)
-              .orElse(OptionalLong.empty());
-      if (sinceProbedMs.isPresent()) {
-        long agentProbeEnds =
-            nowNanos
-                - Duration.between(a.at(), now).toNanos()
-                - TimeUnit.MILLISECONDS.toNanos(sinceProbedMs.getAsLong())
-                + every
-                + timeout;
-        until = Math.max(until, agentProbeEnds);
+    // A quarter interval after the failed probe ended, then every eighth of an interval while the
+    // agent's probe is still under way: a refused primary refuses the agent at once too, but a
+    // cut-off one refused the loop's new connection at once (no route to it) while the agent's
+    // probe, on its open sessions, waited out its timeout. Never past what the next loop costs.
+    long until = watch.beganNanos() + config.probe().timeout().toNanos() + 2 * every;
+    long next = watch.endedNanos() + every;
+    List<String> probing = probing(watch, target, facts, facts.keySet());
+    while (!probing.isEmpty() && next <= until) {
+      long waitNanos = next - System.nanoTime();
+      log.debug(
+          "event=agents_probing agents={} ask_again_in_ms={}", probing, waitNanos / 1_000_000);
+      if (waitNanos > 0) {
+        try {
+          TimeUnit.NANOSECONDS.sleep(waitNanos);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
+      Map<String, Future<Answer>> again = new LinkedHashMap<>();
+      probing.forEach(name -> again.put(name, askUpstream(name, facts.get(name))));
+      facts.putAll(answers(again, waitMs));
+      probing = probing(watch, target, facts, probing);
+      next = Math.max(next, System.nanoTime()) + every / 2;
     }
-    until = Math.min(until, watch.beganNanos() + timeout + 2 * every);
-    long waitNanos = until - System.nanoTime();
-    log.debug("event=agents_probing agents={} ask_again_in_ms={}", probing, waitNanos / 1_000_000);
-    if (waitNanos > 0) {
-      try {
-        TimeUnit.NANOSECONDS.sleep(waitNanos);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-    Map<String, Future<Answer>> again = new LinkedHashMap<>();
-    probing.forEach(name -> again.put(name, askUpstream(name, facts.get(name))));
-    facts.putAll(answers(again, waitMs));
+  }
+
+  /**
+   * Of {@code names}, the agents whose own probe of {@code target} is under way: no failed probe,
+   * nothing heard since the failed probe began, give or take what a live primary takes to answer,
+   * as the decider reckons the agent's silence (and an answer's way back from the agent, which
+   * makes its ages look younger than they are).
+   */
+  private List<String> probing(
+      WatchProbe failed,
+      String target,
+      Map<String, Answer> facts,
+      java.util.Collection<String> names) {
+    return names.stream()
+        .filter(
+            name -> {
+              Answer a = facts.get(name);
+              long sinceFailedMs =
+                  Duration.between(failed.at(), a.at()).toMillis()
+                      - config.probe().timeout().dividedBy(10).toMillis();
+              return a.reply()
+                  .value()
+                  .flatMap(NodeAgents.Facts::upstream)
+                  .filter(u -> u.target().equals(target) && u.probingSince(sinceFailedMs))
+                  .isPresent();
+            })
+        .toList();
   }
 
   /**
