@@ -270,18 +270,7 @@ class ControlLoopTest {
     agents.add("pg-a").role = Role.PRIMARY;
     agents.add("pg-b"); // could agree; here it never does
     if (standbyHostProbing) {
-      // Reached pg-a 10 s ago, no failure since: its next probe still waits for an answer.
-      var a = c.config.nodes().get(0);
-      agents.host("pg-b").upstream =
-          Optional.of(
-              new io.pgfailover.controller.port.NodeAgents.Upstream(
-                  a.host() + ":" + a.port(),
-                  java.util.OptionalLong.of(10_000),
-                  Optional.of(Role.PRIMARY),
-                  java.util.OptionalLong.of(10_000),
-                  0,
-                  Optional.empty(),
-                  java.util.OptionalLong.of(100)));
+      agents.host("pg-b").upstream = stillProbing(c);
     }
     String probesOfA = "node=\"pg-a\"";
     try (ControlLoop loop = c.loop(agents)) {
@@ -361,18 +350,7 @@ class ControlLoopTest {
     ScriptedCluster c = pairProbedEvery400ms(", failureThreshold: " + threshold);
     MemoryNodeAgents agents = new MemoryNodeAgents();
     agents.add("pg-a").role = Role.PRIMARY;
-    var a = c.config.nodes().get(0);
-    // Reached pg-a 10 s ago, no failure since: its next probe still waits for an answer.
-    agents.add("pg-b").upstream =
-        Optional.of(
-            new io.pgfailover.controller.port.NodeAgents.Upstream(
-                a.host() + ":" + a.port(),
-                java.util.OptionalLong.of(10_000),
-                Optional.of(Role.PRIMARY),
-                java.util.OptionalLong.of(10_000),
-                0,
-                Optional.empty(),
-                java.util.OptionalLong.of(100)));
+    agents.add("pg-b").upstream = stillProbing(c);
     try (ControlLoop loop = c.loop(agents)) {
       whileRunning(
           loop,
@@ -395,6 +373,24 @@ class ControlLoopTest {
             }
           });
     }
+  }
+
+  /**
+   * A standby host's view of pg-a: reached it 10 s ago, no failure since, so its next probe still
+   * waits for an answer.
+   */
+  private static Optional<io.pgfailover.controller.port.NodeAgents.Upstream> stillProbing(
+      ScriptedCluster c) {
+    var a = c.config.nodes().get(0);
+    return Optional.of(
+        new io.pgfailover.controller.port.NodeAgents.Upstream(
+            a.host() + ":" + a.port(),
+            java.util.OptionalLong.of(10_000),
+            Optional.of(Role.PRIMARY),
+            java.util.OptionalLong.of(10_000),
+            0,
+            Optional.empty(),
+            java.util.OptionalLong.of(100)));
   }
 
   private static long calls(MemoryNodeAgents agents, String call) {
