@@ -10,7 +10,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -215,9 +214,8 @@ public final class Demo {
   }
 
   public static Connection connect(Node n) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres",
-        ClientSettings.DEFAULT.labClient()); // the demo runs the default settings
+    return ClientSettings.DEFAULT.openLabClient( // the demo runs the default settings
+        "jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres");
   }
 
   /** Sends the virtual IP where the route tables say, as the VPC router does. */

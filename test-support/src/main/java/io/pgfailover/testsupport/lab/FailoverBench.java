@@ -543,9 +543,7 @@ public final class FailoverBench {
      */
     Writer(ClientSettings client) {
       this(
-          () ->
-              java.sql.DriverManager.getConnection(
-                  "jdbc:postgresql://" + NetnsLab.VIP + ":5432/postgres", client.labClient()),
+          () -> client.openLabClient("jdbc:postgresql://" + NetnsLab.VIP + ":5432/postgres"),
           "current_setting('cluster_name')");
     }
 

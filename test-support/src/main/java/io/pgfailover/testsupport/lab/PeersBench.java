@@ -304,10 +304,7 @@ public final class PeersBench {
       FailoverBench.Writer writer =
           new FailoverBench.Writer(
               // the same client settings as this project's drills at this profile
-              () ->
-                  java.sql.DriverManager.getConnection(
-                      PeerCluster.MULTI_HOST_URL, settings.client.labClient()),
-              NODE_BY_ADDRESS);
+              () -> settings.client.openLabClient(PeerCluster.MULTI_HOST_URL), NODE_BY_ADDRESS);
       PromotionWatch watch = new PromotionWatch();
       Thread writing = new Thread(writer, "writer");
       Thread watching = new Thread(watch, "promotion-watch");
