@@ -56,25 +56,31 @@ public final class FailoverBench {
     DEFAULT(
         LabConfig.DEFAULT_PROBE,
         LabConfig.DEFAULT_FAILOVER,
+        LabConfig.LAB_LEASE_TIMING,
         ClientSettings.DEFAULT,
         "probe 1s/1s/3, witness 5s"),
     FAST(
         LabConfig.FAST_PROBE,
         LabConfig.FAST_FAILOVER,
+        LabConfig.FAST_LEASE_TIMING,
         ClientSettings.FAST,
         "probe 500ms/500ms/2, witness 1s");
 
     final String probe;
     final String failover;
 
+    /** The controller pair's lease timing ({@code az} only). */
+    final String lease;
+
     /** The client's settings: the README's client guidance for this profile. */
     final ClientSettings client;
 
     final String summary;
 
-    Settings(String probe, String failover, ClientSettings client, String summary) {
+    Settings(String probe, String failover, String lease, ClientSettings client, String summary) {
       this.probe = probe;
       this.failover = failover;
+      this.lease = lease;
       this.client = client;
       this.summary = summary + "; client " + client.pgjdbcUrlParameters();
     }
@@ -157,7 +163,7 @@ public final class FailoverBench {
           "   controller pair: ctl-a leads on pgfo-ctl (AZ A, with the primary pgfo-a), ctl-b"
               + " follows on pgfo-ctl2 (AZ B); the fault cuts pgfo-a and pgfo-ctl off together;"
               + " lease "
-              + LabConfig.LAB_LEASE_TIMING);
+              + settings.lease);
     }
     System.out.printf(
         "%5s %9s %9s %9s %9s %9s %9s %9s %7s %5s %6s%n",
@@ -254,7 +260,8 @@ public final class FailoverBench {
     boolean az = fault == Fault.AZ;
     try (NetnsCluster lab =
         az
-            ? NetnsCluster.startPair(dir, jar, sync, settings.probe, settings.failover)
+            ? NetnsCluster.startPair(
+                dir, jar, sync, settings.probe, settings.failover, settings.lease)
             : NetnsCluster.start(dir, jar, sync, settings.probe, settings.failover)) {
       PostgresPair pair = lab.pair();
       PgNode oldPrimary = pair.primary();

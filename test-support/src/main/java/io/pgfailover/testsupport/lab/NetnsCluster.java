@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Function;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -133,23 +134,31 @@ public final class NetnsCluster implements AutoCloseable {
   /** One controller on pgfo-ctl, no lease, set up as {@code options} says. */
   public static NetnsCluster start(Path dir, Path controllerJar, Options options)
       throws IOException {
-    return start(dir, controllerJar, options, false);
+    return start(dir, controllerJar, options, Optional.empty());
   }
 
   /**
    * A controller pair, as on the two NAT/control instances: ctl-a on pgfo-ctl (AZ A, with pgfo-a,
    * where the primary starts) and ctl-b on pgfo-ctl2 (AZ B, with pgfo-b), one lease table ({@value
-   * #LEASE_TABLE}) on the emulator's DynamoDB with {@link LabConfig#LAB_LEASE_TIMING}, each with
-   * its own event log and its admin API on its host's address. Neither is started.
+   * #LEASE_TABLE}) on the emulator's DynamoDB with {@code leaseTiming} (a {@code lease:} body's
+   * duration, renewInterval, callTimeout and safetyMargin), each with its own event log and its
+   * admin API on its host's address. Neither is started.
    */
   public static NetnsCluster startPair(
-      Path dir, Path controllerJar, boolean synchronous, String probe, String failover)
+      Path dir,
+      Path controllerJar,
+      boolean synchronous,
+      String probe,
+      String failover,
+      String leaseTiming)
       throws IOException {
-    return start(dir, controllerJar, Options.of(synchronous, probe, failover), true);
+    return start(
+        dir, controllerJar, Options.of(synchronous, probe, failover), Optional.of(leaseTiming));
   }
 
   private static NetnsCluster start(
-      Path dir, Path controllerJar, Options options, boolean leasePair) throws IOException {
+      Path dir, Path controllerJar, Options options, Optional<String> leaseTiming)
+      throws IOException {
     Files.createDirectories(dir);
     resetEmulator();
     PostgresPair pair =
@@ -240,7 +249,7 @@ public final class NetnsCluster implements AutoCloseable {
             return options.sync() ? c.withReplication("mode: sync") : c;
           };
       List<LabController> controllers = new ArrayList<>();
-      if (!leasePair) {
+      if (leaseTiming.isEmpty()) {
         LabConfig config = configFor.apply(dir.resolve("events.jsonl"));
         controllers.add(controller("controller", NetnsLab.CONTROLLER, controllerJar, dir, config));
       } else {
@@ -262,7 +271,7 @@ public final class NetnsCluster implements AutoCloseable {
               configFor
                   .apply(dir.resolve(h[0] + "-events.jsonl"))
                   .withAdminHost(h[2])
-                  .withLease(LEASE_TABLE, h[0], LabConfig.LAB_LEASE_TIMING);
+                  .withLease(LEASE_TABLE, h[0], leaseTiming.get());
           controllers.add(controller(h[0], h[1], controllerJar, dir, config));
         }
       }
