@@ -33,6 +33,12 @@ public enum Reachability {
   STARTING_UP,
   /** Shutting down, or the session was terminated by an administrator (SQLSTATE 57P03, 57P01). */
   SHUTTING_DOWN,
+  /**
+   * The server's host closed or reset the connection without a word from PostgreSQL (end of stream,
+   * connection reset, broken pipe): the server process went away with the connection open, as in a
+   * crash. A lossy or cut path never does this; it makes {@link #TIMEOUT}.
+   */
+  RESET,
   /** Anything else; the result's error says what. */
   OTHER
 }

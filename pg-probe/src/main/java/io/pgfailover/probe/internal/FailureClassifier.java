@@ -1,7 +1,9 @@
 package io.pgfailover.probe.internal;
 
 import io.pgfailover.probe.Reachability;
+import java.io.EOFException;
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLException;
 import java.util.Locale;
@@ -28,8 +30,23 @@ public final class FailureClassifier {
       if (t instanceof ConnectException) {
         return Reachability.REFUSED;
       }
+      if (t instanceof EOFException || isReset(t)) {
+        return Reachability.RESET;
+      }
     }
     return Reachability.OTHER;
+  }
+
+  /**
+   * The peer's reset or a write into a connection it closed. Not "Socket closed": that is this
+   * process closing its own socket (a probe abandoning a connection at its deadline).
+   */
+  private static boolean isReset(Throwable t) {
+    if (!(t instanceof SocketException) || t.getMessage() == null) {
+      return false;
+    }
+    String m = t.getMessage().toLowerCase(Locale.ROOT);
+    return m.contains("connection reset") || m.contains("broken pipe");
   }
 
   /**

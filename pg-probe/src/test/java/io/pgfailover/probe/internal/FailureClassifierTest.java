@@ -63,6 +63,58 @@ class FailureClassifierTest {
                 new SocketTimeoutException("Read timed out"))));
   }
 
+  /**
+   * What pgjdbc itself throws when the server's host closes (end of stream) or resets the
+   * connection without a word from PostgreSQL, as when the server process dies: a server on
+   * loopback that accepts and then hangs up, either way.
+   */
+  @ParameterizedTest(name = "reset={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void aConnectionTheServersHostClosesOrResetsIsReset(boolean reset) throws Exception {
+    try (java.net.ServerSocket server =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread hangUp =
+          new Thread(
+              () -> {
+                try (java.net.Socket s = server.accept()) {
+                  s.getInputStream().read(); // the client's first bytes, then hang up
+                  if (reset) {
+                    s.setSoLinger(true, 0); // close with RST instead of FIN
+                  }
+                } catch (IOException ignored) {
+                  // the client went away first
+                }
+              });
+      hangUp.start();
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("user", "x");
+      p.setProperty("password", "x");
+      p.setProperty("sslmode", "disable");
+      p.setProperty("connectTimeout", "5");
+      p.setProperty("socketTimeout", "5");
+      SQLException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              SQLException.class,
+              () ->
+                  new org.postgresql.Driver()
+                      .connect("jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + "/x", p)
+                      .close());
+      hangUp.join();
+      assertEquals(Reachability.RESET, FailureClassifier.classify(e), e + " / " + e.getCause());
+    }
+  }
+
+  @Test
+  void aSocketThisProcessClosedIsNoReset() {
+    assertEquals(
+        Reachability.OTHER,
+        FailureClassifier.classify(
+            new PSQLException(
+                "An I/O error occurred while sending to the backend.",
+                PSQLState.CONNECTION_FAILURE,
+                new java.net.SocketException("Socket closed"))));
+  }
+
   @Test
   void serverStateWinsOverTheTransportCause() {
     SQLException e =
