@@ -44,9 +44,8 @@ record ActiveWitness(Verdict verdict, String standby, String detail) {
 
   /**
    * @param failingSince when the controller's first failed probe of this run began (its own clock),
-   *     plus the moment a live primary takes to answer, or, where the server's host said the server
-   *     is gone (refused, reset...), when that failure was seen, if later (the decider's rule): the
-   *     standby's host and WAL receiver must have been silent since then to agree
+   *     plus the moment a live primary takes to answer (the decider's rule): the standby's host and
+   *     WAL receiver must have been silent since then to agree
    * @param vetoAfter when that probe's failure was in, and no sooner than its timeout after it
    *     began (the decider's rule): a reach after it vetoes. Not its start: a fault during that
    *     probe leaves the primary seen alive by others after it began, which proves nothing about

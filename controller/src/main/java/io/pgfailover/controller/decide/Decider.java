@@ -791,17 +791,6 @@ public final class Decider {
     // a primary that answered them within that first moment may have died just after, which is
     // when that probe, sent a few ms before, went unanswered.
     Optional<Instant> silentSince = since.map(t -> t.plus(config.probe().timeout().dividedBy(10)));
-    // Unless the server's host said the server is gone (refused, reset, shutting down, starting
-    // up): then it died before that failure was seen, and a sign of life between the probe's start
-    // and that moment is the crash falling inside the probe, not a lossy path (which only times
-    // out). So silent since the failure was seen: a standby's host that reached it meanwhile and
-    // has failed since agrees.
-    if (s.node(failed).filter(NodeObservation::saysServerGone).isPresent()
-        && silentSince.isPresent()
-        && h.firstFailureSeen().containsKey(failed)
-        && h.firstFailureSeen().get(failed).isAfter(silentSince.get())) {
-      silentSince = Optional.of(h.firstFailureSeen().get(failed));
-    }
     return ActiveWitness.of(s, nodeConfig(failed), silentSince, vetoAfter, h.lastHeard());
   }
 

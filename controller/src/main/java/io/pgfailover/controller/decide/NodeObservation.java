@@ -79,22 +79,6 @@ public record NodeObservation(
     return reachable || failure.filter(Reachability.SLOW::equals).isPresent();
   }
 
-  /**
-   * The server's host or the server itself said the server is gone (refused, reset, shutting down,
-   * starting up): it went away before this failure was seen. A lossy or cut path never says so; it
-   * times out.
-   */
-  public boolean saysServerGone() {
-    return failure.filter(SERVER_GONE::contains).isPresent();
-  }
-
-  private static final java.util.Set<Reachability> SERVER_GONE =
-      java.util.Set.of(
-          Reachability.REFUSED,
-          Reachability.RESET,
-          Reachability.SHUTTING_DOWN,
-          Reachability.STARTING_UP);
-
   /** The failure as operators read it in sentences, logs and metrics: refused, auth-failed, ... */
   public static String text(Reachability kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -739,26 +739,21 @@ public final class ControlLoop implements AutoCloseable {
   /**
    * Of {@code names}, the agents whose own probe of {@code target} is under way: no failed probe,
    * nothing heard since the failed probe began, give or take what a live primary takes to answer,
-   * or since it ended where the server was said to be gone, as the decider reckons the agent's
-   * silence (and an answer's way back from the agent, which makes its ages look younger than they
-   * are).
+   * as the decider reckons the agent's silence (and an answer's way back from the agent, which
+   * makes its ages look younger than they are).
    */
   private List<String> probing(
       WatchProbe failed,
       String target,
       Map<String, Answer> facts,
       java.util.Collection<String> names) {
-    Instant silentFrom = failed.at().plus(config.probe().timeout().dividedBy(10));
-    Instant ended = failed.at().plusNanos(failed.endedNanos() - failed.beganNanos());
-    if (failed.primary().saysServerGone() && ended.isAfter(silentFrom)) {
-      silentFrom = ended;
-    }
-    Instant silent = silentFrom;
     return names.stream()
         .filter(
             name -> {
               Answer a = facts.get(name);
-              long sinceFailedMs = Duration.between(silent, a.at()).toMillis();
+              long sinceFailedMs =
+                  Duration.between(failed.at(), a.at()).toMillis()
+                      - config.probe().timeout().dividedBy(10).toMillis();
               return a.reply()
                   .value()
                   .flatMap(NodeAgents.Facts::upstream)

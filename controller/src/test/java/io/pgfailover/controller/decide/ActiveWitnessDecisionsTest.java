@@ -7,7 +7,6 @@ import static io.pgfailover.controller.decide.DeciderTest.standbyHearingA;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.pgfailover.controller.port.NodeAgents;
-import io.pgfailover.probe.Reachability;
 import io.pgfailover.probe.Role;
 import java.time.Duration;
 import java.time.Instant;
@@ -276,45 +275,6 @@ class ActiveWitnessDecisionsTest {
             List.of("alarm"),
             "no failover: primary pg-a unreachable from the controller (refused) but pg-b's host"
                 + " reached it 0.0 s ago: the controller's path is broken"),
-        row(
-            "a crash inside the first probe: its connection was reset 300 ms after it began, and"
-                + " the standby's host reached the primary 200 ms into that probe and has failed"
-                + " since: the server's host said it is gone, so a reach before that was seen is"
-                + " no sign of a lossy path: agreement",
-            looks(
-                2,
-                300,
-                pg -> NodeObservation.unreachable(pg, Reachability.RESET),
-                9000,
-                Optional.of(upstream(1100, Role.PRIMARY, 1, "reset"))),
-            Reason.FAILOVER,
-            List.of("promote", "point_routes"),
-            "promoting pg-b: primary pg-a failed 2 probes (reset), pg-b's host cannot reach it"
-                + " either (1 failed, reset), lag 0 bytes"),
-        row(
-            "the same timing with probes that timed out: the reach may be a lossy path's, so no"
-                + " agreement, the usual threshold",
-            looks(
-                2,
-                300,
-                pg -> downTimeout(pg),
-                9000,
-                Optional.of(upstream(1100, Role.PRIMARY, 1, "timeout"))),
-            Reason.PRIMARY_SUSPECT,
-            List.of(),
-            "waiting: primary pg-a failed 2/3 probes (timeout)"),
-        row(
-            "a reset, but the standby's host reached the primary 50 ms after that was seen: alive"
-                + " after it (restarted, or another server), no agreement",
-            looks(
-                2,
-                300,
-                pg -> NodeObservation.unreachable(pg, Reachability.RESET),
-                9000,
-                Optional.of(upstream(950, Role.PRIMARY, 1, "reset"))),
-            Reason.PRIMARY_SUSPECT,
-            List.of(),
-            "waiting: primary pg-a failed 2/3 probes (reset)"),
         row(
             "no agent: two timeouts are not enough",
             looks(2, 2500, Optional.empty()),

@@ -156,9 +156,6 @@ public final class MemoryNodeAgents implements NodeAgents {
             h.upstream));
   }
 
-  /** Runs at each {@link #upstream} call, before it answers: what the test notes then. */
-  public volatile Runnable onUpstream = () -> {};
-
   /** When (System.nanoTime) {@link #upstream} was last asked, or 0. */
   public volatile long lastUpstreamNanos;
 
@@ -166,7 +163,6 @@ public final class MemoryNodeAgents implements NodeAgents {
   public synchronized Reply<UpstreamView> upstream(String node) {
     calls.add("upstream " + node);
     lastUpstreamNanos = System.nanoTime();
-    onUpstream.run();
     Optional<String> down = unavailable(node);
     return down.isPresent()
         ? Reply.failed(down.get())
