@@ -35,8 +35,9 @@ public enum Reachability {
   SHUTTING_DOWN,
   /**
    * The server's host closed or reset the connection without a word from PostgreSQL (end of stream,
-   * connection reset, broken pipe): the server process went away with the connection open, as in a
-   * crash. A lossy or cut path never does this; it makes {@link #TIMEOUT}.
+   * connection reset, broken pipe): most often the server process went away with the connection
+   * open, as in a crash; also a server's TCP timeout or a middlebox dropping the connection. A
+   * lossy or cut path by itself times out instead ({@link #TIMEOUT}).
    */
   RESET,
   /** Anything else; the result's error says what. */

@@ -66,26 +66,29 @@ class FailureClassifierTest {
   /**
    * What pgjdbc itself throws when the server's host closes (end of stream) or resets the
    * connection without a word from PostgreSQL, as when the server process dies: a server on
-   * loopback that accepts and then hangs up, either way.
+   * loopback that reads the client's startup packet and then hangs up, either way. It reads the
+   * whole packet first: a socket closed with unread input sends a reset, not an end of stream.
    */
   @ParameterizedTest(name = "reset={0}")
   @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
   void aConnectionTheServersHostClosesOrResetsIsReset(boolean reset) throws Exception {
     try (java.net.ServerSocket server =
         new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      Thread hangUp =
-          new Thread(
+      server.setSoTimeout(10_000);
+      java.util.concurrent.CompletableFuture<Void> hungUp =
+          java.util.concurrent.CompletableFuture.runAsync(
               () -> {
                 try (java.net.Socket s = server.accept()) {
-                  s.getInputStream().read(); // the client's first bytes, then hang up
+                  s.setSoTimeout(10_000);
+                  java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                  in.readFully(new byte[in.readInt() - 4]); // the startup packet, length first
                   if (reset) {
                     s.setSoLinger(true, 0); // close with RST instead of FIN
                   }
-                } catch (IOException ignored) {
-                  // the client went away first
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
                 }
               });
-      hangUp.start();
       java.util.Properties p = new java.util.Properties();
       p.setProperty("user", "x");
       p.setProperty("password", "x");
@@ -99,8 +102,14 @@ class FailureClassifierTest {
                   new org.postgresql.Driver()
                       .connect("jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + "/x", p)
                       .close());
-      hangUp.join();
+      hungUp.get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertEquals(Reachability.RESET, FailureClassifier.classify(e), e + " / " + e.getCause());
+      // each way takes its own branch: end of stream, or the peer's reset
+      org.junit.jupiter.api.Assertions.assertTrue(
+          reset
+              ? e.getCause() instanceof java.net.SocketException
+              : e.getCause() instanceof java.io.EOFException,
+          String.valueOf(e.getCause()));
     }
   }
 

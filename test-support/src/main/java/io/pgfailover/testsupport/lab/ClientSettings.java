@@ -111,6 +111,24 @@ public record ClientSettings(
     return statement.toMillis() % 1000 == 0 ? Optional.empty() : Optional.of(statement);
   }
 
+  /**
+   * These settings with the login and statement bounds rounded up to whole seconds: for a
+   * multi-host URL, which tries its hosts one after another, each for up to {@code connectTimeout}
+   * (whole seconds), so a sub-second {@code loginTimeout} would end the attempt before the second
+   * host.
+   */
+  public ClientSettings wholeSeconds() {
+    return new ClientSettings(
+        profile,
+        Duration.ofSeconds(wholeSeconds(login)),
+        Duration.ofSeconds(wholeSeconds(statement)),
+        connectTimeoutSeconds,
+        tcpUserTimeoutMs,
+        keepalivesIdle,
+        keepalivesInterval,
+        keepalivesCount);
+  }
+
   /** The libpq connection string keywords, as the README prints them. */
   public String libpq() {
     return String.format(

@@ -82,7 +82,7 @@ public final class FailoverBench {
       this.failover = failover;
       this.lease = lease;
       this.client = client;
-      this.summary = summary + "; client " + client.pgjdbcUrlParameters();
+      this.summary = summary;
     }
   }
 
@@ -156,7 +156,7 @@ public final class FailoverBench {
         fault.name().toLowerCase(Locale.ROOT),
         mode,
         settings.name().toLowerCase(Locale.ROOT),
-        settings.summary);
+        settings.summary + "; client " + clientSummary(settings.client));
     boolean az = fault == Fault.AZ;
     if (az) {
       System.out.println(
@@ -179,7 +179,7 @@ public final class FailoverBench {
         "lost",
         "split");
     for (int n = 1; n <= drills; n++) {
-      Drill d = drill(n, fault, sync, settings, out.resolve(label + "-" + n), jar);
+      Drill d = drill(n, fault, sync, settings, settings.client, out.resolve(label + "-" + n), jar);
       results.add(d);
       System.out.printf(
           "%5d %9s %9d %9d %9d %9d %9d %9d %7d %5d %6s%n",
@@ -255,7 +255,24 @@ public final class FailoverBench {
     System.exit(ok ? 0 : 1);
   }
 
-  static Drill drill(int n, Fault fault, boolean sync, Settings settings, Path dir, Path jar)
+  /** The client's settings as the README's guidance gives them. */
+  static String clientSummary(ClientSettings client) {
+    return client.pgjdbcUrlParameters()
+        + client
+            .networkTimeout()
+            .map(t -> " and setNetworkTimeout " + t.toMillis() + " ms")
+            .orElse("");
+  }
+
+  /** One drill; {@code client}: the writing client's settings (the profile's, or the peers'). */
+  static Drill drill(
+      int n,
+      Fault fault,
+      boolean sync,
+      Settings settings,
+      ClientSettings client,
+      Path dir,
+      Path jar)
       throws Exception {
     boolean az = fault == Fault.AZ;
     try (NetnsCluster lab =
@@ -278,7 +295,7 @@ public final class FailoverBench {
       } else {
         lab.startController();
       }
-      Writer writer = new Writer(settings.client);
+      Writer writer = new Writer(client);
       Thread t = new Thread(writer, "writer");
       t.start();
       try {

@@ -91,7 +91,9 @@ public final class PeersBench {
       return switch (system) {
         case PGFAILOVER ->
             new Setup(
-                settings.summary,
+                settings.summary
+                    + "; client "
+                    + FailoverBench.clientSummary(settings.client.wholeSeconds()),
                 "bench/failover.sh --settings " + settings.name().toLowerCase(Locale.ROOT),
                 "virtual IP " + NetnsLab.VIP + " (the VPC router follows the route table)",
                 "synchronous, managed by the controller (replication: {mode: sync})");
@@ -185,7 +187,9 @@ public final class PeersBench {
         try {
           d =
               system == HaSystem.PGFAILOVER
-                  ? FailoverBench.drill(n, fault, true, settings, dir, jar)
+                  // the same client as the peers': whole seconds (their multi-host URL needs them)
+                  ? FailoverBench.drill(
+                      n, fault, true, settings, settings.client.wholeSeconds(), dir, jar)
                   : peerDrill(n, system, fault, settings, dir, patroniVenv, versions);
         } catch (Exception e) {
           System.err.printf("%s drill %d could not run: %s%n", system.cli, n, e);
@@ -303,8 +307,9 @@ public final class PeersBench {
           () -> PeerCluster.holds(NetnsLab.IP_B, "SELECT to_regclass('bench_writes') IS NOT NULL"));
       FailoverBench.Writer writer =
           new FailoverBench.Writer(
-              // the same client settings as this project's drills at this profile
-              () -> settings.client.openLabClient(PeerCluster.MULTI_HOST_URL), NODE_BY_ADDRESS);
+              // whole seconds for every system: a multi-host URL tries its hosts one after another
+              () -> settings.client.wholeSeconds().openLabClient(PeerCluster.MULTI_HOST_URL),
+              NODE_BY_ADDRESS);
       PromotionWatch watch = new PromotionWatch();
       Thread writing = new Thread(writer, "writer");
       Thread watching = new Thread(watch, "promotion-watch");
