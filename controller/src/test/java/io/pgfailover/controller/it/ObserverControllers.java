@@ -39,8 +39,10 @@ public final class ObserverControllers {
     AtomicBoolean running = new AtomicBoolean(true);
     List<Thread> loops = new ArrayList<>();
     List<AutoCloseable> open = new ArrayList<>();
+    Duration interval = Duration.ZERO; // the runs share the lab controller's probe interval
     for (String file : args) {
       ControllerConfig config = ConfigLoader.load(Path.of(file));
+      interval = config.probe().interval();
       Clock clock = Clock.systemUTC();
       Backends backends = Wiring.connect(config, Wiring.AwsAccess.DEFAULT_CHAIN);
       open.add(backends);
@@ -74,7 +76,14 @@ public final class ObserverControllers {
       t.setDaemon(true);
       loops.add(t);
     }
-    loops.forEach(Thread::start);
+    // Spread over one probe interval, as separate controllers' phases would be. Started together,
+    // nine cold loops' first logins (SCRAM and the JIT on two cores) once kept every probe of the
+    // clean-clone run on 6d27a64 past its deadline for a whole minute: no loop ever got healthy.
+    long spreadNanos = interval.toNanos() / Math.max(1, loops.size());
+    for (Thread t : loops) {
+      t.start();
+      java.util.concurrent.locks.LockSupport.parkNanos(spreadNanos); // pacing, not a wait for state
+    }
     System.in.transferTo(java.io.OutputStream.nullOutputStream()); // until the harness closes it
     running.set(false);
     for (Thread t : loops) {
